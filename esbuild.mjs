@@ -1,0 +1,98 @@
+// Builds the three bundles: dist/extension.js (the VS Code extension, `vscode` external),
+// dist/server.js (the `berth` CLI and agent: Node 20, every dependency inside, runs alone) and
+// dist/webview.js (the panel, for the browser). `--watch` rebuilds on change; `--production`
+// minifies. Type checking is not esbuild's job: `npm run typecheck`.
+import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+
+/** The build's commit: git's HEAD, or the package version when not built from git. */
+function buildCommit() {
+	try {
+		return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+			.toString()
+			.trim();
+	} catch {
+		return pkg.version;
+	}
+}
+
+const define = {
+	__BERTH_VERSION__: JSON.stringify(pkg.version),
+	__BERTH_COMMIT__: JSON.stringify(process.env.BERTH_COMMIT || buildCommit()),
+};
+
+/** Prints esbuild's problem-matcher lines ([watch] build started/finished, ✘ [ERROR] file:line:col). */
+const problemMatcher = {
+	name: 'problem-matcher',
+	setup(build) {
+		build.onStart(() => {
+			if (watch) console.log('[watch] build started');
+		});
+		build.onEnd((result) => {
+			for (const { text, location } of result.errors) {
+				console.error(`✘ [ERROR] ${text}`);
+				if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+			}
+			if (result.metafile) {
+				for (const [file, info] of Object.entries(result.metafile.outputs)) {
+					if (file.endsWith('.js')) console.log(`${file} ${(info.bytes / 1024).toFixed(1)} KiB`);
+				}
+			}
+			if (watch) console.log('[watch] build finished');
+		});
+	},
+};
+
+const common = {
+	bundle: true,
+	minify: production,
+	sourcemap: production ? false : 'linked',
+	sourcesContent: false,
+	metafile: true,
+	logLevel: 'warning',
+	define,
+	plugins: [problemMatcher],
+};
+
+const contexts = await Promise.all([
+	esbuild.context({
+		...common,
+		entryPoints: ['extension/extension.ts'],
+		outfile: 'dist/extension.js',
+		platform: 'node',
+		format: 'cjs',
+		target: 'node20',
+		external: ['vscode'],
+	}),
+	esbuild.context({
+		...common,
+		entryPoints: ['server/cli/bin.ts'],
+		outfile: 'dist/server.js',
+		platform: 'node',
+		format: 'cjs',
+		target: 'node20',
+		banner: { js: '#!/usr/bin/env node' },
+		// ws's optional native add-ons: never loaded, so the bundle runs with nothing installed.
+		external: ['bufferutil', 'utf-8-validate'],
+	}),
+	esbuild.context({
+		...common,
+		entryPoints: ['webview/main.ts'],
+		outfile: 'dist/webview.js',
+		platform: 'browser',
+		format: 'iife',
+		target: 'es2022',
+	}),
+]);
+
+if (watch) {
+	await Promise.all(contexts.map((c) => c.watch()));
+} else {
+	await Promise.all(contexts.map((c) => c.rebuild()));
+	await Promise.all(contexts.map((c) => c.dispose()));
+}

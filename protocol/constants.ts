@@ -1,0 +1,49 @@
+/**
+ * Every timing, size and limit of the wire, with its unit. The VS Code values are read from its
+ * source (src/vs/base/parts/ipc/common/ipc.net.ts, remoteAgentConnection.ts); Berth's own are
+ * marked as such.
+ */
+
+/** Size of a protocol message header: type u8, id u32, ack u32, length u32. */
+export const HEADER_BYTES = 13;
+
+/** VS Code sends a KeepAlive this often, from both ends, from the moment a protocol exists. */
+export const KEEPALIVE_MS = 5_000;
+/** A peer from which nothing at all arrived for this long is timed out. */
+export const TIMEOUT_MS = 20_000;
+/** After a Regular message arrives, an explicit Ack goes out if nothing else did within this time. */
+export const ACK_DELAY_MS = 2_000;
+/** At most one ReplayRequest per this interval. */
+export const REPLAY_REQUEST_INTERVAL_MS = 10_000;
+
+/** How long a disconnected Management session waits for its client (VS Code: 3 h). */
+export const RECONNECTION_GRACE_MS = 3 * 60 * 60 * 1_000;
+/** The grace left to disconnected sessions once any other client connects (VS Code: 5 min). */
+export const RECONNECTION_SHORT_GRACE_MS = 5 * 60 * 1_000;
+
+/** Client: wait before each reconnection attempt, then the last value for every further one. */
+export const RECONNECT_DELAYS_MS: readonly number[] = [
+	0, 5_000, 5_000, 10_000, 10_000, 10_000, 10_000, 10_000, 30_000,
+];
+/** Client: one reconnection attempt, connect to `ok`, must finish within this time. */
+export const RECONNECT_ATTEMPT_TIMEOUT_MS = 30_000;
+/** Client: the server's `sign` reply must arrive within this time. */
+export const SIGN_REPLY_TIMEOUT_MS = 10_000;
+
+/** Server: a connection has this long from TCP accept to the end of its handshake (Berth's). */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Server: handshakes in progress at once; past it the oldest is dropped (Berth's). */
+export const MAX_PENDING_HANDSHAKES = 128;
+
+/** A Control message longer than this is a protocol error (1 MiB). */
+export const MAX_CONTROL_MESSAGE_BYTES = 1024 * 1024;
+/** Default bound for any other message: a longer one is a protocol error (Berth's, 4 MiB). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** A session whose unacknowledged outgoing bytes exceed this is given up (Berth's, 32 MiB). */
+export const DEFAULT_MAX_UNACKED_BYTES = 32 * 1024 * 1024;
+
+/** Wire value of `auth` when a client has no connection token (VS Code's placeholder). */
+export const NO_TOKEN_AUTH = '00000000000000000000';
+
+/** A connection token may hold only these characters (VS Code's rule). */
+export const CONNECTION_TOKEN_PATTERN = /^[0-9A-Za-z_-]+$/;

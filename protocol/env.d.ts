@@ -1,0 +1,11 @@
+// The globals that both Node and browsers provide, declared for protocol/'s own type check (which
+// loads neither @types/node nor the DOM lib). Other folders get the real declarations instead.
+
+declare class TextEncoder {
+	encode(input?: string): Uint8Array;
+}
+
+declare class TextDecoder {
+	constructor(label?: string, options?: { fatal?: boolean });
+	decode(input?: Uint8Array): string;
+}

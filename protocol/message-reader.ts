@@ -1,0 +1,143 @@
+import { DEFAULT_MAX_MESSAGE_BYTES, HEADER_BYTES, MAX_CONTROL_MESSAGE_BYTES } from './constants';
+import { BerthError } from './errors';
+import { MessageType, readU32, type WireMessage } from './wire';
+
+/** Bounds a reader enforces before it buffers a message's payload. */
+export interface MessageLimits {
+	/** Longest Control (handshake) message. */
+	readonly maxControlBytes: number;
+	/** Longest message of any other type. */
+	readonly maxMessageBytes: number;
+}
+
+export const DEFAULT_MESSAGE_LIMITS: MessageLimits = {
+	maxControlBytes: MAX_CONTROL_MESSAGE_BYTES,
+	maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+};
+
+/**
+ * Parses protocol messages out of a byte stream. Feed it chunks as they arrive; `read()` returns
+ * one message at a time. A header whose length is over its bound throws at once, before any of
+ * its payload is waited for or allocated: a 4 GiB length costs nothing.
+ *
+ * Payloads that lie inside one chunk are returned as views (no copy); only a payload that spans
+ * chunks is copied into a buffer of its own.
+ */
+export class MessageReader {
+	private chunks: Uint8Array[] = [];
+	/** Bytes of chunks[0] already consumed. */
+	private offset = 0;
+	private buffered = 0;
+	private readonly scratch = new Uint8Array(HEADER_BYTES);
+
+	constructor(private readonly limits: MessageLimits = DEFAULT_MESSAGE_LIMITS) {}
+
+	/** Bytes received and not yet returned as messages. */
+	get bufferedBytes(): number {
+		return this.buffered;
+	}
+
+	feed(chunk: Uint8Array): void {
+		if (chunk.byteLength > 0) {
+			this.chunks.push(chunk);
+			this.buffered += chunk.byteLength;
+		}
+	}
+
+	/**
+	 * The next whole message, or undefined until more bytes arrive.
+	 * @throws BerthError (BERTH_ERR_PROTOCOL) when a header announces a length over its bound.
+	 */
+	read(): WireMessage | undefined {
+		if (this.buffered < HEADER_BYTES) {
+			return undefined;
+		}
+		const first = this.chunks[0]!;
+		let header: Uint8Array;
+		let at: number;
+		if (first.byteLength - this.offset >= HEADER_BYTES) {
+			header = first;
+			at = this.offset;
+		} else {
+			this.peekInto(this.scratch);
+			header = this.scratch;
+			at = 0;
+		}
+		const type = header[at]!;
+		const length = readU32(header, at + 9);
+		const bound = type === MessageType.Control ? this.limits.maxControlBytes : this.limits.maxMessageBytes;
+		if (length > bound) {
+			throw new BerthError(
+				'BERTH_ERR_PROTOCOL',
+				`message of type ${type} announces ${length} bytes, over the bound of ${bound}`,
+			);
+		}
+		if (this.buffered < HEADER_BYTES + length) {
+			return undefined;
+		}
+		const id = readU32(header, at + 1);
+		const ack = readU32(header, at + 5);
+		this.skip(HEADER_BYTES);
+		return { type, id, ack, payload: this.take(length) };
+	}
+
+	/** Hands over every buffered byte (for example, to a raw pipe after the handshake). */
+	drain(): Uint8Array[] {
+		const rest = this.chunks;
+		if (rest.length > 0 && this.offset > 0) {
+			rest[0] = rest[0]!.subarray(this.offset);
+		}
+		this.chunks = [];
+		this.offset = 0;
+		this.buffered = 0;
+		return rest;
+	}
+
+	private peekInto(target: Uint8Array): void {
+		let filled = 0;
+		let offset = this.offset;
+		for (const chunk of this.chunks) {
+			const n = Math.min(chunk.byteLength - offset, target.byteLength - filled);
+			target.set(chunk.subarray(offset, offset + n), filled);
+			filled += n;
+			offset = 0;
+			if (filled === target.byteLength) {
+				return;
+			}
+		}
+	}
+
+	private skip(n: number): void {
+		this.buffered -= n;
+		while (n > 0) {
+			const first = this.chunks[0]!;
+			const available = first.byteLength - this.offset;
+			if (n < available) {
+				this.offset += n;
+				return;
+			}
+			n -= available;
+			this.chunks.shift();
+			this.offset = 0;
+		}
+	}
+
+	private take(n: number): Uint8Array {
+		if (n === 0) {
+			return EMPTY;
+		}
+		const first = this.chunks[0]!;
+		const available = first.byteLength - this.offset;
+		if (n <= available) {
+			const view = first.subarray(this.offset, this.offset + n);
+			this.skip(n);
+			return view;
+		}
+		const out = new Uint8Array(n);
+		this.peekInto(out);
+		this.skip(n);
+		return out;
+	}
+}
+
+const EMPTY = new Uint8Array(0);

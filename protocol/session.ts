@@ -1,0 +1,347 @@
+import {
+	ACK_DELAY_MS,
+	DEFAULT_MAX_UNACKED_BYTES,
+	KEEPALIVE_MS,
+	REPLAY_REQUEST_INTERVAL_MS,
+	TIMEOUT_MS,
+} from './constants';
+import { BerthError } from './errors';
+import { Disposable, DisposableStore, Emitter, type IDisposable } from './lifecycle';
+import { DEFAULT_MESSAGE_LIMITS, MessageReader, type MessageLimits } from './message-reader';
+import type { Timers } from './timers';
+import type { Transport } from './transport';
+import { encodeHeader, encodeMessage, MessageType, type WireMessage } from './wire';
+
+export interface SessionOptions {
+	readonly timers: Timers;
+	readonly limits?: MessageLimits;
+	/** Unacknowledged outgoing bytes past which the session is given up. */
+	readonly maxUnackedBytes?: number;
+	readonly keepAliveMs?: number;
+	readonly timeoutMs?: number;
+	readonly ackDelayMs?: number;
+}
+
+export type TransportLossReason = 'closed' | 'timeout' | 'protocol-error';
+
+export interface TransportLostEvent {
+	readonly reason: TransportLossReason;
+	readonly error?: Error;
+}
+
+interface Outgoing {
+	readonly id: number;
+	readonly chunks: readonly Uint8Array[];
+	readonly bytes: number;
+}
+
+/**
+ * A session that outlives its sockets: VS Code's PersistentProtocol, in Berth's words.
+ *
+ * Regular messages carry a sequence id and the highest in-order id received (the ack). Every
+ * message sent stays queued until the peer acknowledges it, so when a socket drops and a new one
+ * is attached, each side replays what the other has not acknowledged and drops what it has seen
+ * twice: no message is lost or delivered twice. KeepAlive goes out every 5 s; a socket from which
+ * nothing arrives for 20 s is declared lost. The owner decides what a lost transport means (wait
+ * for a reconnection, or give up) and disposes the session when it is over.
+ *
+ * Payloads handed to `send` are kept (not copied) until acknowledged: do not change them.
+ * Payloads delivered by onDidReceiveMessage may be views into a socket's read buffer, which is
+ * never reused; they may be kept.
+ */
+export class Session extends Disposable {
+	private readonly _onDidReceiveMessage = this._register(new Emitter<Uint8Array>());
+	/** A Regular message, in order, exactly once. */
+	readonly onDidReceiveMessage = this._onDidReceiveMessage.event;
+	private readonly _onDidLoseTransport = this._register(new Emitter<TransportLostEvent>());
+	/** The socket closed, timed out or sent bad bytes; the session itself lives on. */
+	readonly onDidLoseTransport = this._onDidLoseTransport.event;
+	private readonly _onDidReceiveDisconnect = this._register(new Emitter<void>());
+	/** The peer ended the session for good (Disconnect message). */
+	readonly onDidReceiveDisconnect = this._onDidReceiveDisconnect.event;
+	private readonly _onDidFail = this._register(new Emitter<BerthError>());
+	/** The session cannot go on (for example, too much unacknowledged data); it is disposed after. */
+	readonly onDidFail = this._onDidFail.event;
+	private readonly _onDidDrain = this._register(new Emitter<void>());
+	/** The transport's write buffer drained after `send` returned false. */
+	readonly onDidDrain = this._onDidDrain.event;
+
+	private readonly timers: Timers;
+	private readonly limits: MessageLimits;
+	private readonly maxUnackedBytes: number;
+	private readonly keepAliveMs: number;
+	private readonly timeoutMs: number;
+	private readonly ackDelayMs: number;
+
+	private transport: Transport | undefined;
+	private transportStore: DisposableStore | undefined;
+	private reader: MessageReader;
+
+	private outgoingId = 0;
+	/** Highest Regular id delivered in order. */
+	private incomingId = 0;
+	private lastAckSent = 0;
+	private readonly unacked: Outgoing[] = [];
+	private unackedHead = 0;
+	private unackedBytesTotal = 0;
+
+	private lastIncomingAt: number;
+	private lastReplayRequestAt = Number.NEGATIVE_INFINITY;
+	private ackTimer: IDisposable | undefined;
+	private peerPaused = false;
+	private pausedWrites: (readonly Uint8Array[])[] = [];
+
+	constructor(options: SessionOptions) {
+		super();
+		this.timers = options.timers;
+		this.limits = options.limits ?? DEFAULT_MESSAGE_LIMITS;
+		this.maxUnackedBytes = options.maxUnackedBytes ?? DEFAULT_MAX_UNACKED_BYTES;
+		this.keepAliveMs = options.keepAliveMs ?? KEEPALIVE_MS;
+		this.timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
+		this.ackDelayMs = options.ackDelayMs ?? ACK_DELAY_MS;
+		this.reader = new MessageReader(this.limits);
+		this.lastIncomingAt = this.timers.now();
+		this._register({ dispose: () => this.dropTransport() });
+	}
+
+	get isAttached(): boolean {
+		return this.transport !== undefined;
+	}
+
+	/** Outgoing bytes the peer has not yet acknowledged. */
+	get unackedBytes(): number {
+		return this.unackedBytesTotal;
+	}
+
+	/** Bytes waiting in the current transport's write buffer (0 when detached). */
+	get bufferedBytes(): number {
+		return this.transport?.bufferedBytes ?? 0;
+	}
+
+	get remoteAddress(): string | undefined {
+		return this.transport?.remoteAddress;
+	}
+
+	/**
+	 * Starts using a transport: the first one, or a new one after a reconnection. `initial` holds
+	 * bytes already read from it. Sends an Ack and replays every unacknowledged message.
+	 */
+	attach(transport: Transport, initial: readonly Uint8Array[] = []): void {
+		if (this.isDisposed) {
+			transport.dispose();
+			return;
+		}
+		this.dropTransport();
+		const store = new DisposableStore();
+		this.transport = transport;
+		this.transportStore = store;
+		this.reader = new MessageReader(this.limits);
+		this.peerPaused = false;
+		this.pausedWrites = [];
+		this.lastIncomingAt = this.timers.now();
+		store.add(transport.onDidReceive((chunk) => this.receive(chunk)));
+		store.add(transport.onDidEnd(() => this.loseTransport('closed')));
+		store.add(transport.onDidClose((e) => this.loseTransport('closed', e.error)));
+		store.add(transport.onDidDrain(() => this._onDidDrain.fire()));
+		store.add(this.timers.interval(() => this.tick(), this.keepAliveMs));
+
+		this.writeControlMessage(MessageType.Ack);
+		for (let i = this.unackedHead; i < this.unacked.length; i++) {
+			this.writeRegular(this.unacked[i]!);
+		}
+		for (const chunk of initial) {
+			this.receive(chunk);
+		}
+	}
+
+	/** Sends one Regular message. Returns false when the transport is congested (see onDidDrain). */
+	send(payload: Uint8Array | readonly Uint8Array[]): boolean {
+		if (this.isDisposed) {
+			throw new BerthError('BERTH_ERR_CLOSED', 'the session is closed');
+		}
+		const chunks = payload instanceof Uint8Array ? [payload] : payload;
+		let bytes = 0;
+		for (const c of chunks) {
+			bytes += c.byteLength;
+		}
+		const message: Outgoing = { id: ++this.outgoingId, chunks, bytes };
+		this.unacked.push(message);
+		this.unackedBytesTotal += bytes;
+		if (this.unackedBytesTotal > this.maxUnackedBytes) {
+			this.fail(
+				new BerthError(
+					'BERTH_ERR_PROTOCOL',
+					`the peer left ${this.unackedBytesTotal} bytes unacknowledged, over the bound of ${this.maxUnackedBytes}`,
+				),
+			);
+			return false;
+		}
+		return this.writeRegular(message);
+	}
+
+	/** Tells the peer the session is over, then closes the transport. The caller disposes. */
+	sendDisconnect(): void {
+		if (this.transport) {
+			this.write([encodeMessage(MessageType.Disconnect, 0, 0)], true);
+			this.transport.end();
+		}
+	}
+
+	/** Closes the current transport (if any) as lost; the session waits for `attach`. */
+	detach(): void {
+		this.loseTransport('closed');
+	}
+
+	private receive(chunk: Uint8Array): void {
+		this.lastIncomingAt = this.timers.now();
+		this.reader.feed(chunk);
+		let message: WireMessage | undefined;
+		for (;;) {
+			try {
+				message = this.reader.read();
+			} catch (error) {
+				this.loseTransport('protocol-error', error as Error);
+				return;
+			}
+			if (!message || !this.transport) {
+				return;
+			}
+			this.handle(message);
+		}
+	}
+
+	private handle(message: WireMessage): void {
+		this.acknowledge(message.ack);
+		switch (message.type) {
+			case MessageType.Regular:
+				if (message.id === this.incomingId + 1) {
+					this.incomingId = message.id;
+					this.armAckTimer();
+					this._onDidReceiveMessage.fire(message.payload);
+				} else if (message.id > this.incomingId + 1) {
+					this.requestReplay();
+				}
+				// An id at or below the last one is a duplicate from a replay: dropped.
+				return;
+			case MessageType.ReplayRequest:
+				for (let i = this.unackedHead; i < this.unacked.length; i++) {
+					this.writeRegular(this.unacked[i]!);
+				}
+				return;
+			case MessageType.Pause:
+				this.peerPaused = true;
+				return;
+			case MessageType.Resume: {
+				this.peerPaused = false;
+				const pending = this.pausedWrites;
+				this.pausedWrites = [];
+				for (const chunks of pending) {
+					this.write(chunks);
+				}
+				return;
+			}
+			case MessageType.LatencyRequest:
+				this.write([encodeMessage(MessageType.LatencyResponse, 0, this.noteAckSent(), message.payload)]);
+				return;
+			case MessageType.Disconnect:
+				this._onDidReceiveDisconnect.fire();
+				return;
+			default:
+				// Ack, KeepAlive, LatencyResponse: nothing beyond their ack. Control after the handshake,
+				// None and unknown types: ignored, as VS Code does.
+				return;
+		}
+	}
+
+	private acknowledge(ack: number): void {
+		while (this.unackedHead < this.unacked.length && this.unacked[this.unackedHead]!.id <= ack) {
+			this.unackedBytesTotal -= this.unacked[this.unackedHead]!.bytes;
+			this.unacked[this.unackedHead] = undefined as unknown as Outgoing;
+			this.unackedHead++;
+		}
+		if (this.unackedHead > 1024 && this.unackedHead * 2 > this.unacked.length) {
+			this.unacked.splice(0, this.unackedHead);
+			this.unackedHead = 0;
+		}
+	}
+
+	private requestReplay(): void {
+		const now = this.timers.now();
+		if (now - this.lastReplayRequestAt >= REPLAY_REQUEST_INTERVAL_MS) {
+			this.lastReplayRequestAt = now;
+			this.writeControlMessage(MessageType.ReplayRequest);
+		}
+	}
+
+	private armAckTimer(): void {
+		if (this.ackTimer) {
+			return;
+		}
+		this.ackTimer = this.timers.timeout(() => {
+			this.ackTimer = undefined;
+			if (this.lastAckSent < this.incomingId) {
+				this.writeControlMessage(MessageType.Ack);
+			}
+		}, this.ackDelayMs);
+	}
+
+	private tick(): void {
+		if (this.timers.now() - this.lastIncomingAt >= this.timeoutMs) {
+			this.loseTransport(
+				'timeout',
+				new BerthError('BERTH_ERR_TIMEOUT', `nothing received for ${this.timeoutMs} ms`),
+			);
+			return;
+		}
+		this.writeControlMessage(MessageType.KeepAlive);
+	}
+
+	private noteAckSent(): number {
+		this.lastAckSent = this.incomingId;
+		return this.incomingId;
+	}
+
+	private writeRegular(message: Outgoing): boolean {
+		const header = encodeHeader(MessageType.Regular, message.id, this.noteAckSent(), message.bytes);
+		return this.write([header, ...message.chunks]);
+	}
+
+	/** Ack, KeepAlive, ReplayRequest: header only, carrying the current ack. */
+	private writeControlMessage(type: MessageType): void {
+		this.write([encodeMessage(type, 0, this.noteAckSent())]);
+	}
+
+	private write(chunks: readonly Uint8Array[], evenIfPaused = false): boolean {
+		if (!this.transport) {
+			return false; // kept in `unacked` where it matters; replayed on attach
+		}
+		if (this.peerPaused && !evenIfPaused) {
+			this.pausedWrites.push(chunks);
+			return false;
+		}
+		return this.transport.write(chunks);
+	}
+
+	private loseTransport(reason: TransportLossReason, error?: Error): void {
+		if (!this.transport) {
+			return;
+		}
+		this.dropTransport();
+		this._onDidLoseTransport.fire({ reason, ...(error ? { error } : {}) });
+	}
+
+	private dropTransport(): void {
+		this.ackTimer?.dispose();
+		this.ackTimer = undefined;
+		const transport = this.transport;
+		this.transport = undefined;
+		this.transportStore?.dispose();
+		this.transportStore = undefined;
+		transport?.dispose();
+	}
+
+	private fail(error: BerthError): void {
+		this._onDidFail.fire(error);
+		this.dispose();
+	}
+}

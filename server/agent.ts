@@ -1,0 +1,258 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import {
+	HANDSHAKE_TIMEOUT_MS,
+	HEADER_BYTES,
+	MAX_PENDING_HANDSHAKES,
+	RECONNECTION_GRACE_MS,
+	RECONNECTION_SHORT_GRACE_MS,
+} from '../protocol/constants';
+import { BerthError } from '../protocol/errors';
+import { Disposable } from '../protocol/lifecycle';
+import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../protocol/message-reader';
+import type { Timers } from '../protocol/timers';
+import type { ConnectionToken } from './connection-token';
+import { ConnectionTypeRegistry } from './handshake/connection-types';
+import { extensionHostRefusal } from './handshake/extension-host-refusal';
+import { runServerHandshake } from './handshake/server-handshake';
+import { abortUpgrade } from './http/abort';
+import { PendingConnections } from './http/pending-connections';
+import { handleHttpRequest } from './http/request-handler';
+import { upgradeConnection } from './http/upgrade';
+import { tokenPrefix, type Logger } from './log';
+import { serveAgentMethods } from './management/agent-methods';
+import { ManagementSessions } from './management/management-sessions';
+import { formatAddress } from './transport/tcp-transport';
+import { TunnelConnections } from './tunnel/tunnel-connections';
+
+/** Everything an agent needs, resolved from flags by the CLI (or by a test). */
+export interface AgentConfig {
+	readonly host: string;
+	/** 0 picks a free port. */
+	readonly port: number;
+	readonly token: ConnectionToken;
+	readonly version: string;
+	readonly commit: string;
+	readonly log: Logger;
+	readonly timers: Timers;
+	readonly reconnectionGraceMs?: number;
+	readonly shortGraceMs?: number;
+	readonly handshakeTimeoutMs?: number;
+	readonly maxPendingHandshakes?: number;
+	readonly limits?: MessageLimits;
+}
+
+/** How long `stop()` lets goodbyes flush before it destroys what is left. */
+const STOP_FLUSH_MS = 1_000;
+
+/**
+ * The remote agent: an HTTP server whose upgrades speak VS Code's remote-agent handshake, and
+ * whose connection types (Management, Tunnel, and later Berth's own) live in a registry.
+ */
+export class Agent extends Disposable {
+	readonly registry = new ConnectionTypeRegistry();
+	private readonly server: Server;
+	private readonly wss: WebSocketServer;
+	private readonly pending: PendingConnections;
+	private readonly management: ManagementSessions;
+	private readonly tunnels: TunnelConnections;
+	private readonly sockets = new Set<Socket>();
+	private readonly acceptedAt = new WeakMap<Socket, number>();
+	private readonly log: Logger;
+	private readonly startedAt = Date.now();
+	private readonly handshakeTimeoutMs: number;
+	private stopping: Promise<void> | undefined;
+
+	private constructor(private readonly config: AgentConfig) {
+		super();
+		this.log = config.log.fork('agent');
+		const limits = config.limits ?? DEFAULT_MESSAGE_LIMITS;
+		const graceMs = config.reconnectionGraceMs ?? RECONNECTION_GRACE_MS;
+		this.handshakeTimeoutMs = config.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+		this.server = createServer({
+			// VS Code's desktop client sends no Host header.
+			requireHostHeader: false,
+			headersTimeout: this.handshakeTimeoutMs,
+			requestTimeout: this.handshakeTimeoutMs,
+			connectionsCheckingInterval: 1_000,
+			keepAliveTimeout: 5_000,
+		});
+		this.wss = new WebSocketServer({
+			noServer: true,
+			perMessageDeflate: false,
+			clientTracking: false,
+			maxPayload: limits.maxMessageBytes + HEADER_BYTES,
+		});
+		this.pending = this._register(
+			new PendingConnections({
+				max: config.maxPendingHandshakes ?? MAX_PENDING_HANDSHAKES,
+				timeoutMs: this.handshakeTimeoutMs,
+				timers: config.timers,
+				onDrop: (socket, why) =>
+					this.log.debug('dropped a connection that did not finish its handshake', {
+						peer: formatAddress(socket.remoteAddress, socket.remotePort),
+						why,
+					}),
+			}),
+		);
+		this.management = this._register(
+			new ManagementSessions({
+				timers: config.timers,
+				log: this.log,
+				graceMs,
+				shortGraceMs: config.shortGraceMs ?? RECONNECTION_SHORT_GRACE_MS,
+				limits,
+				serve: (rpc) =>
+					serveAgentMethods(rpc, {
+						version: config.version,
+						commit: config.commit,
+						startedAt: this.startedAt,
+						reconnectionGraceMs: graceMs,
+					}),
+			}),
+		);
+		this.tunnels = this._register(new TunnelConnections(this.log.fork('tunnel')));
+		this._register(this.registry.register(this.management));
+		this._register(this.registry.register(extensionHostRefusal));
+		this._register(this.registry.register(this.tunnels));
+
+		this.server.on('connection', (socket: Socket) => {
+			this.sockets.add(socket);
+			this.acceptedAt.set(socket, config.timers.now());
+			socket.once('close', () => this.sockets.delete(socket));
+			this.pending.add(socket);
+		});
+		this.server.on('request', (req, res) => {
+			this.pending.settle(req.socket);
+			handleHttpRequest(req, res, {
+				token: config.token,
+				listenHost: config.host,
+				commit: config.commit,
+				status: () => ({
+					version: config.version,
+					commit: config.commit,
+					host: hostname(),
+					listening: this.url,
+					uptimeSeconds: (Date.now() - this.startedAt) / 1000,
+					sessionsConnected: this.management.counts.connected,
+					sessionsWaiting: this.management.counts.waiting,
+					tunnelsOpen: this.tunnels.openCount,
+				}),
+			});
+		});
+		this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+			void this.onUpgrade(req, socket as Socket, head);
+		});
+		this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+			this.log.debug('malformed HTTP request', { error: error.code ?? error.message });
+			abortUpgrade(socket, error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, 'Bad Request.');
+		});
+	}
+
+	/** Starts an agent and resolves once it listens. Rejects with BERTH_ERR_LISTEN if it cannot. */
+	static async start(config: AgentConfig): Promise<Agent> {
+		const agent = new Agent(config);
+		await new Promise<void>((resolve, reject) => {
+			const onError = (error: NodeJS.ErrnoException): void => {
+				agent.dispose();
+				reject(
+					new BerthError(
+						'BERTH_ERR_LISTEN',
+						`cannot listen on ${formatAddress(config.host, config.port)}: ${error.code ?? error.message}` +
+							(error.code === 'EADDRINUSE'
+								? ' (the port is in use: choose another with --port, or 0 for any)'
+								: ''),
+						undefined,
+						{ cause: error },
+					),
+				);
+			};
+			agent.server.once('error', onError);
+			agent.server.listen({ host: config.host, port: config.port }, () => {
+				agent.server.off('error', onError);
+				resolve();
+			});
+		});
+		agent.server.on('error', (error) => agent.log.error('server error', { error: error.message }));
+		return agent;
+	}
+
+	get port(): number {
+		const address = this.server.address();
+		return typeof address === 'object' && address ? address.port : this.config.port;
+	}
+
+	/** `ws://HOST:PORT`, as the first line on stdout announces it. */
+	get url(): string {
+		const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
+		return `ws://${host}:${this.port}`;
+	}
+
+	/**
+	 * Stops cleanly: no new connections, a `shutdown` event and a Disconnect to every session,
+	 * a moment for them to flush, then everything left is destroyed.
+	 */
+	stop(reason = 'the agent is stopping'): Promise<void> {
+		this.stopping ??= (async () => {
+			const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+			this.management.shutdown(reason);
+			this.tunnels.dispose();
+			await Promise.race([
+				new Promise<void>((resolve) => {
+					const check = setInterval(() => {
+						if (this.sockets.size === 0) {
+							clearInterval(check);
+							resolve();
+						}
+					}, 20);
+				}),
+				new Promise<void>((resolve) => setTimeout(resolve, STOP_FLUSH_MS)),
+			]);
+			for (const socket of this.sockets) {
+				socket.destroy();
+			}
+			this.server.closeAllConnections();
+			this.wss.close();
+			await closed;
+			this.dispose();
+		})();
+		return this.stopping;
+	}
+
+	private async onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+		this.pending.add(socket); // again, if it arrived on a keep-alive connection that served a request
+		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+		const elapsed = this.config.timers.now() - (this.acceptedAt.get(socket) ?? this.config.timers.now());
+		const upgraded = await upgradeConnection(req, socket, head, this.config.host, this.wss);
+		if ('refused' in upgraded) {
+			this.pending.settle(socket);
+			this.log.info('connection', { peer, outcome: 'refused', reason: upgraded.refused });
+			return;
+		}
+		const result = await runServerHandshake(upgraded.transport, upgraded.initial, upgraded.query, {
+			token: this.config.token,
+			commit: this.config.commit,
+			registry: this.registry,
+			timers: this.config.timers,
+			deadlineMs: Math.max(0, this.handshakeTimeoutMs - elapsed),
+			onAuthenticated: () => {
+				// An authenticated client no longer counts against the bound on handshakes in progress.
+				this.pending.settle(socket);
+				this.management.shortenGraces();
+			},
+		});
+		this.pending.settle(socket);
+		const outcome = result.outcome;
+		this.log.info('connection', {
+			peer,
+			token: tokenPrefix(upgraded.query.reconnectionToken),
+			type: result.connectionType,
+			transport: upgraded.query.skipWebSocketFrames ? 'tcp' : 'websocket',
+			outcome: outcome.type,
+			...(outcome.type === 'refused' ? { reason: outcome.reason } : { detail: outcome.detail }),
+		});
+	}
+}

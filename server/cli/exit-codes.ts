@@ -1,0 +1,42 @@
+import { BerthError } from '../../protocol/errors';
+
+/** The CLI's exit codes, documented in `berth --help` and the README. */
+export const ExitCode = {
+	/** Finished, or stopped by SIGINT/SIGTERM. */
+	Ok: 0,
+	/** An unexpected failure (a bug: the message says what). */
+	Failure: 1,
+	/** Bad command line: unknown flag, bad value, conflicting flags, invalid token. */
+	Usage: 2,
+	/** The agent refused us (auth mismatch, version mismatch, bad signature) or could not prove it knows the token. */
+	Refused: 3,
+	/** The agent could not be reached, or the connection was lost for good. */
+	Unreachable: 4,
+	/** A listening port could not be opened (in use, no permission). */
+	Listen: 5,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The exit code for an error that ends the CLI. */
+export function exitCodeFor(error: unknown): ExitCode {
+	if (!(error instanceof BerthError)) {
+		return ExitCode.Failure;
+	}
+	switch (error.code) {
+		case 'BERTH_ERR_USAGE':
+		case 'BERTH_ERR_TOKEN':
+			return ExitCode.Usage;
+		case 'BERTH_ERR_HANDSHAKE_REFUSED':
+		case 'BERTH_ERR_SERVER_UNVERIFIED':
+			return ExitCode.Refused;
+		case 'BERTH_ERR_CONNECT':
+		case 'BERTH_ERR_CLOSED':
+		case 'BERTH_ERR_TIMEOUT':
+		case 'BERTH_ERR_HANDSHAKE_TIMEOUT':
+		case 'BERTH_ERR_PROTOCOL':
+		case 'BERTH_ERR_RPC':
+			return ExitCode.Unreachable;
+		case 'BERTH_ERR_LISTEN':
+			return ExitCode.Listen;
+	}
+}

@@ -1,0 +1,36 @@
+import { errorMessage } from '../../protocol/errors';
+import { BERTH_COMMIT, BERTH_VERSION } from '../version';
+import { ExitCode, exitCodeFor } from './exit-codes';
+import { runForwardCommand } from './forward-command';
+import { MAIN_HELP } from './help';
+import { runServerCommand } from './server-command';
+
+/** The CLI: dispatches to a subcommand and turns any error into one stderr line and an exit code. */
+export async function main(argv: string[]): Promise<number> {
+	const [command, ...rest] = argv;
+	try {
+		switch (command) {
+			case 'server':
+				return await runServerCommand(rest);
+			case 'forward':
+				return await runForwardCommand(rest);
+			case '--version':
+			case '-V':
+			case 'version':
+				process.stdout.write(`berth ${BERTH_VERSION}\ncommit ${BERTH_COMMIT}\n`);
+				return ExitCode.Ok;
+			case undefined:
+			case '--help':
+			case '-h':
+			case 'help':
+				process.stdout.write(MAIN_HELP);
+				return ExitCode.Ok;
+			default:
+				process.stderr.write(`berth: unknown command ${JSON.stringify(command)}; try berth --help\n`);
+				return ExitCode.Usage;
+		}
+	} catch (error) {
+		process.stderr.write(`berth: ${errorMessage(error)}\n`);
+		return exitCodeFor(error);
+	}
+}

@@ -1,0 +1,96 @@
+import { Agent } from '../agent';
+import { BerthError } from '../../protocol/errors';
+import { defaultConfigDir, resolveConnectionToken } from '../connection-token';
+import { createLogger } from '../log';
+import { createNodeTimers } from '../transport/node-timers';
+import { BERTH_COMMIT, BERTH_VERSION } from '../version';
+import { COMMON_OPTIONS, parseFlags, parseLogFlags, parsePortFlag } from './args';
+import { ExitCode } from './exit-codes';
+import { SERVER_HELP } from './help';
+import { waitForStopSignal } from './signals';
+
+const DEFAULT_PORT = 8765;
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_GRACE_S = 10_800;
+
+/** `berth server`: resolves flags into an AgentConfig, starts the agent, stops it on a signal. */
+export async function runServerCommand(argv: string[]): Promise<number> {
+	const values = parseFlags('server', argv, {
+		...COMMON_OPTIONS,
+		host: { type: 'string' },
+		port: { type: 'string' },
+		'connection-token': { type: 'string' },
+		'connection-token-file': { type: 'string' },
+		'without-connection-token': { type: 'boolean' },
+		'reconnection-grace-time': { type: 'string' },
+	});
+	if (values.help) {
+		process.stdout.write(SERVER_HELP);
+		return ExitCode.Ok;
+	}
+	const log = createLogger(parseLogFlags(values));
+	const host = values.host ?? DEFAULT_HOST;
+	const port = parsePortFlag('--port', values.port, DEFAULT_PORT);
+	const graceSeconds = parseGrace(values['reconnection-grace-time']);
+	const token = resolveConnectionToken({
+		connectionToken: values['connection-token'],
+		connectionTokenFile: values['connection-token-file'],
+		withoutConnectionToken: values['without-connection-token'],
+		configDir: defaultConfigDir(),
+	});
+	if (token.type === 'mandatory' && token.source === 'flag') {
+		log.warn(
+			'--connection-token puts the token in the process list, where every user of this host can read it: prefer --connection-token-file',
+		);
+	}
+	if (token.type === 'none') {
+		log.warn('running without a connection token: anyone who can reach this port can use the agent');
+	}
+
+	const agent = await Agent.start({
+		host,
+		port,
+		token,
+		version: BERTH_VERSION,
+		commit: BERTH_COMMIT,
+		log,
+		timers: createNodeTimers(),
+		reconnectionGraceMs: graceSeconds * 1000,
+	});
+	process.stdout.write(`Berth agent listening on ${agent.url}\n`);
+	const statusUrl = agent.url.replace(/^ws:/, 'http:') + '/';
+	if (token.type === 'mandatory' && (token.source === 'stored' || token.source === 'generated')) {
+		process.stdout.write(
+			`Connection token ${token.source === 'generated' ? 'generated and ' : ''}kept in ${token.path} (mode 0600)\n`,
+		);
+		process.stdout.write(`Status page: ${statusUrl}?tkn=${token.value}\n`);
+	} else {
+		process.stdout.write(`Status page: ${statusUrl}\n`);
+	}
+	log.info('agent started', {
+		version: BERTH_VERSION,
+		commit: BERTH_COMMIT,
+		url: agent.url,
+		pid: process.pid,
+	});
+
+	const signal = await waitForStopSignal();
+	log.info('stopping', { signal });
+	await agent.stop(`the agent received ${signal}`);
+	log.info('stopped');
+	return ExitCode.Ok;
+}
+
+function parseGrace(value: string | undefined): number {
+	if (value === undefined) {
+		return DEFAULT_GRACE_S;
+	}
+	const seconds = /^\d+$/.test(value) ? Number(value) : NaN;
+	if (!Number.isSafeInteger(seconds)) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			`--reconnection-grace-time ${JSON.stringify(value)} is not a whole number of seconds (default ${DEFAULT_GRACE_S})`,
+		);
+	}
+	return seconds;
+}

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import {
+	HEADER_BYTES,
+	MAX_CONTROL_MESSAGE_BYTES,
+	NO_TOKEN_AUTH,
+	SIGN_REPLY_TIMEOUT_MS,
+} from '../../protocol/constants';
+import { BerthError, ClientHandshakeReason } from '../../protocol/errors';
+import type { Timers } from '../../protocol/timers';
+import type { Transport } from '../../protocol/transport';
+import { encodeControl, parseServerReply } from '../../protocol/wire';
+import { ControlReader } from '../handshake/control-reader';
+import { sign, verifySignature } from '../handshake/sign';
+
+/** Whom the client talks to: a Berth agent (mutual HMAC), or a real VS Code server (no signatures). */
+export type PeerKind = 'berth' | 'vscode';
+
+export interface ClientHandshakeOptions {
+	/** The agent's connection token; undefined for an agent started without one. */
+	readonly token: string | undefined;
+	readonly connectionType: number;
+	readonly args?: unknown;
+	/** Sent for the agent's version check; leave out to skip the check. */
+	readonly commit?: string;
+	readonly peer: PeerKind;
+	readonly timers: Timers;
+	/** Time allowed for each reply (VS Code: 10 s). */
+	readonly replyTimeoutMs?: number;
+}
+
+/**
+ * The client's side of the handshake. Against a Berth agent it checks the agent's signature of
+ * its challenge (HMAC with the token) and refuses an agent that cannot sign: mutual
+ * authentication. Resolves with the bytes that arrived after the last handshake message; the
+ * transport is left paused for the next owner.
+ * @throws BerthError BERTH_ERR_HANDSHAKE_REFUSED (the agent answered `error`: permanent),
+ *   BERTH_ERR_SERVER_UNVERIFIED, BERTH_ERR_HANDSHAKE_TIMEOUT, BERTH_ERR_PROTOCOL, BERTH_ERR_CLOSED.
+ */
+export async function runClientHandshake(
+	transport: Transport,
+	initial: readonly Uint8Array[],
+	options: ClientHandshakeOptions,
+): Promise<Uint8Array[]> {
+	const control = new ControlReader(transport, initial, {
+		maxControlBytes: MAX_CONTROL_MESSAGE_BYTES,
+		maxMessageBytes: HEADER_BYTES,
+	});
+	const replyTimeoutMs = options.replyTimeoutMs ?? SIGN_REPLY_TIMEOUT_MS;
+	const nextReply = async (what: string) => {
+		const timer = options.timers.timeout(
+			() =>
+				control.fail(
+					new BerthError(
+						'BERTH_ERR_HANDSHAKE_TIMEOUT',
+						`no ${what} from the agent within ${replyTimeoutMs} ms`,
+					),
+				),
+			replyTimeoutMs,
+		);
+		try {
+			const reply = parseServerReply(await control.next());
+			if (reply?.type === 'error') {
+				throw new BerthError(
+					'BERTH_ERR_HANDSHAKE_REFUSED',
+					`Connection error: ${reply.reason}`,
+					reply.reason,
+				);
+			}
+			return reply;
+		} finally {
+			timer.dispose();
+		}
+	};
+
+	try {
+		const challenge = randomUUID();
+		transport.write([encodeControl({ type: 'auth', auth: options.token ?? NO_TOKEN_AUTH, data: challenge })]);
+		const signReply = await nextReply('sign reply');
+		if (signReply?.type !== 'sign') {
+			throw new BerthError('BERTH_ERR_PROTOCOL', ClientHandshakeReason.UnexpectedMessage);
+		}
+		const verify = options.peer === 'berth' && options.token !== undefined;
+		if (verify && !verifySignature(options.token!, challenge, signReply.signedData)) {
+			throw new BerthError(
+				'BERTH_ERR_SERVER_UNVERIFIED',
+				`${ClientHandshakeReason.UnsupportedServer}: it could not prove it knows the connection token ` +
+					'(wrong token, or not a Berth agent: use --peer vscode for a VS Code server)',
+			);
+		}
+		transport.write([
+			encodeControl({
+				type: 'connectionType',
+				...(options.commit !== undefined ? { commit: options.commit } : {}),
+				// A VS Code client without vsda echoes the challenge; a Berth client signs it.
+				signedData: verify ? sign(options.token!, signReply.data) : signReply.data,
+				desiredConnectionType: options.connectionType,
+				...(options.args !== undefined ? { args: options.args } : {}),
+			}),
+		]);
+		// VS Code's server too answers every type, Tunnel included (once it reached the target), and
+		// bytes sent before that answer would be parsed as protocol messages: always wait for it.
+		const okReply = await nextReply('answer to the connection request');
+		if (okReply?.type !== 'ok') {
+			throw new BerthError('BERTH_ERR_PROTOCOL', ClientHandshakeReason.UnexpectedMessage);
+		}
+		return control.detach();
+	} catch (error) {
+		control.detach();
+		transport.dispose();
+		throw error;
+	}
+}

@@ -1,0 +1,19 @@
+/**
+ * Berth's client library, shared by the CLI (`berth forward`) and the VS Code extension: connect
+ * to an agent, verify it, speak Management RPC across network drops, and forward ports.
+ */
+
+export { parseAgentUrl, type AgentAddress } from './agent-url';
+export { AgentConnection, reconnectDelayMs, type ConnectionState, type ClientRpc } from './agent-connection';
+export { runClientHandshake, type PeerKind, type ClientHandshakeOptions } from './client-handshake';
+export { dial, type AgentEndpoint, type DialOptions, type DialedConnection } from './dial';
+export {
+	parseLocalForwardSpec,
+	formatLocalForwardSpec,
+	DEFAULT_BIND_ADDRESS,
+	type LocalForwardSpec,
+} from './forward-spec';
+export { LocalForward, type ForwardCounters, type TunnelOpener } from './local-forward';
+export { openTransport, type TransportMode } from './open-transport';
+export { fetchAgentCommit } from './fetch-commit';
+export { createNodeTimers } from '../transport/node-timers';

@@ -1,0 +1,121 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { BerthError, errorMessage } from '../../protocol/errors';
+import { Disposable, Emitter } from '../../protocol/lifecycle';
+import { pipeTransportAndSocket } from '../tunnel/pipe';
+import type { DialedConnection } from './dial';
+import type { LocalForwardSpec } from './forward-spec';
+
+/** Opens the agent-side end of one forwarded connection. */
+export type TunnelOpener = (host: string, port: number) => Promise<DialedConnection>;
+
+/** A forward's traffic so far. */
+export interface ForwardCounters {
+	/** Connections piping now. */
+	readonly open: number;
+	/** Connections accepted since the forward started. */
+	readonly total: number;
+	/** Bytes from the target to local clients. */
+	readonly bytesIn: number;
+	/** Bytes from local clients to the target. */
+	readonly bytesOut: number;
+	readonly lastError?: string;
+}
+
+/**
+ * A -L forward: a local TCP listener whose every accepted connection is carried to host:port on
+ * the agent's side by a connection that `opener` makes. A connection the agent cannot complete
+ * (target refused, policy) closes that one local socket and is reported; the listener stays.
+ */
+export class LocalForward extends Disposable {
+	private readonly _onDidFailConnection = this._register(new Emitter<string>());
+	/** One forwarded connection failed; the message names the target and the cause. */
+	readonly onDidFailConnection = this._onDidFailConnection.event;
+
+	private readonly sockets = new Set<Socket>();
+	private counts = { open: 0, total: 0, bytesIn: 0, bytesOut: 0 };
+	private lastError: string | undefined;
+
+	private constructor(
+		readonly spec: LocalForwardSpec,
+		private readonly server: Server,
+		private readonly opener: TunnelOpener,
+	) {
+		super();
+		server.on('connection', (socket) => this.forward(socket));
+		this._register({
+			dispose: () => {
+				server.close();
+				for (const socket of this.sockets) {
+					socket.destroy();
+				}
+			},
+		});
+	}
+
+	/**
+	 * Starts listening.
+	 * @throws BerthError BERTH_ERR_LISTEN when the local port is taken or not allowed.
+	 */
+	static async listen(spec: LocalForwardSpec, opener: TunnelOpener): Promise<LocalForward> {
+		const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+		await new Promise<void>((resolve, reject) => {
+			server.once('error', (error: NodeJS.ErrnoException) => {
+				reject(
+					new BerthError(
+						'BERTH_ERR_LISTEN',
+						`cannot listen on ${spec.bind}:${spec.localPort}: ${error.code ?? error.message}` +
+							(error.code === 'EADDRINUSE' ? ' (the local port is in use: pick another)' : ''),
+						undefined,
+						{ cause: error },
+					),
+				);
+			});
+			server.listen({ host: spec.bind, port: spec.localPort }, () => resolve());
+		});
+		return new LocalForward(spec, server, opener);
+	}
+
+	/** The port actually bound (differs from the spec's when it asked for 0). */
+	get localPort(): number {
+		const address = this.server.address();
+		return typeof address === 'object' && address ? address.port : this.spec.localPort;
+	}
+
+	get counters(): ForwardCounters {
+		return { ...this.counts, ...(this.lastError !== undefined ? { lastError: this.lastError } : {}) };
+	}
+
+	private forward(socket: Socket): void {
+		this.sockets.add(socket);
+		this.counts.total++;
+		this.counts.open++;
+		socket.on('error', () => undefined); // reported through the pipe or the failure below
+		const done = (): void => {
+			this.sockets.delete(socket);
+			this.counts.open--;
+		};
+		this.opener(this.spec.host, this.spec.port).then(
+			async ({ transport, leftover }) => {
+				if (this.isDisposed || socket.destroyed) {
+					transport.dispose();
+					socket.destroy();
+					done();
+					return;
+				}
+				const piping = pipeTransportAndSocket(transport, leftover, socket);
+				transport.resume();
+				socket.resume();
+				const result = await piping;
+				this.counts.bytesIn += result.bytesToSocket;
+				this.counts.bytesOut += result.bytesToTransport;
+				done();
+			},
+			(error: unknown) => {
+				this.lastError = errorMessage(error);
+				this._onDidFailConnection.fire(this.lastError);
+				socket.destroy();
+				done();
+			},
+		);
+	}
+}

@@ -1,0 +1,192 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import WebSocket from 'ws';
+import { DEFAULT_MAX_MESSAGE_BYTES, HEADER_BYTES } from '../../protocol/constants';
+import { BerthError } from '../../protocol/errors';
+import type { Transport } from '../../protocol/transport';
+import { TcpTransport } from '../transport/tcp-transport';
+import { WsTransport } from '../transport/ws-transport';
+import { hostHeader, type AgentAddress } from './agent-url';
+
+/** How the bytes travel after the upgrade: raw TCP (`skipWebSocketFrames=true`) or WebSocket frames. */
+export type TransportMode = 'tcp' | 'websocket';
+
+export interface OpenTransportOptions {
+	readonly address: AgentAddress;
+	readonly mode: TransportMode;
+	readonly reconnectionToken: string;
+	readonly reconnection: boolean;
+	readonly timeoutMs: number;
+}
+
+export interface OpenedTransport {
+	readonly transport: Transport;
+	/** Bytes that arrived right behind the 101 response. */
+	readonly initial: Uint8Array[];
+}
+
+/** Longest HTTP response head accepted from an agent. */
+const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/**
+ * Opens a connection to an agent and performs the HTTP upgrade. In `tcp` mode the request is
+ * written by hand, as VS Code's desktop client does, and the socket carries raw protocol bytes
+ * after the 101; in `websocket` mode `ws` does the upgrade and frames every write.
+ * @throws BerthError BERTH_ERR_CONNECT (unreachable, refused upgrade), BERTH_ERR_TIMEOUT.
+ */
+export function openTransport(options: OpenTransportOptions): Promise<OpenedTransport> {
+	const query = new URLSearchParams({
+		reconnectionToken: options.reconnectionToken,
+		reconnection: String(options.reconnection),
+		skipWebSocketFrames: String(options.mode === 'tcp'),
+	});
+	return options.mode === 'tcp' ? openRaw(options, query) : openWebSocket(options, query);
+}
+
+function openRaw(options: OpenTransportOptions, query: URLSearchParams): Promise<OpenedTransport> {
+	const { address } = options;
+	return new Promise((resolve, reject) => {
+		const socket: Socket = address.secure
+			? tlsConnect({ host: address.host, port: address.port, servername: address.host })
+			: netConnect({ host: address.host, port: address.port, allowHalfOpen: true, noDelay: true });
+		const key = randomBytes(16).toString('base64');
+		let head = Buffer.alloc(0);
+		const fail = (error: BerthError): void => {
+			cleanup();
+			socket.destroy();
+			reject(error);
+		};
+		const timer = setTimeout(
+			() =>
+				fail(
+					new BerthError(
+						'BERTH_ERR_TIMEOUT',
+						`no answer from ${address.display} within ${options.timeoutMs} ms`,
+					),
+				),
+			options.timeoutMs,
+		);
+		const onConnect = (): void => {
+			socket.write(
+				`GET ${address.path}?${query.toString()} HTTP/1.1\r\n` +
+					`Host: ${hostHeader(address)}\r\n` +
+					'Connection: Upgrade\r\n' +
+					'Upgrade: websocket\r\n' +
+					`Sec-WebSocket-Key: ${key}\r\n` +
+					'Sec-WebSocket-Version: 13\r\n' +
+					'\r\n',
+			);
+		};
+		const onData = (chunk: Buffer): void => {
+			head = Buffer.concat([head, chunk]);
+			const end = head.indexOf('\r\n\r\n');
+			if (end < 0) {
+				if (head.byteLength > MAX_RESPONSE_HEAD_BYTES) {
+					fail(
+						new BerthError('BERTH_ERR_CONNECT', `${address.display} answered with an oversized HTTP head`),
+					);
+				}
+				return;
+			}
+			const lines = head.subarray(0, end).toString('latin1').split('\r\n');
+			const status = lines[0] ?? '';
+			if (!/^HTTP\/1\.[01] 101 /.test(status)) {
+				const body =
+					head
+						.subarray(end + 4)
+						.toString('utf8')
+						.trim()
+						.split('\n')[0] ?? '';
+				fail(
+					new BerthError(
+						'BERTH_ERR_CONNECT',
+						`${address.display} refused the upgrade: ${status}${body ? ` (${body})` : ''}`,
+					),
+				);
+				return;
+			}
+			const accept = lines.find((l) => l.toLowerCase().startsWith('sec-websocket-accept:'));
+			const expected = createHash('sha1')
+				.update(key + WEBSOCKET_GUID)
+				.digest('base64');
+			if (accept !== undefined && accept.slice(accept.indexOf(':') + 1).trim() !== expected) {
+				fail(
+					new BerthError(
+						'BERTH_ERR_CONNECT',
+						`${address.display} answered with a wrong Sec-WebSocket-Accept`,
+					),
+				);
+				return;
+			}
+			cleanup();
+			const rest = head.subarray(end + 4);
+			resolve({ transport: new TcpTransport(socket), initial: rest.byteLength > 0 ? [rest] : [] });
+		};
+		const onError = (error: Error): void =>
+			fail(
+				new BerthError('BERTH_ERR_CONNECT', `cannot reach ${address.display}: ${error.message}`, undefined, {
+					cause: error,
+				}),
+			);
+		const onClose = (): void =>
+			fail(
+				new BerthError('BERTH_ERR_CONNECT', `${address.display} closed the connection during the upgrade`),
+			);
+		const cleanup = (): void => {
+			clearTimeout(timer);
+			socket.off(address.secure ? 'secureConnect' : 'connect', onConnect);
+			socket.off('data', onData);
+			socket.off('error', onError);
+			socket.off('close', onClose);
+		};
+		socket.once(address.secure ? 'secureConnect' : 'connect', onConnect);
+		socket.on('data', onData);
+		socket.on('error', onError);
+		socket.on('close', onClose);
+	});
+}
+
+function openWebSocket(options: OpenTransportOptions, query: URLSearchParams): Promise<OpenedTransport> {
+	const { address } = options;
+	const url = `${address.secure ? 'wss' : 'ws'}://${hostHeader(address)}${address.path}?${query.toString()}`;
+	return new Promise((resolve, reject) => {
+		const ws = new WebSocket(url, {
+			perMessageDeflate: false,
+			handshakeTimeout: options.timeoutMs,
+			maxPayload: DEFAULT_MAX_MESSAGE_BYTES + HEADER_BYTES,
+		});
+		const fail = (error: BerthError): void => {
+			ws.removeAllListeners();
+			ws.on('error', () => undefined);
+			ws.terminate();
+			reject(error);
+		};
+		ws.once('open', () => {
+			ws.removeAllListeners();
+			resolve({ transport: new WsTransport(ws), initial: [] });
+		});
+		ws.once('unexpected-response', (_req, res) => {
+			let body = '';
+			res.setEncoding('utf8');
+			res.on('data', (chunk: string) => (body += chunk.slice(0, 512)));
+			res.on('end', () =>
+				fail(
+					new BerthError(
+						'BERTH_ERR_CONNECT',
+						`${address.display} refused the upgrade: ${res.statusCode} ${res.statusMessage ?? ''}` +
+							(body.trim() ? ` (${body.trim().split('\n')[0]})` : ''),
+					),
+				),
+			);
+		});
+		ws.once('error', (error) =>
+			fail(
+				new BerthError('BERTH_ERR_CONNECT', `cannot reach ${address.display}: ${error.message}`, undefined, {
+					cause: error,
+				}),
+			),
+		);
+	});
+}

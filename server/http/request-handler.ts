@@ -1,0 +1,84 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tokenAccepts, type ConnectionToken } from '../connection-token';
+import { isAllowedHost } from './host-check';
+import { renderStatusPage, type AgentStatus } from './status-page';
+
+/** VS Code's names: the query parameter and the cookie that carry the connection token. */
+export const TOKEN_QUERY_PARAM = 'tkn';
+export const TOKEN_COOKIE = 'vscode-tkn';
+/** The cookie lives a week, as VS Code's does. */
+const TOKEN_COOKIE_MAX_AGE_S = 7 * 24 * 60 * 60;
+
+export interface HttpContext {
+	readonly token: ConnectionToken;
+	readonly listenHost: string;
+	readonly commit: string;
+	readonly status: () => AgentStatus;
+}
+
+/**
+ * The agent's plain HTTP: `GET /version` (the commit, no token), `GET /?tkn=T` (sets the token
+ * cookie and redirects to drop the token from the address bar), `GET /` with the cookie (a status
+ * page). Anything else without a valid token is 403, as on VS Code's server.
+ */
+export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): void {
+	res.setHeader('Cache-Control', 'no-store');
+	res.setHeader('X-Content-Type-Options', 'nosniff');
+	res.setHeader('Referrer-Policy', 'no-referrer');
+	if (req.method !== 'GET') {
+		res.setHeader('Allow', 'GET');
+		return send(res, 405, 'Method Not Allowed.');
+	}
+	if (!isAllowedHost(req.headers.host, ctx.listenHost)) {
+		return send(res, 403, 'Forbidden: this agent listens on loopback and answers only loopback host names.');
+	}
+	const url = new URL(req.url ?? '/', 'http://localhost');
+	if (url.pathname === '/version') {
+		return send(res, 200, ctx.commit);
+	}
+	const queryToken = url.searchParams.get(TOKEN_QUERY_PARAM);
+	// As VS Code does: a token in the query decides on its own; otherwise the cookie does.
+	const valid =
+		queryToken !== null
+			? tokenAccepts(ctx.token, queryToken)
+			: tokenAccepts(ctx.token, readCookie(req.headers.cookie, TOKEN_COOKIE));
+	if (!valid) {
+		return send(res, 403, 'Forbidden.');
+	}
+	if (url.pathname !== '/') {
+		return send(res, 404, 'Not Found.');
+	}
+	if (queryToken !== null && ctx.token.type === 'mandatory') {
+		url.searchParams.delete(TOKEN_QUERY_PARAM);
+		res.setHeader(
+			'Set-Cookie',
+			`${TOKEN_COOKIE}=${queryToken}; Max-Age=${TOKEN_COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Strict; Path=/`,
+		);
+		res.setHeader('Location', url.pathname + url.search);
+		return send(res, 302, 'Found.');
+	}
+	res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+	res.setHeader('Content-Type', 'text/html; charset=utf-8');
+	res.writeHead(200);
+	res.end(renderStatusPage(ctx.status()));
+}
+
+function send(res: ServerResponse, status: number, text: string): void {
+	res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+	res.writeHead(status);
+	res.end(text + '\n');
+}
+
+/** The value of one cookie in a Cookie header, or undefined. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+	if (!header) {
+		return undefined;
+	}
+	for (const part of header.split(';')) {
+		const eq = part.indexOf('=');
+		if (eq > 0 && part.slice(0, eq).trim() === name) {
+			return part.slice(eq + 1).trim();
+		}
+	}
+	return undefined;
+}

@@ -1,0 +1,52 @@
+/** What the status page shows. */
+export interface AgentStatus {
+	readonly version: string;
+	readonly commit: string;
+	readonly host: string;
+	readonly listening: string;
+	readonly uptimeSeconds: number;
+	readonly sessionsConnected: number;
+	readonly sessionsWaiting: number;
+	readonly tunnelsOpen: number;
+}
+
+/** The small HTML page a valid `GET /` answers: no script, no external resource. */
+export function renderStatusPage(status: AgentStatus): string {
+	const rows: [string, string][] = [
+		['Version', status.version],
+		['Commit', status.commit],
+		['Host', status.host],
+		['Listening on', status.listening],
+		['Up for', formatDuration(status.uptimeSeconds)],
+		['Sessions connected', String(status.sessionsConnected)],
+		['Sessions waiting for their client', String(status.sessionsWaiting)],
+		['Tunnel connections open', String(status.tunnelsOpen)],
+	];
+	const body = rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n');
+	return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Berth agent</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}th{text-align:left;padding-right:1.5em;font-weight:600}td,th{padding:.2em 0}</style>
+</head><body><h1>Berth agent</h1><table>
+${body}
+</table></body></html>
+`;
+}
+
+export function formatDuration(totalSeconds: number): string {
+	const s = Math.floor(totalSeconds);
+	const days = Math.floor(s / 86_400);
+	const hours = Math.floor((s % 86_400) / 3_600);
+	const minutes = Math.floor((s % 3_600) / 60);
+	const seconds = s % 60;
+	const parts =
+		days > 0
+			? [`${days}d`, `${hours}h`]
+			: hours > 0
+				? [`${hours}h`, `${minutes}m`]
+				: [`${minutes}m`, `${seconds}s`];
+	return parts.join(' ');
+}
+
+export function escapeHtml(text: string): string {
+	return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

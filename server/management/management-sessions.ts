@@ -1,0 +1,234 @@
+import { HandshakeReason } from '../../protocol/errors';
+import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
+import type { MessageLimits } from '../../protocol/message-reader';
+import type { AgentEvents, AgentMethods } from '../../protocol/rpc';
+import { RpcEndpoint } from '../../protocol/rpc-endpoint';
+import { Session } from '../../protocol/session';
+import type { Timers } from '../../protocol/timers';
+import { ConnectionType } from '../../protocol/wire';
+import type { Logger } from '../log';
+import { tokenPrefix } from '../log';
+import type {
+	ConnectionOutcome,
+	ConnectionRequest,
+	ConnectionTypeHandler,
+	HandshakeReply,
+} from '../handshake/connection-types';
+
+/** The agent's side of Management RPC: serves AgentMethods, sends AgentEvents. */
+export type AgentRpc = RpcEndpoint<AgentMethods, Record<string, never>, AgentEvents, Record<string, never>>;
+
+/** How many reconnection tokens are remembered as "seen before" after their session ended. */
+const MAX_SEEN_TOKENS = 10_000;
+
+export interface ManagementSessionsOptions {
+	readonly timers: Timers;
+	readonly log: Logger;
+	/** How long a session whose socket dropped waits for its client. */
+	readonly graceMs: number;
+	/** The wait once another client has connected (VS Code: min(5 min, grace)). */
+	readonly shortGraceMs: number;
+	readonly limits: MessageLimits;
+	/** Registers the agent's methods on a new session's RPC endpoint. */
+	readonly serve: (rpc: AgentRpc) => void;
+}
+
+/**
+ * Management (1) connections: sessions keyed by reconnection token that outlive their sockets.
+ * A dropped session waits `graceMs` for its client (or the short grace once another client
+ * connects); `reconnection=true` with the same token resumes it, replaying what either side
+ * missed. Refusals use VS Code's reason strings.
+ */
+export class ManagementSessions extends Disposable implements ConnectionTypeHandler {
+	readonly id = ConnectionType.Management;
+	readonly name = 'Management';
+	private readonly live = new Map<string, ManagementSession>();
+	private readonly seen = new Set<string>();
+	private nextNumber = 1;
+
+	constructor(private readonly options: ManagementSessionsOptions) {
+		super();
+		this._register({
+			dispose: () => {
+				for (const session of [...this.live.values()]) {
+					session.dispose();
+				}
+			},
+		});
+	}
+
+	/** Sessions with a socket, and sessions waiting for their client. */
+	get counts(): { connected: number; waiting: number } {
+		let connected = 0;
+		for (const session of this.live.values()) {
+			if (session.isConnected) {
+				connected++;
+			}
+		}
+		return { connected, waiting: this.live.size - connected };
+	}
+
+	async accept(request: ConnectionRequest, reply: HandshakeReply): Promise<ConnectionOutcome> {
+		const token = request.reconnectionToken;
+		const existing = this.live.get(token);
+		if (!request.isReconnection) {
+			if (existing) {
+				return reply.refuse(HandshakeReason.DuplicateReconnectionToken);
+			}
+			reply.ok();
+			const session = this.create(token);
+			session.attach(request);
+			return { type: 'accepted', detail: `session#${session.number}` };
+		}
+		if (!existing) {
+			return reply.refuse(
+				this.seen.has(token)
+					? HandshakeReason.UnknownReconnectionTokenSeenBefore
+					: HandshakeReason.UnknownReconnectionTokenNeverSeen,
+			);
+		}
+		reply.ok();
+		existing.attach(request);
+		return { type: 'accepted', detail: `session#${existing.number} resumed` };
+	}
+
+	/** Another client passed the handshake: disconnected sessions now wait only the short grace. */
+	shortenGraces(): void {
+		for (const session of this.live.values()) {
+			session.shortenGrace();
+		}
+	}
+
+	/** Tells every connected client the agent is stopping, then ends every session. */
+	shutdown(reason: string): void {
+		for (const session of [...this.live.values()]) {
+			session.shutdown(reason);
+		}
+	}
+
+	private create(token: string): ManagementSession {
+		const number = this.nextNumber++;
+		const session = new ManagementSession(number, token, this.options);
+		this.live.set(token, session);
+		this.remember(token);
+		const ended = session.onDidEnd(() => {
+			ended.dispose();
+			this.live.delete(token);
+		});
+		return session;
+	}
+
+	private remember(token: string): void {
+		this.seen.add(token);
+		if (this.seen.size > MAX_SEEN_TOKENS) {
+			this.seen.delete(this.seen.values().next().value as string);
+		}
+	}
+}
+
+/** One Management session: its Session, its RPC endpoint and its grace timers. */
+class ManagementSession extends Disposable {
+	private readonly session: Session;
+	private readonly rpc: AgentRpc;
+	private readonly log: Logger;
+	private longGrace: IDisposable | undefined;
+	private shortGrace: IDisposable | undefined;
+	private readonly _onDidEnd = this._register(new Emitter<void>());
+	/** The session is over (client disconnected, grace ran out, or the agent stopped). */
+	readonly onDidEnd = this._onDidEnd.event;
+
+	constructor(
+		readonly number: number,
+		token: string,
+		private readonly options: ManagementSessionsOptions,
+	) {
+		super();
+		this.log = options.log.fork(`session#${number}`);
+		this.session = this._register(new Session({ timers: options.timers, limits: options.limits }));
+		this.rpc = this._register(
+			new RpcEndpoint<AgentMethods, Record<string, never>, AgentEvents, Record<string, never>>({
+				send: (bytes) => void this.session.send(bytes),
+				timers: options.timers,
+			}),
+		);
+		options.serve(this.rpc);
+		this._register(this.session.onDidReceiveMessage((bytes) => this.rpc.receive(bytes)));
+		this._register(this.rpc.onDidReceiveInvalid((what) => this.log.warn('dropped a message', { what })));
+		this._register(
+			this.session.onDidLoseTransport((e) => {
+				this.log.info('connection lost; waiting for the client to reconnect', {
+					reason: e.reason,
+					error: e.error?.message,
+					graceSeconds: Math.round(options.graceMs / 1000),
+					token: tokenPrefix(token),
+				});
+				this.startGrace();
+			}),
+		);
+		this._register(
+			this.session.onDidReceiveDisconnect(() => {
+				this.log.info('client disconnected');
+				this.session.sendDisconnect();
+				this.dispose();
+			}),
+		);
+		this._register(
+			this.session.onDidFail((error) => {
+				this.log.warn('session failed', { error: error.message });
+				this.dispose();
+			}),
+		);
+		this._register({ dispose: () => this.stopGrace() });
+	}
+
+	get isConnected(): boolean {
+		return this.session.isAttached;
+	}
+
+	attach(request: ConnectionRequest): void {
+		this.stopGrace();
+		this.session.attach(request.transport, request.leftover);
+		request.transport.resume();
+	}
+
+	shortenGrace(): void {
+		if (this.longGrace && !this.shortGrace) {
+			const shortMs = Math.min(this.options.shortGraceMs, this.options.graceMs);
+			this.log.info('another client connected; shortening the wait for reconnection', {
+				graceSeconds: Math.round(shortMs / 1000),
+			});
+			this.shortGrace = this.options.timers.timeout(() => this.expire(), shortMs);
+		}
+	}
+
+	shutdown(reason: string): void {
+		this.rpc.emit('shutdown', { reason });
+		this.session.sendDisconnect();
+		this.dispose();
+	}
+
+	override dispose(): void {
+		if (this.isDisposed) {
+			return;
+		}
+		this._onDidEnd.fire();
+		super.dispose();
+	}
+
+	private startGrace(): void {
+		this.stopGrace();
+		this.longGrace = this.options.timers.timeout(() => this.expire(), this.options.graceMs);
+	}
+
+	private stopGrace(): void {
+		this.longGrace?.dispose();
+		this.shortGrace?.dispose();
+		this.longGrace = undefined;
+		this.shortGrace = undefined;
+	}
+
+	private expire(): void {
+		this.log.info('the client did not come back within the grace time; session ended');
+		this.dispose();
+	}
+}
