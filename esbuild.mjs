@@ -48,6 +48,10 @@ const problemMatcher = {
 	},
 };
 
+// ws loads the optional native add-on `bufferutil` for frame masking; this pure JS + wasm SIMD
+// module takes its place, so both Node bundles mask at native speed with no native add-on.
+const wsMaskAlias = { bufferutil: './server/transport/ws-mask.ts' };
+
 const common = {
 	bundle: true,
 	minify: production,
@@ -67,7 +71,8 @@ const contexts = await Promise.all([
 		platform: 'node',
 		format: 'cjs',
 		target: 'node20',
-		external: ['vscode'],
+		external: ['vscode', 'utf-8-validate'],
+		alias: wsMaskAlias,
 	}),
 	esbuild.context({
 		...common,
@@ -77,8 +82,9 @@ const contexts = await Promise.all([
 		format: 'cjs',
 		target: 'node20',
 		banner: { js: '#!/usr/bin/env node' },
-		// ws's optional native add-ons: never loaded, so the bundle runs with nothing installed.
-		external: ['bufferutil', 'utf-8-validate'],
+		// ws's other optional add-on; ws falls back to Node's own UTF-8 check without it.
+		external: ['utf-8-validate'],
+		alias: wsMaskAlias,
 	}),
 	esbuild.context({
 		...common,

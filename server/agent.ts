@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -10,7 +10,7 @@ import {
 	RECONNECTION_GRACE_MS,
 	RECONNECTION_SHORT_GRACE_MS,
 } from '../protocol/constants';
-import { BerthError } from '../protocol/errors';
+import { BerthError, errorMessage } from '../protocol/errors';
 import { Disposable } from '../protocol/lifecycle';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../protocol/message-reader';
 import type { Timers } from '../protocol/timers';
@@ -22,7 +22,7 @@ import { abortUpgrade } from './http/abort';
 import { PendingConnections } from './http/pending-connections';
 import { handleHttpRequest } from './http/request-handler';
 import { upgradeConnection } from './http/upgrade';
-import { tokenPrefix, type Logger } from './log';
+import { redactUrl, tokenPrefix, type Logger } from './log';
 import { serveAgentMethods } from './management/agent-methods';
 import { ManagementSessions } from './management/management-sessions';
 import { formatAddress } from './transport/tcp-transport';
@@ -127,28 +127,45 @@ export class Agent extends Disposable {
 		});
 		this.server.on('request', (req, res) => {
 			this.pending.settle(req.socket);
-			handleHttpRequest(req, res, {
-				token: config.token,
-				listenHost: config.host,
-				commit: config.commit,
-				status: () => ({
-					version: config.version,
-					commit: config.commit,
-					host: hostname(),
-					listening: this.url,
-					uptimeSeconds: (Date.now() - this.startedAt) / 1000,
-					sessionsConnected: this.management.counts.connected,
-					sessionsWaiting: this.management.counts.waiting,
-					tunnelsOpen: this.tunnels.openCount,
-				}),
-			});
+			try {
+				this.serveHttp(req, res);
+			} catch (error) {
+				// A bug in one request must not take the agent (and every session) down.
+				this.log.error('HTTP handler failed', { error: errorMessage(error), url: redactUrl(req.url ?? '') });
+				if (!res.headersSent) {
+					res.writeHead(500, { 'Content-Type': 'text/plain' });
+				}
+				res.end('Internal error.\n');
+			}
 		});
 		this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-			void this.onUpgrade(req, socket as Socket, head);
+			this.onUpgrade(req, socket as Socket, head).catch((error: unknown) => {
+				this.log.error('upgrade handler failed', { error: errorMessage(error) });
+				socket.destroy();
+			});
 		});
 		this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
 			this.log.debug('malformed HTTP request', { error: error.code ?? error.message });
 			abortUpgrade(socket, error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, 'Bad Request.');
+		});
+	}
+
+	private serveHttp(req: IncomingMessage, res: ServerResponse): void {
+		const config = this.config;
+		handleHttpRequest(req, res, {
+			token: config.token,
+			listenHost: config.host,
+			commit: config.commit,
+			status: () => ({
+				version: config.version,
+				commit: config.commit,
+				host: hostname(),
+				listening: this.url,
+				uptimeSeconds: (Date.now() - this.startedAt) / 1000,
+				sessionsConnected: this.management.counts.connected,
+				sessionsWaiting: this.management.counts.waiting,
+				tunnelsOpen: this.tunnels.openCount,
+			}),
 		});
 	}
 

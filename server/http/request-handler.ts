@@ -34,7 +34,10 @@ export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, ctx
 	}
 	const url = new URL(req.url ?? '/', 'http://localhost');
 	if (url.pathname === '/version') {
-		return send(res, 200, ctx.commit);
+		res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+		res.writeHead(200);
+		res.end(ctx.commit); // exactly the commit, as VS Code's server answers
+		return;
 	}
 	const queryToken = url.searchParams.get(TOKEN_QUERY_PARAM);
 	// As VS Code does: a token in the query decides on its own; otherwise the cookie does.
