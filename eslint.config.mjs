@@ -100,4 +100,22 @@ export default tseslint.config(
 		files: ['test/**/*.ts', 'bench/**/*.ts', 'server/cli/**/*.ts'],
 		rules: { 'no-console': 'off' },
 	},
+	{
+		files: ['test/**/*.ts'],
+		rules: {
+			// node:test's describe/it return promises that the runner itself awaits.
+			'@typescript-eslint/no-floating-promises': [
+				'error',
+				{
+					allowForKnownSafeCalls: [
+						{
+							from: 'package',
+							package: 'node:test',
+							name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+						},
+					],
+				},
+			],
+		},
+	},
 );

@@ -165,9 +165,13 @@ export function spawnCli(
 				() => {
 					for (const line of stdout) {
 						const m = pattern.exec(line);
-						if (m) return m;
+						if (m) {
+							return m;
+						}
 					}
-					if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${stderr.join('\n')}`);
+					if (child.exitCode !== null) {
+						throw new Error(`exited ${child.exitCode}: ${stderr.join('\n')}`);
+					}
 					return undefined;
 				},
 				`stdout matching ${pattern}`,
@@ -176,7 +180,9 @@ export function spawnCli(
 		waitForStderr: (pattern, timeoutMs = 10_000) =>
 			waitFor(() => stderr.find((l) => pattern.test(l)), `stderr matching ${pattern}`, timeoutMs),
 		stop: async (signal = 'SIGTERM') => {
-			if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+			if (child.exitCode === null && child.signalCode === null) {
+				child.kill(signal);
+			}
 			return within(exited, 10_000, 'cli exit');
 		},
 	};

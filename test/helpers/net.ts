@@ -27,7 +27,9 @@ export async function startEchoServer(
 		server,
 		close: () =>
 			new Promise<void>((resolve) => {
-				for (const s of sockets) s.destroy();
+				for (const s of sockets) {
+					s.destroy();
+				}
 				server.close(() => resolve());
 			}),
 	};

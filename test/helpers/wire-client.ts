@@ -162,7 +162,9 @@ export class WireClient {
 	private wake(): void {
 		const waiters = this.waiters;
 		this.waiters = [];
-		for (const w of waiters) w();
+		for (const w of waiters) {
+			w();
+		}
 	}
 
 	write(bytes: Uint8Array): void {
