@@ -58,18 +58,83 @@ export interface ServerInfo {
 	readonly reconnectionGraceMs: number;
 }
 
+/** A TCP port listening on the agent's host (from /proc/net/tcp and tcp6). */
+export interface ListeningPort {
+	/** The bound address as the kernel reports it: `127.0.0.1`, `0.0.0.0`, `::1`, `::`, … */
+	readonly host: string;
+	readonly port: number;
+	/** The owning process, where readable. */
+	readonly pid?: number;
+	/** The owning process's command line, where readable. */
+	readonly command?: string;
+}
+
+/** Which side listens: `local` = the client (ssh -L), `remote` = the agent (ssh -R). */
+export type ForwardDirection = 'local' | 'remote';
+
+/** Traffic of one forward so far. */
+export interface ForwardCounters {
+	/** Connections open now. */
+	readonly open: number;
+	/** Connections accepted since the forward started. */
+	readonly total: number;
+	/** Bytes from the target towards the listener's clients. */
+	readonly bytesIn: number;
+	/** Bytes from the listener's clients towards the target. */
+	readonly bytesOut: number;
+	/** The last connection failure, e.g. `connect ECONNREFUSED 127.0.0.1:5432`. */
+	readonly lastError?: string;
+}
+
+export type ForwardState = 'active' | 'failed' | 'closed';
+
+/** One forward, as listed and as sent in `forwardChanged` events. */
+export interface ForwardInfo {
+	readonly id: string;
+	readonly direction: ForwardDirection;
+	/** Where the listener is bound (on the client for local, on the agent for remote). */
+	readonly bindHost: string;
+	readonly bindPort: number;
+	/** Where each connection goes (from the agent for local, from the client for remote). */
+	readonly targetHost: string;
+	readonly targetPort: number;
+	readonly state: ForwardState;
+	readonly counters: ForwardCounters;
+	/** Why the forward failed (state `failed`), e.g. the listen error. */
+	readonly error?: string;
+}
+
+/** Parameters of `addForward`: a remote (-R) listener on the agent. */
+export interface AddForwardParams {
+	readonly bindHost?: string;
+	readonly bindPort: number;
+	readonly targetHost: string;
+	readonly targetPort: number;
+}
+
 // Method and event tables are type aliases, not interfaces, so they fit MethodTable's index signature.
 
 /** Methods the agent serves, by name: params and result of each. */
 export type AgentMethods = {
 	ping: { params: { readonly sentAt?: number }; result: { readonly receivedAt: number } };
 	serverInfo: { params: Record<string, never>; result: ServerInfo };
+	/** TCP ports listening on the agent's host now. */
+	listeningPorts: { params: Record<string, never>; result: { readonly ports: readonly ListeningPort[] } };
+	/** The agent's forwards for this session (remote ones: it holds their listeners). */
+	listForwards: { params: Record<string, never>; result: { readonly forwards: readonly ForwardInfo[] } };
+	/** Opens a remote (-R) listener on the agent; its connections come back as streams. */
+	addForward: { params: AddForwardParams; result: ForwardInfo };
+	removeForward: { params: { readonly id: string }; result: Record<string, never> };
 };
 
 /** Events the agent sends, by name: their data. */
 export type AgentEvents = {
 	/** Sent when the agent is shutting down cleanly. */
 	shutdown: { readonly reason: string };
+	/** Listening ports appeared or went away (polled at most every 2 s while anyone listens). */
+	portsChanged: { readonly added: readonly ListeningPort[]; readonly removed: readonly ListeningPort[] };
+	/** A remote forward started, failed, ended, or its counters moved. */
+	forwardChanged: ForwardInfo;
 };
 
 /** A table of method name → { params, result }. */

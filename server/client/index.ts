@@ -13,7 +13,9 @@ export {
 	DEFAULT_BIND_ADDRESS,
 	type LocalForwardSpec,
 } from './forward-spec';
-export { LocalForward, type ForwardCounters, type TunnelOpener } from './local-forward';
+export { LocalForward, type TunnelOpener } from './local-forward';
+export { AgentLink, type LinkState } from './agent-link';
+export { TunnelForwarder, type Forwarder } from './forwarder';
 export { openTransport, type TransportMode } from './open-transport';
 export { fetchAgentCommit } from './fetch-commit';
 export { createNodeTimers } from '../transport/node-timers';

@@ -1,25 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { BerthError, errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter } from '../../protocol/lifecycle';
+import type { ForwardCounters } from '../../protocol/rpc';
 import { pipeTransportAndSocket } from '../tunnel/pipe';
 import type { DialedConnection } from './dial';
 import type { LocalForwardSpec } from './forward-spec';
 
 /** Opens the agent-side end of one forwarded connection. */
 export type TunnelOpener = (host: string, port: number) => Promise<DialedConnection>;
-
-/** A forward's traffic so far. */
-export interface ForwardCounters {
-	/** Connections piping now. */
-	readonly open: number;
-	/** Connections accepted since the forward started. */
-	readonly total: number;
-	/** Bytes from the target to local clients. */
-	readonly bytesIn: number;
-	/** Bytes from local clients to the target. */
-	readonly bytesOut: number;
-	readonly lastError?: string;
-}
 
 /**
  * A -L forward: a local TCP listener whose every accepted connection is carried to host:port on
@@ -102,12 +90,13 @@ export class LocalForward extends Disposable {
 					done();
 					return;
 				}
-				const piping = pipeTransportAndSocket(transport, leftover, socket);
+				const piping = pipeTransportAndSocket(transport, leftover, socket, {
+					toSocket: (n) => (this.counts.bytesIn += n),
+					toTransport: (n) => (this.counts.bytesOut += n),
+				});
 				transport.resume();
 				socket.resume();
-				const result = await piping;
-				this.counts.bytesIn += result.bytesToSocket;
-				this.counts.bytesOut += result.bytesToTransport;
+				await piping;
 				done();
 			},
 			(error: unknown) => {

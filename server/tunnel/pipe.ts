@@ -11,6 +11,12 @@ export interface PipeResult {
 	readonly error?: Error;
 }
 
+/** Live byte counts, for counters that move while a connection is open. */
+export interface PipeMeter {
+	toSocket(bytes: number): void;
+	toTransport(bytes: number): void;
+}
+
 /** How long a half-finished pipe may wait for its last FIN once the other end is gone. */
 const CLOSE_LINGER_MS = 5_000;
 
@@ -25,6 +31,7 @@ export function pipeTransportAndSocket(
 	transport: Transport,
 	leftover: readonly Uint8Array[],
 	socket: Socket,
+	meter?: PipeMeter,
 ): Promise<PipeResult> {
 	return new Promise((resolve) => {
 		const store = new DisposableStore();
@@ -51,11 +58,13 @@ export function pipeTransportAndSocket(
 
 		for (const chunk of leftover) {
 			toSocket += chunk.byteLength;
+			meter?.toSocket(chunk.byteLength);
 			socket.write(chunk);
 		}
 		store.add(
 			transport.onDidReceive((chunk) => {
 				toSocket += chunk.byteLength;
+				meter?.toSocket(chunk.byteLength);
 				if (!socket.write(chunk)) {
 					transport.pause();
 				}
@@ -64,6 +73,7 @@ export function pipeTransportAndSocket(
 		const onSocketDrain = (): void => transport.resume();
 		const onSocketData = (chunk: Buffer): void => {
 			toTransport += chunk.byteLength;
+			meter?.toTransport(chunk.byteLength);
 			if (!transport.write([chunk])) {
 				socket.pause();
 			}
