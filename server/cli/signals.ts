@@ -1,6 +1,13 @@
-/** Resolves with the name of the first SIGINT or SIGTERM; a second one exits at once. */
-export function waitForStopSignal(): Promise<NodeJS.Signals> {
+/**
+ * Resolves with the name of the first SIGINT or SIGTERM; a second one exits at once. A process
+ * forked with an IPC channel (the VS Code extension's agent) also stops when that channel closes,
+ * so the agent never outlives the editor that started it, even one that was killed.
+ */
+export function waitForStopSignal(): Promise<NodeJS.Signals | 'parent-exit'> {
 	return new Promise((resolve) => {
+		if (process.send !== undefined) {
+			process.once('disconnect', () => resolve('parent-exit'));
+		}
 		let received = false;
 		const onSignal = (signal: NodeJS.Signals): void => {
 			if (received) {

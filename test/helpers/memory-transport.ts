@@ -1,0 +1,112 @@
+import { Disposable, Emitter } from '../../protocol/lifecycle';
+import type { Transport, TransportCloseEvent } from '../../protocol/transport';
+
+/**
+ * One end of an in-memory transport pair. Writes are delivered to the other end synchronously
+ * (or held while `hold()` is on, to model a congested or silent network).
+ */
+export class MemoryTransport extends Disposable implements Transport {
+	private readonly _onDidReceive = this._register(new Emitter<Uint8Array>());
+	readonly onDidReceive: Transport['onDidReceive'] = (listener) => {
+		const subscription = this._onDidReceive.event(listener);
+		queueMicrotask(() => this.flush());
+		return subscription;
+	};
+	private readonly _onDidEnd = this._register(new Emitter<void>());
+	readonly onDidEnd = this._onDidEnd.event;
+	private readonly _onDidClose = this._register(new Emitter<TransportCloseEvent>());
+	readonly onDidClose = this._onDidClose.event;
+	private readonly _onDidDrain = this._register(new Emitter<void>());
+	readonly onDidDrain = this._onDidDrain.event;
+
+	readonly canHalfClose = true;
+	readonly remoteAddress = 'memory';
+	peer: MemoryTransport | undefined;
+	/** Every chunk this end wrote, in order. */
+	readonly written: Uint8Array[] = [];
+	private paused = false;
+	private held = false;
+	private inbox: Uint8Array[] = [];
+	private closed = false;
+
+	get bufferedBytes(): number {
+		return 0;
+	}
+
+	write(chunks: readonly Uint8Array[]): boolean {
+		if (this.closed) {
+			return false;
+		}
+		for (const chunk of chunks) {
+			const copy = chunk.slice();
+			this.written.push(copy);
+			this.peer?.deliver(copy);
+		}
+		return true;
+	}
+
+	end(): void {
+		this.peer?._onDidEnd.fire();
+	}
+
+	pause(): void {
+		this.paused = true;
+	}
+
+	resume(): void {
+		this.paused = false;
+		this.flush();
+	}
+
+	/** Holds incoming bytes (as if the network stalled) until `release()`. */
+	hold(): void {
+		this.held = true;
+	}
+
+	release(): void {
+		this.held = false;
+		this.flush();
+	}
+
+	/** Both ends close, as a dropped connection does. */
+	close(error?: Error): void {
+		for (const end of [this, this.peer]) {
+			if (end && !end.closed) {
+				end.closed = true;
+				end._onDidClose.fire(error ? { error } : {});
+			}
+		}
+	}
+
+	override dispose(): void {
+		this.close();
+		super.dispose();
+	}
+
+	private deliver(chunk: Uint8Array): void {
+		this.inbox.push(chunk);
+		this.flush();
+	}
+
+	private flush(): void {
+		// Like a socket, bytes wait until someone reads them.
+		while (
+			!this.paused &&
+			!this.held &&
+			!this.closed &&
+			this._onDidReceive.hasListeners &&
+			this.inbox.length > 0
+		) {
+			this._onDidReceive.fire(this.inbox.shift()!);
+		}
+	}
+}
+
+/** Two connected in-memory transports. */
+export function createTransportPair(): [MemoryTransport, MemoryTransport] {
+	const a = new MemoryTransport();
+	const b = new MemoryTransport();
+	a.peer = b;
+	b.peer = a;
+	return [a, b];
+}

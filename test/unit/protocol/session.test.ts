@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MessageReader } from '../../../protocol/message-reader';
+import { Session } from '../../../protocol/session';
+import { encodeMessage, MessageType, type WireMessage } from '../../../protocol/wire';
+import { ManualTimers } from '../../helpers/manual-timers';
+import { createTransportPair } from '../../helpers/memory-transport';
+
+const text = (s: string) => Buffer.from(s);
+const str = (b: Uint8Array) => Buffer.from(b).toString();
+
+/** Two sessions joined by an in-memory pair; collects what each delivers. */
+function pair(options: { maxUnackedBytes?: number } = {}) {
+	const timers = new ManualTimers();
+	const a = new Session({ timers, ...options });
+	const b = new Session({ timers, ...options });
+	const gotA: string[] = [];
+	const gotB: string[] = [];
+	a.onDidReceiveMessage((m) => gotA.push(str(m)));
+	b.onDidReceiveMessage((m) => gotB.push(str(m)));
+	const connect = () => {
+		const [ta, tb] = createTransportPair();
+		a.attach(ta);
+		b.attach(tb);
+		return [ta, tb] as const;
+	};
+	const wires = connect();
+	return { timers, a, b, gotA, gotB, wires, connect };
+}
+
+/** Every message one transport end wrote, parsed. */
+function parse(chunks: readonly Uint8Array[]): WireMessage[] {
+	const reader = new MessageReader();
+	const out: WireMessage[] = [];
+	for (const c of chunks) {
+		reader.feed(c);
+		for (let m = reader.read(); m; m = reader.read()) out.push(m);
+	}
+	return out;
+}
+
+describe('Session', () => {
+	it('delivers Regular messages in order, exactly once', () => {
+		const { a, gotB } = pair();
+		a.send(text('one'));
+		a.send([text('tw'), text('o')]);
+		assert.deepEqual(gotB, ['one', 'two']);
+	});
+
+	it('numbers Regular messages from 1 and acknowledges the highest in-order id', () => {
+		const { a, b, wires } = pair();
+		a.send(text('x'));
+		a.send(text('y'));
+		b.send(text('z'));
+		const fromB = parse(wires[1].written).filter((m) => m.type === MessageType.Regular);
+		const fromA = parse(wires[0].written).filter((m) => m.type === MessageType.Regular);
+		assert.deepEqual(
+			fromA.map((m) => m.id),
+			[1, 2],
+		);
+		assert.equal(fromB[0]!.ack, 2, 'b acknowledges both of a’s messages');
+		assert.equal(a.unackedBytes, 0, 'a dropped them from its replay queue');
+	});
+
+	it('sends an explicit Ack 2 s after a Regular when nothing else went out', () => {
+		const { a, timers, wires } = pair();
+		a.send(text('x'));
+		timers.advance(1999);
+		assert.equal(parse(wires[1].written).filter((m) => m.type === MessageType.Ack && m.ack === 1).length, 0);
+		timers.advance(1);
+		assert.equal(parse(wires[1].written).filter((m) => m.type === MessageType.Ack && m.ack === 1).length, 1);
+		assert.equal(a.unackedBytes, 0);
+	});
+
+	it('replays unacknowledged messages on a new transport, and drops the ones seen twice', async () => {
+		const { a, b, gotB, connect, wires } = pair();
+		a.send(text('before'));
+		wires[1].hold(); // b stops receiving: the next two are lost with the old socket
+		a.send(text('lost-1'));
+		a.send(text('lost-2'));
+		wires[0].close();
+		assert.equal(a.isAttached, false);
+		a.send(text('while-down'));
+		connect();
+		await new Promise(setImmediate); // the new socket delivers what waited in it
+		assert.deepEqual(gotB, ['before', 'lost-1', 'lost-2', 'while-down']);
+		b.send(text('back'));
+		assert.equal(a.unackedBytes, 0);
+	});
+
+	it('drops a duplicate id and asks for a replay on a gap (at most once per 10 s)', () => {
+		const { b, gotB, wires } = pair();
+		const raw = wires[0]; // write raw messages as "a"
+		raw.write([encodeMessage(MessageType.Regular, 1, 0, text('one'))]);
+		raw.write([encodeMessage(MessageType.Regular, 1, 0, text('one again'))]);
+		raw.write([encodeMessage(MessageType.Regular, 3, 0, text('three'))]);
+		raw.write([encodeMessage(MessageType.Regular, 4, 0, text('four'))]);
+		assert.deepEqual(gotB, ['one']);
+		const replays = parse(wires[1].written).filter((m) => m.type === MessageType.ReplayRequest);
+		assert.equal(replays.length, 1);
+		assert.ok(b.isAttached);
+	});
+
+	it('answers a ReplayRequest by resending every unacknowledged message', () => {
+		const { a, wires } = pair();
+		wires[1].hold();
+		a.send(text('p'));
+		a.send(text('q'));
+		const before = parse(wires[0].written).filter((m) => m.type === MessageType.Regular).length;
+		wires[1].write([encodeMessage(MessageType.ReplayRequest, 0, 0)]);
+		const after = parse(wires[0].written).filter((m) => m.type === MessageType.Regular);
+		assert.equal(after.length - before, 2);
+		assert.deepEqual(
+			after.slice(-2).map((m) => m.id),
+			[1, 2],
+		);
+	});
+
+	it('sends KeepAlive every 5 s and times out a peer silent for 20 s', () => {
+		const { a, timers, wires } = pair();
+		const lost: string[] = [];
+		a.onDidLoseTransport((e) => lost.push(e.reason));
+		wires[0].hold(); // a hears nothing from now on
+		timers.advance(5_000);
+		assert.equal(parse(wires[0].written).filter((m) => m.type === MessageType.KeepAlive).length, 1);
+		timers.advance(14_999);
+		assert.deepEqual(lost, []);
+		timers.advance(1);
+		assert.deepEqual(lost, ['timeout']);
+		assert.equal(a.isAttached, false);
+	});
+
+	it('keeps an idle session alive as long as KeepAlives flow both ways', () => {
+		const { a, b, timers } = pair();
+		timers.advance(120_000);
+		assert.ok(a.isAttached && b.isAttached);
+	});
+
+	it('echoes a latency request as a latency response with the same payload', () => {
+		const { wires } = pair();
+		wires[0].write([encodeMessage(MessageType.LatencyRequest, 0, 0, Buffer.from([0, 0, 0, 42]))]);
+		const reply = parse(wires[1].written).find((m) => m.type === MessageType.LatencyResponse)!;
+		assert.deepEqual([...reply.payload], [0, 0, 0, 42]);
+	});
+
+	it('holds writes while the peer asked to Pause, and sends them on Resume', () => {
+		const { b, gotA, wires } = pair();
+		wires[0].write([encodeMessage(MessageType.Pause, 0, 0)]);
+		b.send(text('held'));
+		assert.deepEqual(gotA, []);
+		wires[0].write([encodeMessage(MessageType.Resume, 0, 0)]);
+		assert.deepEqual(gotA, ['held']);
+	});
+
+	it('reports a Disconnect from the peer', () => {
+		const { a, b } = pair();
+		let disconnected = false;
+		b.onDidReceiveDisconnect(() => (disconnected = true));
+		a.sendDisconnect();
+		assert.ok(disconnected);
+	});
+
+	it('declares a transport lost on a message over its bound, without allocating it', () => {
+		const { b, wires } = pair();
+		const lost: string[] = [];
+		b.onDidLoseTransport((e) => lost.push(`${e.reason}: ${e.error?.message}`));
+		wires[0].write([Buffer.from('0100000001000000007fffffff', 'hex')]);
+		assert.equal(lost.length, 1);
+		assert.match(lost[0]!, /^protocol-error: .*over the bound/);
+	});
+
+	it('gives up when the peer leaves too much unacknowledged', () => {
+		const { a, wires } = pair({ maxUnackedBytes: 1000 });
+		const failures: string[] = [];
+		a.onDidFail((e) => failures.push(e.message));
+		wires[1].hold();
+		a.send(new Uint8Array(600));
+		assert.deepEqual(failures, []);
+		a.send(new Uint8Array(600));
+		assert.equal(failures.length, 1);
+		assert.match(failures[0]!, /1200 bytes unacknowledged/);
+	});
+
+	it('leaves no timer behind once disposed', () => {
+		const { a, b, timers } = pair();
+		a.send(text('x'));
+		a.dispose();
+		b.dispose();
+		assert.equal(timers.pending, 0);
+	});
+});

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_MESSAGE_LIMITS } from '../../../protocol/message-reader';
+import type { ConnectionOutcome, HandshakeReply } from '../../../server/handshake/connection-types';
+import { createNullLogger } from '../../../server/log';
+import { ManagementSessions } from '../../../server/management/management-sessions';
+import { ManualTimers } from '../../helpers/manual-timers';
+import { createTransportPair } from '../../helpers/memory-transport';
+
+const MINUTE = 60_000;
+
+function setup(graceMs = 180 * MINUTE) {
+	const timers = new ManualTimers();
+	const sessions = new ManagementSessions({
+		timers,
+		log: createNullLogger(),
+		graceMs,
+		shortGraceMs: 5 * MINUTE,
+		limits: DEFAULT_MESSAGE_LIMITS,
+		serve: () => undefined,
+	});
+	const replies: string[] = [];
+	const reply: HandshakeReply = {
+		ok: () => replies.push('ok'),
+		refuse: (reason): ConnectionOutcome => (replies.push(reason), { type: 'refused', reason }),
+	};
+	const connect = async (token: string, isReconnection: boolean) => {
+		const [agentSide, clientSide] = createTransportPair();
+		await sessions.accept(
+			{
+				transport: agentSide,
+				leftover: [],
+				args: undefined,
+				reconnectionToken: token,
+				isReconnection,
+				remoteAddress: 'memory',
+			},
+			reply,
+		);
+		return { agentSide, clientSide };
+	};
+	return { timers, sessions, replies, connect };
+}
+
+describe('ManagementSessions', () => {
+	it('keeps a dropped session for the grace time, then forgets it (seen before)', async () => {
+		const { timers, sessions, replies, connect } = setup(10 * MINUTE);
+		const { clientSide } = await connect('t1', false);
+		clientSide.close();
+		assert.deepEqual(sessions.counts, { connected: 0, waiting: 1 });
+		timers.advance(10 * MINUTE - 1);
+		await connect('t1', true);
+		assert.deepEqual(replies, ['ok', 'ok'], 'resumed within the grace');
+		const again = await connect('t1', true);
+		again.clientSide.close();
+		assert.equal(sessions.counts.waiting, 1);
+		timers.advance(10 * MINUTE);
+		assert.deepEqual(sessions.counts, { connected: 0, waiting: 0 });
+		await connect('t1', true);
+		assert.equal(replies.at(-1), 'Unknown reconnection token (seen before)');
+	});
+
+	it('shortens the wait to 5 min once another client connects', async () => {
+		const { timers, sessions, replies, connect } = setup();
+		(await connect('t1', false)).clientSide.close();
+		(await connect('t3', false)).clientSide.close();
+		timers.advance(60 * MINUTE);
+		sessions.shortenGraces(); // what the agent calls when another client authenticates
+		timers.advance(5 * MINUTE - 1);
+		await connect('t3', true);
+		assert.equal(replies.at(-1), 'ok', 't3 is still there just before the short grace ends');
+		timers.advance(1);
+		await connect('t1', true);
+		assert.equal(
+			replies.at(-1),
+			'Unknown reconnection token (seen before)',
+			't1 expired after the short grace',
+		);
+	});
+
+	it('never lets the short grace outlast the long one', async () => {
+		const { timers, sessions, connect } = setup(2 * MINUTE);
+		const { clientSide } = await connect('t1', false);
+		clientSide.close();
+		sessions.shortenGraces();
+		timers.advance(2 * MINUTE);
+		assert.equal(sessions.counts.waiting, 0);
+	});
+
+	it('refuses a duplicate live token and an unknown one, in VS Code’s words', async () => {
+		const { replies, connect } = setup();
+		await connect('t1', false);
+		await connect('t1', false);
+		await connect('never', true);
+		assert.deepEqual(replies, [
+			'ok',
+			'Duplicate reconnection token',
+			'Unknown reconnection token (never seen)',
+		]);
+	});
+});
