@@ -34,7 +34,7 @@ function parse(chunks: readonly Uint8Array[]): WireMessage[] {
 	const out: WireMessage[] = [];
 	for (const c of chunks) {
 		reader.feed(c);
-		for (let m = reader.read(); m; m = reader.read()) out.push(m);
+		for (let m = reader.read(); m; m = reader.read()) {out.push(m);}
 	}
 	return out;
 }
