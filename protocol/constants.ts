@@ -47,3 +47,24 @@ export const NO_TOKEN_AUTH = '00000000000000000000';
 
 /** A connection token may hold only these characters (VS Code's rule). */
 export const CONNECTION_TOKEN_PATTERN = /^[0-9A-Za-z_-]+$/;
+
+// ---------------------------------------------------------------------------------------------
+// Streams (Berth's Mux connection type)
+// ---------------------------------------------------------------------------------------------
+
+/** Credit a new stream starts with, each way: what may be sent before the reader grants more. */
+export const STREAM_INITIAL_WINDOW_BYTES = 256 * 1024;
+/** The most a reader lets be in flight or buffered on one stream (its receive window). */
+export const STREAM_WINDOW_BYTES = 1024 * 1024;
+/** Readers grant credit in steps of at least this much, so Window frames stay rare. */
+export const STREAM_WINDOW_STEP_BYTES = STREAM_WINDOW_BYTES / 4;
+/** Past this many received-but-unwritten bytes in one session, no stream gets more credit. */
+export const MUX_SESSION_BUFFER_CAP_BYTES = 64 * 1024 * 1024;
+/** Queued socket bytes past which streams wait their turn instead of writing at once. */
+export const MUX_WRITE_HIGH_WATER_BYTES = 256 * 1024;
+/** What one stream may send per turn when streams wait their turn (round robin). */
+export const MUX_QUANTUM_BYTES = 64 * 1024;
+/** Largest Data frame; larger writes are split. */
+export const MUX_MAX_DATA_FRAME_BYTES = 256 * 1024;
+/** Streams open at once in one session. */
+export const MUX_MAX_STREAMS = 65_536;

@@ -106,6 +106,9 @@ export interface ForwardInfo {
 
 /** Parameters of `addForward`: a remote (-R) listener on the agent. */
 export interface AddForwardParams {
+	/** The client's id for it (kept across reconnections); the agent makes one up if absent. */
+	readonly id?: string;
+	/** Loopback (127.0.0.1) unless given; other addresses need the agent's --allow-remote-bind. */
 	readonly bindHost?: string;
 	readonly bindPort: number;
 	readonly targetHost: string;
@@ -131,7 +134,10 @@ export type AgentMethods = {
 export type AgentEvents = {
 	/** Sent when the agent is shutting down cleanly. */
 	shutdown: { readonly reason: string };
-	/** Listening ports appeared or went away (polled at most every 2 s while anyone listens). */
+	/**
+	 * Listening ports appeared or went away. Sent to sessions that called `listeningPorts` at least
+	 * once; the agent polls at most every 2 s, and only while such a session is open.
+	 */
 	portsChanged: { readonly added: readonly ListeningPort[]; readonly removed: readonly ListeningPort[] };
 	/** A remote forward started, failed, ended, or its counters moved. */
 	forwardChanged: ForwardInfo;

@@ -97,6 +97,8 @@ export enum ConnectionType {
 	Management = 1,
 	ExtensionHost = 2,
 	Tunnel = 3,
+	/** Berth's own: many streams and RPC over one session (protocol/mux-frames.ts). */
+	Mux = 32,
 }
 
 /** Client → server, first: the connection token and a challenge for the server to sign. */

@@ -27,6 +27,10 @@ import { serveAgentMethods } from './management/agent-methods';
 import { ManagementSessions } from './management/management-sessions';
 import { formatAddress } from './transport/tcp-transport';
 import { TunnelConnections } from './tunnel/tunnel-connections';
+import { ListeningPortScanner } from './forward/listening-ports';
+import { PortWatcher } from './forward/port-watcher';
+import { TargetPolicy } from './forward/target-policy';
+import { MuxConnections } from './mux/mux-connections';
 
 /** Everything an agent needs, resolved from flags by the CLI (or by a test). */
 export interface AgentConfig {
@@ -43,6 +47,10 @@ export interface AgentConfig {
 	readonly handshakeTimeoutMs?: number;
 	readonly maxPendingHandshakes?: number;
 	readonly limits?: MessageLimits;
+	/** Which targets clients may reach (--allow/--deny); open to all by default. */
+	readonly policy?: TargetPolicy;
+	/** Whether reverse forwards may listen on non-loopback addresses (--allow-remote-bind). */
+	readonly allowRemoteBind?: boolean;
 }
 
 /** How long `stop()` lets goodbyes flush before it destroys what is left. */
@@ -59,6 +67,8 @@ export class Agent extends Disposable {
 	private readonly pending: PendingConnections;
 	private readonly management: ManagementSessions;
 	private readonly tunnels: TunnelConnections;
+	private readonly streams: MuxConnections;
+	private readonly ports: PortWatcher;
 	private readonly sockets = new Set<Socket>();
 	private readonly acceptedAt = new WeakMap<Socket, number>();
 	private readonly log: Logger;
@@ -98,6 +108,19 @@ export class Agent extends Disposable {
 					}),
 			}),
 		);
+		const identity = {
+			version: config.version,
+			commit: config.commit,
+			startedAt: this.startedAt,
+			reconnectionGraceMs: graceMs,
+		};
+		this.ports = this._register(
+			new PortWatcher(
+				new ListeningPortScanner({ excludePids: new Set([process.pid]) }),
+				config.timers,
+				this.log.fork('ports'),
+			),
+		);
 		this.management = this._register(
 			new ManagementSessions({
 				timers: config.timers,
@@ -105,19 +128,25 @@ export class Agent extends Disposable {
 				graceMs,
 				shortGraceMs: config.shortGraceMs ?? RECONNECTION_SHORT_GRACE_MS,
 				limits,
-				serve: (rpc) =>
-					serveAgentMethods(rpc, {
-						version: config.version,
-						commit: config.commit,
-						startedAt: this.startedAt,
-						reconnectionGraceMs: graceMs,
-					}),
+				serve: (rpc) => serveAgentMethods(rpc, { identity, ports: this.ports }),
 			}),
 		);
-		this.tunnels = this._register(new TunnelConnections(this.log.fork('tunnel')));
+		const policy = config.policy ?? TargetPolicy.openToAll;
+		this.tunnels = this._register(new TunnelConnections(this.log.fork('tunnel'), policy));
+		this.streams = this._register(
+			new MuxConnections({
+				timers: config.timers,
+				log: this.log,
+				limits,
+				policy,
+				allowRemoteBind: config.allowRemoteBind ?? false,
+				serve: (rpc, forwards) => serveAgentMethods(rpc, { identity, ports: this.ports, forwards }),
+			}),
+		);
 		this._register(this.registry.register(this.management));
 		this._register(this.registry.register(extensionHostRefusal));
 		this._register(this.registry.register(this.tunnels));
+		this._register(this.registry.register(this.streams));
 
 		this.server.on('connection', (socket: Socket) => {
 			this.sockets.add(socket);
@@ -165,6 +194,8 @@ export class Agent extends Disposable {
 				sessionsConnected: this.management.counts.connected,
 				sessionsWaiting: this.management.counts.waiting,
 				tunnelsOpen: this.tunnels.openCount,
+				streamSessions: this.streams.counts.sessions,
+				streamsOpen: this.streams.counts.streams,
 			}),
 		});
 	}
@@ -216,6 +247,7 @@ export class Agent extends Disposable {
 		this.stopping ??= (async () => {
 			const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
 			this.management.shutdown(reason);
+			this.streams.shutdown(reason);
 			this.tunnels.dispose();
 			await Promise.race([
 				new Promise<void>((resolve) => {

@@ -1,13 +1,13 @@
 import { BerthError, errorMessage } from '../../protocol/errors';
-import { ConnectionType } from '../../protocol/wire';
-import { AgentLink } from '../client/agent-link';
+import type { ForwardInfo } from '../../protocol/rpc';
 import { parseAgentUrl } from '../client/agent-url';
 import type { PeerKind } from '../client/client-handshake';
-import { dial, type AgentEndpoint } from '../client/dial';
+import type { AgentEndpoint } from '../client/dial';
 import { fetchAgentCommit } from '../client/fetch-commit';
-import { formatLocalForwardSpec, parseLocalForwardSpec, type LocalForwardSpec } from '../client/forward-spec';
-import { LocalForward } from '../client/local-forward';
+import { parseLocalForwardSpec, type LocalForwardSpec } from '../client/forward-spec';
+import { TunnelForwarder, type Forwarder } from '../client/forwarder';
 import type { TransportMode } from '../client/open-transport';
+import { StreamForwarder, type ForwarderState } from '../client/stream-forwarder';
 import { createLogger, type Logger } from '../log';
 import { createNodeTimers } from '../transport/node-timers';
 import { BERTH_COMMIT } from '../version';
@@ -17,19 +17,22 @@ import { FORWARD_HELP } from './help';
 import { readClientToken } from './read-token';
 import { waitForStopSignal } from './signals';
 
-const TRANSPORT_MODES: readonly TransportMode[] = ['tcp', 'websocket'];
+const TRANSPORT_MODES: readonly TransportMode[] = ['auto', 'tcp', 'websocket'];
 const PEER_KINDS: readonly PeerKind[] = ['berth', 'vscode'];
 
 /**
- * `berth forward`: checks the agent once (a Management session that then watches the link),
- * opens each -L listener, and carries every accepted connection through its own Tunnel
- * connection. Runs until SIGINT/SIGTERM, or until the agent is lost for good.
+ * `berth forward`: opens every -L and -R forward through one agent and keeps them up until
+ * SIGINT/SIGTERM. Against a Berth agent every connection is a stream of one session (which is
+ * renewed when it drops, listeners staying up); against VS Code's server (`--peer vscode`) each
+ * connection is its own Tunnel connection, as VS Code does it.
  */
 export async function runForwardCommand(argv: string[]): Promise<number> {
 	const values = parseFlags('forward', argv, {
 		...COMMON_OPTIONS,
 		url: { type: 'string', short: 'u' },
 		L: { type: 'string', multiple: true },
+		R: { type: 'string', multiple: true },
+		D: { type: 'string', multiple: true },
 		'token-file': { type: 'string' },
 		'no-token': { type: 'boolean' },
 		transport: { type: 'string' },
@@ -41,6 +44,12 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 		return ExitCode.Ok;
 	}
 	const log = createLogger(parseLogFlags(values));
+	if (values.D !== undefined) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			'forward: -D (a SOCKS5/HTTP proxy) is not available yet in this version',
+		);
+	}
 	if (values.url === undefined) {
 		throw new BerthError(
 			'BERTH_ERR_USAGE',
@@ -48,23 +57,34 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 		);
 	}
 	const address = parseAgentUrl(values.url);
-	const specs = (values.L ?? []).map(parseLocalForwardSpec);
-	if (specs.length === 0) {
-		throw new BerthError('BERTH_ERR_USAGE', 'forward: give at least one -L [BIND:]LOCALPORT:HOST:PORT');
+	const locals = (values.L ?? []).map(parseLocalForwardSpec);
+	const remotes = (values.R ?? []).map(parseLocalForwardSpec);
+	if (locals.length + remotes.length === 0) {
+		throw new BerthError('BERTH_ERR_USAGE', 'forward: give at least one -L or -R [BIND:]PORT:HOST:PORT');
 	}
-	const mode = parseChoice('--transport', values.transport, TRANSPORT_MODES, 'tcp');
 	const peer = parseChoice('--peer', values.peer, PEER_KINDS, 'berth');
+	const mode = parseChoice(
+		'--transport',
+		values.transport,
+		TRANSPORT_MODES,
+		peer === 'vscode' ? 'tcp' : 'auto',
+	);
 	if (peer === 'vscode' && mode !== 'tcp') {
 		throw new BerthError(
 			'BERTH_ERR_USAGE',
 			"--peer vscode needs --transport tcp: VS Code's server cannot carry Tunnel connections over WebSocket frames",
 		);
 	}
+	if (peer === 'vscode' && remotes.length > 0) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			"-R needs a Berth agent: VS Code's server has no reverse forwards",
+		);
+	}
 	const token = values['no-token']
 		? undefined
 		: await readClientToken({ tokenFile: values['token-file'], env: process.env, agent: address.display });
 
-	const timers = createNodeTimers();
 	let commit: string | undefined;
 	if (peer === 'vscode') {
 		commit = await fetchAgentCommit(address);
@@ -80,35 +100,35 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 		token,
 		mode,
 		peer,
-		timers,
+		timers: createNodeTimers(),
 		...(commit !== undefined ? { commit } : {}),
 	};
 
 	const stopped = waitForStopSignal().then((signal) => ({ signal }));
 	let lost: Promise<{ lost: BerthError }> = new Promise(() => undefined);
-	let link: AgentLink | undefined;
+	let forwarder: Forwarder;
 	if (peer === 'berth') {
-		link = await AgentLink.open(endpoint);
-		const info = link.state.type === 'connected' ? link.state.info : undefined;
+		const streams = await StreamForwarder.start(endpoint);
+		const state = streams.state;
 		log.info('connected to the agent', {
 			agent: address.display,
-			version: info?.version,
-			host: info?.host,
-			transport: mode,
+			...(state.type === 'connected' ? { version: state.info.version, host: state.info.host } : {}),
 		});
-		lost = watchLink(link, log);
+		lost = watchState(streams, log);
+		forwarder = streams;
+	} else {
+		forwarder = new TunnelForwarder(endpoint);
 	}
+	const describe = describer(forwarder);
+	forwarder.onDidFailConnection((failure) => log.warn(`forward ${describe(failure.id)}: ${failure.message}`));
 
-	const forwards = await openForwards(specs, endpoint, log);
-	if (forwards.length === 0) {
-		link?.dispose();
-		throw new BerthError('BERTH_ERR_LISTEN', 'forward: no local port could be opened');
+	const opened = await openForwards(forwarder, locals, remotes, address.display, log);
+	if (opened === 0) {
+		forwarder.dispose();
+		throw new BerthError('BERTH_ERR_LISTEN', 'forward: no forward could be opened');
 	}
 	const ended = await Promise.race([stopped, lost]);
-	for (const forward of forwards) {
-		forward.dispose();
-	}
-	link?.dispose();
+	forwarder.dispose();
 	if ('lost' in ended) {
 		log.error(ended.lost.message);
 		return exitCodeFor(ended.lost);
@@ -117,39 +137,70 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 	return ExitCode.Ok;
 }
 
+/** Opens each forward, printing one stdout line per forward that works; returns how many did. */
 async function openForwards(
-	specs: LocalForwardSpec[],
-	endpoint: AgentEndpoint,
+	forwarder: Forwarder,
+	locals: readonly LocalForwardSpec[],
+	remotes: readonly LocalForwardSpec[],
+	agent: string,
 	log: Logger,
-): Promise<LocalForward[]> {
-	const opener = (host: string, port: number) =>
-		dial(endpoint, { connectionType: ConnectionType.Tunnel, args: { host, port } });
-	const forwards: LocalForward[] = [];
-	for (const spec of specs) {
+): Promise<number> {
+	let opened = 0;
+	for (const spec of locals) {
 		try {
-			const forward = await LocalForward.listen(spec, opener);
-			const local = `${spec.bind.includes(':') ? `[${spec.bind}]` : spec.bind}:${forward.localPort}`;
-			const target = `${spec.host.includes(':') ? `[${spec.host}]` : spec.host}:${spec.port}`;
-			forward.onDidFailConnection((message) => log.warn(`forward ${local} -> ${target}: ${message}`));
-			process.stdout.write(`Forwarding ${local} -> ${target} via ${endpoint.address.display}\n`);
-			forwards.push(forward);
+			const info = await forwarder.addLocal(spec);
+			process.stdout.write(
+				`Forwarding ${endpointText(info.bindHost, info.bindPort)} -> ${target(info)} via ${agent}\n`,
+			);
+			opened++;
 		} catch (error) {
-			log.error(`forward ${formatLocalForwardSpec(spec)}: ${errorMessage(error)}`);
+			log.error(`forward -L ${spec.bind}:${spec.localPort}: ${errorMessage(error)}`);
 		}
 	}
-	return forwards;
+	for (const spec of remotes) {
+		try {
+			const info = await forwarder.addRemote({
+				bindHost: spec.bind,
+				bindPort: spec.localPort,
+				targetHost: spec.host,
+				targetPort: spec.port,
+			});
+			process.stdout.write(
+				`Forwarding agent ${endpointText(info.bindHost, info.bindPort)} -> ${target(info)} here, via ${agent}\n`,
+			);
+			opened++;
+		} catch (error) {
+			log.error(`forward -R ${spec.bind}:${spec.localPort}: ${errorMessage(error)}`);
+		}
+	}
+	return opened;
+}
+
+function endpointText(host: string, port: number): string {
+	return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function target(info: ForwardInfo): string {
+	return endpointText(info.targetHost, info.targetPort);
+}
+
+function describer(forwarder: Forwarder): (id: string) => string {
+	return (id) => {
+		const info = forwarder.list().find((f) => f.id === id);
+		return info ? `${endpointText(info.bindHost, info.bindPort)} -> ${target(info)}` : id;
+	};
 }
 
 /** Logs the link's ups and downs; resolves only if it fails for good (a refusal that needs a human). */
-function watchLink(link: AgentLink, log: Logger): Promise<{ lost: BerthError }> {
+function watchState(forwarder: StreamForwarder, log: Logger): Promise<{ lost: BerthError }> {
 	return new Promise((resolve) => {
-		link.onDidChangeState((state) => {
+		forwarder.onDidChangeState((state: ForwarderState) => {
 			switch (state.type) {
 				case 'connected':
-					log.info(state.renewed ? 'connected to the agent with a new session' : 'reconnected to the agent');
+					log.info('connected to the agent again; forwards restored');
 					return;
 				case 'reconnecting':
-					log.warn('connection to the agent lost; reconnecting', {
+					log.warn('connection to the agent lost; reconnecting (listeners stay up)', {
 						attempt: state.attempt,
 						inSeconds: state.delayMs / 1000,
 						lastError: state.lastError,

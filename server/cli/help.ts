@@ -40,33 +40,51 @@ Flags:
                                    ?tkn= is printed.
   --reconnection-grace-time SECS   how long a disconnected session waits for its client
                                    (default 10800 = 3 h; 5 min once another client connects)
+  --allow HOST:PORTS               targets clients may reach (repeatable; default: any). HOST is
+                                   a name (*.corp.example), an address, a CIDR block
+                                   (10.0.0.0/8, [fd00::/8]) or *; PORTS is *, 5432, 8000-8100
+                                   or a comma list. Names are matched as asked, addresses and
+                                   blocks against every address a name resolves to.
+  --deny HOST:PORTS                targets refused, even if allowed (repeatable; deny wins)
+  --allow-remote-bind              let clients' reverse forwards (-R) listen on addresses other
+                                   than loopback
   --log-format text|json           log line format on stderr (default text)
   --log-level LEVEL                debug, info, warn or error (default info)
   -h, --help                       this text
 `;
 
-export const FORWARD_HELP = `berth forward: forward local ports through an agent
+export const FORWARD_HELP = `berth forward: forward ports through an agent
 
-Usage: berth forward -u URL -L [BIND:]LOCALPORT:HOST:PORT [-L ...] [flags]
+Usage: berth forward -u URL (-L SPEC | -R SPEC)... [flags]
 
-Each connection accepted on a local port is carried to HOST:PORT as seen from the agent. The
-agent must prove it knows the token (mutual HMAC), except with --peer vscode.
+Against a Berth agent every forwarded connection is a stream inside one authenticated session:
+no new socket or handshake per connection. If the session drops, its connections close, the
+listeners stay up and a new session is opened (0, 5, 5, 10 ... 30 s apart); connections made
+meanwhile wait up to 10 s for it. The agent must prove it knows the token (mutual HMAC), except
+with --peer vscode.
 
 Flags:
   -u, --url URL              the agent: ws://HOST:PORT (also wss://, http://, https://); never
                              put the token in it
-  -L SPEC                    [BIND:]LOCALPORT:HOST:PORT, ssh's syntax, repeatable; BIND is
-                             127.0.0.1 unless given ('*' = every interface, IPv6 in brackets);
-                             LOCALPORT 0 picks a free port
+  -L SPEC                    local forward, ssh's syntax [BIND:]LOCALPORT:HOST:PORT, repeatable:
+                             listen here on BIND:LOCALPORT, connect to HOST:PORT from the agent.
+                             BIND is 127.0.0.1 unless given ('localhost' = 127.0.0.1 and ::1,
+                             '*' = every interface, IPv6 in brackets); LOCALPORT 0 picks one
+  -R SPEC                    reverse forward [BIND:]REMOTEPORT:HOST:PORT, repeatable: the agent
+                             listens on BIND:REMOTEPORT (loopback unless it runs with
+                             --allow-remote-bind) and connects come back to HOST:PORT from here
+  -D [BIND:]PORT             reserved for the SOCKS5/HTTP proxy (not in this version)
   --token-file FILE          read the connection token from FILE ('-' = stdin)
                              Without it: $BERTH_TOKEN, else one line from stdin (a prompt
                              without echo on a terminal). Never on the command line.
   --no-token                 the agent runs --without-connection-token
-  --transport tcp|websocket  raw TCP after the HTTP upgrade (default, fastest) or WebSocket
-                             frames (for proxies that only pass WebSocket)
+  --transport MODE           auto (default): raw TCP after the HTTP upgrade (fastest), falling
+                             back to WebSocket frames when the path (a proxy) breaks raw bytes;
+                             tcp or websocket: only that one
   --peer berth|vscode        berth (default): a Berth agent, verified by its signature;
-                             vscode: a real VS Code server (commit from its /version, raw TCP
-                             Tunnel connections, NOT authenticated: a warning is printed)
+                             vscode: a real VS Code server (commit from its /version, one Tunnel
+                             connection per forwarded connection, -L only, NOT authenticated: a
+                             warning is printed)
   --skip-commit-check        do not send this build's commit (the agent then skips its
                              version check)
   --log-format text|json     log line format on stderr (default text)

@@ -2,6 +2,7 @@ import { Agent } from '../agent';
 import { BerthError } from '../../protocol/errors';
 import { defaultConfigDir, resolveConnectionToken } from '../connection-token';
 import { createLogger } from '../log';
+import { TargetPolicy } from '../forward/target-policy';
 import { createNodeTimers } from '../transport/node-timers';
 import { BERTH_COMMIT, BERTH_VERSION } from '../version';
 import { COMMON_OPTIONS, parseFlags, parseLogFlags, parsePortFlag } from './args';
@@ -23,6 +24,9 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 		'connection-token-file': { type: 'string' },
 		'without-connection-token': { type: 'boolean' },
 		'reconnection-grace-time': { type: 'string' },
+		allow: { type: 'string', multiple: true },
+		deny: { type: 'string', multiple: true },
+		'allow-remote-bind': { type: 'boolean' },
 	});
 	if (values.help) {
 		process.stdout.write(SERVER_HELP);
@@ -32,6 +36,7 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 	const host = values.host ?? DEFAULT_HOST;
 	const port = parsePortFlag('--port', values.port, DEFAULT_PORT);
 	const graceSeconds = parseGrace(values['reconnection-grace-time']);
+	const policy = TargetPolicy.parse(values.allow ?? [], values.deny ?? []);
 	const token = resolveConnectionToken({
 		connectionToken: values['connection-token'],
 		connectionTokenFile: values['connection-token-file'],
@@ -56,6 +61,8 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 		log,
 		timers: createNodeTimers(),
 		reconnectionGraceMs: graceSeconds * 1000,
+		policy,
+		allowRemoteBind: values['allow-remote-bind'] ?? false,
 	});
 	process.stdout.write(`Berth agent listening on ${agent.url}\n`);
 	const statusUrl = agent.url.replace(/^ws:/, 'http:') + '/';

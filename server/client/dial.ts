@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RECONNECT_ATTEMPT_TIMEOUT_MS } from '../../protocol/constants';
+import { BerthError } from '../../protocol/errors';
 import type { Timers } from '../../protocol/timers';
 import type { Transport } from '../../protocol/transport';
 import type { AgentAddress } from './agent-url';
@@ -34,12 +35,50 @@ export interface DialedConnection {
 	readonly leftover: Uint8Array[];
 }
 
-/** Opens one authenticated connection of the given type to an agent. */
+/**
+ * Opens one authenticated connection of the given type to an agent. In `auto` mode a raw TCP
+ * attempt that the path breaks (an answer other than 101, bytes that are not the protocol, a
+ * stall) is retried once with WebSocket frames; an agent that answered in words is not retried.
+ */
 export async function dial(endpoint: AgentEndpoint, options: DialOptions): Promise<DialedConnection> {
+	if (endpoint.mode !== 'auto') {
+		return dialWith(endpoint, endpoint.mode, options);
+	}
+	try {
+		return await dialWith(endpoint, 'tcp', options);
+	} catch (error) {
+		if (!pathMayBlockRawTcp(error)) {
+			throw error;
+		}
+		try {
+			return await dialWith(endpoint, 'websocket', options);
+		} catch {
+			throw error; // the raw TCP failure says more about the path
+		}
+	}
+}
+
+/** Whether a failed raw-TCP attempt could succeed over WebSocket frames. */
+function pathMayBlockRawTcp(error: unknown): boolean {
+	if (!(error instanceof BerthError) || error.isPermanent) {
+		return false;
+	}
+	const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
+	if (cause?.code === 'ECONNREFUSED' || cause?.code === 'ENOTFOUND' || cause?.code === 'EHOSTUNREACH') {
+		return false; // nothing listens there at all
+	}
+	return error.code !== 'BERTH_ERR_USAGE';
+}
+
+async function dialWith(
+	endpoint: AgentEndpoint,
+	mode: 'tcp' | 'websocket',
+	options: DialOptions,
+): Promise<DialedConnection> {
 	const timeoutMs = options.timeoutMs ?? RECONNECT_ATTEMPT_TIMEOUT_MS;
 	const { transport, initial } = await openTransport({
 		address: endpoint.address,
-		mode: endpoint.mode,
+		mode,
 		reconnectionToken: options.reconnectionToken ?? randomUUID(),
 		reconnection: options.reconnection ?? false,
 		timeoutMs,

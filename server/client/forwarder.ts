@@ -12,8 +12,16 @@ import { LocalForward } from './local-forward';
  * (-L) and remote (-R) forwards appear in one list with live counters; `onDidChange` fires when
  * one is added, fails, ends (state `closed`, then it leaves the list) or its counters move.
  */
+/** One forwarded connection that failed: which forward, and why (`connect ECONNREFUSED …`). */
+export interface ForwardFailure {
+	readonly id: string;
+	readonly message: string;
+}
+
 export interface Forwarder {
 	readonly onDidChange: Event<ForwardInfo>;
+	/** A forwarded connection failed (the forward itself goes on). */
+	readonly onDidFailConnection: Event<ForwardFailure>;
 	list(): ForwardInfo[];
 	/**
 	 * Listens locally and carries each connection to spec.host:spec.port from the agent's side.
@@ -36,6 +44,8 @@ const COUNTER_EVENT_INTERVAL_MS = 1_000;
 export class TunnelForwarder extends Disposable implements Forwarder {
 	private readonly _onDidChange = this._register(new Emitter<ForwardInfo>());
 	readonly onDidChange = this._onDidChange.event;
+	private readonly _onDidFailConnection = this._register(new Emitter<ForwardFailure>());
+	readonly onDidFailConnection = this._onDidFailConnection.event;
 	private readonly forwards = new Map<
 		string,
 		{ forward: LocalForward; spec: LocalForwardSpec; last: string }
@@ -65,7 +75,10 @@ export class TunnelForwarder extends Disposable implements Forwarder {
 		);
 		const id = randomUUID();
 		this.forwards.set(id, { forward, spec, last: '' });
-		forward.onDidFailConnection(() => this.announce(id));
+		forward.onDidFailConnection((message) => {
+			this._onDidFailConnection.fire({ id, message });
+			this.announce(id);
+		});
 		return this.announce(id)!;
 	}
 

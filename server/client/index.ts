@@ -15,7 +15,10 @@ export {
 } from './forward-spec';
 export { LocalForward, type TunnelOpener } from './local-forward';
 export { AgentLink, type LinkState } from './agent-link';
-export { TunnelForwarder, type Forwarder } from './forwarder';
+export { TunnelForwarder, type Forwarder, type ForwardFailure } from './forwarder';
+export { StreamForwarder, type ForwarderState } from './stream-forwarder';
+export { StreamSession } from './stream-session';
+export { listenLocal } from './local-listener';
 export { openTransport, type TransportMode } from './open-transport';
 export { fetchAgentCommit } from './fetch-commit';
 export { createNodeTimers } from '../transport/node-timers';

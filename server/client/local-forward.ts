@@ -1,10 +1,11 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import { BerthError, errorMessage } from '../../protocol/errors';
+import type { Socket } from 'node:net';
+import { errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter } from '../../protocol/lifecycle';
 import type { ForwardCounters } from '../../protocol/rpc';
 import { pipeTransportAndSocket } from '../tunnel/pipe';
 import type { DialedConnection } from './dial';
 import type { LocalForwardSpec } from './forward-spec';
+import { listenLocal, type LocalListener } from './local-listener';
 
 /** Opens the agent-side end of one forwarded connection. */
 export type TunnelOpener = (host: string, port: number) => Promise<DialedConnection>;
@@ -23,16 +24,16 @@ export class LocalForward extends Disposable {
 	private counts = { open: 0, total: 0, bytesIn: 0, bytesOut: 0 };
 	private lastError: string | undefined;
 
+	private listener: LocalListener | undefined;
+
 	private constructor(
 		readonly spec: LocalForwardSpec,
-		private readonly server: Server,
 		private readonly opener: TunnelOpener,
 	) {
 		super();
-		server.on('connection', (socket) => this.forward(socket));
 		this._register({
 			dispose: () => {
-				server.close();
+				this.listener?.dispose();
 				for (const socket of this.sockets) {
 					socket.destroy();
 				}
@@ -41,32 +42,18 @@ export class LocalForward extends Disposable {
 	}
 
 	/**
-	 * Starts listening.
+	 * Starts listening (both loopbacks for `localhost`).
 	 * @throws BerthError BERTH_ERR_LISTEN when the local port is taken or not allowed.
 	 */
 	static async listen(spec: LocalForwardSpec, opener: TunnelOpener): Promise<LocalForward> {
-		const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
-		await new Promise<void>((resolve, reject) => {
-			server.once('error', (error: NodeJS.ErrnoException) => {
-				reject(
-					new BerthError(
-						'BERTH_ERR_LISTEN',
-						`cannot listen on ${spec.bind}:${spec.localPort}: ${error.code ?? error.message}` +
-							(error.code === 'EADDRINUSE' ? ' (the local port is in use: pick another)' : ''),
-						undefined,
-						{ cause: error },
-					),
-				);
-			});
-			server.listen({ host: spec.bind, port: spec.localPort }, () => resolve());
-		});
-		return new LocalForward(spec, server, opener);
+		const forward = new LocalForward(spec, opener);
+		forward.listener = await listenLocal(spec.bind, spec.localPort, (socket) => forward.forward(socket));
+		return forward;
 	}
 
 	/** The port actually bound (differs from the spec's when it asked for 0). */
 	get localPort(): number {
-		const address = this.server.address();
-		return typeof address === 'object' && address ? address.port : this.spec.localPort;
+		return this.listener?.port ?? this.spec.localPort;
 	}
 
 	get counters(): ForwardCounters {

@@ -9,12 +9,16 @@ import { TcpTransport } from '../transport/tcp-transport';
 import { WsTransport } from '../transport/ws-transport';
 import { hostHeader, type AgentAddress } from './agent-url';
 
-/** How the bytes travel after the upgrade: raw TCP (`skipWebSocketFrames=true`) or WebSocket frames. */
-export type TransportMode = 'tcp' | 'websocket';
+/**
+ * How the bytes travel after the upgrade: raw TCP (`skipWebSocketFrames=true`, fastest),
+ * WebSocket frames (for proxies that pass only WebSocket), or `auto`: raw TCP, falling back to
+ * WebSocket frames when the path mangles raw bytes.
+ */
+export type TransportMode = 'auto' | 'tcp' | 'websocket';
 
 export interface OpenTransportOptions {
 	readonly address: AgentAddress;
-	readonly mode: TransportMode;
+	readonly mode: 'tcp' | 'websocket';
 	readonly reconnectionToken: string;
 	readonly reconnection: boolean;
 	readonly timeoutMs: number;

@@ -8,6 +8,8 @@ export interface AgentStatus {
 	readonly sessionsConnected: number;
 	readonly sessionsWaiting: number;
 	readonly tunnelsOpen: number;
+	readonly streamSessions: number;
+	readonly streamsOpen: number;
 }
 
 /** The small HTML page a valid `GET /` answers: no script, no external resource. */
@@ -20,6 +22,8 @@ export function renderStatusPage(status: AgentStatus): string {
 		['Up for', formatDuration(status.uptimeSeconds)],
 		['Sessions connected', String(status.sessionsConnected)],
 		['Sessions waiting for their client', String(status.sessionsWaiting)],
+		['Stream sessions', String(status.streamSessions)],
+		['Streams open', String(status.streamsOpen)],
 		['Tunnel connections open', String(status.tunnelsOpen)],
 	];
 	const body = rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n');

@@ -1,12 +1,27 @@
 import { hostname } from 'node:os';
-import type { ServerInfo } from '../../protocol/rpc';
-import type { AgentRpc } from './management-sessions';
+import { BerthError } from '../../protocol/errors';
+import { isObject, isString } from '../../protocol/guards';
+import type { IDisposable } from '../../protocol/lifecycle';
+import type { AgentEvents, AgentMethods, ServerInfo } from '../../protocol/rpc';
+import type { RpcEndpoint } from '../../protocol/rpc-endpoint';
+import type { PortWatcher } from '../forward/port-watcher';
+import type { RemoteForwards } from '../forward/remote-forwards';
+
+/** The agent's side of RPC: serves AgentMethods, sends AgentEvents. */
+export type AgentRpc = RpcEndpoint<AgentMethods, Record<string, never>, AgentEvents, Record<string, never>>;
 
 export interface AgentIdentity {
 	readonly version: string;
 	readonly commit: string;
 	readonly startedAt: number;
 	readonly reconnectionGraceMs: number;
+}
+
+/** What a session's methods reach: the host's ports, and (stream sessions only) its forwards. */
+export interface AgentServices {
+	readonly identity: AgentIdentity;
+	readonly ports: PortWatcher;
+	readonly forwards?: RemoteForwards;
 }
 
 /** The agent's answer to `serverInfo`. */
@@ -21,8 +36,35 @@ export function describeAgent(identity: AgentIdentity, now = Date.now()): Server
 	};
 }
 
-/** Registers the methods every Management session serves. */
-export function serveAgentMethods(rpc: AgentRpc, identity: AgentIdentity): void {
+/**
+ * Registers the methods every session serves. Returns what the session must dispose with it
+ * (its subscription to port changes, made on its first `listeningPorts` call).
+ */
+export function serveAgentMethods(rpc: AgentRpc, services: AgentServices): IDisposable {
+	let portsSubscription: IDisposable | undefined;
 	rpc.handle('ping', () => ({ receivedAt: Date.now() }));
-	rpc.handle('serverInfo', () => describeAgent(identity));
+	rpc.handle('serverInfo', () => describeAgent(services.identity));
+	rpc.handle('listeningPorts', async () => {
+		portsSubscription ??= services.ports.subscribe((change) => rpc.emit('portsChanged', change));
+		return { ports: await services.ports.current() };
+	});
+	const forwards = (): RemoteForwards => {
+		if (!services.forwards) {
+			throw new BerthError(
+				'BERTH_ERR_USAGE',
+				'forwards are carried by stream sessions (connection type 32), not by Management sessions',
+			);
+		}
+		return services.forwards;
+	};
+	rpc.handle('listForwards', () => ({ forwards: forwards().list() }));
+	rpc.handle('addForward', (params) => forwards().add(params));
+	rpc.handle('removeForward', (params) => {
+		const id = isObject(params) && isString(params['id']) ? params['id'] : undefined;
+		if (id === undefined || !forwards().remove(id)) {
+			throw new BerthError('BERTH_ERR_USAGE', `removeForward: no forward with id ${JSON.stringify(id)}`);
+		}
+		return {};
+	});
+	return { dispose: () => portsSubscription?.dispose() };
 }

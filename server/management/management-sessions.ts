@@ -7,6 +7,7 @@ import { Session } from '../../protocol/session';
 import type { Timers } from '../../protocol/timers';
 import { ConnectionType } from '../../protocol/wire';
 import type { Logger } from '../log';
+import type { AgentRpc } from './agent-methods';
 import { tokenPrefix } from '../log';
 import type {
 	ConnectionOutcome,
@@ -14,9 +15,6 @@ import type {
 	ConnectionTypeHandler,
 	HandshakeReply,
 } from '../handshake/connection-types';
-
-/** The agent's side of Management RPC: serves AgentMethods, sends AgentEvents. */
-export type AgentRpc = RpcEndpoint<AgentMethods, Record<string, never>, AgentEvents, Record<string, never>>;
 
 /** How many reconnection tokens are remembered as "seen before" after their session ended. */
 const MAX_SEEN_TOKENS = 10_000;
@@ -29,8 +27,8 @@ export interface ManagementSessionsOptions {
 	/** The wait once another client has connected (VS Code: min(5 min, grace)). */
 	readonly shortGraceMs: number;
 	readonly limits: MessageLimits;
-	/** Registers the agent's methods on a new session's RPC endpoint. */
-	readonly serve: (rpc: AgentRpc) => void;
+	/** Registers the agent's methods on a new session's RPC endpoint; disposed with the session. */
+	readonly serve: (rpc: AgentRpc) => IDisposable | void;
 }
 
 /**
@@ -151,7 +149,10 @@ class ManagementSession extends Disposable {
 				timers: options.timers,
 			}),
 		);
-		options.serve(this.rpc);
+		const served = options.serve(this.rpc);
+		if (served) {
+			this._register(served);
+		}
 		this._register(this.session.onDidReceiveMessage((bytes) => this.rpc.receive(bytes)));
 		this._register(this.rpc.onDidReceiveInvalid((what) => this.log.warn('dropped a message', { what })));
 		this._register(

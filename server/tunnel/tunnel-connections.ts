@@ -1,5 +1,6 @@
 import { Disposable } from '../../protocol/lifecycle';
 import { ConnectionType, parseTunnelArgs } from '../../protocol/wire';
+import type { TargetPolicy } from '../forward/target-policy';
 import type { Logger } from '../log';
 import type {
 	ConnectionOutcome,
@@ -21,7 +22,10 @@ export class TunnelConnections extends Disposable implements ConnectionTypeHandl
 	readonly name = 'Tunnel';
 	private open = 0;
 
-	constructor(private readonly log: Logger) {
+	constructor(
+		private readonly log: Logger,
+		private readonly policy: TargetPolicy,
+	) {
 		super();
 	}
 
@@ -39,7 +43,7 @@ export class TunnelConnections extends Disposable implements ConnectionTypeHandl
 		}
 		let target;
 		try {
-			target = await connectTarget(args.host, args.port);
+			target = await connectTarget(args.host, args.port, { policy: this.policy });
 		} catch (error) {
 			return reply.refuse((error as Error).message);
 		}

@@ -1,0 +1,78 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { BerthError } from '../../protocol/errors';
+import type { IDisposable } from '../../protocol/lifecycle';
+
+/** Errors that mean "this machine has no IPv6 loopback", not "the port is taken". */
+const NO_IPV6 = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+
+export interface LocalListener extends IDisposable {
+	/** The port bound (the same on every address). */
+	readonly port: number;
+	/** Every address listened on. */
+	readonly addresses: readonly string[];
+}
+
+/**
+ * Listens for a local forward. `localhost` binds both loopbacks, 127.0.0.1 and ::1, on one port
+ * (a client resolving `localhost` to either reaches the forward); any other address binds just
+ * itself. Sockets are handed over paused, with half-close allowed.
+ * @throws BerthError BERTH_ERR_LISTEN when the port is taken or not allowed.
+ */
+export async function listenLocal(
+	bind: string,
+	port: number,
+	onConnection: (socket: Socket) => void,
+): Promise<LocalListener> {
+	const addresses = bind === 'localhost' ? ['127.0.0.1', '::1'] : [bind];
+	const servers: Server[] = [];
+	let boundPort = port;
+	try {
+		for (const [index, address] of addresses.entries()) {
+			try {
+				servers.push(await listenOne(address, boundPort, onConnection));
+			} catch (error) {
+				if (index > 0 && NO_IPV6.has((error as NodeJS.ErrnoException).code ?? '')) {
+					continue;
+				}
+				throw error;
+			}
+			const bound = servers[0]!.address();
+			boundPort = typeof bound === 'object' && bound ? bound.port : boundPort;
+		}
+	} catch (error) {
+		for (const server of servers) {
+			server.close();
+		}
+		const code = (error as NodeJS.ErrnoException).code;
+		throw new BerthError(
+			'BERTH_ERR_LISTEN',
+			`cannot listen on ${bind.includes(':') ? `[${bind}]` : bind}:${port}: ${code ?? (error as Error).message}` +
+				(code === 'EADDRINUSE' ? ' (the local port is in use: pick another)' : ''),
+			undefined,
+			{ cause: error },
+		);
+	}
+	return {
+		port: boundPort,
+		addresses: servers.map((s) => {
+			const a = s.address();
+			return typeof a === 'object' && a ? a.address : '?';
+		}),
+		dispose: () => {
+			for (const server of servers) {
+				server.close();
+			}
+		},
+	};
+}
+
+function listenOne(address: string, port: number, onConnection: (socket: Socket) => void): Promise<Server> {
+	const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, onConnection);
+	return new Promise((resolve, reject) => {
+		server.once('error', reject);
+		server.listen({ host: address, port, ipv6Only: address.includes(':') }, () => {
+			server.off('error', reject);
+			resolve(server);
+		});
+	});
+}

@@ -1,0 +1,83 @@
+import type { ForwardCounters } from '../../protocol/rpc';
+import type { BridgeMeter } from '../mux/stream-socket-bridge';
+
+/** Counter changes are announced at most this often per forward. */
+const ANNOUNCE_INTERVAL_MS = 1_000;
+
+/**
+ * One forward's counters (open and total connections, bytes each way, last error), with change
+ * announcements throttled to one a second: a busy forward must not flood its RPC lane.
+ */
+export class ForwardStats {
+	private open = 0;
+	private total = 0;
+	private bytesIn = 0;
+	private bytesOut = 0;
+	private error: string | undefined;
+	private timer: ReturnType<typeof setTimeout> | undefined;
+	private disposed = false;
+
+	/** Bytes from the target (to the listener's clients) are "in"; from the clients, "out". */
+	readonly meter: BridgeMeter = {
+		toSocket: (n) => {
+			this.bytesIn += n;
+			this.changed();
+		},
+		toStream: (n) => {
+			this.bytesOut += n;
+			this.changed();
+		},
+	};
+
+	constructor(private readonly announce: () => void) {}
+
+	get counters(): ForwardCounters {
+		return {
+			open: this.open,
+			total: this.total,
+			bytesIn: this.bytesIn,
+			bytesOut: this.bytesOut,
+			...(this.error !== undefined ? { lastError: this.error } : {}),
+		};
+	}
+
+	get lastError(): string | undefined {
+		return this.error;
+	}
+
+	opened(): void {
+		this.open++;
+		this.total++;
+		this.changed();
+	}
+
+	closed(error?: string): void {
+		this.open--;
+		if (error !== undefined && error !== 'the connection closed') {
+			this.error = error;
+		}
+		this.changed();
+	}
+
+	failed(error: string): void {
+		this.total++;
+		this.error = error;
+		this.changed();
+	}
+
+	dispose(): void {
+		this.disposed = true;
+		clearTimeout(this.timer);
+	}
+
+	private changed(): void {
+		if (this.timer === undefined && !this.disposed) {
+			this.timer = setTimeout(() => {
+				this.timer = undefined;
+				if (!this.disposed) {
+					this.announce();
+				}
+			}, ANNOUNCE_INTERVAL_MS);
+		}
+	}
+}

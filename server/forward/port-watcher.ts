@@ -1,0 +1,93 @@
+import { errorMessage } from '../../protocol/errors';
+import { Disposable, type IDisposable } from '../../protocol/lifecycle';
+import type { ListeningPort } from '../../protocol/rpc';
+import type { Timers } from '../../protocol/timers';
+import type { Logger } from '../log';
+import { diffPorts, type ListeningPortScanner } from './listening-ports';
+
+/** Shortest interval between two scans. */
+const MIN_SCAN_INTERVAL_MS = 2_000;
+/** A scan may take at most this share of the time (VS Code: 20 × the scan's duration). */
+const SCAN_DUTY_FACTOR = 20;
+
+export type PortsChange = {
+	readonly added: readonly ListeningPort[];
+	readonly removed: readonly ListeningPort[];
+};
+
+/**
+ * Watches the host's listening ports for whoever subscribes (sessions that feed auto-forwarding):
+ * scans every 2 s (slower if scans are slow) while anyone listens, not at all otherwise.
+ */
+export class PortWatcher extends Disposable {
+	private readonly listeners = new Set<(change: PortsChange) => void>();
+	private last: ListeningPort[] | undefined;
+	private timer: IDisposable | undefined;
+	private scanning: Promise<ListeningPort[]> | undefined;
+
+	constructor(
+		private readonly scanner: ListeningPortScanner,
+		private readonly timers: Timers,
+		private readonly log: Logger,
+	) {
+		super();
+		this._register({ dispose: () => this.timer?.dispose() });
+	}
+
+	/** The ports listening now (a fresh scan). */
+	current(): Promise<ListeningPort[]> {
+		return this.scan();
+	}
+
+	subscribe(listener: (change: PortsChange) => void): IDisposable {
+		this.listeners.add(listener);
+		if (this.listeners.size === 1) {
+			this.schedule(0);
+		}
+		return {
+			dispose: () => {
+				this.listeners.delete(listener);
+				if (this.listeners.size === 0) {
+					this.timer?.dispose();
+					this.timer = undefined;
+					this.last = undefined;
+				}
+			},
+		};
+	}
+
+	private scan(): Promise<ListeningPort[]> {
+		this.scanning ??= this.scanner.scan().finally(() => (this.scanning = undefined));
+		return this.scanning;
+	}
+
+	private schedule(delayMs: number): void {
+		this.timer?.dispose();
+		this.timer = this.timers.timeout(() => void this.poll(), delayMs);
+	}
+
+	private async poll(): Promise<void> {
+		const started = this.timers.now();
+		try {
+			const ports = await this.scan();
+			if (this.isDisposed || this.listeners.size === 0) {
+				return;
+			}
+			if (this.last) {
+				const change = diffPorts(this.last, ports);
+				if (change.added.length > 0 || change.removed.length > 0) {
+					for (const listener of [...this.listeners]) {
+						listener(change);
+					}
+				}
+			}
+			this.last = ports;
+		} catch (error) {
+			this.log.warn('listening port scan failed', { error: errorMessage(error) });
+		}
+		if (!this.isDisposed && this.listeners.size > 0) {
+			const took = this.timers.now() - started;
+			this.schedule(Math.max(MIN_SCAN_INTERVAL_MS, SCAN_DUTY_FACTOR * took));
+		}
+	}
+}

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { BerthError, errorMessage } from '../../protocol/errors';
+import { isInteger, isObject, isPort, isString } from '../../protocol/guards';
+import { Disposable } from '../../protocol/lifecycle';
+import type { Mux } from '../../protocol/mux';
+import type { AddForwardParams, ForwardInfo } from '../../protocol/rpc';
+import { isLoopbackHost } from '../http/host-check';
+import type { Logger } from '../log';
+import { formatAddress } from '../transport/tcp-transport';
+import { StreamSocketBridge } from '../mux/stream-socket-bridge';
+import { ForwardStats } from './forward-stats';
+
+/** Where a remote listener binds when the client names no address. */
+const DEFAULT_REMOTE_BIND = '127.0.0.1';
+
+export interface RemoteForwardsOptions {
+	readonly mux: Mux;
+	/** Whether clients may bind non-loopback addresses (`berth server --allow-remote-bind`). */
+	readonly allowRemoteBind: boolean;
+	readonly log: Logger;
+	/** A forward started, failed, ended, or its counters moved (throttled). */
+	readonly onChange: (info: ForwardInfo) => void;
+}
+
+interface RemoteForward {
+	readonly info: Omit<ForwardInfo, 'counters' | 'state'>;
+	readonly server: Server;
+	readonly stats: ForwardStats;
+}
+
+/**
+ * One session's reverse (-R) forwards: listeners on the agent whose connections go back to the
+ * client as streams, to a target on the client's side. They live as long as their session.
+ */
+export class RemoteForwards extends Disposable {
+	private readonly forwards = new Map<string, RemoteForward>();
+
+	constructor(private readonly options: RemoteForwardsOptions) {
+		super();
+		this._register({
+			dispose: () => {
+				for (const id of [...this.forwards.keys()]) {
+					this.remove(id);
+				}
+			},
+		});
+	}
+
+	list(): ForwardInfo[] {
+		return [...this.forwards.values()].map((f) => this.describe(f, 'active'));
+	}
+
+	/**
+	 * Opens the listener.
+	 * @throws BerthError BERTH_ERR_USAGE (bad params, a non-loopback bind without
+	 *   --allow-remote-bind), BERTH_ERR_LISTEN (the port is taken).
+	 */
+	async add(raw: unknown): Promise<ForwardInfo> {
+		const params = parseAddForwardParams(raw);
+		const bindHost = params.bindHost ?? DEFAULT_REMOTE_BIND;
+		if (!isLoopbackHost(bindHost) && !this.options.allowRemoteBind) {
+			throw new BerthError(
+				'BERTH_ERR_USAGE',
+				`binding ${bindHost} on the agent needs the agent to be started with --allow-remote-bind ` +
+					'(by default remote forwards listen on loopback only)',
+			);
+		}
+		const id = params.id ?? randomUUID();
+		if (this.forwards.has(id)) {
+			throw new BerthError('BERTH_ERR_USAGE', `a forward with id ${id} already exists`);
+		}
+		const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+		await new Promise<void>((resolve, reject) => {
+			server.once('error', (error: NodeJS.ErrnoException) =>
+				reject(
+					new BerthError(
+						'BERTH_ERR_LISTEN',
+						`cannot listen on ${formatAddress(bindHost, params.bindPort)} on the agent: ${error.code ?? error.message}`,
+						undefined,
+						{ cause: error },
+					),
+				),
+			);
+			server.listen({ host: bindHost, port: params.bindPort }, () => resolve());
+		});
+		const address = server.address();
+		const forward: RemoteForward = {
+			info: {
+				id,
+				direction: 'remote',
+				bindHost,
+				bindPort: typeof address === 'object' && address ? address.port : params.bindPort,
+				targetHost: params.targetHost,
+				targetPort: params.targetPort,
+			},
+			server,
+			stats: new ForwardStats(() => this.options.onChange(this.describe(forward, 'active'))),
+		};
+		this.forwards.set(id, forward);
+		server.on('connection', (socket: Socket) => this.carry(forward, socket));
+		server.on('error', (error) =>
+			this.options.log.warn('remote forward listener failed', { id, error: error.message }),
+		);
+		this.options.log.info('remote forward listening', {
+			id,
+			bind: formatAddress(forward.info.bindHost, forward.info.bindPort),
+			target: formatAddress(params.targetHost, params.targetPort),
+		});
+		const info = this.describe(forward, 'active');
+		this.options.onChange(info);
+		return info;
+	}
+
+	remove(id: string): boolean {
+		const forward = this.forwards.get(id);
+		if (!forward) {
+			return false;
+		}
+		this.forwards.delete(id);
+		forward.server.close();
+		forward.stats.dispose();
+		this.options.onChange(this.describe(forward, 'closed'));
+		return true;
+	}
+
+	private carry(forward: RemoteForward, socket: Socket): void {
+		const from = formatAddress(socket.remoteAddress, socket.remotePort);
+		let stream;
+		try {
+			stream = this.options.mux.open({ forward: forward.info.id, from });
+		} catch (error) {
+			forward.stats.failed(errorMessage(error));
+			socket.destroy();
+			return;
+		}
+		forward.stats.opened();
+		new StreamSocketBridge(stream, socket, forward.stats.meter, (end) =>
+			forward.stats.closed(end.error),
+		).start();
+	}
+
+	private describe(forward: RemoteForward, state: ForwardInfo['state']): ForwardInfo {
+		const lastError = forward.stats.lastError;
+		return {
+			...forward.info,
+			state,
+			counters: forward.stats.counters,
+			...(state === 'failed' && lastError ? { error: lastError } : {}),
+		};
+	}
+}
+
+/** Validates `addForward` params from the wire. */
+export function parseAddForwardParams(raw: unknown): AddForwardParams {
+	const bad = (why: string) => new BerthError('BERTH_ERR_USAGE', `addForward: ${why}`);
+	if (!isObject(raw)) {
+		throw bad('params must be an object');
+	}
+	const { id, bindHost, bindPort, targetHost, targetPort } = raw;
+	if (id !== undefined && !(isString(id) && /^[\w-]{1,64}$/.test(id))) {
+		throw bad('id must be 1-64 letters, digits, - or _');
+	}
+	if (bindHost !== undefined && !(isString(bindHost) && bindHost.length > 0 && bindHost.length <= 255)) {
+		throw bad('bindHost must be a host name or address');
+	}
+	if (!isInteger(bindPort, 0, 65535)) {
+		throw bad('bindPort must be 0-65535');
+	}
+	if (!isString(targetHost) || targetHost.length === 0 || targetHost.length > 255) {
+		throw bad('targetHost must be a host name or address');
+	}
+	if (!isPort(targetPort)) {
+		throw bad('targetPort must be 1-65535');
+	}
+	return {
+		...(id !== undefined ? { id } : {}),
+		...(bindHost !== undefined ? { bindHost } : {}),
+		bindPort,
+		targetHost,
+		targetPort,
+	};
+}

@@ -1,0 +1,192 @@
+import { HandshakeReason, errorMessage } from '../../protocol/errors';
+import { Disposable, type IDisposable } from '../../protocol/lifecycle';
+import type { MessageLimits } from '../../protocol/message-reader';
+import { Mux } from '../../protocol/mux';
+import { MUX_VERSION, parseMuxArgs, type OpenTarget } from '../../protocol/mux-frames';
+import type { MuxStream } from '../../protocol/mux-stream';
+import type { AgentEvents, AgentMethods } from '../../protocol/rpc';
+import { RpcEndpoint } from '../../protocol/rpc-endpoint';
+import { Session } from '../../protocol/session';
+import type { Timers } from '../../protocol/timers';
+import { ConnectionType } from '../../protocol/wire';
+import type { TargetPolicy } from '../forward/target-policy';
+import { RemoteForwards } from '../forward/remote-forwards';
+import type {
+	ConnectionOutcome,
+	ConnectionRequest,
+	ConnectionTypeHandler,
+	HandshakeReply,
+} from '../handshake/connection-types';
+import type { Logger } from '../log';
+import type { AgentRpc } from '../management/agent-methods';
+import { connectTarget } from '../tunnel/connect-target';
+import { StreamSocketBridge } from './stream-socket-bridge';
+
+export interface MuxConnectionsOptions {
+	readonly timers: Timers;
+	readonly log: Logger;
+	readonly limits: MessageLimits;
+	readonly policy: TargetPolicy;
+	readonly allowRemoteBind: boolean;
+	/** Registers the agent's methods for a session; disposed with it. */
+	readonly serve: (rpc: AgentRpc, forwards: RemoteForwards) => IDisposable;
+}
+
+/**
+ * Berth's stream sessions (connection type 32): one connection carries every forwarded TCP
+ * connection of a client as a stream, plus RPC, instead of VS Code's socket-and-handshake per
+ * connection. A session ends with its socket: its streams close and its reverse listeners go
+ * (the client opens a new session and re-adds them).
+ */
+export class MuxConnections extends Disposable implements ConnectionTypeHandler {
+	readonly id = ConnectionType.Mux;
+	readonly name = 'Mux';
+	private readonly sessions = new Set<AgentMuxSession>();
+	private nextNumber = 1;
+
+	constructor(private readonly options: MuxConnectionsOptions) {
+		super();
+		this._register({ dispose: () => this.shutdown('the agent stopped') });
+	}
+
+	get counts(): { sessions: number; streams: number } {
+		let streams = 0;
+		for (const session of this.sessions) {
+			streams += session.streamCount;
+		}
+		return { sessions: this.sessions.size, streams };
+	}
+
+	accept(request: ConnectionRequest, reply: HandshakeReply): Promise<ConnectionOutcome> {
+		if (!parseMuxArgs(request.args)) {
+			return Promise.resolve(
+				reply.refuse(
+					`Unsupported stream protocol: this agent speaks version ${MUX_VERSION} (args {"version":${MUX_VERSION}})`,
+				),
+			);
+		}
+		if (request.isReconnection) {
+			// Streams do not survive a dropped socket yet: a client opens a new session instead.
+			return Promise.resolve(reply.refuse(HandshakeReason.UnknownReconnectionTokenNeverSeen));
+		}
+		reply.ok();
+		const number = this.nextNumber++;
+		const session = new AgentMuxSession(number, request, this.options);
+		this.sessions.add(session);
+		session.onEnd = () => this.sessions.delete(session);
+		return Promise.resolve({ type: 'accepted', detail: `streams#${number}` });
+	}
+
+	/** Tells every client the agent is stopping, then closes every session. */
+	shutdown(reason: string): void {
+		for (const session of [...this.sessions]) {
+			session.shutdown(reason);
+		}
+	}
+}
+
+/** One stream session on the agent. */
+class AgentMuxSession extends Disposable {
+	onEnd: (() => void) | undefined;
+	private readonly session: Session;
+	private readonly mux: Mux;
+	private readonly rpc: AgentRpc;
+	private readonly log: Logger;
+
+	constructor(
+		number: number,
+		request: ConnectionRequest,
+		private readonly options: MuxConnectionsOptions,
+	) {
+		super();
+		this.log = options.log.fork(`streams#${number}`);
+		this.session = this._register(new Session({ timers: options.timers, limits: options.limits }));
+		this.mux = this._register(
+			new Mux({
+				channel: this.session,
+				role: 'agent',
+				onOpen: (stream, target) => this.open(stream, target),
+				onRpc: (bytes) => this.rpc.receive(bytes),
+				onProtocolError: (message) => {
+					this.log.warn('closing the session: the client broke the stream protocol', { error: message });
+					this.dispose();
+				},
+			}),
+		);
+		this.rpc = this._register(
+			new RpcEndpoint<AgentMethods, Record<string, never>, AgentEvents, Record<string, never>>({
+				send: (bytes) => this.mux.sendRpc(bytes),
+				timers: options.timers,
+			}),
+		);
+		const forwards = this._register(
+			new RemoteForwards({
+				mux: this.mux,
+				allowRemoteBind: options.allowRemoteBind,
+				log: this.log,
+				onChange: (info) => this.rpc.emit('forwardChanged', info),
+			}),
+		);
+		this._register(options.serve(this.rpc, forwards));
+		this._register(this.rpc.onDidReceiveInvalid((what) => this.log.warn('dropped an RPC message', { what })));
+		this._register(
+			this.session.onDidLoseTransport((e) => {
+				this.log.info('session ended with its connection', { reason: e.reason, error: e.error?.message });
+				this.dispose();
+			}),
+		);
+		this._register(this.session.onDidReceiveDisconnect(() => this.dispose()));
+		this._register(
+			this.session.onDidFail((error) => {
+				this.log.warn('session failed', { error: error.message });
+				this.dispose();
+			}),
+		);
+		this.session.attach(request.transport, request.leftover);
+		request.transport.resume();
+	}
+
+	get streamCount(): number {
+		return this.mux.streamCount;
+	}
+
+	shutdown(reason: string): void {
+		this.rpc.emit('shutdown', { reason });
+		this.session.sendDisconnect();
+		this.dispose();
+	}
+
+	override dispose(): void {
+		if (!this.isDisposed) {
+			super.dispose();
+			this.onEnd?.();
+		}
+	}
+
+	/** The client opened a stream: reach its target (as the policy allows) and bridge them. */
+	private open(stream: MuxStream, target: OpenTarget): void {
+		if (!('host' in target)) {
+			stream.reset('only the agent opens streams for reverse forwards');
+			return;
+		}
+		connectTarget(target.host, target.port, { policy: this.options.policy }).then(
+			(socket) => {
+				if (stream.closed || this.isDisposed) {
+					socket.destroy();
+					return;
+				}
+				stream.accept();
+				new StreamSocketBridge(stream, socket, undefined, (end) => {
+					if (end.error) {
+						this.log.debug('stream ended', { target: `${target.host}:${target.port}`, error: end.error });
+					}
+				}).start();
+			},
+			(error: unknown) => {
+				const reason = errorMessage(error);
+				this.log.info('stream refused', { target: `${target.host}:${target.port}`, reason });
+				stream.reset(reason);
+			},
+		);
+	}
+}

@@ -1,0 +1,110 @@
+import type { Socket } from 'node:net';
+import type { MuxStream, StreamHandler } from '../../protocol/mux-stream';
+
+/** Live byte counts of one bridged connection. */
+export interface BridgeMeter {
+	/** Bytes from the stream written to the socket. */
+	toSocket(bytes: number): void;
+	/** Bytes from the socket sent on the stream. */
+	toStream(bytes: number): void;
+}
+
+/** How a bridged connection ended: cleanly (both FINs), or with a reason. */
+export type BridgeEnd = { readonly error?: string };
+
+/**
+ * Joins a stream and a TCP socket, both ways, with backpressure and half-close:
+ * - socket bytes go out on the stream; when the stream's credit runs out the socket is paused
+ *   until the stream drains;
+ * - stream bytes are written to the socket, and the socket's unwritten bytes are reported to the
+ *   stream, so credit flows back only as the socket really takes them;
+ * - a FIN either way becomes an End (and back), leaving the other direction open;
+ * - an error or reset on either side ends both, with the reason.
+ * Used at both ends: the agent (stream ↔ target) and the client (local connection ↔ stream).
+ * Listeners are bound once per bridge (no per-chunk closures): idle connections stay small.
+ */
+export class StreamSocketBridge implements StreamHandler {
+	private streamDone = false;
+	private socketClosed = false;
+	private reported = false;
+
+	constructor(
+		private readonly stream: MuxStream,
+		private readonly socket: Socket,
+		private readonly meter: BridgeMeter | undefined,
+		private readonly onClose: ((end: BridgeEnd) => void) | undefined,
+	) {}
+
+	/** Starts moving bytes (resumes the socket, which callers usually create paused). */
+	start(): void {
+		const socket = this.socket;
+		socket.on('data', this.onSocketData);
+		socket.on('end', this.onSocketEnd);
+		socket.on('drain', this.onSocketDrain);
+		socket.on('error', this.onSocketError);
+		socket.on('close', this.onSocketClose);
+		this.stream.attach(this);
+		socket.resume();
+	}
+
+	// --- StreamHandler: from the stream --------------------------------------------------
+
+	onData(chunk: Uint8Array): void {
+		this.socket.write(chunk);
+		this.meter?.toSocket(chunk.byteLength);
+		this.stream.setBuffered(this.socket.writableLength);
+	}
+
+	onEnd(): void {
+		this.socket.end();
+	}
+
+	onReset(reason: string): void {
+		this.streamDone = true;
+		this.socket.destroy();
+		this.report({ error: reason });
+	}
+
+	onDrain(): void {
+		this.socket.resume();
+	}
+
+	// --- from the socket --------------------------------------------------------------------
+
+	private readonly onSocketData = (chunk: Buffer): void => {
+		this.meter?.toStream(chunk.byteLength);
+		if (!this.stream.write(chunk)) {
+			this.socket.pause();
+		}
+	};
+
+	private readonly onSocketEnd = (): void => this.stream.end();
+
+	private readonly onSocketDrain = (): void => this.stream.setBuffered(this.socket.writableLength);
+
+	private readonly onSocketError = (error: Error): void => {
+		if (!this.streamDone) {
+			this.streamDone = true;
+			this.stream.reset(error.message);
+		}
+		this.report({ error: error.message });
+	};
+
+	private readonly onSocketClose = (): void => {
+		this.socketClosed = true;
+		this.stream.setBuffered(0);
+		if (!this.streamDone && !(this.stream.sentEnd && this.stream.gotEnd)) {
+			// Closed before both FINs went through: the other side must not wait for more.
+			this.streamDone = true;
+			this.stream.reset('the connection closed');
+		}
+		this.report({});
+	};
+
+	private report(end: BridgeEnd): void {
+		if (!this.reported && (this.socketClosed || end.error !== undefined)) {
+			this.reported = true;
+			this.onClose?.(end);
+		}
+	}
+}
