@@ -39,6 +39,7 @@ export class MuxStream {
 	/** Data (and an End) that arrived before a handler was attached. */
 	private inbox: Uint8Array[] | undefined;
 	private inboxEnded = false;
+	private isOpened = false;
 
 	private received = 0;
 	private granted = STREAM_INITIAL_WINDOW_BYTES;
@@ -56,6 +57,8 @@ export class MuxStream {
 	closed = false;
 	/** In the owner's round-robin queue. */
 	scheduled = false;
+	/** `write` returned false; onDrain is owed once there is room again. */
+	sourcePaused = false;
 
 	constructor(
 		private readonly owner: StreamOwner,
@@ -74,6 +77,9 @@ export class MuxStream {
 		}
 		if (this.inboxEnded) {
 			handler.onEnd();
+		}
+		if (this.isOpened) {
+			handler.onOpened?.();
 		}
 	}
 
@@ -116,8 +122,14 @@ export class MuxStream {
 		}
 		const target = this.received - this.buffered + STREAM_WINDOW_BYTES;
 		const increment = target - this.granted;
-		if (increment >= STREAM_WINDOW_STEP_BYTES && this.owner.grant(this, increment)) {
-			this.granted = target;
+		if (increment < STREAM_WINDOW_STEP_BYTES) {
+			return;
+		}
+		// Raise the limit before the Window frame leaves: its answer may come back at once.
+		const previous = this.granted;
+		this.granted = target;
+		if (!this.owner.grant(this, increment)) {
+			this.granted = previous;
 		}
 	}
 
@@ -163,8 +175,9 @@ export class MuxStream {
 		this.handler?.onReset(reason);
 	}
 
-	/** @internal */
+	/** @internal The other side reached the target (told now, or on attach). */
 	opened(): void {
+		this.isOpened = true;
 		this.handler?.onOpened?.();
 	}
 

@@ -116,7 +116,7 @@ export class Mux extends Disposable implements StreamOwner {
 		}
 		if (stream.pendingBytes === 0 && !this.congested && chunk.byteLength <= stream.credit) {
 			this.sendData(stream, chunk);
-			return !this.congested;
+			return true;
 		}
 		(stream.pending ??= []).push(chunk);
 		stream.pendingBytes += chunk.byteLength;
@@ -124,7 +124,13 @@ export class Mux extends Disposable implements StreamOwner {
 		if (!this.congested) {
 			this.flush();
 		}
-		return stream.pendingBytes === 0 && !this.congested;
+		// While the socket is congested a stream keeps queueing up to its credit, so the pipe is
+		// full again the moment it drains; only a stream out of credit stops its source.
+		if (stream.pendingBytes > 0 && stream.pendingBytes >= stream.credit) {
+			stream.sourcePaused = true;
+			return false;
+		}
+		return true;
 	}
 
 	endStream(stream: MuxStream): void {
@@ -230,12 +236,20 @@ export class Mux extends Disposable implements StreamOwner {
 			}
 			if (stream.pendingBytes > 0) {
 				this.schedule(stream);
-				continue;
+			} else {
+				stream.pending = undefined;
+				if (stream.endQueued) {
+					this.sendEnd(stream);
+				}
 			}
-			stream.pending = undefined;
-			if (stream.endQueued) {
-				this.sendEnd(stream);
-			}
+			this.resumeSource(stream);
+		}
+	}
+
+	/** Restarts a stream's paused source once it has room within its credit again. */
+	private resumeSource(stream: MuxStream): void {
+		if (stream.sourcePaused && stream.pendingBytes < stream.credit) {
+			stream.sourcePaused = false;
 			stream.drained();
 		}
 	}
@@ -274,6 +288,7 @@ export class Mux extends Disposable implements StreamOwner {
 					if (!this.congested) {
 						this.flush();
 					}
+					this.resumeSource(stream);
 				}
 				return;
 			}
