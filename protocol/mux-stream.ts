@@ -67,14 +67,16 @@ export class MuxStream {
 
 	/** Starts delivering to `handler` (what arrived before is delivered at once). */
 	attach(handler: StreamHandler): void {
-		this.handler = handler;
-		const inbox = this.inbox;
-		this.inbox = undefined;
-		if (inbox) {
+		// Deliver what waited before taking new data, so bytes that arrive meanwhile (a handler may
+		// cause a round trip) queue behind it: order is never broken.
+		while (this.inbox) {
+			const inbox = this.inbox;
+			this.inbox = undefined;
 			for (const chunk of inbox) {
 				handler.onData(chunk);
 			}
 		}
+		this.handler = handler;
 		if (this.inboxEnded) {
 			handler.onEnd();
 		}

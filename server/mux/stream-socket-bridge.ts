@@ -27,6 +27,10 @@ export class StreamSocketBridge implements StreamHandler {
 	private streamDone = false;
 	private socketClosed = false;
 	private reported = false;
+	/** The socket sent its FIN (we passed it on as End). */
+	private socketEnded = false;
+	/** The stream's End arrived (we passed it on as the socket's FIN). */
+	private streamEnded = false;
 
 	constructor(
 		private readonly stream: MuxStream,
@@ -56,12 +60,14 @@ export class StreamSocketBridge implements StreamHandler {
 	}
 
 	onEnd(): void {
+		this.streamEnded = true;
 		this.socket.end();
 	}
 
 	onReset(reason: string): void {
 		this.streamDone = true;
-		this.socket.destroy();
+		// A reset is a failure, not an end: the client sees ECONNRESET, not an empty reply.
+		this.socket.resetAndDestroy();
 		this.report({ error: reason });
 	}
 
@@ -78,7 +84,10 @@ export class StreamSocketBridge implements StreamHandler {
 		}
 	};
 
-	private readonly onSocketEnd = (): void => this.stream.end();
+	private readonly onSocketEnd = (): void => {
+		this.socketEnded = true;
+		this.stream.end();
+	};
 
 	private readonly onSocketDrain = (): void => this.stream.setBuffered(this.socket.writableLength);
 
@@ -93,8 +102,9 @@ export class StreamSocketBridge implements StreamHandler {
 	private readonly onSocketClose = (): void => {
 		this.socketClosed = true;
 		this.stream.setBuffered(0);
-		if (!this.streamDone && !(this.stream.sentEnd && this.stream.gotEnd)) {
-			// Closed before both FINs went through: the other side must not wait for more.
+		// After both FINs the stream finishes on its own (its End may still wait behind data that
+		// waits for credit). A socket that closed any other way was cut off: the peer must know.
+		if (!this.streamDone && !(this.socketEnded && this.streamEnded)) {
 			this.streamDone = true;
 			this.stream.reset('the connection closed');
 		}
