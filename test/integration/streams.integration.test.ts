@@ -30,7 +30,9 @@ async function serve(
 		server,
 		close: () =>
 			new Promise<void>((resolve) => {
-				for (const s of sockets) s.destroy();
+				for (const s of sockets) {
+					s.destroy();
+				}
 				server.close(() => resolve());
 			}),
 	};
@@ -363,7 +365,9 @@ describe('agent RPC for forwards and ports', () => {
 		const before = await session.rpc.request('listeningPorts', {});
 		const changes: { added: { port: number }[]; removed: { port: number }[] }[] = [];
 		session.rpc.onDidReceiveEvent((e) => {
-			if (e.event === 'portsChanged') changes.push(e.data as never);
+			if (e.event === 'portsChanged') {
+				changes.push(e.data as never);
+			}
 		});
 		const server = createServer();
 		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -397,7 +401,9 @@ describe('agent RPC for forwards and ports', () => {
 	it('adds, lists and removes a remote forward, with counters and events', async () => {
 		const events: { id: string; state: string; counters: { total: number } }[] = [];
 		session.rpc.onDidReceiveEvent((e) => {
-			if (e.event === 'forwardChanged') events.push(e.data as never);
+			if (e.event === 'forwardChanged') {
+				events.push(e.data as never);
+			}
 		});
 		const info = await session.rpc.request('addForward', {
 			bindPort: 0,
