@@ -32,7 +32,7 @@ export function connectTarget(
 			allowHalfOpen: true,
 			noDelay: true,
 			autoSelectFamily: true,
-			...(policy && !policy.isOpen ? { lookup: policyLookup(policy, port) } : {}),
+			lookup: targetLookup(policy, port),
 		});
 		const timer = setTimeout(() => {
 			socket.destroy();
@@ -56,17 +56,36 @@ export function connectTarget(
 	});
 }
 
-/** A DNS lookup that drops the addresses the policy refuses (and fails if none is left). */
-function policyLookup(policy: TargetPolicy, port: number): LookupFunction {
+/** Both loopbacks, IPv4 first: what `localhost` means whatever the resolver says. */
+const LOCALHOST_ADDRESSES: readonly LookupAddress[] = [
+	{ address: '127.0.0.1', family: 4 },
+	{ address: '::1', family: 6 },
+];
+
+/**
+ * The DNS lookup for targets: `localhost` is always both loopbacks (many hosts resolve it to
+ * 127.0.0.1 only, and a dev server bound to ::1 would be missed), and a policy drops the
+ * addresses it refuses (failing if none is left).
+ */
+function targetLookup(policy: TargetPolicy | undefined, port: number): LookupFunction {
 	return (hostname, options, callback) => {
-		dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+		const resolve = (
+			done: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+		): void => {
+			if (hostname.toLowerCase() === 'localhost') {
+				done(null, [...LOCALHOST_ADDRESSES]);
+			} else {
+				dnsLookup(hostname, { ...options, all: true }, done);
+			}
+		};
+		resolve((error, addresses) => {
 			if (error) {
 				callback(error, '', 4);
 				return;
 			}
 			const refusals: string[] = [];
 			const allowed = addresses.filter((a) => {
-				const refusal = policy.refusal(hostname, a.address, port);
+				const refusal = policy?.refusal(hostname, a.address, port);
 				if (refusal) {
 					refusals.push(refusal);
 				}
