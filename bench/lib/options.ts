@@ -1,0 +1,131 @@
+import { parseArgs } from 'node:util';
+import { PATH_IDS, type PathId } from './paths';
+
+export const CASE_IDS = ['throughput', 'latency', 'setup', 'idle', 'cpu'] as const;
+export type CaseId = (typeof CASE_IDS)[number];
+
+export const USAGE = `npm run bench -- [options]
+
+Compares, in one run and interleaved, direct loopback, ssh -L (default cipher and aes128-gcm) and
+Berth (raw TCP and WebSocket frames) on 127.0.0.1. A full run takes ~10 minutes (more on a busy
+machine) and writes bench/RESULTS.md, and the raw values under bench/out/.
+
+Options:
+  --quick                1 repetition, shorter runs, fewer connections (for development)
+  --only CASES           comma-separated subset of: ${CASE_IDS.join(', ')}
+  --paths PATHS          comma-separated subset of: ${PATH_IDS.join(', ')}
+  --reps N               repetitions of each case (default 3; 1 with --quick)
+  --connections N        idle case: connections to hold open (default 10000; 1000 with --quick)
+  --profile              run Berth's processes with node --cpu-prof; profiles and a summary of
+                         each go under bench/out/profiles-<time>/
+  --berth-log-level L    --log-level for Berth's processes (default warn: no line per connection)
+  --write-results        write bench/RESULTS.md even for a partial or quick run
+  --no-build             skip \`node esbuild.mjs\` (use dist/ as it is)
+  --no-setup             skip bench/setup.sh
+  -h, --help             this text
+`;
+
+export interface Settings {
+	readonly quick: boolean;
+	readonly cases: readonly CaseId[];
+	readonly paths: readonly PathId[];
+	readonly reps: number;
+	/** iperf3 -t for the throughput case. */
+	readonly iperfSeconds: number;
+	/** iperf3 -n for the CPU case. */
+	readonly cpuBytes: string;
+	readonly pingWarmup: number;
+	readonly pingCount: number;
+	readonly setupCount: number;
+	readonly idleConnections: number;
+	/** Connections the idle load client opens at once (below sshd's and Berth's accept backlogs). */
+	readonly idleConcurrency: number;
+	readonly profile: boolean;
+	readonly berthLogLevel: string;
+	readonly writeResults: boolean;
+	readonly build: boolean;
+	readonly setup: boolean;
+	/** A full run: every case and path, default sizes. */
+	readonly complete: boolean;
+}
+
+function list<T extends string>(flag: string, value: string | undefined, all: readonly T[]): readonly T[] {
+	if (value === undefined) {
+		return all;
+	}
+	const picked = value.split(',').map((v) => v.trim());
+	for (const v of picked) {
+		if (!(all as readonly string[]).includes(v)) {
+			throw new Error(`${flag}: unknown "${v}" (choose from ${all.join(', ')})`);
+		}
+	}
+	// Keep the canonical order, so paths stay interleaved the same way.
+	return all.filter((v) => picked.includes(v));
+}
+
+function positive(flag: string, value: string | undefined, fallback: number): number {
+	if (value === undefined) {
+		return fallback;
+	}
+	const n = Number(value);
+	if (!Number.isSafeInteger(n) || n < 1) {
+		throw new Error(`${flag}: expected a positive whole number, got "${value}"`);
+	}
+	return n;
+}
+
+/** Parses the bench's command line; undefined means --help was printed. */
+export function parseSettings(argv: readonly string[]): Settings | undefined {
+	const { values } = parseArgs({
+		args: [...argv],
+		options: {
+			quick: { type: 'boolean' },
+			only: { type: 'string' },
+			paths: { type: 'string' },
+			reps: { type: 'string' },
+			connections: { type: 'string' },
+			profile: { type: 'boolean' },
+			'berth-log-level': { type: 'string' },
+			'write-results': { type: 'boolean' },
+			'no-build': { type: 'boolean' },
+			'no-setup': { type: 'boolean' },
+			help: { type: 'boolean', short: 'h' },
+		},
+		strict: true,
+	});
+	if (values.help) {
+		process.stdout.write(USAGE);
+		return undefined;
+	}
+	const quick = values.quick === true;
+	const cases = list('--only', values.only, CASE_IDS);
+	const paths = list('--paths', values.paths, PATH_IDS);
+	const settings: Settings = {
+		quick,
+		cases,
+		paths,
+		reps: positive('--reps', values.reps, quick ? 1 : 3),
+		iperfSeconds: quick ? 2 : 5,
+		cpuBytes: quick ? '512M' : '2G',
+		pingWarmup: quick ? 200 : 1_000,
+		pingCount: quick ? 2_000 : 20_000,
+		setupCount: quick ? 200 : 1_000,
+		idleConnections: positive('--connections', values.connections, quick ? 1_000 : 10_000),
+		idleConcurrency: 64,
+		profile: values.profile === true,
+		berthLogLevel: values['berth-log-level'] ?? 'warn',
+		writeResults: values['write-results'] === true,
+		build: values['no-build'] !== true,
+		setup: values['no-setup'] !== true,
+		complete: false,
+	};
+	return {
+		...settings,
+		complete:
+			!quick &&
+			cases.length === CASE_IDS.length &&
+			paths.length === PATH_IDS.length &&
+			settings.reps >= 3 &&
+			values.connections === undefined,
+	};
+}

@@ -1,0 +1,339 @@
+/**
+ * The paths a case measures, each started fresh for one measurement and stopped after it:
+ * direct loopback, `ssh -L` through a private sshd (default cipher and aes128-gcm), and Berth's
+ * CLI (`server` + `forward`) over raw TCP and over WebSocket frames. Berth is driven only through
+ * dist/server.js, so the bench measures whatever that build does.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitListening } from './net';
+import { descendants, runToEnd, startProc, type Proc } from './procs';
+
+export type PathId = 'direct' | 'ssh' | 'ssh-gcm' | 'berth-tcp' | 'berth-ws';
+export const PATH_IDS: readonly PathId[] = ['direct', 'ssh', 'ssh-gcm', 'berth-tcp', 'berth-ws'];
+
+/** The processes of one side of a relay, looked up when measured. */
+export interface Side {
+	readonly role: 'client' | 'server';
+	/** What the processes are, e.g. "ssh client" or "sshd session processes". */
+	readonly label: string;
+	pids(): number[];
+}
+
+/** A started path: connect to `port` on 127.0.0.1 to reach the target through it. */
+export interface Relay {
+	readonly port: number;
+	readonly sides: readonly Side[];
+	/** Why the relay is broken (a process exited), or undefined while it runs. */
+	failure(): string | undefined;
+	stop(): Promise<void>;
+}
+
+export interface PathContext {
+	readonly workDir: string;
+	/** The CLI bundle: a copy of dist/server.js taken when the run starts. */
+	readonly serverJs: string;
+	readonly berthLogLevel: string;
+	/** When set, Berth's processes run with --cpu-prof and write their profiles under it. */
+	readonly profileDir: string | undefined;
+	readonly ssh: SshSetup;
+}
+
+export interface PathDef {
+	readonly id: PathId;
+	readonly label: string;
+	/** Berth itself (goals apply to it). */
+	readonly product: boolean;
+	/** Starts the path to 127.0.0.1:`target`; `runLabel` names profiles. */
+	start(ctx: PathContext, target: number, runLabel: string): Promise<Relay>;
+}
+
+export const PATHS: Readonly<Record<PathId, PathDef>> = {
+	direct: {
+		id: 'direct',
+		label: 'direct loopback (physical limit)',
+		product: false,
+		start: (_ctx, target) =>
+			Promise.resolve({
+				port: target,
+				sides: [],
+				failure: () => undefined,
+				stop: () => Promise.resolve(),
+			}),
+	},
+	ssh: {
+		id: 'ssh',
+		label: 'ssh -L, default cipher',
+		product: false,
+		start: (ctx, target) => startSshForward(ctx.ssh, target, undefined),
+	},
+	'ssh-gcm': {
+		id: 'ssh-gcm',
+		label: 'ssh -L, aes128-gcm@openssh.com',
+		product: false,
+		start: (ctx, target) => startSshForward(ctx.ssh, target, 'aes128-gcm@openssh.com'),
+	},
+	'berth-tcp': {
+		id: 'berth-tcp',
+		label: 'Berth, raw TCP',
+		product: true,
+		start: (ctx, target, runLabel) => startBerth(ctx, target, 'tcp', runLabel),
+	},
+	'berth-ws': {
+		id: 'berth-ws',
+		label: 'Berth, WebSocket frames',
+		product: true,
+		start: (ctx, target, runLabel) => startBerth(ctx, target, 'websocket', runLabel),
+	},
+};
+
+// ---- ssh ----
+
+export interface SshSetup {
+	readonly dir: string;
+	readonly hostKey: string;
+	readonly userKey: string;
+	readonly authorizedKeys: string;
+	readonly user: string;
+}
+
+/** A host key and an ed25519 user key, authorized for this user, in a private folder. */
+export function prepareSsh(workDir: string): SshSetup {
+	const dir = join(workDir, 'ssh');
+	mkdirSync(dir, { mode: 0o700 });
+	const hostKey = join(dir, 'host_ed25519');
+	const userKey = join(dir, 'user_ed25519');
+	for (const key of [hostKey, userKey]) {
+		execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'berth-bench', '-f', key]);
+	}
+	const authorizedKeys = join(dir, 'authorized_keys');
+	writeFileSync(authorizedKeys, readFileSync(`${userKey}.pub`), { mode: 0o600 });
+	return { dir, hostKey, userKey, authorizedKeys, user: userInfo().username };
+}
+
+function sshdConfig(setup: SshSetup, port: number): string {
+	return [
+		`Port ${port}`,
+		'ListenAddress 127.0.0.1',
+		`HostKey ${setup.hostKey}`,
+		'PidFile none',
+		`AuthorizedKeysFile ${setup.authorizedKeys}`,
+		'PermitRootLogin prohibit-password',
+		'PubkeyAuthentication yes',
+		'PasswordAuthentication no',
+		'KbdInteractiveAuthentication no',
+		'UsePAM no',
+		'StrictModes no',
+		'AllowTcpForwarding yes',
+		'PermitOpen any',
+		'X11Forwarding no',
+		'AllowAgentForwarding no',
+		'PermitTTY no',
+		'PrintMotd no',
+		'UseDNS no',
+		'ClientAliveInterval 0',
+		'LogLevel ERROR',
+		'',
+	].join('\n');
+}
+
+/** The options every ssh the bench runs shares: key auth only, no user config, no known_hosts. */
+export function sshClientArgs(setup: SshSetup, sshdPort: number, cipher: string | undefined): string[] {
+	return [
+		'-F',
+		'/dev/null',
+		'-i',
+		setup.userKey,
+		'-o',
+		'IdentitiesOnly=yes',
+		'-o',
+		'StrictHostKeyChecking=no',
+		'-o',
+		'UserKnownHostsFile=/dev/null',
+		'-o',
+		'BatchMode=yes',
+		'-o',
+		'ServerAliveInterval=0',
+		...(cipher ? ['-c', cipher] : []),
+		'-p',
+		String(sshdPort),
+	];
+}
+
+/** A private sshd on a free loopback port (fresh for each measurement, so its tree is all ours). */
+export async function startSshd(setup: SshSetup): Promise<{ sshd: Proc; port: number }> {
+	const port = await freePort();
+	const config = join(setup.dir, `sshd_config.${port}`);
+	writeFileSync(config, sshdConfig(setup, port));
+	// sshd must be started by its absolute path (it re-executes itself).
+	const sshd = startProc('sshd', '/usr/sbin/sshd', ['-D', '-e', '-f', config]);
+	try {
+		await waitListening(port, 10_000, () => sshd.describeExit());
+	} catch (error) {
+		await sshd.stop();
+		throw error;
+	}
+	return { sshd, port };
+}
+
+async function startSshForward(setup: SshSetup, target: number, cipher: string | undefined): Promise<Relay> {
+	const { sshd, port: sshdPort } = await startSshd(setup);
+	const procs: Proc[] = [sshd];
+	try {
+		const localPort = await freePort();
+		const ssh = startProc('ssh -L', 'ssh', [
+			...sshClientArgs(setup, sshdPort, cipher),
+			'-o',
+			'LogLevel=ERROR',
+			'-o',
+			'ExitOnForwardFailure=yes',
+			'-N',
+			'-L',
+			`127.0.0.1:${localPort}:127.0.0.1:${target}`,
+			`${setup.user}@127.0.0.1`,
+		]);
+		procs.unshift(ssh);
+		await waitListening(localPort, 15_000, () => ssh.describeExit() ?? sshd.describeExit());
+		return relayOf(localPort, procs, [
+			{ role: 'client', label: 'ssh client', pids: () => (ssh.alive ? [ssh.pid] : []) },
+			// The listener itself only accepts; the session is its privileged monitor plus the
+			// unprivileged child that relays: every descendant of the listener.
+			{ role: 'server', label: 'sshd session processes', pids: () => descendants(sshd.pid) },
+		]);
+	} catch (error) {
+		await stopAll(procs);
+		throw error;
+	}
+}
+
+// ---- Berth ----
+
+async function startBerth(
+	ctx: PathContext,
+	target: number,
+	transport: 'tcp' | 'websocket',
+	runLabel: string,
+): Promise<Relay> {
+	const dir = join(ctx.workDir, `berth-${randomBytes(4).toString('hex')}`);
+	mkdirSync(dir, { mode: 0o700 });
+	const tokenFile = join(dir, 'token');
+	writeFileSync(tokenFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+	const env = { BERTH_CONFIG_DIR: join(dir, 'config') };
+	const nodeArgs = (role: string): string[] => {
+		if (ctx.profileDir === undefined) {
+			return [];
+		}
+		const profileDir = join(ctx.profileDir, runLabel);
+		mkdirSync(profileDir, { recursive: true });
+		return [
+			'--cpu-prof',
+			'--cpu-prof-dir',
+			profileDir,
+			'--cpu-prof-name',
+			`${role}.${process.hrtime.bigint()}.cpuprofile`,
+		];
+	};
+	const logLevel = ['--log-level', ctx.berthLogLevel];
+
+	const server = startProc(
+		'berth server',
+		process.execPath,
+		[
+			...nodeArgs('server'),
+			ctx.serverJs,
+			'server',
+			'--port',
+			'0',
+			'--connection-token-file',
+			tokenFile,
+			...logLevel,
+		],
+		{ env },
+	);
+	const procs: Proc[] = [server];
+	try {
+		const listening = await server.waitForLine(
+			/^Berth agent listening on (ws:\/\/127\.0\.0\.1:(\d+))$/,
+			20_000,
+		);
+		const forward = startProc(
+			'berth forward',
+			process.execPath,
+			[
+				...nodeArgs('forward'),
+				ctx.serverJs,
+				'forward',
+				'-u',
+				listening[1]!,
+				'-L',
+				`0:127.0.0.1:${target}`,
+				'--token-file',
+				tokenFile,
+				'--transport',
+				transport,
+				...logLevel,
+			],
+			{ env },
+		);
+		procs.unshift(forward);
+		const forwarding = await forward.waitForLine(/^Forwarding 127\.0\.0\.1:(\d+) -> /, 20_000);
+		return relayOf(Number(forwarding[1]), procs, [
+			{ role: 'client', label: 'berth forward', pids: () => (forward.alive ? [forward.pid] : []) },
+			{ role: 'server', label: 'berth server', pids: () => (server.alive ? [server.pid] : []) },
+		]);
+	} catch (error) {
+		await stopAll(procs);
+		throw error;
+	}
+}
+
+// ---- shared ----
+
+/** Stops client-side processes first, so servers see their clients leave before they stop. */
+async function stopAll(procs: readonly Proc[]): Promise<void> {
+	for (const proc of procs) {
+		await proc.stop();
+	}
+}
+
+function relayOf(port: number, procs: readonly Proc[], sides: readonly Side[]): Relay {
+	return {
+		port,
+		sides,
+		failure: () => {
+			for (const proc of procs) {
+				const exit = proc.describeExit();
+				if (exit !== undefined) {
+					return exit;
+				}
+			}
+			return undefined;
+		},
+		stop: () => stopAll(procs),
+	};
+}
+
+/** The cipher ssh and the private sshd negotiate (with `cipher` forced, or the default). */
+export async function probeSshCipher(setup: SshSetup, cipher: string | undefined): Promise<string> {
+	const { sshd, port } = await startSshd(setup);
+	try {
+		const result = await runToEnd(
+			'ssh cipher probe',
+			'ssh',
+			[...sshClientArgs(setup, port, cipher), '-v', `${setup.user}@127.0.0.1`, 'true'],
+			20_000,
+		);
+		const match = /kex: client->server cipher: (\S+) MAC: (\S+)/.exec(result.stderr);
+		if (!match) {
+			throw new Error(
+				`ssh to the private sshd failed (exit ${result.code}):\n${result.stderr.trim().slice(-800)}`,
+			);
+		}
+		return match[2] === '<implicit>' ? match[1]! : `${match[1]} + ${match[2]}`;
+	} finally {
+		await sshd.stop();
+	}
+}

@@ -1,0 +1,235 @@
+/**
+ * The load client, the same for every path: it talks to the echo server through 127.0.0.1:PORT
+ * and prints its results as JSON lines on stdout.
+ *
+ *   pingpong PORT WARMUP COUNT       one connection, 1-byte round trips; {"p50":µs,"p99":µs,...}
+ *   connect PORT COUNT               new connection, 1 byte, echoed byte, close; one after another
+ *   idle PORT STAGE[,STAGE...] CONC  opens connections (CONC at a time), each proven by a 1-byte
+ *                                    echo, and keeps them open; after each stage prints
+ *                                    {"stage":N,"open":n,...} and waits for a line on stdin;
+ *                                    after the last, a line (or EOF) closes them all and exits.
+ */
+import { connect, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+
+const ONE = Buffer.from([0x2a]);
+const CONNECT_TIMEOUT_MS = 30_000;
+
+function print(value: unknown): void {
+	process.stdout.write(JSON.stringify(value) + '\n');
+}
+
+function microseconds(from: bigint, to: bigint): number {
+	return Number(to - from) / 1000;
+}
+
+/** Percentiles of sorted samples (nearest rank). */
+function summarize(samples: Float64Array): Record<string, number> {
+	const sorted = Float64Array.from(samples).sort();
+	const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+	let sum = 0;
+	for (const v of sorted) {
+		sum += v;
+	}
+	return {
+		count: sorted.length,
+		p50: at(0.5),
+		p90: at(0.9),
+		p99: at(0.99),
+		min: sorted[0]!,
+		max: sorted[sorted.length - 1]!,
+		mean: sum / sorted.length,
+	};
+}
+
+function openSocket(port: number): Promise<Socket> {
+	return new Promise((resolve, reject) => {
+		const socket = connect({ host: '127.0.0.1', port, noDelay: true });
+		const timer = setTimeout(() => {
+			socket.destroy();
+			reject(new Error(`connect to 127.0.0.1:${port}: no answer within ${CONNECT_TIMEOUT_MS} ms`));
+		}, CONNECT_TIMEOUT_MS);
+		socket.once('connect', () => {
+			clearTimeout(timer);
+			socket.removeAllListeners('error');
+			resolve(socket);
+		});
+		socket.once('error', (error) => {
+			clearTimeout(timer);
+			reject(error);
+		});
+	});
+}
+
+/** Writes one byte and resolves when one byte comes back; rejects if the connection ends first. */
+function echoOnce(socket: Socket, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const cleanup = (): void => {
+			clearTimeout(timer);
+			socket.off('data', onData);
+			socket.off('error', onError);
+			socket.off('close', onClose);
+		};
+		const onData = (): void => {
+			cleanup();
+			resolve();
+		};
+		const onError = (error: Error): void => {
+			cleanup();
+			reject(error);
+		};
+		const onClose = (): void => {
+			cleanup();
+			reject(new Error('the connection closed before the echo came back'));
+		};
+		const timer = setTimeout(() => {
+			cleanup();
+			reject(new Error(`no echo within ${timeoutMs} ms`));
+		}, timeoutMs);
+		socket.on('data', onData);
+		socket.once('error', onError);
+		socket.once('close', onClose);
+		socket.write(ONE);
+	});
+}
+
+async function pingpong(port: number, warmup: number, count: number): Promise<void> {
+	const socket = await openSocket(port);
+	socket.on('error', (error) => fail(error));
+	const samples = new Float64Array(count);
+	await new Promise<void>((resolve) => {
+		let done = 0;
+		let pending = 0;
+		let started = process.hrtime.bigint();
+		const send = (): void => {
+			started = process.hrtime.bigint();
+			socket.write(ONE);
+		};
+		socket.on('data', (chunk: Buffer) => {
+			const now = process.hrtime.bigint();
+			pending += chunk.length;
+			if (pending < 1) {
+				return;
+			}
+			pending -= 1;
+			if (done >= warmup) {
+				samples[done - warmup] = microseconds(started, now);
+			}
+			done++;
+			if (done < warmup + count) {
+				send();
+			} else {
+				resolve();
+			}
+		});
+		socket.once('close', () => fail(new Error(`the connection closed after ${done} round trips`)));
+		send();
+	});
+	socket.removeAllListeners('close');
+	socket.destroy();
+	print(summarize(samples));
+}
+
+async function connectMany(port: number, count: number): Promise<void> {
+	const samples = new Float64Array(count);
+	for (let i = 0; i < count; i++) {
+		const started = process.hrtime.bigint();
+		let socket: Socket | undefined;
+		try {
+			socket = await openSocket(port);
+			await echoOnce(socket);
+		} catch (error) {
+			fail(new Error(`connection ${i + 1} of ${count}: ${(error as Error).message}`));
+		}
+		samples[i] = microseconds(started, process.hrtime.bigint());
+		socket.destroy();
+	}
+	print(summarize(samples));
+}
+
+async function idle(port: number, stages: number[], concurrency: number): Promise<void> {
+	const sockets: Socket[] = [];
+	let dropped = 0;
+	let failed = 0;
+	let firstError: string | undefined;
+	let stopped = false;
+	const lines = createInterface({ input: process.stdin });
+	const nextLine = (): Promise<void> =>
+		new Promise((resolve) => {
+			lines.once('line', () => resolve());
+			lines.once('close', () => resolve());
+		});
+
+	const openOne = async (): Promise<void> => {
+		let socket: Socket | undefined;
+		try {
+			socket = await openSocket(port);
+			await echoOnce(socket);
+		} catch (error) {
+			socket?.destroy();
+			failed++;
+			firstError ??= `${(error as Error).message} (after ${sockets.length} open)`;
+			stopped = true;
+			return;
+		}
+		socket.on('error', () => undefined);
+		socket.once('close', () => {
+			if (!closing) {
+				dropped++;
+			}
+		});
+		sockets.push(socket);
+	};
+
+	let closing = false;
+	const started = Date.now();
+	for (const stage of stages) {
+		// `concurrency` workers, each opening one connection after another until the stage is reached.
+		let next = sockets.length;
+		const worker = async (): Promise<void> => {
+			while (!stopped && next < stage) {
+				next++;
+				await openOne();
+			}
+		};
+		await Promise.all(Array.from({ length: concurrency }, worker));
+		print({
+			stage,
+			open: sockets.length - dropped,
+			opened: sockets.length,
+			failed,
+			dropped,
+			seconds: (Date.now() - started) / 1000,
+			...(firstError !== undefined ? { error: firstError } : {}),
+		});
+		await nextLine();
+	}
+	closing = true;
+	for (const socket of sockets) {
+		socket.destroy();
+	}
+	print({ closed: sockets.length });
+	process.exit(0);
+}
+
+function fail(error: Error): never {
+	print({ error: error.message });
+	process.exit(1);
+}
+
+function main(): Promise<void> {
+	const [mode, ...args] = process.argv.slice(2);
+	const port = Number(args[0]);
+	switch (mode) {
+		case 'pingpong':
+			return pingpong(port, Number(args[1]), Number(args[2]));
+		case 'connect':
+			return connectMany(port, Number(args[1]));
+		case 'idle':
+			return idle(port, (args[1] ?? '').split(',').map(Number), Number(args[2] ?? 64));
+		default:
+			return Promise.reject(new Error(`unknown mode ${mode}`));
+	}
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))));
