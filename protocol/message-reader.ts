@@ -1,6 +1,17 @@
 import { DEFAULT_MAX_MESSAGE_BYTES, HEADER_BYTES, MAX_CONTROL_MESSAGE_BYTES } from './constants';
+import { concatBytes } from './bytes';
 import { BerthError } from './errors';
 import { MessageType, readU32, type WireMessage } from './wire';
+
+/** A message whose payload is given as one or more views into the received chunks, uncopied. */
+export interface SegmentedMessage {
+	readonly type: number;
+	readonly id: number;
+	readonly ack: number;
+	/** The payload, in order; empty for an empty payload. Views are never overwritten later. */
+	readonly segments: Uint8Array[];
+	readonly length: number;
+}
 
 /** Bounds a reader enforces before it buffers a message's payload. */
 export interface MessageLimits {
@@ -20,8 +31,8 @@ export const DEFAULT_MESSAGE_LIMITS: MessageLimits = {
  * one message at a time. A header whose length is over its bound throws at once, before any of
  * its payload is waited for or allocated: a 4 GiB length costs nothing.
  *
- * Payloads that lie inside one chunk are returned as views (no copy); only a payload that spans
- * chunks is copied into a buffer of its own.
+ * `readSegments()` returns payloads as views into the received chunks, never copied (a message
+ * usually spans two socket reads); `read()` joins them for callers that want one buffer.
  */
 export class MessageReader {
 	private chunks: Uint8Array[] = [];
@@ -45,10 +56,23 @@ export class MessageReader {
 	}
 
 	/**
-	 * The next whole message, or undefined until more bytes arrive.
+	 * The next whole message as one buffer, or undefined until more bytes arrive.
 	 * @throws BerthError (BERTH_ERR_PROTOCOL) when a header announces a length over its bound.
 	 */
 	read(): WireMessage | undefined {
+		const message = this.readSegments();
+		if (!message) {
+			return undefined;
+		}
+		const { type, id, ack, segments, length } = message;
+		return { type, id, ack, payload: segments.length === 0 ? EMPTY : concatBytes(segments, length) };
+	}
+
+	/**
+	 * The next whole message with its payload as uncopied views, or undefined until more bytes arrive.
+	 * @throws BerthError (BERTH_ERR_PROTOCOL) when a header announces a length over its bound.
+	 */
+	readSegments(): SegmentedMessage | undefined {
 		if (this.buffered < HEADER_BYTES) {
 			return undefined;
 		}
@@ -78,7 +102,7 @@ export class MessageReader {
 		const id = readU32(header, at + 1);
 		const ack = readU32(header, at + 5);
 		this.skip(HEADER_BYTES);
-		return { type, id, ack, payload: this.take(length) };
+		return { type, id, ack, segments: this.takeSegments(length), length };
 	}
 
 	/** Hands over every buffered byte (for example, to a raw pipe after the handshake). */
@@ -122,21 +146,24 @@ export class MessageReader {
 		}
 	}
 
-	private take(n: number): Uint8Array {
-		if (n === 0) {
-			return EMPTY;
+	/** The next `n` bytes as views into the chunks that hold them. */
+	private takeSegments(n: number): Uint8Array[] {
+		const segments: Uint8Array[] = [];
+		this.buffered -= n;
+		while (n > 0) {
+			const first = this.chunks[0]!;
+			const available = first.byteLength - this.offset;
+			if (n < available) {
+				segments.push(first.subarray(this.offset, this.offset + n));
+				this.offset += n;
+				return segments;
+			}
+			segments.push(this.offset === 0 ? first : first.subarray(this.offset));
+			n -= available;
+			this.chunks.shift();
+			this.offset = 0;
 		}
-		const first = this.chunks[0]!;
-		const available = first.byteLength - this.offset;
-		if (n <= available) {
-			const view = first.subarray(this.offset, this.offset + n);
-			this.skip(n);
-			return view;
-		}
-		const out = new Uint8Array(n);
-		this.peekInto(out);
-		this.skip(n);
-		return out;
+		return segments;
 	}
 }
 

@@ -19,13 +19,24 @@ import {
 	type OpenTarget,
 } from './mux-frames';
 import { MuxStream, type StreamOwner } from './mux-stream';
-import { readU32 } from './wire';
+import { concatBytes } from './bytes';
+import { readU32, writeU32 } from './wire';
+
+/** A control frame's body (everything after the frame header) as one buffer: these are small. */
+function frameBody(segments: readonly Uint8Array[]): Uint8Array {
+	if (segments.length === 1) {
+		return segments[0]!.subarray(FRAME_HEADER_BYTES);
+	}
+	return concatBytes(segments).subarray(FRAME_HEADER_BYTES);
+}
 
 /** What the Mux needs of the layer below: a Session, in practice. */
 export interface MessageChannel {
-	send(chunks: Uint8Array | readonly Uint8Array[]): boolean;
+	/** One message: `prefix` (small, copied at once) then `payload` (kept uncopied until sent). */
+	send(payload: Uint8Array | readonly Uint8Array[], prefix?: Uint8Array): boolean;
 	readonly bufferedBytes: number;
-	readonly onDidReceiveMessage: Event<Uint8Array>;
+	/** One message's payload, as segments (views, uncopied). */
+	readonly onDidReceiveMessage: Event<readonly Uint8Array[]>;
 	readonly onDidDrain: Event<void>;
 }
 
@@ -63,6 +74,10 @@ export class Mux extends Disposable implements StreamOwner {
 	private readonly maxStreams: number;
 	private readonly bufferCap: number;
 	private readonly highWater: number;
+	/** A Data frame header, rewritten for each frame (the channel copies it at once). */
+	private readonly dataHeader = encodeFrameHeader(FrameKind.Data, 0);
+	/** For headers that straddle two segments. */
+	private readonly headerScratch = new Uint8Array(FRAME_HEADER_BYTES);
 
 	constructor(private readonly options: MuxOptions) {
 		super();
@@ -191,7 +206,8 @@ export class Mux extends Disposable implements StreamOwner {
 					? chunk
 					: chunk.subarray(offset, offset + MUX_MAX_DATA_FRAME_BYTES);
 			stream.credit -= piece.byteLength;
-			this.options.channel.send([encodeFrameHeader(FrameKind.Data, stream.id), piece]);
+			writeU32(this.dataHeader, 1, stream.id);
+			this.options.channel.send(piece, this.dataHeader);
 		}
 		if (this.options.channel.bufferedBytes > this.highWater) {
 			this.congested = true;
@@ -263,23 +279,27 @@ export class Mux extends Disposable implements StreamOwner {
 
 	// --- receiving --------------------------------------------------------------------------
 
-	private receive(payload: Uint8Array): void {
-		if (payload.byteLength < FRAME_HEADER_BYTES) {
-			this.options.onProtocolError(`a frame of ${payload.byteLength} bytes is shorter than its header`);
-			return;
-		}
-		const kind = payload[0]!;
-		const id = readU32(payload, 1);
-		const body = payload.subarray(FRAME_HEADER_BYTES);
-		switch (kind) {
-			case FrameKind.Data: {
-				const stream = this.streams.get(id);
-				// Data for a stream that was just reset is in flight: dropped.
-				if (stream && !stream.receive(body)) {
-					this.resetStream(stream, 'flow control violated: more data than the granted window', true);
-				}
+	private receive(segments: readonly Uint8Array[]): void {
+		let first = segments[0];
+		if (first === undefined || first.byteLength < FRAME_HEADER_BYTES) {
+			first = this.gatherHeader(segments);
+			if (!first) {
+				this.options.onProtocolError('a frame is shorter than its header');
 				return;
 			}
+		}
+		const kind = first[0]!;
+		const id = readU32(first, 1);
+		if (kind === FrameKind.Data) {
+			const stream = this.streams.get(id);
+			// Data for a stream that was just reset is in flight: dropped.
+			if (stream) {
+				this.receiveData(stream, segments);
+			}
+			return;
+		}
+		const body = frameBody(segments);
+		switch (kind) {
 			case FrameKind.Window: {
 				const stream = this.streams.get(id);
 				if (stream && body.byteLength >= 4) {
@@ -320,6 +340,33 @@ export class Mux extends Disposable implements StreamOwner {
 				// Unknown kinds come from a newer peer: ignored, as unknown message types are.
 				return;
 		}
+	}
+
+	/** Delivers a Data frame's body, segment by segment, uncopied. */
+	private receiveData(stream: MuxStream, segments: readonly Uint8Array[]): void {
+		let skip = FRAME_HEADER_BYTES;
+		for (const segment of segments) {
+			const piece = skip === 0 ? segment : segment.subarray(skip);
+			skip = Math.max(0, skip - segment.byteLength);
+			if (piece.byteLength > 0 && !stream.receive(piece)) {
+				this.resetStream(stream, 'flow control violated: more data than the granted window', true);
+				return;
+			}
+		}
+	}
+
+	/** The frame header when it straddles segments; undefined if the frame is shorter than it. */
+	private gatherHeader(segments: readonly Uint8Array[]): Uint8Array | undefined {
+		let filled = 0;
+		for (const segment of segments) {
+			const n = Math.min(segment.byteLength, FRAME_HEADER_BYTES - filled);
+			this.headerScratch.set(segment.subarray(0, n), filled);
+			filled += n;
+			if (filled === FRAME_HEADER_BYTES) {
+				return this.headerScratch;
+			}
+		}
+		return undefined;
 	}
 
 	private receiveOpen(id: number, body: Uint8Array): void {

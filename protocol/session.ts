@@ -1,16 +1,23 @@
 import {
 	ACK_DELAY_MS,
 	DEFAULT_MAX_UNACKED_BYTES,
+	HEADER_BYTES,
 	KEEPALIVE_MS,
 	REPLAY_REQUEST_INTERVAL_MS,
 	TIMEOUT_MS,
 } from './constants';
 import { BerthError } from './errors';
 import { Disposable, DisposableStore, Emitter, type IDisposable } from './lifecycle';
-import { DEFAULT_MESSAGE_LIMITS, MessageReader, type MessageLimits } from './message-reader';
+import { allocBytes, concatBytes } from './bytes';
+import {
+	DEFAULT_MESSAGE_LIMITS,
+	MessageReader,
+	type MessageLimits,
+	type SegmentedMessage,
+} from './message-reader';
 import type { Timers } from './timers';
 import type { Transport } from './transport';
-import { encodeHeader, encodeMessage, MessageType, type WireMessage } from './wire';
+import { encodeMessage, MessageType, writeU32 } from './wire';
 
 export interface SessionOptions {
 	readonly timers: Timers;
@@ -31,6 +38,8 @@ export interface TransportLostEvent {
 
 interface Outgoing {
 	readonly id: number;
+	/** The 13-byte message header followed by the sender's prefix; its ack is rewritten on each send. */
+	readonly header: Uint8Array;
 	readonly chunks: readonly Uint8Array[];
 	readonly bytes: number;
 }
@@ -46,12 +55,12 @@ interface Outgoing {
  * for a reconnection, or give up) and disposes the session when it is over.
  *
  * Payloads handed to `send` are kept (not copied) until acknowledged: do not change them.
- * Payloads delivered by onDidReceiveMessage may be views into a socket's read buffer, which is
- * never reused; they may be kept.
+ * Payloads are delivered as segments: views into the socket's read buffers (a message usually
+ * spans two reads), never copied and never overwritten later, so they may be kept.
  */
 export class Session extends Disposable {
-	private readonly _onDidReceiveMessage = this._register(new Emitter<Uint8Array>());
-	/** A Regular message, in order, exactly once. */
+	private readonly _onDidReceiveMessage = this._register(new Emitter<readonly Uint8Array[]>());
+	/** A Regular message's payload (as segments), in order, exactly once. */
 	readonly onDidReceiveMessage = this._onDidReceiveMessage.event;
 	private readonly _onDidLoseTransport = this._register(new Emitter<TransportLostEvent>());
 	/** The socket closed, timed out or sent bad bytes; the session itself lives on. */
@@ -154,17 +163,30 @@ export class Session extends Disposable {
 		}
 	}
 
-	/** Sends one Regular message. Returns false when the transport is congested (see onDidDrain). */
-	send(payload: Uint8Array | readonly Uint8Array[]): boolean {
+	/**
+	 * Sends one Regular message: `prefix` (small, copied at once into the message's header buffer,
+	 * so a caller may reuse it) then `payload` (kept uncopied). Returns false when the transport is
+	 * congested (see onDidDrain).
+	 */
+	send(payload: Uint8Array | readonly Uint8Array[], prefix?: Uint8Array): boolean {
 		if (this.isDisposed) {
 			throw new BerthError('BERTH_ERR_CLOSED', 'the session is closed');
 		}
 		const chunks = payload instanceof Uint8Array ? [payload] : payload;
-		let bytes = 0;
+		const prefixBytes = prefix?.byteLength ?? 0;
+		let bytes = prefixBytes;
 		for (const c of chunks) {
 			bytes += c.byteLength;
 		}
-		const message: Outgoing = { id: ++this.outgoingId, chunks, bytes };
+		const id = ++this.outgoingId;
+		const header = allocBytes(HEADER_BYTES + prefixBytes);
+		header[0] = MessageType.Regular;
+		writeU32(header, 1, id);
+		writeU32(header, 9, bytes);
+		if (prefix) {
+			header.set(prefix, HEADER_BYTES);
+		}
+		const message: Outgoing = { id, header, chunks, bytes };
 		this.unacked.push(message);
 		this.unackedBytesTotal += bytes;
 		if (this.unackedBytesTotal > this.maxUnackedBytes) {
@@ -195,10 +217,10 @@ export class Session extends Disposable {
 	private receive(chunk: Uint8Array): void {
 		this.lastIncomingAt = this.timers.now();
 		this.reader.feed(chunk);
-		let message: WireMessage | undefined;
+		let message: SegmentedMessage | undefined;
 		for (;;) {
 			try {
-				message = this.reader.read();
+				message = this.reader.readSegments();
 			} catch (error) {
 				this.loseTransport('protocol-error', error as Error);
 				return;
@@ -210,14 +232,14 @@ export class Session extends Disposable {
 		}
 	}
 
-	private handle(message: WireMessage): void {
+	private handle(message: SegmentedMessage): void {
 		this.acknowledge(message.ack);
 		switch (message.type) {
 			case MessageType.Regular:
 				if (message.id === this.incomingId + 1) {
 					this.incomingId = message.id;
 					this.armAckTimer();
-					this._onDidReceiveMessage.fire(message.payload);
+					this._onDidReceiveMessage.fire(message.segments);
 				} else if (message.id > this.incomingId + 1) {
 					this.requestReplay();
 				}
@@ -241,7 +263,14 @@ export class Session extends Disposable {
 				return;
 			}
 			case MessageType.LatencyRequest:
-				this.write([encodeMessage(MessageType.LatencyResponse, 0, this.noteAckSent(), message.payload)]);
+				this.write([
+					encodeMessage(
+						MessageType.LatencyResponse,
+						0,
+						this.noteAckSent(),
+						concatBytes(message.segments, message.length),
+					),
+				]);
 				return;
 			case MessageType.Disconnect:
 				this._onDidReceiveDisconnect.fire();
@@ -302,8 +331,11 @@ export class Session extends Disposable {
 	}
 
 	private writeRegular(message: Outgoing): boolean {
-		const header = encodeHeader(MessageType.Regular, message.id, this.noteAckSent(), message.bytes);
-		return this.write([header, ...message.chunks]);
+		// Rewriting the ack in place is safe: a replay goes to a new transport, and whichever value a
+		// pending write carries, either is a valid acknowledgement.
+		writeU32(message.header, 5, this.noteAckSent());
+		const chunks = message.chunks;
+		return this.write(chunks.length === 1 ? [message.header, chunks[0]!] : [message.header, ...chunks]);
 	}
 
 	/** Ack, KeepAlive, ReplayRequest: header only, carrying the current ack. */

@@ -4,6 +4,7 @@ import { BerthError, errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
 import type { AgentEvents, AgentMethods, ServerInfo } from '../../protocol/rpc';
 import { RpcEndpoint } from '../../protocol/rpc-endpoint';
+import { concatBytes } from '../../protocol/bytes';
 import { Session } from '../../protocol/session';
 import { ConnectionType } from '../../protocol/wire';
 import { dial, type AgentEndpoint } from './dial';
@@ -59,7 +60,7 @@ export class AgentConnection extends Disposable {
 				timers: endpoint.timers,
 			}),
 		);
-		this._register(this.session.onDidReceiveMessage((bytes) => this.rpc.receive(bytes)));
+		this._register(this.session.onDidReceiveMessage((segments) => this.rpc.receive(concatBytes(segments))));
 		this._register(this.session.onDidLoseTransport(() => void this.reconnect()));
 		this._register(this.session.onDidReceiveDisconnect(() => this.finish({ type: 'closed' })));
 		this._register(this.session.onDidFail((error) => this.finish({ type: 'failed', error })));

@@ -3,6 +3,7 @@ import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle'
 import type { MessageLimits } from '../../protocol/message-reader';
 import type { AgentEvents, AgentMethods } from '../../protocol/rpc';
 import { RpcEndpoint } from '../../protocol/rpc-endpoint';
+import { concatBytes } from '../../protocol/bytes';
 import { Session } from '../../protocol/session';
 import type { Timers } from '../../protocol/timers';
 import { ConnectionType } from '../../protocol/wire';
@@ -153,7 +154,7 @@ class ManagementSession extends Disposable {
 		if (served) {
 			this._register(served);
 		}
-		this._register(this.session.onDidReceiveMessage((bytes) => this.rpc.receive(bytes)));
+		this._register(this.session.onDidReceiveMessage((segments) => this.rpc.receive(concatBytes(segments))));
 		this._register(this.rpc.onDidReceiveInvalid((what) => this.log.warn('dropped a message', { what })));
 		this._register(
 			this.session.onDidLoseTransport((e) => {

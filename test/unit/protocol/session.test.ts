@@ -7,7 +7,8 @@ import { ManualTimers } from '../../helpers/manual-timers';
 import { createTransportPair } from '../../helpers/memory-transport';
 
 const text = (s: string) => Buffer.from(s);
-const str = (b: Uint8Array) => Buffer.from(b).toString();
+const str = (segments: readonly Uint8Array[]) =>
+	Buffer.concat(segments.map((s) => Buffer.from(s))).toString();
 
 /** Two sessions joined by an in-memory pair; collects what each delivers. */
 function pair(options: { maxUnackedBytes?: number } = {}) {
@@ -34,7 +35,9 @@ function parse(chunks: readonly Uint8Array[]): WireMessage[] {
 	const out: WireMessage[] = [];
 	for (const c of chunks) {
 		reader.feed(c);
-		for (let m = reader.read(); m; m = reader.read()) {out.push(m);}
+		for (let m = reader.read(); m; m = reader.read()) {
+			out.push(m);
+		}
 	}
 	return out;
 }
