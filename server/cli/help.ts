@@ -93,4 +93,8 @@ Flags:
 
 Environment:
   BERTH_TOKEN                the connection token, when --token-file is not given
+
+Exit codes: 0 stopped by SIGINT/SIGTERM; 2 bad command line or token; 3 the agent refused us
+(wrong token, version mismatch) or could not prove it knows the token; 4 the agent could not be
+reached; 5 no forward could be opened.
 `;

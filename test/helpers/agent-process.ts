@@ -143,11 +143,19 @@ export interface CliProcess {
 
 export function spawnCli(
 	args: readonly string[],
-	options: { stdin?: string; env?: Readonly<Record<string, string>> } = {},
+	options: {
+		stdin?: string;
+		env?: Readonly<Record<string, string>>;
+		/** Working folder (default: this process's). */
+		cwd?: string;
+		/** Another copy of the CLI to run instead of dist/server.js. */
+		script?: string;
+	} = {},
 ): CliProcess {
-	const child = spawn(process.execPath, [SERVER_JS, ...args], {
+	const child = spawn(process.execPath, [options.script ?? SERVER_JS, ...args], {
 		env: { ...process.env, BERTH_CONFIG_DIR: tempDir(), ...options.env },
 		stdio: ['pipe', 'pipe', 'pipe'],
+		cwd: options.cwd,
 	});
 	child.stdin!.end(options.stdin ?? '');
 	const stdout: string[] = [];
@@ -169,8 +177,8 @@ export function spawnCli(
 							return m;
 						}
 					}
-					if (child.exitCode !== null) {
-						throw new Error(`exited ${child.exitCode}: ${stderr.join('\n')}`);
+					if (child.exitCode !== null || child.signalCode !== null) {
+						throw new Error(`exited ${child.exitCode ?? child.signalCode}: ${stderr.join('\n')}`);
 					}
 					return undefined;
 				},

@@ -15,6 +15,9 @@ export class WireClient {
 	private readonly messages: WireMessage[] = [];
 	private waiters: (() => void)[] = [];
 	private closedFlag = false;
+	/** After `startRaw()`: bytes are no longer parsed as messages but kept here (a Tunnel's pipe). */
+	private rawMode = false;
+	private readonly rawChunks: Buffer[] = [];
 	readonly received: Buffer[] = [];
 	readonly closed: Promise<void>;
 	private resolveClosed!: () => void;
@@ -146,6 +149,11 @@ export class WireClient {
 			return;
 		}
 		this.received.push(Buffer.from(chunk));
+		if (this.rawMode) {
+			this.rawChunks.push(Buffer.from(chunk));
+			this.wake();
+			return;
+		}
 		this.reader.feed(chunk);
 		for (let m = this.reader.read(); m; m = this.reader.read()) {
 			this.messages.push({ ...m, payload: Buffer.from(m.payload) });
@@ -208,6 +216,43 @@ export class WireClient {
 	async nextControl(timeoutMs = 5_000): Promise<Record<string, unknown>> {
 		const m = await this.next((x) => x.type === MessageType.Control, timeoutMs);
 		return JSON.parse(Buffer.from(m.payload).toString('utf8')) as Record<string, unknown>;
+	}
+
+	/**
+	 * Stops parsing protocol messages: from now on every byte is kept as is (a Tunnel connection
+	 * after its `ok`). Bytes already buffered past the last parsed message come first.
+	 */
+	startRaw(): void {
+		this.rawMode = true;
+		for (const chunk of this.reader.drain()) {
+			this.rawChunks.push(Buffer.from(chunk));
+		}
+	}
+
+	/** Bytes received since `startRaw()`. */
+	get rawBytes(): Buffer {
+		return Buffer.concat(this.rawChunks);
+	}
+
+	/** Waits until at least `bytes` raw bytes arrived (rejects if the connection closes first). */
+	async readRaw(bytes: number, timeoutMs = 5_000): Promise<Buffer> {
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			const total = this.rawChunks.reduce((n, c) => n + c.byteLength, 0);
+			if (total >= bytes) {
+				return this.rawBytes;
+			}
+			if (this.closedFlag) {
+				throw new Error(`connection closed after ${total} of ${bytes} raw bytes`);
+			}
+			const left = deadline - Date.now();
+			if (left <= 0) {
+				throw new Error(`only ${total} of ${bytes} raw bytes within ${timeoutMs} ms`);
+			}
+			await within(new Promise<void>((resolve) => this.waiters.push(resolve)), left, 'raw bytes').catch(
+				() => undefined,
+			);
+		}
 	}
 
 	/** Resolves when the agent closed the connection (rejects after `timeoutMs`). */

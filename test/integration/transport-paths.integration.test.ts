@@ -43,7 +43,9 @@ async function startWebSocketOnlyProxy(agentPort: number): Promise<{ port: numbe
 		port: (server.address() as AddressInfo).port,
 		close: () =>
 			new Promise<void>((resolve) => {
-				for (const c of wss.clients) {c.terminate();}
+				for (const c of wss.clients) {
+					c.terminate();
+				}
 				wss.close();
 				server.close(() => resolve());
 			}),
