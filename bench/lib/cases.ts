@@ -201,7 +201,7 @@ const setup: CaseDef = {
 	async measure(env, relay) {
 		const result = await runLoadClient(
 			env.benchDir,
-			['connect', String(relay.port), String(env.settings.setupCount)],
+			['connect', String(relay.port), String(env.settings.setupWarmup), String(env.settings.setupCount)],
 			300_000,
 		);
 		return { p50: result.p50!, p99: result.p99!, mean: result.mean! };
@@ -236,7 +236,7 @@ const setup: CaseDef = {
 		});
 		return {
 			table: {
-				title: `Connection setup: connect, write 1 byte, echoed byte back; ${settings.setupCount} connections one after another: µs (min / median / max)`,
+				title: `Connection setup: connect, write 1 byte, echoed byte back; ${settings.setupCount} connections one after another, after ${settings.setupWarmup} warm-up: µs (min / median / max)`,
 				headers: ['path', 'median', 'p99', 'median added over direct', 'median / ssh', 'p99 / ssh'],
 				rows,
 				notes: ["Goal: Berth median <= ssh -L's."],

@@ -37,6 +37,7 @@ export interface Settings {
 	readonly pingWarmup: number;
 	readonly pingCount: number;
 	readonly setupCount: number;
+	readonly setupWarmup: number;
 	readonly idleConnections: number;
 	/** Connections the idle load client opens at once (below sshd's and Berth's accept backlogs). */
 	readonly idleConcurrency: number;
@@ -110,6 +111,7 @@ export function parseSettings(argv: readonly string[]): Settings | undefined {
 		pingWarmup: quick ? 200 : 1_000,
 		pingCount: quick ? 2_000 : 20_000,
 		setupCount: quick ? 200 : 1_000,
+		setupWarmup: quick ? 100 : 1_000,
 		idleConnections: positive('--connections', values.connections, quick ? 1_000 : 10_000),
 		idleConcurrency: 64,
 		profile: values.profile === true,

@@ -3,7 +3,8 @@
  * and prints its results as JSON lines on stdout.
  *
  *   pingpong PORT WARMUP COUNT       one connection, 1-byte round trips; {"p50":µs,"p99":µs,...}
- *   connect PORT COUNT               new connection, 1 byte, echoed byte, close; one after another
+ *   connect PORT WARMUP COUNT        new connection, 1 byte, echoed byte, close; one after another
+ *                                    (WARMUP untimed ones first, as for ping-pong)
  *   idle PORT STAGE[,STAGE...] CONC  opens connections (CONC at a time), each proven by a 1-byte
  *                                    echo, and keeps them open; after each stage prints
  *                                    {"stage":N,"open":n,...} and waits for a line on stdin;
@@ -130,9 +131,9 @@ async function pingpong(port: number, warmup: number, count: number): Promise<vo
 	print(summarize(samples));
 }
 
-async function connectMany(port: number, count: number): Promise<void> {
+async function connectMany(port: number, warmup: number, count: number): Promise<void> {
 	const samples = new Float64Array(count);
-	for (let i = 0; i < count; i++) {
+	for (let i = -warmup; i < count; i++) {
 		const started = process.hrtime.bigint();
 		let socket: Socket | undefined;
 		try {
@@ -141,7 +142,9 @@ async function connectMany(port: number, count: number): Promise<void> {
 		} catch (error) {
 			fail(new Error(`connection ${i + 1} of ${count}: ${(error as Error).message}`));
 		}
-		samples[i] = microseconds(started, process.hrtime.bigint());
+		if (i >= 0) {
+			samples[i] = microseconds(started, process.hrtime.bigint());
+		}
 		socket.destroy();
 	}
 	print(summarize(samples));
@@ -224,7 +227,7 @@ function main(): Promise<void> {
 		case 'pingpong':
 			return pingpong(port, Number(args[1]), Number(args[2]));
 		case 'connect':
-			return connectMany(port, Number(args[1]));
+			return connectMany(port, Number(args[1]), Number(args[2]));
 		case 'idle':
 			return idle(port, (args[1] ?? '').split(',').map(Number), Number(args[2] ?? 64));
 		default:
