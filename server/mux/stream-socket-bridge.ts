@@ -21,7 +21,8 @@ export type BridgeEnd = { readonly error?: string };
  * - a FIN either way becomes an End (and back), leaving the other direction open;
  * - an error or reset on either side ends both, with the reason.
  * Used at both ends: the agent (stream ↔ target) and the client (local connection ↔ stream).
- * Listeners are bound once per bridge (no per-chunk closures): idle connections stay small.
+ * The socket's listeners are shared functions that find their bridge through the socket, not
+ * closures made per connection: with tens of thousands of idle connections, each byte counts.
  */
 export class StreamSocketBridge implements StreamHandler {
 	private streamDone = false;
@@ -41,12 +42,13 @@ export class StreamSocketBridge implements StreamHandler {
 
 	/** Starts moving bytes (resumes the socket, which callers usually create paused). */
 	start(): void {
-		const socket = this.socket;
-		socket.on('data', this.onSocketData);
-		socket.on('end', this.onSocketEnd);
-		socket.on('drain', this.onSocketDrain);
-		socket.on('error', this.onSocketError);
-		socket.on('close', this.onSocketClose);
+		const socket = this.socket as BridgedSocket;
+		socket[kBridge] = this;
+		socket.on('data', onSocketData);
+		socket.on('end', onSocketEnd);
+		socket.on('drain', onSocketDrain);
+		socket.on('error', onSocketError);
+		socket.on('close', onSocketClose);
 		this.stream.attach(this);
 		socket.resume();
 	}
@@ -75,31 +77,38 @@ export class StreamSocketBridge implements StreamHandler {
 		this.socket.resume();
 	}
 
-	// --- from the socket --------------------------------------------------------------------
+	// --- from the socket (called by the shared listeners below) ------------------------------
 
-	private readonly onSocketData = (chunk: Buffer): void => {
+	/** @internal */
+	socketData(chunk: Buffer): void {
 		this.meter?.toStream(chunk.byteLength);
 		if (!this.stream.write(chunk)) {
 			this.socket.pause();
 		}
-	};
+	}
 
-	private readonly onSocketEnd = (): void => {
+	/** @internal */
+	socketEnd(): void {
 		this.socketEnded = true;
 		this.stream.end();
-	};
+	}
 
-	private readonly onSocketDrain = (): void => this.stream.setBuffered(this.socket.writableLength);
+	/** @internal */
+	socketDrain(): void {
+		this.stream.setBuffered(this.socket.writableLength);
+	}
 
-	private readonly onSocketError = (error: Error): void => {
+	/** @internal */
+	socketError(error: Error): void {
 		if (!this.streamDone) {
 			this.streamDone = true;
 			this.stream.reset(error.message);
 		}
 		this.report({ error: error.message });
-	};
+	}
 
-	private readonly onSocketClose = (): void => {
+	/** @internal */
+	socketClose(): void {
 		this.socketClosed = true;
 		this.stream.setBuffered(0);
 		// After both FINs the stream finishes on its own (its End may still wait behind data that
@@ -109,7 +118,7 @@ export class StreamSocketBridge implements StreamHandler {
 			this.stream.reset('the connection closed');
 		}
 		this.report({});
-	};
+	}
 
 	private report(end: BridgeEnd): void {
 		if (!this.reported && (this.socketClosed || end.error !== undefined)) {
@@ -117,4 +126,24 @@ export class StreamSocketBridge implements StreamHandler {
 			this.onClose?.(end);
 		}
 	}
+}
+
+const kBridge = Symbol('berth.bridge');
+type BridgedSocket = Socket & { [kBridge]: StreamSocketBridge };
+
+// Shared listeners: EventEmitter calls them with `this` = the socket.
+function onSocketData(this: BridgedSocket, chunk: Buffer): void {
+	this[kBridge].socketData(chunk);
+}
+function onSocketEnd(this: BridgedSocket): void {
+	this[kBridge].socketEnd();
+}
+function onSocketDrain(this: BridgedSocket): void {
+	this[kBridge].socketDrain();
+}
+function onSocketError(this: BridgedSocket, error: Error): void {
+	this[kBridge].socketError(error);
+}
+function onSocketClose(this: BridgedSocket): void {
+	this[kBridge].socketClose();
 }

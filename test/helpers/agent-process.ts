@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitFor, within } from './wait';
 
+/** Extra node flags for every process started here (experiments: BERTH_TEST_NODE_FLAGS). */
+const NODE_FLAGS = (process.env['BERTH_TEST_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+
 /** The bundled CLI every integration test runs: the real dist/server.js. */
 export const SERVER_JS = join(__dirname, '..', '..', 'dist', 'server.js');
 
@@ -50,7 +53,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Agent
 	} else {
 		args.push('--without-connection-token');
 	}
-	const child = spawn(process.execPath, [SERVER_JS, ...args], {
+	const child = spawn(process.execPath, [...NODE_FLAGS, SERVER_JS, ...args], {
 		env: { ...process.env, BERTH_CONFIG_DIR: configDir, ...options.env },
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
@@ -112,7 +115,7 @@ export function runCli(
 	} = {},
 ): Promise<CliResult> {
 	return new Promise((resolve) => {
-		const child = spawn(process.execPath, [options.script ?? SERVER_JS, ...args], {
+		const child = spawn(process.execPath, [...NODE_FLAGS, options.script ?? SERVER_JS, ...args], {
 			env: { ...process.env, BERTH_CONFIG_DIR: tempDir(), ...options.env },
 			stdio: ['pipe', 'pipe', 'pipe'],
 			cwd: options.cwd,
@@ -152,7 +155,7 @@ export function spawnCli(
 		script?: string;
 	} = {},
 ): CliProcess {
-	const child = spawn(process.execPath, [options.script ?? SERVER_JS, ...args], {
+	const child = spawn(process.execPath, [...NODE_FLAGS, options.script ?? SERVER_JS, ...args], {
 		env: { ...process.env, BERTH_CONFIG_DIR: tempDir(), ...options.env },
 		stdio: ['pipe', 'pipe', 'pipe'],
 		cwd: options.cwd,
