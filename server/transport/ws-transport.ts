@@ -28,6 +28,7 @@ export class WsTransport extends Disposable implements Transport {
 	private readonly socket: Socket;
 	private error: Error | undefined;
 	private closed = false;
+	private corked = false;
 
 	constructor(private readonly ws: WebSocket) {
 		super();
@@ -56,6 +57,12 @@ export class WsTransport extends Disposable implements Transport {
 	write(chunks: readonly Uint8Array[]): boolean {
 		if (this.ws.readyState !== this.ws.OPEN) {
 			return false;
+		}
+		// As on raw TCP: every frame of this turn of the event loop leaves in one writev.
+		if (!this.corked) {
+			this.corked = true;
+			this.socket.cork();
+			process.nextTick(this.uncork);
 		}
 		let small: Uint8Array[] = [];
 		let smallBytes = 0;
@@ -94,6 +101,10 @@ export class WsTransport extends Disposable implements Transport {
 		this.ws.resume();
 	}
 
+	private readonly uncork = (): void => {
+		this.corked = false;
+		this.socket.uncork();
+	};
 	private readonly onMessage = (data: Buffer): void => this._onDidReceive.fire(data);
 	private readonly onDrain = (): void => this._onDidDrain.fire();
 	private readonly onError = (error: Error): void => {
