@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { STREAM_WINDOW_BYTES } from '../../protocol/constants';
 import type { MuxStream } from '../../protocol/mux-stream';
-import { parseAgentUrl, StreamSession } from '../../server/client';
+import { parseAgentUrl, StreamForwarder, StreamSession } from '../../server/client';
+import type { ForwardInfo } from '../../protocol/rpc';
 import { createNodeTimers } from '../../server/transport/node-timers';
 import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } from '../helpers/agent-process';
 import { freePort, readAll, sha256, startEchoServer } from '../helpers/net';
@@ -339,6 +340,61 @@ describe('streams: forwarding through one session', () => {
 		} finally {
 			await cli.stop();
 			await echo.close();
+		}
+	});
+});
+
+describe('the client’s forwarder', () => {
+	it('counts connections and bytes of a local forward, live, and announces changes', async () => {
+		const agent = await startAgent();
+		const echo = await startEchoServer();
+		const forwarder = await StreamForwarder.start({
+			address: parseAgentUrl(agent.url),
+			token: agent.token,
+			mode: 'tcp',
+			peer: 'berth',
+			timers: createNodeTimers(),
+		});
+		try {
+			const changes: ForwardInfo[] = [];
+			forwarder.onDidChange((info) => changes.push(info));
+			const info = await forwarder.addLocal({
+				bind: '127.0.0.1',
+				localPort: 0,
+				host: '127.0.0.1',
+				port: echo.port,
+			});
+			assert.equal(info.direction, 'local');
+			assert.equal(info.state, 'active');
+			const socket = await dial(info.bindPort);
+			socket.write(Buffer.alloc(100_000, 1));
+			let echoed = 0;
+			socket.on('data', (c: Buffer) => (echoed += c.length));
+			await waitFor(() => echoed === 100_000, 'the echo');
+			const open = await waitFor(
+				() => forwarder.list().find((f) => f.id === info.id && f.counters.bytesIn === 100_000),
+				'live counters while the connection is open',
+			);
+			assert.deepEqual(
+				{ open: open.counters.open, total: open.counters.total, bytesOut: open.counters.bytesOut },
+				{ open: 1, total: 1, bytesOut: 100_000 },
+			);
+			await waitFor(
+				() => changes.some((c) => c.id === info.id && c.counters.bytesOut === 100_000),
+				'a change event with the counters',
+			);
+			socket.end();
+			await waitFor(
+				() => forwarder.list().find((f) => f.id === info.id)?.counters.open === 0,
+				'the connection to be counted closed',
+			);
+			await forwarder.remove(info.id);
+			assert.deepEqual(forwarder.list(), []);
+			assert.equal(changes.at(-1)?.state, 'closed');
+		} finally {
+			forwarder.dispose();
+			await echo.close();
+			await agent.stop();
 		}
 	});
 });
