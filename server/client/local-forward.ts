@@ -47,7 +47,12 @@ export class LocalForward extends Disposable {
 	 */
 	static async listen(spec: LocalForwardSpec, opener: TunnelOpener): Promise<LocalForward> {
 		const forward = new LocalForward(spec, opener);
-		forward.listener = await listenLocal(spec.bind, spec.localPort, (socket) => forward.forward(socket));
+		forward.listener = await listenLocal(
+			spec.bind,
+			spec.localPort,
+			(socket) => forward.forward(socket),
+			(message) => forward._onDidFailConnection.fire(message),
+		);
 		return forward;
 	}
 

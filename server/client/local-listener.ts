@@ -2,6 +2,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { BerthError } from '../../protocol/errors';
 import type { IDisposable } from '../../protocol/lifecycle';
 
+/** Accept failures are reported at most this often (a full fd table fails every connection). */
+const ACCEPT_ERROR_REPORT_INTERVAL_MS = 5_000;
+
 /** Errors that mean "this machine has no IPv6 loopback", not "the port is taken". */
 const NO_IPV6 = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT']);
 
@@ -22,6 +25,7 @@ export async function listenLocal(
 	bind: string,
 	port: number,
 	onConnection: (socket: Socket) => void,
+	onAcceptError: (message: string) => void = () => undefined,
 ): Promise<LocalListener> {
 	const addresses = bind === 'localhost' ? ['127.0.0.1', '::1'] : [bind];
 	const servers: Server[] = [];
@@ -52,6 +56,18 @@ export async function listenLocal(
 			{ cause: error },
 		);
 	}
+	let lastReport = 0;
+	for (const server of servers) {
+		// Accept errors (EMFILE when the process is out of file descriptors: the kernel's connection
+		// is then closed at once) would otherwise be unhandled 'error' events, or silent resets.
+		server.on('error', (error: NodeJS.ErrnoException) => {
+			const now = Date.now();
+			if (now - lastReport >= ACCEPT_ERROR_REPORT_INTERVAL_MS) {
+				lastReport = now;
+				onAcceptError(describeAcceptError(error));
+			}
+		});
+	}
 	return {
 		port: boundPort,
 		addresses: servers.map((s) => {
@@ -75,4 +91,12 @@ function listenOne(address: string, port: number, onConnection: (socket: Socket)
 			resolve(server);
 		});
 	});
+}
+
+/** What went wrong accepting a connection, and what to do about it. */
+export function describeAcceptError(error: NodeJS.ErrnoException): string {
+	if (error.code === 'EMFILE' || error.code === 'ENFILE') {
+		return `cannot accept more connections: ${error.code} (out of file descriptors; raise the limit with ulimit -n)`;
+	}
+	return `cannot accept a connection: ${error.code ?? error.message}`;
 }

@@ -12,6 +12,7 @@ import { connectTarget } from '../tunnel/connect-target';
 import type { AgentEndpoint } from './dial';
 import type { LocalForwardSpec } from './forward-spec';
 import type { Forwarder, ForwardFailure } from './forwarder';
+import { countOpenFiles, readOpenFilesLimit } from './fd-limit';
 import { listenLocal, type LocalListener } from './local-listener';
 import { retryWithBackoff } from './retry';
 import { StreamSession } from './stream-session';
@@ -29,6 +30,8 @@ export type ForwarderState =
 
 /** How long a local connection accepted while the agent is unreachable waits for it. */
 const HOLD_WHILE_RECONNECTING_MS = 10_000;
+/** Warn when open local connections reach this share of the open-files limit. */
+const FD_WARNING_SHARE = 0.9;
 
 interface LocalEntry {
 	readonly id: string;
@@ -65,6 +68,11 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	private readonly remotes = new Map<string, RemoteEntry>();
 	private readonly held = new Set<{ socket: Socket; entry: LocalEntry; timer: IDisposable }>();
 	private wait: IDisposable | undefined;
+	private readonly fdLimit = readOpenFilesLimit();
+	/** Descriptors held apart from local connections (stdio, the session, listeners), counted at start. */
+	private readonly fdBaseline = countOpenFiles();
+	private openLocal = 0;
+	private warnedFdLimit = false;
 
 	private constructor(
 		private readonly endpoint: AgentEndpoint,
@@ -123,14 +131,20 @@ export class StreamForwarder extends Disposable implements Forwarder {
 		const id = randomUUID();
 		const stats = new ForwardStats(() => this.announceLocal(id));
 		const ref: { entry?: LocalEntry } = {};
-		const listener = await listenLocal(spec.bind, spec.localPort, (socket) => {
-			if (ref.entry) {
-				ref.entry.stats.opened();
-				this.carryLocal(ref.entry, socket);
-			} else {
-				socket.destroy();
-			}
-		});
+		const listener = await listenLocal(
+			spec.bind,
+			spec.localPort,
+			(socket) => {
+				if (ref.entry) {
+					ref.entry.stats.opened();
+					this.countOpen(ref.entry, socket);
+					this.carryLocal(ref.entry, socket);
+				} else {
+					socket.destroy();
+				}
+			},
+			(message) => this._onDidFailConnection.fire({ id, message }),
+		);
 		const entry: LocalEntry = { id, spec, listener, stats };
 		ref.entry = entry;
 		this.locals.set(id, entry);
@@ -170,6 +184,25 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	}
 
 	// --- local forwards ---------------------------------------------------------------------
+
+	/** Counts open local connections, and warns once they near the open-files limit. */
+	private countOpen(entry: LocalEntry, socket: Socket): void {
+		this.openLocal++;
+		socket.once('close', () => this.openLocal--);
+		if (
+			this.fdLimit !== undefined &&
+			!this.warnedFdLimit &&
+			this.fdBaseline + this.openLocal >= this.fdLimit * FD_WARNING_SHARE
+		) {
+			this.warnedFdLimit = true;
+			this._onDidFailConnection.fire({
+				id: entry.id,
+				message:
+					`${this.openLocal} local connections are open, close to this process's limit of ${this.fdLimit} open files: ` +
+					'past it the kernel refuses new ones without notice; raise the limit with ulimit -n',
+			});
+		}
+	}
 
 	/** Carries one accepted (paused) local connection as a stream, or holds it until the agent is back. */
 	private carryLocal(entry: LocalEntry, socket: Socket): void {

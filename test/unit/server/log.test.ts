@@ -50,3 +50,22 @@ describe('reconnection schedule', () => {
 		assert.deepEqual(delays, [0, 5, 5, 10, 10, 10, 10, 10, 30, 30, 30]);
 	});
 });
+
+describe('open-files limit', () => {
+	it('reads the soft limit from /proc/self/limits, and counts open descriptors', async () => {
+		const { readOpenFilesLimit, countOpenFiles } = await import('../../../server/client/fd-limit');
+		const { mkdtempSync, writeFileSync } = await import('node:fs');
+		const { join } = await import('node:path');
+		const { tmpdir } = await import('node:os');
+		const dir = mkdtempSync(join(tmpdir(), 'berth-limits-'));
+		writeFileSync(
+			join(dir, 'limits'),
+			'Limit                     Soft Limit           Hard Limit           Units     \n' +
+				'Max cpu time              unlimited            unlimited            seconds   \n' +
+				'Max open files            1024                 4096                 files     \n',
+		);
+		assert.equal(readOpenFilesLimit(join(dir, 'limits')), 1024);
+		assert.equal(readOpenFilesLimit(join(dir, 'missing')), undefined);
+		assert.ok(countOpenFiles() >= 3, 'at least stdin, stdout and stderr');
+	});
+});
