@@ -41,7 +41,10 @@ export class MuxStream {
 	private inboxEnded = false;
 	private isOpened = false;
 
+	/** Bytes admitted (checked against the credit granted). */
 	private received = 0;
+	/** Bytes handed to the handler or the inbox; what the handler holds of them is `buffered`. */
+	private delivered = 0;
 	private granted = STREAM_INITIAL_WINDOW_BYTES;
 	private buffered = 0;
 
@@ -122,7 +125,7 @@ export class MuxStream {
 		if (this.closed || this.gotEnd) {
 			return;
 		}
-		const target = this.received - this.buffered + STREAM_WINDOW_BYTES;
+		const target = this.delivered - this.buffered + STREAM_WINDOW_BYTES;
 		const increment = target - this.granted;
 		if (increment < STREAM_WINDOW_STEP_BYTES) {
 			return;
@@ -135,12 +138,19 @@ export class MuxStream {
 		}
 	}
 
-	/** @internal Data from the peer. False if it broke the flow-control contract. */
-	receive(chunk: Uint8Array): boolean {
-		this.received += chunk.byteLength;
-		if (this.received > this.granted) {
-			return false;
-		}
+	/**
+	 * @internal A Data frame of `bytes` arrived: counted against the credit granted *before* it
+	 * (grants made while it is delivered cannot cover it). False if it broke the flow-control
+	 * contract; then nothing of it may be delivered.
+	 */
+	admit(bytes: number): boolean {
+		this.received += bytes;
+		return this.received <= this.granted;
+	}
+
+	/** @internal One piece of an admitted Data frame. */
+	deliver(chunk: Uint8Array): void {
+		this.delivered += chunk.byteLength;
 		if (this.handler) {
 			this.handler.onData(chunk);
 		} else {
@@ -148,7 +158,6 @@ export class MuxStream {
 			this.owner.bufferedChanged(chunk.byteLength);
 			this.buffered += chunk.byteLength;
 		}
-		return true;
 	}
 
 	/** @internal The peer's End. */

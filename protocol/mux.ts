@@ -342,15 +342,22 @@ export class Mux extends Disposable implements StreamOwner {
 		}
 	}
 
-	/** Delivers a Data frame's body, segment by segment, uncopied. */
+	/** Delivers a Data frame's body, segment by segment, uncopied, once the whole frame is admitted. */
 	private receiveData(stream: MuxStream, segments: readonly Uint8Array[]): void {
+		let bytes = -FRAME_HEADER_BYTES;
+		for (const segment of segments) {
+			bytes += segment.byteLength;
+		}
+		if (!stream.admit(bytes)) {
+			this.resetStream(stream, 'flow control violated: more data than the granted window', true);
+			return;
+		}
 		let skip = FRAME_HEADER_BYTES;
 		for (const segment of segments) {
 			const piece = skip === 0 ? segment : segment.subarray(skip);
 			skip = Math.max(0, skip - segment.byteLength);
-			if (piece.byteLength > 0 && !stream.receive(piece)) {
-				this.resetStream(stream, 'flow control violated: more data than the granted window', true);
-				return;
+			if (piece.byteLength > 0) {
+				stream.deliver(piece);
 			}
 		}
 	}
