@@ -1,7 +1,8 @@
-import { BerthError, errorMessage } from '../../protocol/errors';
+import { BerthError } from '../../protocol/errors';
 import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
 import type { ServerInfo } from '../../protocol/rpc';
-import { AgentConnection, reconnectDelayMs, type ConnectionState } from './agent-connection';
+import { AgentConnection, type ConnectionState } from './agent-connection';
+import { retryWithBackoff } from './retry';
 import type { AgentEndpoint } from './dial';
 
 /** Where a link to an agent stands. */
@@ -109,35 +110,30 @@ export class AgentLink extends Disposable {
 	}
 
 	private async renew(reason: string): Promise<void> {
-		let lastError = reason;
-		for (let attempt = 1; !this.isDisposed; attempt++) {
-			const delayMs = reconnectDelayMs(attempt);
-			this.setState({ type: 'reconnecting', attempt, delayMs, lastError });
-			await new Promise<void>((resolve) => {
-				const timer = this.endpoint.timers.timeout(resolve, delayMs);
-				this.wait = { dispose: () => (timer.dispose(), resolve()) };
-			});
-			if (this.isDisposed) {
-				return;
-			}
-			try {
-				const { connection, info } = await AgentConnection.connect(this.endpoint);
-				if (this.isDisposed) {
-					connection.close();
-					return;
-				}
-				this.info = info;
-				this.adopt(connection);
-				this.setState({ type: 'connected', info, renewed: true });
-				return;
-			} catch (error) {
-				if (error instanceof BerthError && error.isPermanent) {
-					this.setState({ type: 'failed', error });
-					return;
-				}
-				lastError = errorMessage(error);
-			}
+		const result = await retryWithBackoff({
+			timers: this.endpoint.timers,
+			firstError: reason,
+			attempt: () => AgentConnection.connect(this.endpoint),
+			onWait: (attempt, delayMs, lastError) =>
+				this.setState({ type: 'reconnecting', attempt, delayMs, ...(lastError ? { lastError } : {}) }),
+			setWait: (wait) => (this.wait = wait),
+			isCancelled: () => this.isDisposed,
+		});
+		if ('cancelled' in result) {
+			return;
 		}
+		if ('error' in result) {
+			this.setState({ type: 'failed', error: result.error });
+			return;
+		}
+		const { connection, info } = result.value;
+		if (this.isDisposed) {
+			connection.close();
+			return;
+		}
+		this.info = info;
+		this.adopt(connection);
+		this.setState({ type: 'connected', info, renewed: true });
 	}
 }
 

@@ -14,19 +14,12 @@ import type { LocalForwardSpec } from './forward-spec';
 import type { Forwarder, ForwardFailure } from './forwarder';
 import { countOpenFiles, readOpenFilesLimit } from './fd-limit';
 import { listenLocal, type LocalListener } from './local-listener';
+import type { LinkState } from './agent-link';
 import { retryWithBackoff } from './retry';
 import { StreamSession } from './stream-session';
 
-/** Where the forwarder's link to the agent stands. */
-export type ForwarderState =
-	| { readonly type: 'connected'; readonly info: ServerInfo; readonly renewed: boolean }
-	| {
-			readonly type: 'reconnecting';
-			readonly attempt: number;
-			readonly delayMs: number;
-			readonly lastError?: string;
-	  }
-	| { readonly type: 'failed'; readonly error: BerthError };
+/** Where the forwarder's link to the agent stands (the same states as an AgentLink's). */
+export type ForwarderState = LinkState;
 
 /** How long a local connection accepted while the agent is unreachable waits for it. */
 const HOLD_WHILE_RECONNECTING_MS = 10_000;

@@ -10,8 +10,9 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 	return port;
 }
 
-/** A TCP echo server on loopback; `close()` destroys its connections too. */
-export async function startEchoServer(
+/** A TCP server on loopback (half-close allowed); `close()` also destroys its connections. */
+export async function serve(
+	handler: (socket: Socket) => void,
 	host = '127.0.0.1',
 ): Promise<{ port: number; server: Server; close(): Promise<void> }> {
 	const sockets = new Set<Socket>();
@@ -19,7 +20,7 @@ export async function startEchoServer(
 		sockets.add(socket);
 		socket.on('close', () => sockets.delete(socket));
 		socket.on('error', () => undefined);
-		socket.pipe(socket);
+		handler(socket);
 	});
 	await new Promise<void>((resolve) => server.listen(0, host, resolve));
 	return {
@@ -27,12 +28,17 @@ export async function startEchoServer(
 		server,
 		close: () =>
 			new Promise<void>((resolve) => {
-				for (const s of sockets) {
-					s.destroy();
-				}
+				for (const s of sockets) s.destroy();
 				server.close(() => resolve());
 			}),
 	};
+}
+
+/** A TCP echo server on loopback; `close()` destroys its connections too. */
+export function startEchoServer(
+	host = '127.0.0.1',
+): Promise<{ port: number; server: Server; close(): Promise<void> }> {
+	return serve((socket) => socket.pipe(socket), host);
 }
 
 export function sha256(data: Uint8Array | string): string {

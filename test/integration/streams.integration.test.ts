@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { STREAM_WINDOW_BYTES } from '../../protocol/constants';
@@ -11,33 +11,8 @@ import { parseAgentUrl, StreamForwarder, StreamSession } from '../../server/clie
 import type { ForwardInfo } from '../../protocol/rpc';
 import { createNodeTimers } from '../../server/transport/node-timers';
 import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } from '../helpers/agent-process';
-import { freePort, readAll, sha256, startEchoServer } from '../helpers/net';
+import { freePort, readAll, serve, sha256, startEchoServer } from '../helpers/net';
 import { waitFor, within } from '../helpers/wait';
-
-/** A TCP server on loopback; `close()` also destroys its connections. */
-async function serve(
-	handler: (socket: Socket) => void,
-): Promise<{ port: number; server: Server; close(): Promise<void> }> {
-	const sockets = new Set<Socket>();
-	const server = createServer({ allowHalfOpen: true }, (socket) => {
-		sockets.add(socket);
-		socket.on('close', () => sockets.delete(socket));
-		socket.on('error', () => undefined);
-		handler(socket);
-	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		port: (server.address() as AddressInfo).port,
-		server,
-		close: () =>
-			new Promise<void>((resolve) => {
-				for (const s of sockets) {
-					s.destroy();
-				}
-				server.close(() => resolve());
-			}),
-	};
-}
 
 /** Resolves when the peer closed or reset the connection. */
 function closedByPeer(socket: Socket): Promise<void> {
