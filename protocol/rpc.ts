@@ -56,6 +56,8 @@ export interface ServerInfo {
 	readonly uptime: number;
 	/** How long the agent keeps a disconnected session for its client, in ms. */
 	readonly reconnectionGraceMs: number;
+	/** Clients connected now: Management sessions with a socket, and stream sessions (this one included). */
+	readonly clients: number;
 }
 
 /** A TCP port listening on the agent's host (from /proc/net/tcp and tcp6). */
@@ -141,6 +143,8 @@ export type AgentEvents = {
 	portsChanged: { readonly added: readonly ListeningPort[]; readonly removed: readonly ListeningPort[] };
 	/** A remote forward started, failed, ended, or its counters moved. */
 	forwardChanged: ForwardInfo;
+	/** The number of connected clients changed (sent to every session). */
+	clientsChanged: { readonly clients: number };
 };
 
 /** A table of method name → { params, result }. */

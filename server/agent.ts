@@ -75,6 +75,7 @@ export class Agent extends Disposable {
 	private readonly startedAt = Date.now();
 	private readonly handshakeTimeoutMs: number;
 	private stopping: Promise<void> | undefined;
+	private lastClients = 0;
 
 	private constructor(private readonly config: AgentConfig) {
 		super();
@@ -128,7 +129,7 @@ export class Agent extends Disposable {
 				graceMs,
 				shortGraceMs: config.shortGraceMs ?? RECONNECTION_SHORT_GRACE_MS,
 				limits,
-				serve: (rpc) => serveAgentMethods(rpc, { identity, ports: this.ports }),
+				serve: (rpc) => serveAgentMethods(rpc, { identity, ports: this.ports, clients: () => this.clients }),
 			}),
 		);
 		const policy = config.policy ?? TargetPolicy.openToAll;
@@ -140,9 +141,12 @@ export class Agent extends Disposable {
 				limits,
 				policy,
 				allowRemoteBind: config.allowRemoteBind ?? false,
-				serve: (rpc, forwards) => serveAgentMethods(rpc, { identity, ports: this.ports, forwards }),
+				serve: (rpc, forwards) =>
+					serveAgentMethods(rpc, { identity, ports: this.ports, forwards, clients: () => this.clients }),
 			}),
 		);
+		this._register(this.management.onDidChangeCounts(() => this.clientsMayHaveChanged()));
+		this._register(this.streams.onDidChangeCounts(() => this.clientsMayHaveChanged()));
 		this._register(this.registry.register(this.management));
 		this._register(this.registry.register(extensionHostRefusal));
 		this._register(this.registry.register(this.tunnels));
@@ -226,6 +230,20 @@ export class Agent extends Disposable {
 		});
 		agent.server.on('error', (error) => agent.log.error('server error', { error: error.message }));
 		return agent;
+	}
+
+	/** Clients connected now: Management sessions with a socket, and stream sessions. */
+	get clients(): number {
+		return this.management.counts.connected + this.streams.counts.sessions;
+	}
+
+	private clientsMayHaveChanged(): void {
+		const clients = this.clients;
+		if (clients !== this.lastClients) {
+			this.lastClients = clients;
+			this.management.broadcast('clientsChanged', { clients });
+			this.streams.broadcast('clientsChanged', { clients });
+		}
 	}
 
 	get port(): number {

@@ -20,12 +20,14 @@ export interface AgentIdentity {
 /** What a session's methods reach: the host's ports, and (stream sessions only) its forwards. */
 export interface AgentServices {
 	readonly identity: AgentIdentity;
+	/** Clients connected now. */
+	readonly clients: () => number;
 	readonly ports: PortWatcher;
 	readonly forwards?: RemoteForwards;
 }
 
 /** The agent's answer to `serverInfo`. */
-export function describeAgent(identity: AgentIdentity, now = Date.now()): ServerInfo {
+export function describeAgent(identity: AgentIdentity, clients: number, now = Date.now()): ServerInfo {
 	return {
 		version: identity.version,
 		commit: identity.commit,
@@ -33,6 +35,7 @@ export function describeAgent(identity: AgentIdentity, now = Date.now()): Server
 		platform: process.platform,
 		uptime: Math.floor((now - identity.startedAt) / 1000),
 		reconnectionGraceMs: identity.reconnectionGraceMs,
+		clients,
 	};
 }
 
@@ -43,7 +46,7 @@ export function describeAgent(identity: AgentIdentity, now = Date.now()): Server
 export function serveAgentMethods(rpc: AgentRpc, services: AgentServices): IDisposable {
 	let portsSubscription: IDisposable | undefined;
 	rpc.handle('ping', () => ({ receivedAt: Date.now() }));
-	rpc.handle('serverInfo', () => describeAgent(services.identity));
+	rpc.handle('serverInfo', () => describeAgent(services.identity, services.clients()));
 	rpc.handle('listeningPorts', async () => {
 		portsSubscription ??= services.ports.subscribe((change) => rpc.emit('portsChanged', change));
 		return { ports: await services.ports.current() };

@@ -41,6 +41,9 @@ export interface ManagementSessionsOptions {
 export class ManagementSessions extends Disposable implements ConnectionTypeHandler {
 	readonly id = ConnectionType.Management;
 	readonly name = 'Management';
+	private readonly _onDidChangeCounts = this._register(new Emitter<void>());
+	/** A session gained or lost its socket, or ended. */
+	readonly onDidChangeCounts = this._onDidChangeCounts.event;
 	private readonly live = new Map<string, ManagementSession>();
 	private readonly seen = new Set<string>();
 	private nextNumber = 1;
@@ -91,6 +94,15 @@ export class ManagementSessions extends Disposable implements ConnectionTypeHand
 		return { type: 'accepted', detail: `session#${existing.number} resumed` };
 	}
 
+	/** Sends an event to every connected session. */
+	broadcast<K extends keyof AgentEvents & string>(event: K, data: AgentEvents[K]): void {
+		for (const session of this.live.values()) {
+			if (session.isConnected) {
+				session.emit(event, data);
+			}
+		}
+	}
+
 	/** Another client passed the handshake: disconnected sessions now wait only the short grace. */
 	shortenGraces(): void {
 		for (const session of this.live.values()) {
@@ -112,8 +124,11 @@ export class ManagementSessions extends Disposable implements ConnectionTypeHand
 		this.remember(token);
 		const ended = session.onDidEnd(() => {
 			ended.dispose();
+			changed.dispose();
 			this.live.delete(token);
+			this._onDidChangeCounts.fire();
 		});
+		const changed = session.onDidChangeConnection(() => this._onDidChangeCounts.fire());
 		return session;
 	}
 
@@ -132,6 +147,9 @@ class ManagementSession extends Disposable {
 	private readonly log: Logger;
 	private longGrace: IDisposable | undefined;
 	private shortGrace: IDisposable | undefined;
+	private readonly _onDidChangeConnection = this._register(new Emitter<void>());
+	/** The session gained or lost its socket. */
+	readonly onDidChangeConnection = this._onDidChangeConnection.event;
 	private readonly _onDidEnd = this._register(new Emitter<void>());
 	/** The session is over (client disconnected, grace ran out, or the agent stopped). */
 	readonly onDidEnd = this._onDidEnd.event;
@@ -165,6 +183,7 @@ class ManagementSession extends Disposable {
 					token: tokenPrefix(token),
 				});
 				this.startGrace();
+				this._onDidChangeConnection.fire();
 			}),
 		);
 		this._register(
@@ -191,6 +210,11 @@ class ManagementSession extends Disposable {
 		this.stopGrace();
 		this.session.attach(request.transport, request.leftover);
 		request.transport.resume();
+		this._onDidChangeConnection.fire();
+	}
+
+	emit<K extends keyof AgentEvents & string>(event: K, data: AgentEvents[K]): void {
+		this.rpc.emit(event, data);
 	}
 
 	shortenGrace(): void {

@@ -1,5 +1,5 @@
 import { HandshakeReason, errorMessage } from '../../protocol/errors';
-import { Disposable, type IDisposable } from '../../protocol/lifecycle';
+import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
 import type { MessageLimits } from '../../protocol/message-reader';
 import { Mux } from '../../protocol/mux';
 import { MUX_VERSION, parseMuxArgs, type OpenTarget } from '../../protocol/mux-frames';
@@ -41,6 +41,9 @@ export interface MuxConnectionsOptions {
 export class MuxConnections extends Disposable implements ConnectionTypeHandler {
 	readonly id = ConnectionType.Mux;
 	readonly name = 'Mux';
+	private readonly _onDidChangeCounts = this._register(new Emitter<void>());
+	/** A stream session started or ended. */
+	readonly onDidChangeCounts = this._onDidChangeCounts.event;
 	private readonly sessions = new Set<AgentMuxSession>();
 	private nextNumber = 1;
 
@@ -73,8 +76,19 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 		const number = this.nextNumber++;
 		const session = new AgentMuxSession(number, request, this.options);
 		this.sessions.add(session);
-		session.onEnd = () => this.sessions.delete(session);
+		session.onEnd = () => {
+			this.sessions.delete(session);
+			this._onDidChangeCounts.fire();
+		};
+		this._onDidChangeCounts.fire();
 		return Promise.resolve({ type: 'accepted', detail: `streams#${number}` });
+	}
+
+	/** Sends an event to every stream session. */
+	broadcast<K extends keyof AgentEvents & string>(event: K, data: AgentEvents[K]): void {
+		for (const session of this.sessions) {
+			session.emit(event, data);
+		}
 	}
 
 	/** Tells every client the agent is stopping, then closes every session. */
@@ -148,6 +162,10 @@ class AgentMuxSession extends Disposable {
 
 	get streamCount(): number {
 		return this.mux.streamCount;
+	}
+
+	emit<K extends keyof AgentEvents & string>(event: K, data: AgentEvents[K]): void {
+		this.rpc.emit(event, data);
 	}
 
 	shutdown(reason: string): void {

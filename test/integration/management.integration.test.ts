@@ -47,6 +47,23 @@ describe('Management sessions on the real agent', () => {
 		});
 	}
 
+	it('counts its clients, and tells every session when the count changes', async () => {
+		const { connection, info } = await AgentConnection.connect(endpointFor(agent));
+		try {
+			const counts: number[] = [];
+			connection.rpc.onDidReceiveEvent((e) => {
+				if (e.event === 'clientsChanged') counts.push((e.data as { clients: number }).clients);
+			});
+			const { connection: second } = await AgentConnection.connect(endpointFor(agent));
+			await waitFor(() => counts.at(-1) === info.clients + 1, 'clientsChanged for the second client');
+			second.close();
+			await waitFor(() => counts.at(-1) === info.clients, 'clientsChanged when it leaves');
+			assert.ok(info.clients >= 1, 'a session counts itself');
+		} finally {
+			connection.close();
+		}
+	});
+
 	it('refuses a client whose token is wrong, and says so permanently', async () => {
 		await assert.rejects(AgentConnection.connect(endpointFor(agent, 'tcp', 'wrong')), {
 			code: 'BERTH_ERR_HANDSHAKE_REFUSED',
