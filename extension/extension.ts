@@ -1,15 +1,115 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Connections } from './agent/connection-registry';
+import { LocalAgent } from './agent/local-agent';
+import { registerConnectCommands, restoreAgents } from './commands/connect';
+import { registerForwardCommands } from './commands/forward';
+import { handlePanelMessage } from './commands/panel-messages';
+import { registerTunnelCommands, startAgent } from './commands/tunnel';
+import { Config } from './config';
+import { createLog } from './log';
+import { AutoForwardNotifier, openInBrowser } from './notify';
+import { Forwarding } from './ports/forwarding';
+import { panelNotice } from './ports/ports-model';
+import { PortsPresenter } from './ports/ports-presenter';
+import { PortsViewProvider } from './ports/ports-view';
+import { createSavedStateStore } from './saved-state-store';
+import { Secrets } from './secrets';
+import type { Services } from './services';
+import { StatusController } from './status-controller';
 
-/** Activates the extension: for now one command that shows the bundled agent's version. */
+/** The running agent, for deactivate() to stop and await. */
+let localAgent: LocalAgent | undefined;
+
+/** Wires the extension: everything it creates goes into `context.subscriptions`. */
 export function activate(context: vscode.ExtensionContext): void {
-	context.subscriptions.push(
-		vscode.commands.registerCommand('berth.showVersion', () => {
-			const version = (context.extension.packageJSON as { version?: string }).version ?? 'unknown';
-			void vscode.window.showInformationMessage(`Berth ${version}`);
+	const services = createServices(context);
+	const push = <T extends { dispose(): void }>(item: T): T => (context.subscriptions.push(item), item);
+	const { connections, forwarding, log } = services;
+	localAgent = services.localAgent;
+
+	const notice = (): string | undefined =>
+		panelNotice({
+			trusted: vscode.workspace.isTrusted,
+			agents: connections.all().length + connections.connecting().length,
+		});
+	const presenter = push(new PortsPresenter(connections, forwarding, notice));
+	const provider = push(
+		new PortsViewProvider(
+			context.extensionUri,
+			presenter,
+			(m) => handlePanelMessage(services, m),
+			log.fork('panel'),
+		),
+	);
+	push(vscode.window.registerWebviewViewProvider(PortsViewProvider.viewType, provider));
+	push(new StatusController(services.localAgent, connections, () => startAgent(services)));
+	push(services.localAgent.onDidChangeState(() => presenter.schedule()));
+	push(services.config.onDidChange(() => presenter.schedule()));
+	push(
+		vscode.workspace.onDidGrantWorkspaceTrust(() => {
+			log.info('the workspace is trusted now: tunnel access can be turned on');
+			presenter.schedule();
 		}),
 	);
+	context.subscriptions.push(
+		...registerTunnelCommands(services),
+		...registerConnectCommands(services),
+		...registerForwardCommands(services),
+	);
+	void restore(services);
 }
 
-export function deactivate(): void {
-	// Nothing to stop yet.
+/** The long-lived objects, each registered for disposal with the extension. */
+function createServices(context: vscode.ExtensionContext): Services {
+	const push = <T extends { dispose(): void }>(item: T): T => (context.subscriptions.push(item), item);
+	const secrets = new Secrets(context.secrets);
+	const { channel, log } = createLog(() => secrets.knownTokens);
+	push(channel);
+	const config = push(new Config(log));
+	const connections = push(new Connections(log));
+	const saved = createSavedStateStore(context.workspaceState);
+	const notifier = new AutoForwardNotifier();
+	const forwarding = push(
+		new Forwarding(
+			connections,
+			{
+				settings: () => config.settings,
+				loadState: saved.load,
+				saveState: saved.save,
+				notifyAutoForwarded: (message, url) => notifier.notify(message, url),
+				openBrowser: (url) => void openInBrowser(url),
+			},
+			log.fork('ports'),
+		),
+	);
+	const agent = push(
+		new LocalAgent({
+			serverJs: path.join(context.extensionPath, 'dist', 'server.js'),
+			storageDir: context.globalStorageUri.fsPath,
+			token: () => secrets.localAgentToken(),
+			connections,
+			log,
+		}),
+	);
+	return { context, log, channel, config, secrets, connections, localAgent: agent, forwarding, saved };
+}
+
+/** Brings back the previous session's tunnel access and connections (their forwards follow). */
+async function restore(services: Services): Promise<void> {
+	const state = services.saved.load();
+	if (!services.config.settings.restoreForwardedPorts) {
+		return;
+	}
+	if (state.tunnelAccess && vscode.workspace.isTrusted) {
+		services.log.info('restoring tunnel access');
+		await startAgent(services);
+	}
+	await restoreAgents(services);
+}
+
+/** Stops the agent and waits for it: it never outlives the window. */
+export async function deactivate(): Promise<void> {
+	await localAgent?.stop();
+	localAgent = undefined;
 }

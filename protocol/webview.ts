@@ -96,6 +96,7 @@ export interface PatchToWebview {
 	readonly removed: readonly string[];
 }
 
+/** Every message from the extension to the webview. */
 export type ToWebview = SnapshotToWebview | PatchToWebview;
 
 /** Identifies a forward of one agent. */
@@ -104,6 +105,7 @@ export interface ForwardRef {
 	readonly forwardId: string;
 }
 
+/** Every message from the webview to the extension (validated by `parseFromWebview`). */
 export type FromWebview =
 	/** The script runs and listens: send the snapshot. */
 	| { readonly type: 'ready' }
@@ -125,6 +127,7 @@ export type FromWebview =
 	| { readonly type: 'disconnect'; readonly agentId: string }
 	| { readonly type: 'reconnect'; readonly agentId: string };
 
+/** The `type` of a message from the webview. */
 export type FromWebviewType = FromWebview['type'];
 
 /** Narrows an untrusted message from the webview; undefined if it is not one of ours. */

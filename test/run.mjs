@@ -70,7 +70,9 @@ if (want('integration')) {
 if (want('e2e') && existsSync(join(root, 'test/e2e'))) {
 	const e2e = findTests(join(root, 'test/e2e'), '.test.ts');
 	if (e2e.length > 0) {
-		run('vsce package', npmBin('vsce'), ['package', '--no-dependencies', '--out', 'dist/berth.vsix']);
+		// npm run package: vsce with the URL flags the README's relative links need (it also runs
+		// vscode:prepublish, a production build).
+		run('vsce package', 'npm', ['run', '--silent', 'package']);
 		nodeTest('e2e tests (real VS Code in Chromium)', e2e, 1);
 	}
 }

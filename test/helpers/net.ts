@@ -28,7 +28,9 @@ export async function serve(
 		server,
 		close: () =>
 			new Promise<void>((resolve) => {
-				for (const s of sockets) s.destroy();
+				for (const s of sockets) {
+					s.destroy();
+				}
 				server.close(() => resolve());
 			}),
 	};

@@ -1,0 +1,117 @@
+import { errorMessage } from '../../protocol/errors';
+import { Disposable, DisposableStore, Emitter } from '../../protocol/lifecycle';
+import type { ExtensionLogger } from '../logger';
+import { Connection, type AgentTarget } from './connections';
+
+/** What changed: `status` (connection up or down), `forwards`, `ports` or the set of agents. */
+export interface ConnectionsChange {
+	readonly agentId: string;
+	readonly kind: 'added' | 'removed' | 'status' | 'forwards' | 'ports';
+}
+
+/**
+ * The agents this window is connected to, by id (several at once, the local one included). It
+ * relays every connection's events as one `onDidChange`, and logs the ups and downs.
+ */
+export class Connections extends Disposable {
+	private readonly _onDidChange = this._register(new Emitter<ConnectionsChange>());
+	readonly onDidChange = this._onDidChange.event;
+
+	private readonly connections = new Map<string, { connection: Connection; listeners: DisposableStore }>();
+	/** Agents being connected, so the panel can say so. */
+	private readonly pending = new Map<string, AgentTarget>();
+
+	constructor(private readonly log: ExtensionLogger) {
+		super();
+		this._register({
+			dispose: () => {
+				for (const { connection, listeners } of this.connections.values()) {
+					listeners.dispose();
+					connection.dispose();
+				}
+				this.connections.clear();
+			},
+		});
+	}
+
+	get(agentId: string): Connection | undefined {
+		return this.connections.get(agentId)?.connection;
+	}
+
+	all(): Connection[] {
+		return [...this.connections.values()].map((e) => e.connection);
+	}
+
+	/** Targets whose first connection is in progress. */
+	connecting(): AgentTarget[] {
+		return [...this.pending.values()];
+	}
+
+	/**
+	 * Connects to `target`, replacing an existing connection to the same agent.
+	 * @throws what Connection.open throws; the previous connection, if any, is kept then.
+	 */
+	async connect(target: AgentTarget): Promise<Connection> {
+		const log = this.log.fork(target.isLocal ? 'local agent' : target.id);
+		this.pending.set(target.id, target);
+		this._onDidChange.fire({ agentId: target.id, kind: 'status' });
+		let connection: Connection;
+		try {
+			connection = await Connection.open(target, log);
+		} catch (error) {
+			log.warn(`connecting failed: ${errorMessage(error)}`);
+			throw error;
+		} finally {
+			this.pending.delete(target.id);
+			this._onDidChange.fire({ agentId: target.id, kind: 'status' });
+		}
+		if (this.isDisposed) {
+			connection.dispose();
+			return connection;
+		}
+		this.disconnect(target.id);
+		const listeners = new DisposableStore();
+		const fire = (kind: ConnectionsChange['kind']) => () =>
+			this._onDidChange.fire({ agentId: target.id, kind });
+		listeners.add(connection.onDidChangeForward(fire('forwards')));
+		listeners.add(connection.onDidChangePorts(fire('ports')));
+		listeners.add(
+			connection.onDidChangeStatus((status) => {
+				switch (status.type) {
+					case 'connected':
+						log.info('connected');
+						break;
+					case 'reconnecting':
+						log.warn(
+							`connection lost; reconnecting in ${Math.round(status.delayMs / 1000)} s (attempt ${status.attempt})` +
+								(status.lastError ? `: ${status.lastError}` : ''),
+						);
+						break;
+					case 'failed':
+						log.error(`connection failed: ${status.message}`);
+						break;
+				}
+				this._onDidChange.fire({ agentId: target.id, kind: 'status' });
+			}),
+		);
+		this.connections.set(target.id, { connection, listeners });
+		log.info(
+			`connected to ${target.isLocal ? target.url : target.id} (${target.peer === 'vscode' ? 'VS Code server' : 'Berth agent'})`,
+		);
+		this._onDidChange.fire({ agentId: target.id, kind: 'added' });
+		return connection;
+	}
+
+	/** Closes the connection and its forwards. */
+	disconnect(agentId: string): boolean {
+		const entry = this.connections.get(agentId);
+		if (!entry) {
+			return false;
+		}
+		this.connections.delete(agentId);
+		entry.listeners.dispose();
+		entry.connection.dispose();
+		this._onDidChange.fire({ agentId, kind: 'removed' });
+		return true;
+	}
+}

@@ -1,0 +1,66 @@
+/**
+ * The extension's logger interface, with no `vscode` in it, so the agent process and connection
+ * code can be tested with a fake. extension/log.ts puts it on the "Berth" LogOutputChannel.
+ */
+
+/** The LogOutputChannel's levels. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+/** What every extension module logs through; `fork` adds a component prefix. */
+export interface ExtensionLogger {
+	trace(message: string): void;
+	debug(message: string): void;
+	info(message: string): void;
+	warn(message: string): void;
+	error(message: string): void;
+	/** A child whose lines start with `component: ` (chained: `agent: session#3: …`). */
+	fork(component: string): ExtensionLogger;
+}
+
+/** A logger that drops everything (tests). */
+export function createNullLogger(): ExtensionLogger {
+	const logger: ExtensionLogger = {
+		trace: () => undefined,
+		debug: () => undefined,
+		info: () => undefined,
+		warn: () => undefined,
+		error: () => undefined,
+		fork: () => logger,
+	};
+	return logger;
+}
+
+/** Writes `text` at `level`; used by the channel adapter and by fakes. */
+export type LogSink = (level: LogLevel, text: string) => void;
+
+/** A logger over a sink: every line is prefixed with its component chain, and secrets are masked. */
+export function createSinkLogger(
+	sink: LogSink,
+	secrets: () => readonly string[],
+	component = '',
+): ExtensionLogger {
+	const emit = (level: LogLevel) => (message: string) =>
+		sink(level, redactSecrets(component ? `${component}: ${message}` : message, secrets()));
+	return {
+		trace: emit('trace'),
+		debug: emit('debug'),
+		info: emit('info'),
+		warn: emit('warn'),
+		error: emit('error'),
+		fork: (child) => createSinkLogger(sink, secrets, component ? `${component}: ${child}` : child),
+	};
+}
+
+/** Shortest secret worth masking: shorter strings would mask ordinary words. */
+const MIN_SECRET_CHARS = 8;
+
+/** `text` with every occurrence of each secret replaced by `***`. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+	let out = text;
+	for (const secret of secrets) {
+		if (secret.length >= MIN_SECRET_CHARS) {
+			out = out.split(secret).join('***');
+		}
+	}
+	return out.replace(/([?&](?:tkn|token|connectionToken)=)[^&\s]+/g, '$1***');
+}

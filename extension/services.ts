@@ -1,0 +1,27 @@
+import type * as vscode from 'vscode';
+import type { Connections } from './agent/connection-registry';
+import type { LocalAgent } from './agent/local-agent';
+import type { Config } from './config';
+import type { ExtensionLogger } from './logger';
+import type { Forwarding } from './ports/forwarding';
+import type { SavedState } from './ports/saved-state';
+import type { Secrets } from './secrets';
+
+/** What the commands work with: built once in activate() and passed to each command module. */
+export interface Services {
+	readonly context: vscode.ExtensionContext;
+	readonly log: ExtensionLogger;
+	readonly channel: vscode.LogOutputChannel;
+	readonly config: Config;
+	readonly secrets: Secrets;
+	readonly connections: Connections;
+	readonly localAgent: LocalAgent;
+	readonly forwarding: Forwarding;
+	readonly saved: SavedStateStore;
+}
+
+/** This window's remembered state (workspaceState). */
+export interface SavedStateStore {
+	load(): SavedState;
+	save(state: SavedState): void;
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+	EMPTY_SAVED_STATE,
+	labelKey,
+	parseSavedState,
+	withAgent,
+	withForward,
+	withLabel,
+	withoutAgent,
+	withoutForward,
+} from '../../../extension/ports/saved-state';
+
+describe('saved state', () => {
+	it('reads what it wrote', () => {
+		let state = withAgent(EMPTY_SAVED_STATE, { url: 'ws://a:1', peer: 'berth' });
+		state = withForward(state, { agentId: 'ws://a:1', host: 'localhost', port: 3000, localPort: 3000 });
+		state = withLabel(state, labelKey('ws://a:1', 'localhost', 3000), ' Web ');
+		state = { ...state, tunnelAccess: true };
+		assert.deepEqual(parseSavedState(JSON.parse(JSON.stringify(state))), {
+			tunnelAccess: true,
+			agents: [{ url: 'ws://a:1', peer: 'berth' }],
+			forwards: [{ agentId: 'ws://a:1', host: 'localhost', port: 3000, localPort: 3000 }],
+			labels: { 'ws://a:1|localhost:3000': 'Web' },
+		});
+	});
+
+	it('starts empty from nothing or garbage, and drops invalid entries', () => {
+		assert.deepEqual(parseSavedState(undefined), EMPTY_SAVED_STATE);
+		assert.deepEqual(parseSavedState('x'), EMPTY_SAVED_STATE);
+		const state = parseSavedState({
+			tunnelAccess: 'yes',
+			agents: [
+				{ url: 'ws://a:1', peer: 'other' },
+				{ url: 'ws://b:2', peer: 'vscode' },
+			],
+			forwards: [
+				{ agentId: 'x', host: 'h', port: 0, localPort: 1 },
+				{ agentId: 'x', host: 'h', port: 80, localPort: 0 },
+			],
+			labels: { a: 5, b: 'B' },
+		});
+		assert.deepEqual(state, {
+			tunnelAccess: false,
+			agents: [{ url: 'ws://b:2', peer: 'vscode' }],
+			forwards: [{ agentId: 'x', host: 'h', port: 80, localPort: 0 }],
+			labels: { b: 'B' },
+		});
+	});
+
+	it('keeps one entry per forward target and per agent, and removes them', () => {
+		let state = withForward(EMPTY_SAVED_STATE, { agentId: 'x', host: 'h', port: 80, localPort: 8080 });
+		state = withForward(state, { agentId: 'x', host: 'h', port: 80, localPort: 9090 });
+		assert.deepEqual(state.forwards, [{ agentId: 'x', host: 'h', port: 80, localPort: 9090 }]);
+		assert.deepEqual(withoutForward(state, { agentId: 'x', host: 'h', port: 80 }).forwards, []);
+		state = withAgent(withAgent(state, { url: 'u', peer: 'berth' }), { url: 'u', peer: 'vscode' });
+		assert.deepEqual(state.agents, [{ url: 'u', peer: 'vscode' }]);
+		assert.deepEqual(withoutAgent(state, 'u').agents, []);
+	});
+
+	it('removes a label set to empty', () => {
+		const state = withLabel(withLabel(EMPTY_SAVED_STATE, 'k', 'Web'), 'k', '  ');
+		assert.deepEqual(state.labels, {});
+	});
+});
