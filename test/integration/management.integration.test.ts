@@ -52,7 +52,9 @@ describe('Management sessions on the real agent', () => {
 		try {
 			const counts: number[] = [];
 			connection.rpc.onDidReceiveEvent((e) => {
-				if (e.event === 'clientsChanged') counts.push((e.data as { clients: number }).clients);
+				if (e.event === 'clientsChanged') {
+					counts.push((e.data as { clients: number }).clients);
+				}
 			});
 			const { connection: second } = await AgentConnection.connect(endpointFor(agent));
 			await waitFor(() => counts.at(-1) === info.clients + 1, 'clientsChanged for the second client');
