@@ -45,6 +45,7 @@ export class WsTransport extends Disposable implements Transport {
 			dispose: () => {
 				ws.off('message', this.onMessage);
 				this.socket.off('drain', this.onDrain);
+				this.uncork(); // what this turn wrote goes out before the socket does
 				ws.terminate();
 			},
 		});
@@ -91,6 +92,7 @@ export class WsTransport extends Disposable implements Transport {
 		if (this.ws.readyState === this.ws.OPEN) {
 			this.ws.close(1000);
 		}
+		this.uncork();
 	}
 
 	pause(): void {
@@ -102,8 +104,10 @@ export class WsTransport extends Disposable implements Transport {
 	}
 
 	private readonly uncork = (): void => {
-		this.corked = false;
-		this.socket.uncork();
+		if (this.corked) {
+			this.corked = false;
+			this.socket.uncork();
+		}
 	};
 	private readonly onMessage = (data: Buffer): void => this._onDidReceive.fire(data);
 	private readonly onDrain = (): void => this._onDidDrain.fire();

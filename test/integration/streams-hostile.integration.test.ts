@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { STREAM_WINDOW_BYTES } from '../../protocol/constants';
 import { encodeFrame, encodeOpen, FrameKind } from '../../protocol/mux-frames';
-import { MessageType } from '../../protocol/wire';
+import { MessageType, type WireMessage } from '../../protocol/wire';
 import { startAgent, type AgentProcess } from '../helpers/agent-process';
 import { startEchoServer } from '../helpers/net';
 import { WireClient } from '../helpers/wire-client';
@@ -18,6 +18,15 @@ async function openMuxSession(
 	return { client, send: (frame) => client.sendMessage(MessageType.Regular, ++id, 0, frame) };
 }
 
+/** Whether a message is an RPC frame whose JSON matches (sessions also get events, e.g. clientsChanged). */
+function isRpc(m: WireMessage, pattern: RegExp): boolean {
+	return m.type === MessageType.Regular && m.payload[0] === FrameKind.Rpc && pattern.test(rpcText(m));
+}
+
+function rpcText(m: WireMessage): string {
+	return Buffer.from(m.payload.subarray(5)).toString();
+}
+
 /** A good client: a full stream session that pings over RPC, in under 2 s. */
 async function goodClientWorks(agent: AgentProcess): Promise<void> {
 	const started = Date.now();
@@ -29,8 +38,8 @@ async function goodClientWorks(agent: AgentProcess): Promise<void> {
 			Buffer.from(JSON.stringify({ type: 'request', id: 1, method: 'ping', params: {} })),
 		),
 	);
-	const answer = await client.next((m) => m.type === MessageType.Regular && m.payload[0] === FrameKind.Rpc);
-	assert.match(Buffer.from(answer.payload.subarray(5)).toString(), /"type":"response","id":1/);
+	const answer = await client.next((m) => isRpc(m, /"type":"response","id":1/));
+	assert.match(rpcText(answer), /"result":\{"receivedAt":\d+\}/);
 	assert.ok(Date.now() - started < 2_000);
 	client.destroy();
 }
@@ -80,7 +89,7 @@ describe('stream sessions under hostile input', () => {
 		assert.equal(Buffer.from(reset.payload.subarray(5)).toString(), 'malformed open request');
 		send(encodeFrame(77 as FrameKind, 1));
 		send(encodeFrame(FrameKind.Rpc, 0, Buffer.from('{"type":"request","id":1,"method":"ping","params":{}}')));
-		await client.next((m) => m.type === MessageType.Regular && m.payload[0] === FrameKind.Rpc);
+		await client.next((m) => isRpc(m, /"type":"response","id":1/));
 		assert.equal(client.isClosed, false);
 		client.destroy();
 	});
@@ -118,8 +127,7 @@ describe('stream sessions under hostile input', () => {
 		);
 		const answers: string[] = [];
 		for (let i = 0; i < 2; i++) {
-			const m = await client.next((x) => x.type === MessageType.Regular && x.payload[0] === FrameKind.Rpc);
-			answers.push(Buffer.from(m.payload.subarray(5)).toString());
+			answers.push(rpcText(await client.next((x) => isRpc(x, /"type":"error"/))));
 		}
 		assert.ok(answers.some((a) => /"id":1.*unknown method: nope/.test(a)));
 		assert.ok(answers.some((a) => /"id":2.*bindPort must be 0-65535/.test(a)));
