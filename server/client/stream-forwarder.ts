@@ -7,7 +7,7 @@ import type { MuxStream } from '../../protocol/mux-stream';
 import type { AddForwardParams, ForwardInfo, ServerInfo } from '../../protocol/rpc';
 import { isObject } from '../../protocol/guards';
 import { ForwardStats } from '../forward/forward-stats';
-import { StreamSocketBridge } from '../mux/stream-socket-bridge';
+import { StreamSocketBridge, type BridgeObserver } from '../mux/stream-socket-bridge';
 import { connectTarget } from '../tunnel/connect-target';
 import type { AgentEndpoint } from './dial';
 import type { LocalForwardSpec } from './forward-spec';
@@ -31,6 +31,8 @@ interface LocalEntry {
 	readonly spec: LocalForwardSpec;
 	readonly listener: LocalListener;
 	readonly stats: ForwardStats;
+	/** Watches all of the forward's connections. */
+	readonly observer: BridgeObserver;
 }
 
 interface RemoteEntry {
@@ -130,7 +132,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 			(socket) => {
 				if (ref.entry) {
 					ref.entry.stats.opened();
-					this.countOpen(ref.entry, socket);
+					this.countOpen(ref.entry);
 					this.carryLocal(ref.entry, socket);
 				} else {
 					socket.destroy();
@@ -138,7 +140,20 @@ export class StreamForwarder extends Disposable implements Forwarder {
 			},
 			(message) => this._onDidFailConnection.fire({ id, message }),
 		);
-		const entry: LocalEntry = { id, spec, listener, stats };
+		const entry: LocalEntry = {
+			id,
+			spec,
+			listener,
+			stats,
+			observer: {
+				toSocket: stats.observer.toSocket!,
+				toStream: stats.observer.toStream!,
+				closed: (end) => {
+					const failed = end.error !== undefined && end.error !== 'the connection closed';
+					this.localClosed(entry, failed ? end.error : undefined);
+				},
+			},
+		};
 		ref.entry = entry;
 		this.locals.set(id, entry);
 		const info = this.describeLocal(entry, 'active');
@@ -179,9 +194,8 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	// --- local forwards ---------------------------------------------------------------------
 
 	/** Counts open local connections, and warns once they near the open-files limit. */
-	private countOpen(entry: LocalEntry, socket: Socket): void {
+	private countOpen(entry: LocalEntry): void {
 		this.openLocal++;
-		socket.once('close', () => this.openLocal--);
 		if (
 			this.fdLimit !== undefined &&
 			!this.warnedFdLimit &&
@@ -207,7 +221,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 				timer: this.endpoint.timers.timeout(() => {
 					this.held.delete(hold);
 					socket.destroy();
-					this.connectionFailed(entry, 'the agent is unreachable (still reconnecting)');
+					this.localClosed(entry, 'the agent is unreachable (still reconnecting)');
 				}, HOLD_WHILE_RECONNECTING_MS),
 			};
 			this.held.add(hold);
@@ -218,21 +232,19 @@ export class StreamForwarder extends Disposable implements Forwarder {
 			stream = session.open({ host: entry.spec.host, port: entry.spec.port });
 		} catch (error) {
 			socket.destroy();
-			this.connectionFailed(entry, errorMessage(error));
+			this.localClosed(entry, errorMessage(error));
 			return;
 		}
-		new StreamSocketBridge(stream, socket, entry.stats.meter, (end) => {
-			if (end.error !== undefined && end.error !== 'the connection closed') {
-				this.connectionFailed(entry, end.error);
-			} else {
-				entry.stats.closed();
-			}
-		}).start();
+		new StreamSocketBridge(stream, socket, entry.observer).start();
 	}
 
-	private connectionFailed(entry: LocalEntry, message: string): void {
-		entry.stats.closed(message);
-		this._onDidFailConnection.fire({ id: entry.id, message });
+	/** One local connection is over: counted, and reported when it failed. */
+	private localClosed(entry: LocalEntry, failure: string | undefined): void {
+		this.openLocal--;
+		entry.stats.closed(failure);
+		if (failure !== undefined) {
+			this._onDidFailConnection.fire({ id: entry.id, message: failure });
+		}
 	}
 
 	private describeLocal(entry: LocalEntry, state: ForwardInfo['state']): ForwardInfo {
@@ -272,7 +284,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 					return;
 				}
 				stream.accept();
-				new StreamSocketBridge(stream, socket, undefined, undefined).start();
+				new StreamSocketBridge(stream, socket, undefined).start();
 			},
 			(error: unknown) => {
 				const message = errorMessage(error);

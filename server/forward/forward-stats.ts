@@ -1,5 +1,5 @@
 import type { ForwardCounters } from '../../protocol/rpc';
-import type { BridgeMeter } from '../mux/stream-socket-bridge';
+import type { BridgeObserver } from '../mux/stream-socket-bridge';
 
 /** Counter changes are announced at most this often per forward. */
 const ANNOUNCE_INTERVAL_MS = 1_000;
@@ -17,8 +17,11 @@ export class ForwardStats {
 	private timer: ReturnType<typeof setTimeout> | undefined;
 	private disposed = false;
 
-	/** Bytes from the target (to the listener's clients) are "in"; from the clients, "out". */
-	readonly meter: BridgeMeter = {
+	/**
+	 * Counts every connection of the forward: bytes from the target (towards the listener's
+	 * clients) are "in", from the clients "out"; a close with an error becomes the last error.
+	 */
+	readonly observer: BridgeObserver = {
 		toSocket: (n) => {
 			this.bytesIn += n;
 			this.changed();
@@ -27,6 +30,7 @@ export class ForwardStats {
 			this.bytesOut += n;
 			this.changed();
 		},
+		closed: (end) => this.closed(end.error),
 	};
 
 	constructor(private readonly announce: () => void) {}

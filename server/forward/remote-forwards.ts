@@ -135,9 +135,7 @@ export class RemoteForwards extends Disposable {
 			return;
 		}
 		forward.stats.opened();
-		new StreamSocketBridge(stream, socket, forward.stats.meter, (end) =>
-			forward.stats.closed(end.error),
-		).start();
+		new StreamSocketBridge(stream, socket, forward.stats.observer).start();
 	}
 
 	private describe(forward: RemoteForward, state: ForwardInfo['state']): ForwardInfo {

@@ -20,7 +20,7 @@ import type {
 import type { Logger } from '../log';
 import type { AgentRpc } from '../management/agent-methods';
 import { connectTarget } from '../tunnel/connect-target';
-import { StreamSocketBridge } from './stream-socket-bridge';
+import { StreamSocketBridge, type BridgeObserver } from './stream-socket-bridge';
 
 export interface MuxConnectionsOptions {
 	readonly timers: Timers;
@@ -164,6 +164,15 @@ class AgentMuxSession extends Disposable {
 		return this.mux.streamCount;
 	}
 
+	/** One observer for every stream of the session (no closure per connection). */
+	private readonly bridgeObserver: BridgeObserver = {
+		closed: (end) => {
+			if (end.error) {
+				this.log.debug('stream ended', { error: end.error });
+			}
+		},
+	};
+
 	emit<K extends keyof AgentEvents & string>(event: K, data: AgentEvents[K]): void {
 		this.rpc.emit(event, data);
 	}
@@ -194,11 +203,7 @@ class AgentMuxSession extends Disposable {
 					return;
 				}
 				stream.accept();
-				new StreamSocketBridge(stream, socket, undefined, (end) => {
-					if (end.error) {
-						this.log.debug('stream ended', { target: `${target.host}:${target.port}`, error: end.error });
-					}
-				}).start();
+				new StreamSocketBridge(stream, socket, this.bridgeObserver).start();
 			},
 			(error: unknown) => {
 				const reason = errorMessage(error);

@@ -1,16 +1,21 @@
 import type { Socket } from 'node:net';
 import type { MuxStream, StreamHandler } from '../../protocol/mux-stream';
 
-/** Live byte counts of one bridged connection. */
-export interface BridgeMeter {
-	/** Bytes from the stream written to the socket. */
-	toSocket(bytes: number): void;
-	/** Bytes from the socket sent on the stream. */
-	toStream(bytes: number): void;
-}
-
 /** How a bridged connection ended: cleanly (both FINs), or with a reason. */
 export type BridgeEnd = { readonly error?: string };
+
+/**
+ * Watches bridged connections: one object for all the connections of a forward or a session,
+ * so that a connection costs no closure of its own.
+ */
+export interface BridgeObserver {
+	/** Bytes from the stream written to the socket. */
+	toSocket?(bytes: number): void;
+	/** Bytes from the socket sent on the stream. */
+	toStream?(bytes: number): void;
+	/** One connection is over (called once per connection). */
+	closed?(end: BridgeEnd): void;
+}
 
 /**
  * Joins a stream and a TCP socket, both ways, with backpressure and half-close:
@@ -36,8 +41,7 @@ export class StreamSocketBridge implements StreamHandler {
 	constructor(
 		private readonly stream: MuxStream,
 		private readonly socket: Socket,
-		private readonly meter: BridgeMeter | undefined,
-		private readonly onClose: ((end: BridgeEnd) => void) | undefined,
+		private readonly observer: BridgeObserver | undefined,
 	) {}
 
 	/** Starts moving bytes (resumes the socket, which callers usually create paused). */
@@ -57,7 +61,7 @@ export class StreamSocketBridge implements StreamHandler {
 
 	onData(chunk: Uint8Array): void {
 		this.socket.write(chunk);
-		this.meter?.toSocket(chunk.byteLength);
+		this.observer?.toSocket?.(chunk.byteLength);
 		this.stream.setBuffered(this.socket.writableLength);
 	}
 
@@ -81,7 +85,7 @@ export class StreamSocketBridge implements StreamHandler {
 
 	/** @internal */
 	socketData(chunk: Buffer): void {
-		this.meter?.toStream(chunk.byteLength);
+		this.observer?.toStream?.(chunk.byteLength);
 		if (!this.stream.write(chunk)) {
 			this.socket.pause();
 		}
@@ -123,7 +127,7 @@ export class StreamSocketBridge implements StreamHandler {
 	private report(end: BridgeEnd): void {
 		if (!this.reported && (this.socketClosed || end.error !== undefined)) {
 			this.reported = true;
-			this.onClose?.(end);
+			this.observer?.closed?.(end);
 		}
 	}
 }
