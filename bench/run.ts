@@ -423,7 +423,15 @@ function resultsMarkdown(
 		...tables.flatMap((t) => [renderMarkdown(t), '']),
 	];
 	if (goals.length > 0) {
-		lines.push('## Goals', '', renderMarkdown(goalsTable(goals)), '');
+		lines.push(
+			'## Goals',
+			'',
+			renderMarkdown(goalsTable(goals)),
+			'',
+			'What limits the figures Berth misses, with the measurements behind it: ' +
+				'[bench/README.md, "What limits Berth"](README.md#what-limits-berth).',
+			'',
+		);
 	}
 	lines.push(
 		'## Time per case',
