@@ -13,6 +13,9 @@ export const KEEPALIVE_MS = 5_000;
 export const TIMEOUT_MS = 20_000;
 /** After a Regular message arrives, an explicit Ack goes out if nothing else did within this time. */
 export const ACK_DELAY_MS = 2_000;
+/** An explicit Ack goes out at once after this many bytes arrived unacknowledged (Berth's), so a
+ * peer's replay queue stays small even when this side has nothing to send for a while. */
+export const ACK_EVERY_BYTES = 1024 * 1024;
 /** At most one ReplayRequest per this interval. */
 export const REPLAY_REQUEST_INTERVAL_MS = 10_000;
 

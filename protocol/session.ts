@@ -1,5 +1,6 @@
 import {
 	ACK_DELAY_MS,
+	ACK_EVERY_BYTES,
 	DEFAULT_MAX_UNACKED_BYTES,
 	HEADER_BYTES,
 	KEEPALIVE_MS,
@@ -90,6 +91,8 @@ export class Session extends Disposable {
 	/** Highest Regular id delivered in order. */
 	private incomingId = 0;
 	private lastAckSent = 0;
+	/** Bytes of Regular messages received since the last ack went out. */
+	private bytesSinceAck = 0;
 	private readonly unacked: Outgoing[] = [];
 	private unackedHead = 0;
 	private unackedBytesTotal = 0;
@@ -238,7 +241,12 @@ export class Session extends Disposable {
 			case MessageType.Regular:
 				if (message.id === this.incomingId + 1) {
 					this.incomingId = message.id;
-					this.armAckTimer();
+					this.bytesSinceAck += message.length;
+					if (this.bytesSinceAck >= ACK_EVERY_BYTES) {
+						this.writeControlMessage(MessageType.Ack);
+					} else {
+						this.armAckTimer();
+					}
 					this._onDidReceiveMessage.fire(message.segments);
 				} else if (message.id > this.incomingId + 1) {
 					this.requestReplay();
@@ -327,6 +335,7 @@ export class Session extends Disposable {
 
 	private noteAckSent(): number {
 		this.lastAckSent = this.incomingId;
+		this.bytesSinceAck = 0;
 		return this.incomingId;
 	}
 

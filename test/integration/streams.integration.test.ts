@@ -14,6 +14,16 @@ import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } fro
 import { freePort, readAll, serve, sha256, startEchoServer } from '../helpers/net';
 import { waitFor, within } from '../helpers/wait';
 
+/**
+ * Connects and resolves once the peer closed or reset the connection. A reset that beats this
+ * side's own connect callback (a refused stream resets at once) counts too.
+ */
+function refusedPromptly(port: number): Promise<void> {
+	return dial(port).then(closedByPeer, (error: NodeJS.ErrnoException) =>
+		assert.equal(error.code, 'ECONNRESET'),
+	);
+}
+
 /** Resolves when the peer closed or reset the connection. */
 function closedByPeer(socket: Socket): Promise<void> {
 	return new Promise((resolve) => {
@@ -197,6 +207,44 @@ describe('streams: forwarding through one session', () => {
 		}
 	});
 
+	it('stays healthy with 150 stalled streams at once (bounded buffers, prompt acks)', async () => {
+		const firehose = await serve((socket) => {
+			const block = Buffer.alloc(64 * 1024, 3);
+			const pump = () => {
+				while (socket.writable && socket.write(block)) {
+					/* until the kernel buffer is full */
+				}
+			};
+			socket.on('drain', pump);
+			pump();
+		});
+		const { session } = await StreamSession.connect({
+			address: parseAgentUrl(agent.url),
+			token: agent.token,
+			mode: 'tcp',
+			peer: 'berth',
+			timers: createNodeTimers(),
+		});
+		try {
+			let held = 0;
+			const streams = Array.from({ length: 150 }, () =>
+				session.open({ host: '127.0.0.1', port: firehose.port }),
+			);
+			for (const stream of streams) {
+				stream.attach(holdingHandler(stream, (n) => (held += n)));
+			}
+			// Every stream gets at least its initial window; grants stop at the session's buffer cap.
+			await waitFor(() => held >= 150 * 256 * 1024, 'every stalled stream to fill its first window', 20_000);
+			const pong = await session.rpc.request('ping', {});
+			assert.ok(pong.receivedAt > 0, 'the session still answers');
+			assert.ok(held <= 64 * 1024 * 1024 + 150 * 1024 * 1024, 'buffers bounded by the windows and the cap');
+			assert.ok(!agent.stderr.some((l) => /session failed/.test(l)), 'no session gave up');
+		} finally {
+			session.close();
+			await firehose.close();
+		}
+	});
+
 	it('reports a refused target in words, closes that one socket, and keeps the other forwards working', async () => {
 		const closed = await freePort();
 		const echo = await startEchoServer();
@@ -207,8 +255,7 @@ describe('streams: forwarding through one session', () => {
 			`0:127.0.0.1:${echo.port}`,
 		]);
 		try {
-			const refused = await dial(ports[0]!);
-			await within(closedByPeer(refused), 5_000, 'the refused connection to close');
+			await within(refusedPromptly(ports[0]!), 5_000, 'the refused connection to close');
 			await cli.waitForStderr(new RegExp(`connect ECONNREFUSED 127\\.0\\.0\\.1:${closed}`));
 			await agent.waitForLog(new RegExp(`stream refused target=127\\.0\\.0\\.1:${closed}`));
 			const ok = await dial(ports[1]!);
@@ -262,8 +309,7 @@ describe('streams: forwarding through one session', () => {
 			`0:localhost:${other.port}`,
 		]);
 		try {
-			const denied = await dial(ports[0]!);
-			await within(closedByPeer(denied), 5_000, 'the denied connection to close');
+			await within(refusedPromptly(ports[0]!), 5_000, 'the denied connection to close');
 			await cli.waitForStderr(/refused by the agent's policy \(--deny 127\.0\.0\.1:\d+\)/);
 			const ok = await dial(ports[1]!);
 			const reply = readAll(ok);
@@ -449,9 +495,9 @@ describe('agent RPC for forwards and ports', () => {
 			(await session.rpc.request('listForwards', {})).forwards.map((f) => f.id),
 			[info.id],
 		);
-		// Nobody on this client answers the agent's streams: the connection is refused, and counted.
-		const socket = await dial(info.bindPort);
-		await within(closedByPeer(socket), 5_000, 'the unanswered connection to close');
+		// Nobody on this client answers the agent's streams: the connection is refused (a reset
+		// that can even beat the connect callback), and counted.
+		await within(refusedPromptly(info.bindPort), 5_000, 'the unanswered connection to close');
 		await waitFor(
 			() => events.some((e) => e.id === info.id && e.counters.total === 1),
 			'counters in a forwardChanged event',

@@ -75,6 +75,18 @@ describe('Session', () => {
 		assert.equal(a.unackedBytes, 0);
 	});
 
+	it('acknowledges at once after 1 MiB arrived unacknowledged, without waiting 2 s', () => {
+		const { a, wires } = pair();
+		wires[0].written.length = 0;
+		const acks = () => parse(wires[1].written).filter((m) => m.type === MessageType.Ack).length;
+		const before = acks();
+		a.send(new Uint8Array(600 * 1024));
+		assert.equal(acks(), before, 'under 1 MiB: the ack waits');
+		a.send(new Uint8Array(600 * 1024));
+		assert.equal(acks(), before + 1, 'past 1 MiB: an Ack went out');
+		assert.equal(a.unackedBytes, 0);
+	});
+
 	it('replays unacknowledged messages on a new transport, and drops the ones seen twice', async () => {
 		const { a, b, gotB, connect, wires } = pair();
 		a.send(text('before'));
