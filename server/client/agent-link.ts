@@ -2,7 +2,7 @@ import { BerthError } from '../../protocol/errors';
 import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
 import type { ServerInfo } from '../../protocol/rpc';
 import { AgentConnection, type ConnectionState } from './agent-connection';
-import { retryWithBackoff } from './retry';
+import { renewLink } from './retry';
 import type { AgentEndpoint } from './dial';
 
 /** Where a link to an agent stands. */
@@ -110,23 +110,18 @@ export class AgentLink extends Disposable {
 	}
 
 	private async renew(reason: string): Promise<void> {
-		const result = await retryWithBackoff({
+		const result = await renewLink({
 			timers: this.endpoint.timers,
-			firstError: reason,
+			reason,
 			attempt: () => AgentConnection.connect(this.endpoint),
-			onWait: (attempt, delayMs, lastError) =>
-				this.setState({ type: 'reconnecting', attempt, delayMs, ...(lastError ? { lastError } : {}) }),
+			setState: (state) => this.setState(state),
 			setWait: (wait) => (this.wait = wait),
 			isCancelled: () => this.isDisposed,
 		});
-		if ('cancelled' in result) {
+		if (!result) {
 			return;
 		}
-		if ('error' in result) {
-			this.setState({ type: 'failed', error: result.error });
-			return;
-		}
-		const { connection, info } = result.value;
+		const { connection, info } = result;
 		if (this.isDisposed) {
 			connection.close();
 			return;

@@ -2,6 +2,7 @@ import { BerthError, errorMessage } from '../../protocol/errors';
 import type { IDisposable } from '../../protocol/lifecycle';
 import type { Timers } from '../../protocol/timers';
 import { reconnectDelayMs } from './agent-connection';
+import type { LinkState } from './agent-link';
 
 export interface RetryOptions<T> {
 	readonly timers: Timers;
@@ -45,4 +46,32 @@ export async function retryWithBackoff<T>(options: RetryOptions<T>): Promise<Ret
 			lastError = errorMessage(error);
 		}
 	}
+}
+
+/**
+ * The reconnection loop of a link (AgentLink, StreamForwarder): retries `attempt` on the
+ * schedule, reporting `reconnecting` states and a final `failed` one. Resolves with the new
+ * session, or undefined when it failed for good or the owner was disposed (`setState` was told).
+ */
+export async function renewLink<T>(options: {
+	readonly timers: Timers;
+	readonly reason: string;
+	readonly attempt: () => Promise<T>;
+	readonly setState: (state: LinkState) => void;
+	readonly setWait: (wait: IDisposable | undefined) => void;
+	readonly isCancelled: () => boolean;
+}): Promise<T | undefined> {
+	const result = await retryWithBackoff({
+		timers: options.timers,
+		firstError: options.reason,
+		attempt: options.attempt,
+		onWait: (attempt, delayMs, lastError) =>
+			options.setState({ type: 'reconnecting', attempt, delayMs, ...(lastError ? { lastError } : {}) }),
+		setWait: options.setWait,
+		isCancelled: options.isCancelled,
+	});
+	if ('error' in result) {
+		options.setState({ type: 'failed', error: result.error });
+	}
+	return 'value' in result ? result.value : undefined;
 }

@@ -15,7 +15,7 @@ import type { Forwarder, ForwardFailure } from './forwarder';
 import { countOpenFiles, readOpenFilesLimit } from './fd-limit';
 import { listenLocal, type LocalListener } from './local-listener';
 import type { LinkState } from './agent-link';
-import { retryWithBackoff } from './retry';
+import { renewLink } from './retry';
 import { StreamSession } from './stream-session';
 
 /** Where the forwarder's link to the agent stands (the same states as an AgentLink's). */
@@ -336,31 +336,26 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	}
 
 	private async reconnect(reason: string): Promise<void> {
-		const result = await retryWithBackoff({
+		const renewed = await renewLink({
 			timers: this.endpoint.timers,
-			firstError: reason,
+			reason,
 			attempt: () =>
 				StreamSession.connect(this.endpoint, (stream, target) => this.acceptIncoming(stream, target)),
-			onWait: (attempt, delayMs, lastError) =>
-				this.setState({ type: 'reconnecting', attempt, delayMs, ...(lastError ? { lastError } : {}) }),
+			setState: (state) => this.setState(state),
 			setWait: (wait) => (this.wait = wait),
 			isCancelled: () => this.isDisposed,
 		});
-		if ('cancelled' in result) {
-			return;
-		}
-		if ('error' in result) {
-			this.setState({ type: 'failed', error: result.error });
+		if (!renewed) {
 			return;
 		}
 		if (this.isDisposed) {
-			result.value.session.close();
+			renewed.session.close();
 			return;
 		}
-		this.adopt(result.value.session);
-		this.setState({ type: 'connected', info: result.value.info, renewed: true });
+		this.adopt(renewed.session);
+		this.setState({ type: 'connected', info: renewed.info, renewed: true });
 		for (const entry of this.remotes.values()) {
-			result.value.session.rpc.request('addForward', entry.params).then(
+			renewed.session.rpc.request('addForward', entry.params).then(
 				(info) => {
 					entry.info = info;
 					this._onDidChange.fire(info);

@@ -9,10 +9,36 @@ import { STREAM_WINDOW_BYTES } from '../../protocol/constants';
 import type { MuxStream } from '../../protocol/mux-stream';
 import { parseAgentUrl, StreamForwarder, StreamSession } from '../../server/client';
 import type { ForwardInfo } from '../../protocol/rpc';
+import type { AgentEndpoint } from '../../server/client/dial';
 import { createNodeTimers } from '../../server/transport/node-timers';
 import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } from '../helpers/agent-process';
 import { freePort, readAll, serve, sha256, startEchoServer } from '../helpers/net';
 import { waitFor, within } from '../helpers/wait';
+
+/** A server that writes to every connection as fast as the connection takes it, forever. */
+function startFirehose(): ReturnType<typeof serve> {
+	return serve((socket) => {
+		const block = Buffer.alloc(64 * 1024, 7);
+		const pump = () => {
+			while (socket.writable && socket.write(block)) {
+				/* until the kernel buffer is full */
+			}
+		};
+		socket.on('drain', pump);
+		pump();
+	});
+}
+
+/** How the library reaches a test agent: raw TCP, verified with its token. */
+function endpointOf(agent: AgentProcess): AgentEndpoint {
+	return {
+		address: parseAgentUrl(agent.url),
+		token: agent.token,
+		mode: 'tcp',
+		peer: 'berth',
+		timers: createNodeTimers(),
+	};
+}
 
 /**
  * Connects and resolves once the peer closed or reset the connection. A reset that beats this
@@ -151,25 +177,10 @@ describe('streams: forwarding through one session', () => {
 	});
 
 	it('keeps a second stream moving 50 MiB while the first one’s reader is stalled, within its window', async () => {
-		const firehose = await serve((socket) => {
-			const block = Buffer.alloc(64 * 1024, 7);
-			const pump = () => {
-				while (socket.writable && socket.write(block)) {
-					/* until the kernel buffer is full */
-				}
-			};
-			socket.on('drain', pump);
-			pump();
-		});
+		const firehose = await startFirehose();
 		const fifty = randomBytes(50 * 1024 * 1024);
 		const sink = await serve((socket) => socket.end(fifty));
-		const { session } = await StreamSession.connect({
-			address: parseAgentUrl(agent.url),
-			token: agent.token,
-			mode: 'tcp',
-			peer: 'berth',
-			timers: createNodeTimers(),
-		});
+		const { session } = await StreamSession.connect(endpointOf(agent));
 		try {
 			const stalled = session.open({ host: '127.0.0.1', port: firehose.port });
 			let stalledBytes = 0;
@@ -208,23 +219,8 @@ describe('streams: forwarding through one session', () => {
 	});
 
 	it('stays healthy with 150 stalled streams at once (bounded buffers, prompt acks)', async () => {
-		const firehose = await serve((socket) => {
-			const block = Buffer.alloc(64 * 1024, 3);
-			const pump = () => {
-				while (socket.writable && socket.write(block)) {
-					/* until the kernel buffer is full */
-				}
-			};
-			socket.on('drain', pump);
-			pump();
-		});
-		const { session } = await StreamSession.connect({
-			address: parseAgentUrl(agent.url),
-			token: agent.token,
-			mode: 'tcp',
-			peer: 'berth',
-			timers: createNodeTimers(),
-		});
+		const firehose = await startFirehose();
+		const { session } = await StreamSession.connect(endpointOf(agent));
 		try {
 			let held = 0;
 			const streams = Array.from({ length: 150 }, () =>
@@ -369,13 +365,7 @@ describe('the client’s forwarder', () => {
 	it('counts connections and bytes of a local forward, live, and announces changes', async () => {
 		const agent = await startAgent();
 		const echo = await startEchoServer();
-		const forwarder = await StreamForwarder.start({
-			address: parseAgentUrl(agent.url),
-			token: agent.token,
-			mode: 'tcp',
-			peer: 'berth',
-			timers: createNodeTimers(),
-		});
+		const forwarder = await StreamForwarder.start(endpointOf(agent));
 		try {
 			const changes: ForwardInfo[] = [];
 			forwarder.onDidChange((info) => changes.push(info));
@@ -425,13 +415,7 @@ describe('agent RPC for forwards and ports', () => {
 	let session: StreamSession;
 	before(async () => {
 		agent = await startAgent();
-		({ session } = await StreamSession.connect({
-			address: parseAgentUrl(agent.url),
-			token: agent.token,
-			mode: 'tcp',
-			peer: 'berth',
-			timers: createNodeTimers(),
-		}));
+		({ session } = await StreamSession.connect(endpointOf(agent)));
 	});
 	after(async () => {
 		session.close();
