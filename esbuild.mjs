@@ -50,7 +50,28 @@ const problemMatcher = {
 
 // ws loads the optional native add-on `bufferutil` for frame masking; this pure JS + wasm SIMD
 // module takes its place, so both Node bundles mask at native speed with no native add-on.
-const wsMaskAlias = { bufferutil: './server/transport/ws-mask.ts' };
+const wsMaskAlias = { bufferutil: './server/shared/transport/ws-mask.ts' };
+
+/**
+ * The extension bundle may hold the client library and what it shares with the agent, never the
+ * agent itself (eslint enforces the imports; this checks what esbuild actually pulled in).
+ */
+const clientOnly = {
+	name: 'client-only',
+	setup(build) {
+		build.onEnd((result) => {
+			const inputs = Object.keys(result.metafile?.inputs ?? {});
+			const agentFiles = inputs.filter(
+				(file) => file.startsWith('server/') && !/^server\/(client|shared)\//.test(file),
+			);
+			if (agentFiles.length > 0) {
+				result.errors.push({ text: `the extension bundle pulls in agent code: ${agentFiles.join(', ')}` });
+				console.error(`✘ [ERROR] the extension bundle pulls in agent code: ${agentFiles.join(', ')}`);
+				if (!watch) process.exitCode = 1;
+			}
+		});
+	},
+};
 
 const common = {
 	bundle: true,
@@ -73,6 +94,7 @@ const contexts = await Promise.all([
 		target: 'node20',
 		external: ['vscode', 'utf-8-validate'],
 		alias: wsMaskAlias,
+		plugins: [problemMatcher, clientOnly],
 	}),
 	esbuild.context({
 		...common,

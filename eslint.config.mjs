@@ -3,6 +3,16 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The agent's own folders under server/ (the globs match import paths). */
+const AGENT_FOLDERS = [
+	'**/handshake/**',
+	'**/http/**',
+	'**/management/**',
+	'**/mux/**',
+	'**/tunnel/**',
+	'**/forward/**',
+];
+
 const nodeBuiltins = ['node:*', 'fs', 'net', 'http', 'https', 'tls', 'crypto', 'os', 'path', 'child_process'];
 
 export default tseslint.config(
@@ -52,8 +62,28 @@ export default tseslint.config(
 			],
 		},
 	},
-	{
-		files: ['server/**/*.ts'],
+	// server/ holds two roles and what they share (chisel's share/): the agent (agent.ts,
+	// connection-token.ts and its folders), the client library (client/), and shared/ (Node code
+	// both use). Only cli/, which wires both roles into one binary, may import both.
+	...[
+		{
+			files: ['server/shared/**/*.ts'],
+			message: 'server/shared/ is imported by both roles: it may use protocol/ and shared/ only.',
+			banned: ['**/client/**', '**/cli/**', AGENT_FOLDERS, '**/agent', '**/connection-token'].flat(),
+		},
+		{
+			files: ['server/client/**/*.ts'],
+			message: 'The client library may use protocol/ and server/shared/ only, never the agent.',
+			banned: ['**/cli/**', AGENT_FOLDERS, '**/agent', '**/connection-token'].flat(),
+		},
+		{
+			files: ['server/*.ts', AGENT_FOLDERS.map((f) => `server/${f.slice(3)}/*.ts`)].flat(),
+			message: 'The agent may use protocol/ and server/shared/ only, never the client library or the CLI.',
+			banned: ['**/client/**', '**/cli/**'],
+		},
+		{ files: ['server/cli/**/*.ts'], message: '', banned: [] },
+	].map(({ files, message, banned }) => ({
+		files,
 		rules: {
 			'no-restricted-imports': [
 				'error',
@@ -61,11 +91,12 @@ export default tseslint.config(
 					patterns: [
 						{ group: ['vscode'], message: 'Only extension/ imports vscode.' },
 						{ group: ['**/extension/**', '**/webview/**'], message: 'server/ may use protocol/ only.' },
+						...(banned.length > 0 ? [{ group: banned, message }] : []),
 					],
 				},
 			],
 		},
-	},
+	})),
 	{
 		files: ['extension/**/*.ts'],
 		rules: {
@@ -76,6 +107,10 @@ export default tseslint.config(
 						{
 							group: ['**/webview/**'],
 							message: 'The webview is its own bundle: share types through protocol/webview.ts.',
+						},
+						{
+							regex: '(^|/)server/(?!client/index$)',
+							message: 'extension/ reaches the server code through server/client/index.ts only.',
 						},
 					],
 				},

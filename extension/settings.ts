@@ -5,6 +5,7 @@
 
 import { isBoolean, isString } from '../protocol/guards';
 import { parsePortsAttributes, type PortAttributesRule } from './port-attributes';
+import { bracketHost } from '../protocol/host-port';
 
 /** The settings, resolved. */
 export interface BerthSettings {
@@ -91,5 +92,5 @@ export function browsableHost(bindHost: string): string {
 	if (bindHost === '0.0.0.0' || bindHost === '::' || bindHost === '') {
 		return 'localhost';
 	}
-	return bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+	return bracketHost(bindHost);
 }

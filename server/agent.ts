@@ -22,15 +22,15 @@ import { abortUpgrade } from './http/abort';
 import { PendingConnections } from './http/pending-connections';
 import { handleHttpRequest } from './http/request-handler';
 import { upgradeConnection } from './http/upgrade';
-import { redactUrl, tokenPrefix, type Logger } from './log';
+import { redactUrl, tokenPrefix, type Logger } from './shared/log';
 import { serveAgentMethods } from './management/agent-methods';
 import { ManagementSessions } from './management/management-sessions';
-import { formatAddress } from './transport/tcp-transport';
 import { TunnelConnections } from './tunnel/tunnel-connections';
 import { ListeningPortScanner } from './forward/listening-ports';
 import { PortWatcher } from './forward/port-watcher';
-import { TargetPolicy } from './forward/target-policy';
+import { TargetPolicy } from './shared/target-policy';
 import { MuxConnections } from './mux/mux-connections';
+import { formatHostPort } from '../protocol/host-port';
 
 /** Everything an agent needs, resolved from flags by the CLI (or by a test). */
 export interface AgentConfig {
@@ -104,7 +104,7 @@ export class Agent extends Disposable {
 				timers: config.timers,
 				onDrop: (socket, why) =>
 					this.log.debug('dropped a connection that did not finish its handshake', {
-						peer: formatAddress(socket.remoteAddress, socket.remotePort),
+						peer: formatHostPort(socket.remoteAddress, socket.remotePort),
 						why,
 					}),
 			}),
@@ -213,7 +213,7 @@ export class Agent extends Disposable {
 				reject(
 					new BerthError(
 						'BERTH_ERR_LISTEN',
-						`cannot listen on ${formatAddress(config.host, config.port)}: ${error.code ?? error.message}` +
+						`cannot listen on ${formatHostPort(config.host, config.port)}: ${error.code ?? error.message}` +
 							(error.code === 'EADDRINUSE'
 								? ' (the port is in use: choose another with --port, or 0 for any)'
 								: ''),
@@ -253,8 +253,7 @@ export class Agent extends Disposable {
 
 	/** `ws://HOST:PORT`, as the first line on stdout announces it. */
 	get url(): string {
-		const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
-		return `ws://${host}:${this.port}`;
+		return `ws://${formatHostPort(this.config.host, this.port)}`;
 	}
 
 	/**
@@ -291,7 +290,7 @@ export class Agent extends Disposable {
 
 	private async onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
 		this.pending.add(socket); // again, if it arrived on a keep-alive connection that served a request
-		const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+		const peer = formatHostPort(socket.remoteAddress, socket.remotePort);
 		const elapsed = this.config.timers.now() - (this.acceptedAt.get(socket) ?? this.config.timers.now());
 		const upgraded = await upgradeConnection(req, socket, head, this.config.host, this.wss);
 		if ('refused' in upgraded) {

@@ -1,9 +1,10 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CONNECTION_TOKEN_PATTERN } from '../protocol/constants';
 import { BerthError } from '../protocol/errors';
+import { safeEqual } from './shared/sign';
 
 /**
  * The agent's connection token, by VS Code's rules (serverConnectionToken.ts): none (anything is
@@ -131,12 +132,6 @@ export function writeSecretFile(path: string, contents: string): void {
 }
 
 /** Constant-time string comparison, for tokens and signatures. */
-export function safeEqual(a: string, b: string): boolean {
-	const left = Buffer.from(a, 'utf8');
-	const right = Buffer.from(b, 'utf8');
-	return left.length === right.length && timingSafeEqual(left, right);
-}
-
 /** Whether `candidate` is accepted by `token` (anything is, when there is none). */
 export function tokenAccepts(token: ConnectionToken, candidate: string | undefined): boolean {
 	return token.type === 'none' || (candidate !== undefined && safeEqual(token.value, candidate));

@@ -1,6 +1,7 @@
 /** How the table writes numbers and states. Pure (no DOM), so it is unit-tested. */
 
 import type { PortRow } from '../protocol/webview';
+import { formatHostPort } from '../protocol/host-port';
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
@@ -20,9 +21,7 @@ const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '0.0.0.0', '::']);
 
 /** The Port column, as VS Code writes it: `label (3000)`, `3000`, or `host:port` for other hosts. */
 export function formatPort(row: Pick<PortRow, 'host' | 'port' | 'label'>): string {
-	const port = LOCAL_HOSTS.has(row.host)
-		? String(row.port)
-		: `${row.host.includes(':') ? `[${row.host}]` : row.host}:${row.port}`;
+	const port = LOCAL_HOSTS.has(row.host) ? String(row.port) : formatHostPort(row.host, row.port);
 	return row.label ? `${row.label} (${port})` : port;
 }
 

@@ -5,6 +5,7 @@
 
 import { isInteger, isObject, isPort, isString } from '../../protocol/guards';
 import type { ListeningPort } from '../../protocol/rpc';
+import { formatHostPort } from '../../protocol/host-port';
 
 /** Most ports accepted in one answer or event. */
 const MAX_PORTS = 4096;
@@ -50,7 +51,7 @@ export function parsePortsChanged(
 
 /** Identifies a listening socket: `host:port`. */
 export function listeningPortKey(port: Pick<ListeningPort, 'host' | 'port'>): string {
-	return `${port.host.includes(':') ? `[${port.host}]` : port.host}:${port.port}`;
+	return formatHostPort(port.host, port.port);
 }
 
 /** The list after an event: removed ones dropped, added ones put in (replacing the same socket). */

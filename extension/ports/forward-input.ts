@@ -1,3 +1,5 @@
+import { formatHostPort } from '../../protocol/host-port';
+
 /**
  * What "Forward a Port" accepts, as VS Code's Ports view does:
  *
@@ -48,10 +50,7 @@ function checkPort(text: string, host: string, usage: string): ForwardTarget | s
 	return { host, port };
 }
 
-/** `host:port`, IPv6 in brackets. */
-export function formatHostPort(host: string, port: number): string {
-	return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
+export { formatHostPort };
 
 /** The host to reach, from the agent, a port detected listening on `host` (all interfaces → loopback). */
 export function connectHostFor(host: string): string {

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BerthError } from '../../protocol/errors';
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../shared/log';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

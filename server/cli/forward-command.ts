@@ -8,14 +8,15 @@ import { parseLocalForwardSpec, type LocalForwardSpec } from '../client/forward-
 import { TunnelForwarder, type Forwarder } from '../client/forwarder';
 import type { TransportMode } from '../client/open-transport';
 import { StreamForwarder, type ForwarderState } from '../client/stream-forwarder';
-import { createLogger, type Logger } from '../log';
-import { createNodeTimers } from '../transport/node-timers';
-import { BERTH_COMMIT } from '../version';
+import { createLogger, type Logger } from '../shared/log';
+import { createNodeTimers } from '../shared/transport/node-timers';
+import { BERTH_COMMIT } from '../shared/version';
 import { COMMON_OPTIONS, parseChoice, parseFlags, parseLogFlags } from './args';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { FORWARD_HELP } from './help';
 import { readClientToken } from './read-token';
 import { waitForStopSignal } from './signals';
+import { formatHostPort } from '../../protocol/host-port';
 
 const TRANSPORT_MODES: readonly TransportMode[] = ['auto', 'tcp', 'websocket'];
 const PEER_KINDS: readonly PeerKind[] = ['berth', 'vscode'];
@@ -177,7 +178,7 @@ async function openForwards(
 }
 
 function endpointText(host: string, port: number): string {
-	return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+	return formatHostPort(host, port);
 }
 
 function target(info: ForwardInfo): string {

@@ -1,5 +1,5 @@
 import { errorMessage } from '../../protocol/errors';
-import { BERTH_COMMIT, BERTH_VERSION } from '../version';
+import { BERTH_COMMIT, BERTH_VERSION } from '../shared/version';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { runForwardCommand } from './forward-command';
 import { MAIN_HELP } from './help';

@@ -1,10 +1,10 @@
 import { Agent } from '../agent';
 import { BerthError } from '../../protocol/errors';
 import { defaultConfigDir, resolveConnectionToken } from '../connection-token';
-import { createLogger } from '../log';
-import { TargetPolicy } from '../forward/target-policy';
-import { createNodeTimers } from '../transport/node-timers';
-import { BERTH_COMMIT, BERTH_VERSION } from '../version';
+import { createLogger } from '../shared/log';
+import { TargetPolicy } from '../shared/target-policy';
+import { createNodeTimers } from '../shared/transport/node-timers';
+import { BERTH_COMMIT, BERTH_VERSION } from '../shared/version';
 import { COMMON_OPTIONS, parseFlags, parseLogFlags, parsePortFlag } from './args';
 import { ExitCode } from './exit-codes';
 import { SERVER_HELP } from './help';

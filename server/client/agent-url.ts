@@ -1,4 +1,5 @@
 import { BerthError } from '../../protocol/errors';
+import { formatHostPort } from '../../protocol/host-port';
 
 /** Where an agent listens, from a URL the user gave. */
 export interface AgentAddress {
@@ -56,5 +57,5 @@ export function parseAgentUrl(text: string): AgentAddress {
 
 /** The `Host` header value for an address: IPv6 bracketed, port always given. */
 export function hostHeader(address: AgentAddress): string {
-	return `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+	return formatHostPort(address.host, address.port);
 }

@@ -9,8 +9,8 @@ import { BerthError, ClientHandshakeReason } from '../../protocol/errors';
 import type { Timers } from '../../protocol/timers';
 import type { Transport } from '../../protocol/transport';
 import { encodeControl, parseServerReply } from '../../protocol/wire';
-import { ControlReader } from '../handshake/control-reader';
-import { sign, verifySignature } from '../handshake/sign';
+import { ControlReader } from '../shared/control-reader';
+import { sign, verifySignature } from '../shared/sign';
 
 /** Whom the client talks to: a Berth agent (mutual HMAC), or a real VS Code server (no signatures). */
 export type PeerKind = 'berth' | 'vscode';

@@ -1,4 +1,5 @@
 import { BerthError } from '../../protocol/errors';
+import { bracketHost, formatHostPort } from '../../protocol/host-port';
 
 /** A local forward: listen on bind:localPort here, connect to host:port from the agent's side. */
 export interface LocalForwardSpec {
@@ -83,6 +84,5 @@ function parsePort(text: string, allowZero: boolean, spec: string): number {
 
 /** The spec as ssh would write it. */
 export function formatLocalForwardSpec(spec: LocalForwardSpec): string {
-	const b = (h: string) => (h.includes(':') ? `[${h}]` : h);
-	return `${b(spec.bind)}:${spec.localPort}:${b(spec.host)}:${spec.port}`;
+	return `${bracketHost(spec.bind)}:${spec.localPort}:${formatHostPort(spec.host, spec.port)}`;
 }

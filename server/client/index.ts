@@ -21,4 +21,4 @@ export { StreamSession } from './stream-session';
 export { listenLocal } from './local-listener';
 export { openTransport, type TransportMode } from './open-transport';
 export { fetchAgentCommit } from './fetch-commit';
-export { createNodeTimers } from '../transport/node-timers';
+export { createNodeTimers } from '../shared/transport/node-timers';

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter } from '../../protocol/lifecycle';
 import type { ForwardCounters } from '../../protocol/rpc';
-import { pipeTransportAndSocket } from '../tunnel/pipe';
+import { pipeTransportAndSocket } from '../shared/pipe';
 import type { DialedConnection } from './dial';
 import type { LocalForwardSpec } from './forward-spec';
 import { listenLocal, type LocalListener } from './local-listener';

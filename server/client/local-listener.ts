@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { BerthError } from '../../protocol/errors';
 import type { IDisposable } from '../../protocol/lifecycle';
+import { formatHostPort } from '../../protocol/host-port';
 
 /** Accept failures are reported at most this often (a full fd table fails every connection). */
 const ACCEPT_ERROR_REPORT_INTERVAL_MS = 5_000;
@@ -50,7 +51,7 @@ export async function listenLocal(
 		const code = (error as NodeJS.ErrnoException).code;
 		throw new BerthError(
 			'BERTH_ERR_LISTEN',
-			`cannot listen on ${bind.includes(':') ? `[${bind}]` : bind}:${port}: ${code ?? (error as Error).message}` +
+			`cannot listen on ${formatHostPort(bind, port)}: ${code ?? (error as Error).message}` +
 				(code === 'EADDRINUSE' ? ' (the local port is in use: pick another)' : ''),
 			undefined,
 			{ cause: error },

@@ -1,12 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import { DEFAULT_MAX_MESSAGE_BYTES, HEADER_BYTES } from '../../protocol/constants';
 import { BerthError } from '../../protocol/errors';
 import type { Transport } from '../../protocol/transport';
-import { TcpTransport } from '../transport/tcp-transport';
-import { WsTransport } from '../transport/ws-transport';
+import { TcpTransport } from '../shared/transport/tcp-transport';
+import { WsTransport } from '../shared/transport/ws-transport';
+import { websocketAccept } from '../shared/websocket-accept';
 import { hostHeader, type AgentAddress } from './agent-url';
 
 /**
@@ -32,8 +33,6 @@ export interface OpenedTransport {
 
 /** Longest HTTP response head accepted from an agent. */
 const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-
 /**
  * Opens a connection to an agent and performs the HTTP upgrade. In `tcp` mode the request is
  * written by hand, as VS Code's desktop client does, and the socket carries raw protocol bytes
@@ -112,9 +111,7 @@ function openRaw(options: OpenTransportOptions, query: URLSearchParams): Promise
 				return;
 			}
 			const accept = lines.find((l) => l.toLowerCase().startsWith('sec-websocket-accept:'));
-			const expected = createHash('sha1')
-				.update(key + WEBSOCKET_GUID)
-				.digest('base64');
+			const expected = websocketAccept(key);
 			if (accept !== undefined && accept.slice(accept.indexOf(':') + 1).trim() !== expected) {
 				fail(
 					new BerthError(

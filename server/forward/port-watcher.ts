@@ -2,7 +2,7 @@ import { errorMessage } from '../../protocol/errors';
 import { Disposable, type IDisposable } from '../../protocol/lifecycle';
 import type { ListeningPort } from '../../protocol/rpc';
 import type { Timers } from '../../protocol/timers';
-import type { Logger } from '../log';
+import type { Logger } from '../shared/log';
 import { diffPorts, type ListeningPortScanner } from './listening-ports';
 
 /** Shortest interval between two scans. */

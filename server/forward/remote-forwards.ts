@@ -6,10 +6,10 @@ import { Disposable } from '../../protocol/lifecycle';
 import type { Mux } from '../../protocol/mux';
 import type { AddForwardParams, ForwardInfo } from '../../protocol/rpc';
 import { isLoopbackHost } from '../http/host-check';
-import type { Logger } from '../log';
-import { formatAddress } from '../transport/tcp-transport';
-import { StreamSocketBridge } from '../mux/stream-socket-bridge';
-import { ForwardStats } from './forward-stats';
+import type { Logger } from '../shared/log';
+import { StreamSocketBridge } from '../shared/stream-socket-bridge';
+import { ForwardStats } from '../shared/forward-stats';
+import { formatHostPort } from '../../protocol/host-port';
 
 /** Where a remote listener binds when the client names no address. */
 const DEFAULT_REMOTE_BIND = '127.0.0.1';
@@ -76,7 +76,7 @@ export class RemoteForwards extends Disposable {
 				reject(
 					new BerthError(
 						'BERTH_ERR_LISTEN',
-						`cannot listen on ${formatAddress(bindHost, params.bindPort)} on the agent: ${error.code ?? error.message}`,
+						`cannot listen on ${formatHostPort(bindHost, params.bindPort)} on the agent: ${error.code ?? error.message}`,
 						undefined,
 						{ cause: error },
 					),
@@ -104,8 +104,8 @@ export class RemoteForwards extends Disposable {
 		);
 		this.options.log.info('remote forward listening', {
 			id,
-			bind: formatAddress(forward.info.bindHost, forward.info.bindPort),
-			target: formatAddress(params.targetHost, params.targetPort),
+			bind: formatHostPort(forward.info.bindHost, forward.info.bindPort),
+			target: formatHostPort(params.targetHost, params.targetPort),
 		});
 		const info = this.describe(forward, 'active');
 		this.options.onChange(info);
@@ -125,7 +125,7 @@ export class RemoteForwards extends Disposable {
 	}
 
 	private carry(forward: RemoteForward, socket: Socket): void {
-		const from = formatAddress(socket.remoteAddress, socket.remotePort);
+		const from = formatHostPort(socket.remoteAddress, socket.remotePort);
 		let stream;
 		try {
 			stream = this.options.mux.open({ forward: forward.info.id, from });

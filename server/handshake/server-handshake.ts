@@ -13,8 +13,8 @@ import {
 } from '../../protocol/wire';
 import { tokenAccepts, type ConnectionToken } from '../connection-token';
 import type { ConnectionOutcome, ConnectionTypeRegistry, HandshakeReply } from './connection-types';
-import { ControlReader } from './control-reader';
-import { sign, verifySignature } from './sign';
+import { ControlReader } from '../shared/control-reader';
+import { sign, verifySignature } from '../shared/sign';
 
 /** How long a refused connection may take to read its error before it is destroyed. */
 const REFUSAL_LINGER_MS = 2_000;

@@ -1,17 +1,17 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import type { Transport } from '../../protocol/transport';
 import type { UpgradeQuery } from '../handshake/server-handshake';
-import { TcpTransport } from '../transport/tcp-transport';
-import { WsTransport } from '../transport/ws-transport';
+import { TcpTransport } from '../shared/transport/tcp-transport';
+import { WsTransport } from '../shared/transport/ws-transport';
+import { websocketAccept } from '../shared/websocket-accept';
 import { abortUpgrade } from './abort';
 import { isAllowedHost, isAllowedOrigin } from './host-check';
 
 /** RFC 6455's GUID for Sec-WebSocket-Accept. */
-const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** Longest reconnection token accepted (VS Code sends UUIDs). */
 const MAX_RECONNECTION_TOKEN_CHARS = 256;
 
@@ -66,11 +66,7 @@ export function upgradeConnection(
 		const key = req.headers['sec-websocket-key'];
 		const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade'];
 		if (typeof key === 'string') {
-			lines.push(
-				`Sec-WebSocket-Accept: ${createHash('sha1')
-					.update(key + WEBSOCKET_GUID)
-					.digest('base64')}`,
-			);
+			lines.push(`Sec-WebSocket-Accept: ${websocketAccept(key)}`);
 		}
 		socket.write(lines.join('\r\n') + '\r\n\r\n');
 		const transport = new TcpTransport(socket as Socket);

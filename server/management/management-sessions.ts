@@ -7,9 +7,9 @@ import { concatBytes } from '../../protocol/bytes';
 import { Session } from '../../protocol/session';
 import type { Timers } from '../../protocol/timers';
 import { ConnectionType } from '../../protocol/wire';
-import type { Logger } from '../log';
+import type { Logger } from '../shared/log';
 import type { AgentRpc } from './agent-methods';
-import { tokenPrefix } from '../log';
+import { tokenPrefix } from '../shared/log';
 import type {
 	ConnectionOutcome,
 	ConnectionRequest,

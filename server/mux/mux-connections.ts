@@ -9,7 +9,7 @@ import { RpcEndpoint } from '../../protocol/rpc-endpoint';
 import { Session } from '../../protocol/session';
 import type { Timers } from '../../protocol/timers';
 import { ConnectionType } from '../../protocol/wire';
-import type { TargetPolicy } from '../forward/target-policy';
+import type { TargetPolicy } from '../shared/target-policy';
 import { RemoteForwards } from '../forward/remote-forwards';
 import type {
 	ConnectionOutcome,
@@ -17,10 +17,10 @@ import type {
 	ConnectionTypeHandler,
 	HandshakeReply,
 } from '../handshake/connection-types';
-import type { Logger } from '../log';
+import type { Logger } from '../shared/log';
 import type { AgentRpc } from '../management/agent-methods';
-import { connectTarget } from '../tunnel/connect-target';
-import { StreamSocketBridge, type BridgeObserver } from './stream-socket-bridge';
+import { connectTarget } from '../shared/connect-target';
+import { StreamSocketBridge, type BridgeObserver } from '../shared/stream-socket-bridge';
 
 export interface MuxConnectionsOptions {
 	readonly timers: Timers;

@@ -1,15 +1,15 @@
 import { Disposable } from '../../protocol/lifecycle';
 import { ConnectionType, parseTunnelArgs } from '../../protocol/wire';
-import type { TargetPolicy } from '../forward/target-policy';
-import type { Logger } from '../log';
+import type { TargetPolicy } from '../shared/target-policy';
+import type { Logger } from '../shared/log';
 import type {
 	ConnectionOutcome,
 	ConnectionRequest,
 	ConnectionTypeHandler,
 	HandshakeReply,
 } from '../handshake/connection-types';
-import { connectTarget } from './connect-target';
-import { pipeTransportAndSocket } from './pipe';
+import { connectTarget } from '../shared/connect-target';
+import { pipeTransportAndSocket } from '../shared/pipe';
 
 /**
  * Tunnel (3) connections: one TCP connection forwarded per agent connection, VS Code's way. As

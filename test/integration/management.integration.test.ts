@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { AgentConnection, parseAgentUrl, type ConnectionState } from '../../server/client';
 import type { AgentEndpoint } from '../../server/client/dial';
-import { createNodeTimers } from '../../server/transport/node-timers';
+import { createNodeTimers } from '../../server/shared/transport/node-timers';
 import { encodeMessage, MessageType } from '../../protocol/wire';
 import { startAgent, type AgentProcess } from '../helpers/agent-process';
 import { waitFor } from '../helpers/wait';

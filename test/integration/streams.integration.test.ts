@@ -10,7 +10,7 @@ import type { MuxStream } from '../../protocol/mux-stream';
 import { parseAgentUrl, StreamForwarder, StreamSession } from '../../server/client';
 import type { ForwardInfo } from '../../protocol/rpc';
 import type { AgentEndpoint } from '../../server/client/dial';
-import { createNodeTimers } from '../../server/transport/node-timers';
+import { createNodeTimers } from '../../server/shared/transport/node-timers';
 import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } from '../helpers/agent-process';
 import { freePort, readAll, serve, sha256, startEchoServer } from '../helpers/net';
 import { waitFor, within } from '../helpers/wait';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveConnectionToken, stripOneNewline } from '../../../server/connection-token';
-import { sign, verifySignature } from '../../../server/handshake/sign';
+import { sign, verifySignature } from '../../../server/shared/sign';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'berth-token-'));
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLogger, redactUrl, tokenPrefix } from '../../../server/log';
+import { createLogger, redactUrl, tokenPrefix } from '../../../server/shared/log';
 import { exitCodeFor } from '../../../server/cli/exit-codes';
 import { BerthError } from '../../../protocol/errors';
 import { reconnectDelayMs } from '../../../server/client/agent-connection';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_MESSAGE_LIMITS } from '../../../protocol/message-reader';
 import type { ConnectionOutcome, HandshakeReply } from '../../../server/handshake/connection-types';
-import { createNullLogger } from '../../../server/log';
+import { createNullLogger } from '../../../server/shared/log';
 import { ManagementSessions } from '../../../server/management/management-sessions';
 import { ManualTimers } from '../../helpers/manual-timers';
 import { createTransportPair } from '../../helpers/memory-transport';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { isWasmEnabled, mask, unmask } from '../../../server/transport/ws-mask';
+import { isWasmEnabled, mask, unmask } from '../../../server/shared/transport/ws-mask';
 
 function naive(source: Uint8Array, key: Uint8Array): Uint8Array {
 	return source.map((b, i) => b ^ key[i & 3]!);

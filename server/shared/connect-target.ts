@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { connect, isIP, type LookupFunction, type Socket } from 'node:net';
 import { BerthError } from '../../protocol/errors';
-import type { TargetPolicy } from '../forward/target-policy';
+import type { TargetPolicy } from './target-policy';
 
 /** How long a forwarded connection may take to reach its target. */
 export const TARGET_CONNECT_TIMEOUT_MS = 10_000;

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
-import { Disposable, Emitter } from '../../protocol/lifecycle';
-import type { Transport, TransportCloseEvent } from '../../protocol/transport';
+import { Disposable, Emitter } from '../../../protocol/lifecycle';
+import type { Transport, TransportCloseEvent } from '../../../protocol/transport';
+import { formatHostPort } from '../../../protocol/host-port';
 
 /**
  * A TCP socket as a Transport: the raw path (`skipWebSocketFrames=true`) after the HTTP upgrade.
@@ -25,7 +26,7 @@ export class TcpTransport extends Disposable implements Transport {
 
 	constructor(private readonly socket: Socket) {
 		super();
-		this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
+		this.remoteAddress = formatHostPort(socket.remoteAddress, socket.remotePort);
 		socket.setNoDelay(true);
 		socket.on('data', this.onData);
 		socket.on('end', this.onEnd);
@@ -94,10 +95,4 @@ export class TcpTransport extends Disposable implements Transport {
 		this.closed = true;
 		this._onDidClose.fire(this.error ? { error: this.error } : {});
 	};
-}
-
-/** `host:port`, with IPv6 addresses bracketed. */
-export function formatAddress(host: string | undefined, port: number | undefined): string {
-	const h = host ?? '?';
-	return `${h.includes(':') ? `[${h}]` : h}:${port ?? '?'}`;
 }

@@ -1,5 +1,5 @@
 import type { ForwardCounters } from '../../protocol/rpc';
-import type { BridgeObserver } from '../mux/stream-socket-bridge';
+import type { BridgeObserver } from './stream-socket-bridge';
 
 /** Counter changes are announced at most this often per forward. */
 const ANNOUNCE_INTERVAL_MS = 1_000;

@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
-import { Disposable, Emitter } from '../../protocol/lifecycle';
-import type { Transport, TransportCloseEvent } from '../../protocol/transport';
-import { formatAddress } from './tcp-transport';
+import { Disposable, Emitter } from '../../../protocol/lifecycle';
+import type { Transport, TransportCloseEvent } from '../../../protocol/transport';
+import { formatHostPort } from '../../../protocol/host-port';
 
 /** Write-buffer level past which `write` asks the caller to wait for onDidDrain. */
 const WS_HIGH_WATER_BYTES = 1024 * 1024;
@@ -36,7 +36,7 @@ export class WsTransport extends Disposable implements Transport {
 		// `ws` keeps the TCP socket private; its drain event is the only cheap backpressure signal.
 		this.socket = (ws as unknown as { _socket: Socket })._socket;
 		this.socket.setNoDelay(true);
-		this.remoteAddress = formatAddress(this.socket.remoteAddress, this.socket.remotePort);
+		this.remoteAddress = formatHostPort(this.socket.remoteAddress, this.socket.remotePort);
 		ws.on('message', this.onMessage);
 		ws.on('error', this.onError);
 		ws.on('close', this.onClose);

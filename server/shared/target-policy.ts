@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { BerthError } from '../../protocol/errors';
+import { formatHostPort } from '../../protocol/host-port';
 
 /**
  * Which targets the agent connects to for its clients: `--allow` and `--deny` rules, each
@@ -140,5 +141,5 @@ function matches(rule: Rule, host: string, address: string, port: number): boole
 }
 
 function describeTarget(host: string, port: number): string {
-	return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+	return formatHostPort(host, port);
 }

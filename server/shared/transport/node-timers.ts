@@ -1,5 +1,5 @@
-import { toDisposable } from '../../protocol/lifecycle';
-import type { Timers } from '../../protocol/timers';
+import { toDisposable } from '../../../protocol/lifecycle';
+import type { Timers } from '../../../protocol/timers';
 
 /** Node's timers behind protocol/'s Timers interface. */
 export function createNodeTimers(): Timers {
