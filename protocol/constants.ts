@@ -55,19 +55,39 @@ export const CONNECTION_TOKEN_PATTERN = /^[0-9A-Za-z_-]+$/;
 // Streams (Berth's Mux connection type)
 // ---------------------------------------------------------------------------------------------
 
-/** Credit a new stream starts with, each way: what may be sent before the reader grants more. */
-export const STREAM_INITIAL_WINDOW_BYTES = 256 * 1024;
-/** The most a reader lets be in flight or buffered on one stream (its receive window). */
+/**
+ * Credit a new stream starts with, each way: what the opener may send before the reader grants
+ * more (a request, a greeting). Small, because every open stream may hold it whatever the
+ * session's budget says: it is also the window a stream is always guaranteed.
+ */
+export const STREAM_INITIAL_WINDOW_BYTES = 64 * 1024;
+/** A stream's window never shrinks below this, however full the session is: no stream starves. */
+export const STREAM_MIN_WINDOW_BYTES = STREAM_INITIAL_WINDOW_BYTES;
+/** The most a reader lets be in flight or buffered on one stream (its full receive window). */
 export const STREAM_WINDOW_BYTES = 1024 * 1024;
 /** Readers grant credit in steps of at least this much, so Window frames stay rare. */
 export const STREAM_WINDOW_STEP_BYTES = STREAM_WINDOW_BYTES / 4;
-/** Past this many received-but-unwritten bytes in one session, no stream gets more credit. */
-export const MUX_SESSION_BUFFER_CAP_BYTES = 64 * 1024 * 1024;
+/**
+ * A session's receive budget: the bytes its streams may have in flight towards it or held
+ * unwritten, summed. Past it, streams get only their minimum window, so memory stays bounded by
+ * this plus STREAM_MIN_WINDOW_BYTES per stream, however many streams stop reading.
+ */
+export const MUX_RECEIVE_BUDGET_BYTES = 32 * 1024 * 1024;
+/**
+ * Data a session may have sent and not yet seen acknowledged before its streams wait: kept well
+ * under DEFAULT_MAX_UNACKED_BYTES, whatever the credit its streams hold, so a busy peer is never
+ * mistaken for a dead one. (The kernel alone may hold 32 MiB in a loopback socket's buffers.)
+ */
+export const MUX_UNACKED_HIGH_WATER_BYTES = 8 * 1024 * 1024;
+/** Bytes waiting in a session's stream queues, summed, past which each stream queues at most one chunk. */
+export const MUX_SEND_QUEUE_CAP_BYTES = 16 * 1024 * 1024;
+/** The most one read of a source socket brings (Node reads 64 KiB at a time). */
+export const MUX_MAX_READ_BYTES = 64 * 1024;
 /** Queued socket bytes past which streams wait their turn instead of writing at once. */
 export const MUX_WRITE_HIGH_WATER_BYTES = 256 * 1024;
 /** What one stream may send per turn when streams wait their turn (round robin). */
 export const MUX_QUANTUM_BYTES = 64 * 1024;
 /** Largest Data frame; larger writes are split. */
 export const MUX_MAX_DATA_FRAME_BYTES = 256 * 1024;
-/** Streams open at once in one session. */
-export const MUX_MAX_STREAMS = 65_536;
+/** Streams open at once in one session (each costs at least its minimum window while busy). */
+export const MUX_MAX_STREAMS = 16_384;

@@ -25,3 +25,7 @@ export function isInteger(
 export function isPort(value: unknown, allowZero = false): value is number {
 	return isInteger(value, allowZero ? 0 : 1, 65535);
 }
+
+export function isArray(value: unknown): value is readonly unknown[] {
+	return Array.isArray(value);
+}

@@ -92,7 +92,7 @@ export class Emitter<T> implements IDisposable {
 	private listeners: ((value: T) => void)[] = [];
 	private disposed = false;
 
-	constructor(private readonly onListenerError: (error: unknown) => void = rethrowLater) {}
+	constructor(private readonly onListenerError: (error: unknown) => void = onUnexpectedError) {}
 
 	readonly event: Event<T> = (listener) => {
 		if (this.disposed) {
@@ -122,6 +122,33 @@ export class Emitter<T> implements IDisposable {
 		this.disposed = true;
 		this.listeners = [];
 	}
+}
+
+/**
+ * Where errors nobody expected go: a listener that threw (in an Emitter without a handler of its
+ * own) or a guarded callback. By default they are rethrown on a fresh stack so a bug is loud in
+ * tests; the CLI and the extension install a handler that logs them and goes on (VS Code's
+ * `onUnexpectedError` / `setUnexpectedErrorHandler`). The one process-wide hook in Berth, and
+ * deliberately so: an error with no owner has nowhere else to go.
+ */
+let unexpectedErrorHandler: (error: unknown) => void = rethrowLater;
+
+/** Reports an error nobody expected (see `setUnexpectedErrorHandler`). */
+export function onUnexpectedError(error: unknown): void {
+	try {
+		unexpectedErrorHandler(error);
+	} catch {
+		// A handler that throws has nowhere to report to; the error is dropped rather than looping.
+	}
+}
+
+/** Installs the process's handler for unexpected errors; disposing restores the previous one. */
+export function setUnexpectedErrorHandler(handler: (error: unknown) => void): IDisposable {
+	const previous = unexpectedErrorHandler;
+	unexpectedErrorHandler = handler;
+	return toDisposable(() => {
+		unexpectedErrorHandler = previous;
+	});
 }
 
 function rethrowLater(error: unknown): void {

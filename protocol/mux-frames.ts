@@ -10,20 +10,24 @@
  *
  *     KIND         STREAM  BODY
  *     0 Rpc        0       one JSON RPC message (protocol/rpc.ts)
- *     1 Open       new     JSON OpenTarget: where the stream goes
+ *     1 Open       new     JSON OpenTarget (a union on `kind`): where the stream goes
  *     2 OpenOk     id      empty: the target was reached
  *     3 Data       id      bytes, at most the credit the reader granted
  *     4 End        id      empty: the sender will send no more (TCP FIN); the other way stays open
- *     5 Reset      id      UTF-8 reason: the stream is over both ways (refused target, error)
+ *     5 Reset      id      u8 ResetCode, then a UTF-8 reason: the stream is over both ways
  *     6 Window     id      u32 BE: more bytes the reader may now be sent
  *
  * Stream ids: the client opens odd ones, the agent even ones (reverse forwards), so both may open
  * streams without agreeing first. A stream is over once End went both ways, or after a Reset.
  * Data has no JSON and no copy: the message's bytes after the 5-byte header are the payload.
+ *
+ * The client names the protocol version and the features it wants in the connectionType's args
+ * (`{"version":2,"features":[…]}`); the agent refuses another version in words, and both sides use
+ * only the features both know, so a later peer can add frame kinds and target kinds.
  */
 
 import { decodeUtf8, encodeUtf8 } from './bytes';
-import { isObject, isPort, isString } from './guards';
+import { isArray, isObject, isPort, isString } from './guards';
 import { writeU32 } from './wire';
 
 export enum FrameKind {
@@ -38,17 +42,61 @@ export enum FrameKind {
 
 export const FRAME_HEADER_BYTES = 5;
 
-/** Where a new stream goes: a host and port (as seen by the side that accepts the stream), or a reverse forward's listener. */
+/**
+ * Where a new stream goes:
+ * - `tcp`: a host and port, reached by the side that accepts the stream (under its policy);
+ * - `reverse`: a connection that arrived on a reverse forward's listener (opened by the agent),
+ *   to be carried to that forward's target on the client; `from` is the peer's address, for logs.
+ */
 export type OpenTarget =
-	{ readonly host: string; readonly port: number } | { readonly forward: string; readonly from?: string };
+	| { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+	| { readonly kind: 'reverse'; readonly forward: string; readonly from?: string };
+
+/**
+ * Why a stream was reset, as a code both sides can act on (a SOCKS reply, an HTTP status, a
+ * retry) without reading the reason's words, which are for people.
+ */
+export enum ResetCode {
+	/** Anything not listed: the reason says what. */
+	Error = 0,
+	/** A socket at either end was closed or cut without both FINs. */
+	Closed = 1,
+	/** The target refused the connection (ECONNREFUSED). */
+	Refused = 2,
+	/** No route to the target's host or network (EHOSTUNREACH, ENETUNREACH). */
+	Unreachable = 3,
+	/** The target's name does not resolve. */
+	NameNotFound = 4,
+	/** The agent's --allow/--deny policy forbids the target. */
+	PolicyDenied = 5,
+	/** Reaching the target took too long. */
+	Timeout = 6,
+	/** The peer sent more than the credit it was granted, or broke the stream protocol. */
+	ProtocolError = 7,
+	/** The session ended, taking its streams with it. */
+	SessionClosed = 8,
+	/** Too many streams open in the session, or no such forward: refused before it began. */
+	Rejected = 9,
+}
+
+/** How a stream was reset: a code to act on and a reason in words. */
+export interface StreamReset {
+	readonly code: ResetCode;
+	readonly reason: string;
+}
 
 /** Arguments of the Mux connection type's `connectionType` message. */
 export interface MuxArgs {
 	/** Frame format version; the agent refuses versions it does not speak. */
 	readonly version: number;
+	/** Optional features the client wants; the agent uses the ones it knows (none are defined yet). */
+	readonly features: readonly string[];
 }
 
-export const MUX_VERSION = 1;
+export const MUX_VERSION = 2;
+/** At most this many features, each at most this long: the args arrive before much is trusted. */
+const MAX_FEATURES = 32;
+const MAX_FEATURE_CHARS = 64;
 
 export function encodeFrameHeader(kind: FrameKind, streamId: number): Uint8Array {
 	const header = new Uint8Array(FRAME_HEADER_BYTES);
@@ -80,14 +128,22 @@ export function encodeOpen(streamId: number, target: OpenTarget): Uint8Array {
 	return encodeFrame(FrameKind.Open, streamId, encodeUtf8(JSON.stringify(target)));
 }
 
-export function encodeReset(streamId: number, reason: string): Uint8Array {
-	return encodeFrame(FrameKind.Reset, streamId, encodeUtf8(reason.slice(0, MAX_REASON_CHARS)));
+export function encodeReset(streamId: number, reset: StreamReset): Uint8Array {
+	const reason = encodeUtf8(reset.reason.slice(0, MAX_REASON_CHARS));
+	const body = new Uint8Array(1 + reason.byteLength);
+	body[0] = reset.code;
+	body.set(reason, 1);
+	return encodeFrame(FrameKind.Reset, streamId, body);
 }
 
 /** Longest reset reason sent or accepted. */
 const MAX_REASON_CHARS = 512;
 /** Longest Open body accepted. */
 const MAX_OPEN_BYTES = 1024;
+/** Longest host name (RFC 1035's 255 octets). */
+export const MAX_HOST_CHARS = 255;
+/** Longest forward id or peer address in a `reverse` target. */
+const MAX_FORWARD_ID_CHARS = 64;
 
 export function parseOpenTarget(body: Uint8Array): OpenTarget | undefined {
 	if (body.byteLength > MAX_OPEN_BYTES) {
@@ -102,25 +158,47 @@ export function parseOpenTarget(body: Uint8Array): OpenTarget | undefined {
 	if (!isObject(value)) {
 		return undefined;
 	}
-	if (
-		isString(value['host']) &&
-		value['host'].length > 0 &&
-		value['host'].length <= 255 &&
-		isPort(value['port'])
-	) {
-		return { host: value['host'], port: value['port'] };
+	switch (value['kind']) {
+		case 'tcp': {
+			const host = value['host'];
+			const port = value['port'];
+			return isString(host) && host.length > 0 && host.length <= MAX_HOST_CHARS && isPort(port)
+				? { kind: 'tcp', host, port }
+				: undefined;
+		}
+		case 'reverse': {
+			const forward = value['forward'];
+			const from = value['from'];
+			if (!isString(forward) || forward.length === 0 || forward.length > MAX_FORWARD_ID_CHARS) {
+				return undefined;
+			}
+			const withFrom = isString(from) && from.length <= MAX_FORWARD_ID_CHARS;
+			return { kind: 'reverse', forward, ...(withFrom ? { from } : {}) };
+		}
+		default:
+			return undefined;
 	}
-	if (isString(value['forward']) && value['forward'].length <= 64) {
-		const from = value['from'];
-		return { forward: value['forward'], ...(isString(from) && from.length <= 64 ? { from } : {}) };
-	}
-	return undefined;
 }
 
-export function parseReset(body: Uint8Array): string {
-	return decodeUtf8(body.subarray(0, MAX_REASON_CHARS * 4)).slice(0, MAX_REASON_CHARS) || 'reset by peer';
+/** A Reset's body; an unknown code (from a newer peer) reads as `Error`. */
+export function parseReset(body: Uint8Array): StreamReset {
+	const code = body.byteLength > 0 && body[0]! in ResetCode ? (body[0]! as ResetCode) : ResetCode.Error;
+	const reason = decodeUtf8(body.subarray(1, 1 + MAX_REASON_CHARS * 4)).slice(0, MAX_REASON_CHARS);
+	return { code, reason: reason || 'reset by peer' };
 }
 
+/** The client's args, or undefined when they are not ones this side speaks. */
 export function parseMuxArgs(args: unknown): MuxArgs | undefined {
-	return isObject(args) && args['version'] === MUX_VERSION ? { version: MUX_VERSION } : undefined;
+	if (!isObject(args) || args['version'] !== MUX_VERSION) {
+		return undefined;
+	}
+	const features = args['features'] ?? [];
+	if (
+		!isArray(features) ||
+		features.length > MAX_FEATURES ||
+		!features.every((f) => isString(f) && f.length <= MAX_FEATURE_CHARS)
+	) {
+		return undefined;
+	}
+	return { version: MUX_VERSION, features: features as string[] };
 }

@@ -1,4 +1,10 @@
-import { STREAM_INITIAL_WINDOW_BYTES, STREAM_WINDOW_BYTES, STREAM_WINDOW_STEP_BYTES } from './constants';
+import {
+	STREAM_INITIAL_WINDOW_BYTES,
+	STREAM_MIN_WINDOW_BYTES,
+	STREAM_WINDOW_BYTES,
+	STREAM_WINDOW_STEP_BYTES,
+} from './constants';
+import { ResetCode, type StreamReset } from './mux-frames';
 
 /**
  * What a stream tells its owner (usually the bridge to a TCP socket). One plain object per stream
@@ -11,7 +17,7 @@ export interface StreamHandler {
 	/** The peer sent End: nothing more will arrive; this side may still write. */
 	onEnd(): void;
 	/** The stream is over both ways: reset by the peer or by this side, or its session closed. */
-	onReset(reason: string): void;
+	onReset(reset: StreamReset): void;
 	/** What was queued has gone out: a paused source may resume. */
 	onDrain(): void;
 	/** For the side that opened the stream: the other side reached the target. */
@@ -22,10 +28,16 @@ export interface StreamHandler {
 export interface StreamOwner {
 	writeData(stream: MuxStream, chunk: Uint8Array): boolean;
 	endStream(stream: MuxStream): void;
-	resetStream(stream: MuxStream, reason: string, tellPeer: boolean): void;
+	resetStream(stream: MuxStream, reset: StreamReset, tellPeer: boolean): void;
 	acceptStream(stream: MuxStream): void;
-	grant(stream: MuxStream, increment: number): boolean;
-	bufferedChanged(delta: number): void;
+	/** Bytes of the session's receive budget still free (negative when over it). */
+	readonly receiveRoom: number;
+	/** Sends a Window frame. */
+	grant(stream: MuxStream, increment: number): void;
+	/** The stream wanted more credit than the budget allowed: offer again when room frees up. */
+	starve(stream: MuxStream): void;
+	/** The stream's claim on the receive budget (in flight to it, plus held) changed by `delta`. */
+	committedChanged(delta: number): void;
 }
 
 /**
@@ -33,6 +45,10 @@ export interface StreamOwner {
  * receive window); what arrives is limited by the credit this side grants, which grows only as
  * the owner reports its buffered bytes going down. So a reader that stops holds at most its
  * window, and never stalls the other streams of the session.
+ *
+ * Grants also answer to the session's receive budget (mux.ts): a stream may claim its full window
+ * only while the session has room, and is always allowed its minimum window, so a thousand streams
+ * whose readers stopped hold a bounded amount of memory and the others still move.
  */
 export class MuxStream {
 	private handler: StreamHandler | undefined;
@@ -47,6 +63,8 @@ export class MuxStream {
 	private delivered = 0;
 	private granted = STREAM_INITIAL_WINDOW_BYTES;
 	private buffered = 0;
+	/** This stream's claim on the session's receive budget, as last reported to the owner. */
+	private committed = STREAM_INITIAL_WINDOW_BYTES;
 
 	/** Bytes this side may still send. */
 	credit = STREAM_INITIAL_WINDOW_BYTES;
@@ -66,7 +84,9 @@ export class MuxStream {
 	constructor(
 		private readonly owner: StreamOwner,
 		readonly id: number,
-	) {}
+	) {
+		owner.committedChanged(STREAM_INITIAL_WINDOW_BYTES);
+	}
 
 	/** Starts delivering to `handler` (what arrived before is delivered at once). */
 	attach(handler: StreamHandler): void {
@@ -98,9 +118,9 @@ export class MuxStream {
 		this.owner.endStream(this);
 	}
 
-	/** Ends the stream both ways with a reason for the peer. */
-	reset(reason: string): void {
-		this.owner.resetStream(this, reason, true);
+	/** Ends the stream both ways, telling the peer why (a code to act on, a reason in words). */
+	reset(code: ResetCode, reason: string): void {
+		this.owner.resetStream(this, { code, reason }, true);
 	}
 
 	/** For the side that received the Open: the target is reached. */
@@ -114,28 +134,37 @@ export class MuxStream {
 	 */
 	setBuffered(bytes: number): void {
 		if (bytes !== this.buffered) {
-			this.owner.bufferedChanged(bytes - this.buffered);
 			this.buffered = bytes;
+			this.syncCommitted();
 		}
 		this.maybeGrant();
 	}
 
-	/** Re-offers credit (the session's buffer cap may have been in the way). */
+	/**
+	 * Offers the peer more credit: up to a full window past what the owner has taken, as far as the
+	 * session's receive budget allows, and never less than the minimum window.
+	 */
 	maybeGrant(): void {
 		if (this.closed || this.gotEnd) {
 			return;
 		}
-		const target = this.delivered - this.buffered + STREAM_WINDOW_BYTES;
-		const increment = target - this.granted;
-		if (increment < STREAM_WINDOW_STEP_BYTES) {
-			return;
+		const consumed = this.delivered - this.buffered;
+		const full = consumed + STREAM_WINDOW_BYTES - this.granted;
+		if (full < STREAM_WINDOW_STEP_BYTES) {
+			return; // the common case: not enough consumed yet to be worth a Window frame
+		}
+		const guaranteed = consumed + STREAM_MIN_WINDOW_BYTES - this.granted;
+		const increment = Math.min(full, Math.max(this.owner.receiveRoom, guaranteed));
+		if (increment < full) {
+			this.owner.starve(this);
+			if (increment < STREAM_MIN_WINDOW_BYTES / 2) {
+				return;
+			}
 		}
 		// Raise the limit before the Window frame leaves: its answer may come back at once.
-		const previous = this.granted;
-		this.granted = target;
-		if (!this.owner.grant(this, increment)) {
-			this.granted = previous;
-		}
+		this.granted += increment;
+		this.syncCommitted();
+		this.owner.grant(this, increment);
 	}
 
 	/**
@@ -155,14 +184,15 @@ export class MuxStream {
 			this.handler.onData(chunk);
 		} else {
 			(this.inbox ??= []).push(chunk);
-			this.owner.bufferedChanged(chunk.byteLength);
 			this.buffered += chunk.byteLength;
 		}
+		this.syncCommitted();
 	}
 
 	/** @internal The peer's End. */
 	receiveEnd(): void {
 		this.gotEnd = true;
+		this.syncCommitted();
 		if (this.handler) {
 			this.handler.onEnd();
 		} else {
@@ -171,19 +201,25 @@ export class MuxStream {
 	}
 
 	/** @internal The stream is over; tells the handler once. */
-	terminate(reason: string): void {
+	terminate(reset: StreamReset): void {
 		if (this.closed) {
 			return;
 		}
 		this.closed = true;
 		this.pending = undefined;
 		this.pendingBytes = 0;
-		if (this.buffered !== 0) {
-			this.owner.bufferedChanged(-this.buffered);
-			this.buffered = 0;
-		}
+		this.buffered = 0;
 		this.inbox = undefined;
-		this.handler?.onReset(reason);
+		this.owner.committedChanged(-this.committed);
+		this.committed = 0;
+		this.handler?.onReset(reset);
+	}
+
+	/** @internal The stream finished cleanly (End both ways): it claims nothing any more. */
+	finish(): void {
+		this.closed = true;
+		this.owner.committedChanged(-this.committed);
+		this.committed = 0;
 	}
 
 	/** @internal The other side reached the target (told now, or on attach). */
@@ -195,5 +231,18 @@ export class MuxStream {
 	/** @internal */
 	drained(): void {
 		this.handler?.onDrain();
+	}
+
+	/** Reports a change in what this stream claims of the receive budget: in flight to it, plus held. */
+	private syncCommitted(): void {
+		if (this.closed) {
+			return;
+		}
+		// After the peer's End nothing more can arrive: only what is held still counts.
+		const committed = (this.gotEnd ? this.received : this.granted) - this.delivered + this.buffered;
+		if (committed !== this.committed) {
+			this.owner.committedChanged(committed - this.committed);
+			this.committed = committed;
+		}
 	}
 }

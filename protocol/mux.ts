@@ -1,10 +1,15 @@
 import {
 	MUX_MAX_DATA_FRAME_BYTES,
+	MUX_MAX_READ_BYTES,
 	MUX_MAX_STREAMS,
 	MUX_QUANTUM_BYTES,
-	MUX_SESSION_BUFFER_CAP_BYTES,
+	MUX_RECEIVE_BUDGET_BYTES,
+	MUX_SEND_QUEUE_CAP_BYTES,
+	MUX_UNACKED_HIGH_WATER_BYTES,
 	MUX_WRITE_HIGH_WATER_BYTES,
+	STREAM_WINDOW_STEP_BYTES,
 } from './constants';
+import { BerthError } from './errors';
 import { Disposable, type Event } from './lifecycle';
 import {
 	encodeFrame,
@@ -16,11 +21,16 @@ import {
 	FrameKind,
 	parseOpenTarget,
 	parseReset,
+	ResetCode,
 	type OpenTarget,
+	type StreamReset,
 } from './mux-frames';
 import { MuxStream, type StreamOwner } from './mux-stream';
 import { concatBytes } from './bytes';
 import { readU32, writeU32 } from './wire';
+
+/** Credit a stream may hold: the u32 of a Window frame, summed, must not wrap around. */
+const MAX_CREDIT_BYTES = 0xffff_ffff;
 
 /** A control frame's body (everything after the frame header) as one buffer: these are small. */
 function frameBody(segments: readonly Uint8Array[]): Uint8Array {
@@ -34,46 +44,75 @@ function frameBody(segments: readonly Uint8Array[]): Uint8Array {
 export interface MessageChannel {
 	/** One message: `prefix` (small, copied at once) then `payload` (kept uncopied until sent). */
 	send(payload: Uint8Array | readonly Uint8Array[], prefix?: Uint8Array): boolean;
+	/** Bytes waiting in the socket's write buffer. */
 	readonly bufferedBytes: number;
+	/** Bytes sent and not yet acknowledged by the peer (kept for replay). */
+	readonly unackedBytes: number;
+	/** Whether a socket is attached (and the channel not closed): detached, nothing leaves. */
+	readonly isAttached: boolean;
 	/** One message's payload, as segments (views, uncopied). */
 	readonly onDidReceiveMessage: Event<readonly Uint8Array[]>;
+	/** The socket's write buffer drained. */
 	readonly onDidDrain: Event<void>;
+	/** The peer acknowledged messages: `unackedBytes` went down. */
+	readonly onDidAcknowledge: Event<void>;
 }
 
 export interface MuxOptions {
 	readonly channel: MessageChannel;
 	/** The client opens odd stream ids, the agent even ones. */
 	readonly role: 'client' | 'agent';
-	/** The peer opened a stream: reach `target`, then `stream.accept()` and attach, or `stream.reset(reason)`. */
+	/** The peer opened a stream: reach `target`, then `stream.accept()` and attach, or `stream.reset(code, reason)`. */
 	readonly onOpen: (stream: MuxStream, target: OpenTarget) => void;
 	/** One RPC message arrived. */
 	readonly onRpc: (bytes: Uint8Array) => void;
 	/** The peer broke the framing: the session should be closed. */
 	readonly onProtocolError: (message: string) => void;
 	readonly maxStreams?: number;
-	readonly sessionBufferCapBytes?: number;
+	/** The session's receive budget (see MUX_RECEIVE_BUDGET_BYTES). */
+	readonly receiveBudgetBytes?: number;
+	/** Queued socket bytes past which streams wait their turn. */
 	readonly highWaterBytes?: number;
+	/** Unacknowledged bytes past which streams wait for acknowledgements. */
+	readonly unackedHighWaterBytes?: number;
+	/** Bytes queued across streams past which each stream queues at most one chunk. */
+	readonly sendQueueCapBytes?: number;
 }
 
 /**
- * Many streams and one RPC lane over one session. Data frames go straight to the socket while it
- * keeps up; once more than a high-water mark is queued in it, streams wait their turn and are
- * served round robin, a quantum each, so a bulk transfer cannot starve an interactive stream.
- * RPC, Open, End, Reset and Window frames never wait behind data. Credit windows (mux-stream.ts)
- * bound what each stream may have in flight, and a session-wide cap on buffered bytes holds back
- * every grant once a session's readers fall too far behind.
+ * Many streams and one RPC lane over one session.
+ *
+ * Sending: Data frames go straight to the socket while the channel keeps up. It is *congested*
+ * while more than a high-water mark waits in the socket, while more than MUX_UNACKED_HIGH_WATER
+ * bytes await the peer's acknowledgement, or while no socket is attached; then streams queue and
+ * are served round robin, a quantum each, as it clears, so a bulk transfer cannot starve an
+ * interactive stream and the session's unacknowledged bytes stay under the bound that would fail
+ * it, however much credit its streams hold. A stream out of credit pauses its source, and so does
+ * every stream that has queued anything once the queues hold MUX_SEND_QUEUE_CAP in all. RPC,
+ * Open, End, Reset and Window frames never wait behind data.
+ *
+ * Receiving: credit windows (mux-stream.ts) bound what each stream may have in flight or held,
+ * and the session's receive budget bounds their sum, down to a minimum window per stream.
  */
 export class Mux extends Disposable implements StreamOwner {
 	private readonly streams = new Map<number, MuxStream>();
 	private readonly ready: MuxStream[] = [];
-	/** Streams that were refused credit because of the session cap. */
+	/** Streams that wanted more credit than the receive budget allowed. */
 	private readonly starved = new Set<MuxStream>();
+	/** Streams whose sources wait for room in the session's send queues (oldest first). */
+	private readonly capWaiters = new Set<MuxStream>();
 	private nextId: number;
 	private congested = false;
-	private bufferedTotal = 0;
+	private flushing = false;
+	/** Claims of all streams on the receive budget: in flight to them, plus held. */
+	private committedTotal = 0;
+	/** Bytes in all streams' send queues. */
+	private queuedTotal = 0;
 	private readonly maxStreams: number;
-	private readonly bufferCap: number;
+	private readonly receiveBudget: number;
 	private readonly highWater: number;
+	private readonly unackedHighWater: number;
+	private readonly sendQueueCap: number;
 	/** A Data frame header, rewritten for each frame (the channel copies it at once). */
 	private readonly dataHeader = encodeFrameHeader(FrameKind.Data, 0);
 	/** For headers that straddle two segments. */
@@ -83,11 +122,16 @@ export class Mux extends Disposable implements StreamOwner {
 		super();
 		this.nextId = options.role === 'client' ? 1 : 2;
 		this.maxStreams = options.maxStreams ?? MUX_MAX_STREAMS;
-		this.bufferCap = options.sessionBufferCapBytes ?? MUX_SESSION_BUFFER_CAP_BYTES;
+		this.receiveBudget = options.receiveBudgetBytes ?? MUX_RECEIVE_BUDGET_BYTES;
 		this.highWater = options.highWaterBytes ?? MUX_WRITE_HIGH_WATER_BYTES;
+		this.unackedHighWater = options.unackedHighWaterBytes ?? MUX_UNACKED_HIGH_WATER_BYTES;
+		this.sendQueueCap = options.sendQueueCapBytes ?? MUX_SEND_QUEUE_CAP_BYTES;
 		this._register(options.channel.onDidReceiveMessage((payload) => this.receive(payload)));
 		this._register(options.channel.onDidDrain(() => this.onDrain()));
-		this._register({ dispose: () => this.closeAll('the session closed') });
+		this._register(options.channel.onDidAcknowledge(() => this.onDrain()));
+		this._register({
+			dispose: () => this.closeAll({ code: ResetCode.SessionClosed, reason: 'the session closed' }),
+		});
 	}
 
 	/** Streams open now. */
@@ -95,9 +139,14 @@ export class Mux extends Disposable implements StreamOwner {
 		return this.streams.size;
 	}
 
-	/** Received bytes that stream owners still hold, across the session. */
-	get bufferedBytes(): number {
-		return this.bufferedTotal;
+	/** What the session's streams claim of its receive budget: in flight to them, plus held. */
+	get committedBytes(): number {
+		return this.committedTotal;
+	}
+
+	/** Bytes waiting in the session's stream queues. */
+	get queuedBytes(): number {
+		return this.queuedTotal;
 	}
 
 	/**
@@ -105,8 +154,11 @@ export class Mux extends Disposable implements StreamOwner {
 	 * held by the other side until the target is reached, saving a round trip per connection.
 	 */
 	open(target: OpenTarget): MuxStream {
+		if (this.isDisposed) {
+			throw new BerthError('BERTH_ERR_CLOSED', 'the stream session is closed');
+		}
 		if (this.streams.size >= this.maxStreams) {
-			throw new Error(`too many streams open in this session (${this.maxStreams})`);
+			throw new BerthError('BERTH_ERR_LIMIT', `too many streams open in this session (${this.maxStreams})`);
 		}
 		const id = this.nextId;
 		this.nextId += 2;
@@ -118,9 +170,7 @@ export class Mux extends Disposable implements StreamOwner {
 
 	/** Sends one RPC message; it never waits behind stream data. */
 	sendRpc(bytes: Uint8Array): void {
-		if (!this.isDisposed) {
-			this.options.channel.send(encodeFrame(FrameKind.Rpc, 0, bytes));
-		}
+		this.send(encodeFrame(FrameKind.Rpc, 0, bytes));
 	}
 
 	// --- StreamOwner ------------------------------------------------------------------------
@@ -129,23 +179,40 @@ export class Mux extends Disposable implements StreamOwner {
 		if (stream.closed || stream.sentEnd || stream.endQueued || this.isDisposed) {
 			return false;
 		}
-		if (stream.pendingBytes === 0 && !this.congested && chunk.byteLength <= stream.credit) {
+		if (
+			stream.pendingBytes === 0 &&
+			!this.congested &&
+			chunk.byteLength <= stream.credit &&
+			this.options.channel.isAttached
+		) {
 			this.sendData(stream, chunk);
 			return true;
 		}
 		(stream.pending ??= []).push(chunk);
 		stream.pendingBytes += chunk.byteLength;
+		this.queuedTotal += chunk.byteLength;
 		this.schedule(stream);
-		if (!this.congested) {
+		if (!this.congested && this.options.channel.isAttached) {
 			this.flush();
+		} else {
+			this.congested = true; // detached: streams wait until onDidDrain says a socket is back
 		}
-		// While the socket is congested a stream keeps queueing up to its credit, so the pipe is
-		// full again the moment it drains; only a stream out of credit stops its source.
-		if (stream.pendingBytes > 0 && stream.pendingBytes >= stream.credit) {
+		// While the channel is congested a stream keeps queueing up to its credit, so the pipe is
+		// full again the moment it clears; only a stream out of credit stops its source, or any
+		// stream with something queued once the session's queues are full.
+		if (stream.pendingBytes > 0 && !this.mayQueueMore(stream)) {
 			stream.sourcePaused = true;
+			if (this.queuedTotal > this.sendQueueCap) {
+				this.capWaiters.add(stream);
+			}
 			return false;
 		}
 		return true;
+	}
+
+	/** Whether a stream's source may go on while it has data queued. */
+	private mayQueueMore(stream: MuxStream): boolean {
+		return stream.pendingBytes < stream.credit && this.queuedTotal <= this.sendQueueCap;
 	}
 
 	endStream(stream: MuxStream): void {
@@ -159,47 +226,64 @@ export class Mux extends Disposable implements StreamOwner {
 		this.sendEnd(stream);
 	}
 
-	resetStream(stream: MuxStream, reason: string, tellPeer: boolean): void {
+	resetStream(stream: MuxStream, reset: StreamReset, tellPeer: boolean): void {
 		if (stream.closed) {
 			return;
 		}
-		if (tellPeer && !this.isDisposed) {
-			this.options.channel.send(encodeReset(stream.id, reason));
+		if (tellPeer) {
+			this.send(encodeReset(stream.id, reset));
 		}
 		this.forget(stream);
-		stream.terminate(reason);
+		stream.terminate(reset);
 	}
 
 	acceptStream(stream: MuxStream): void {
-		if (!stream.closed && !this.isDisposed) {
-			this.options.channel.send(encodeFrame(FrameKind.OpenOk, stream.id));
+		if (!stream.closed) {
+			this.send(encodeFrame(FrameKind.OpenOk, stream.id));
 		}
 	}
 
-	grant(stream: MuxStream, increment: number): boolean {
-		if (this.bufferedTotal >= this.bufferCap) {
-			this.starved.add(stream);
-			return false;
-		}
-		this.options.channel.send(encodeWindow(stream.id, increment));
-		return true;
+	get receiveRoom(): number {
+		return this.receiveBudget - this.committedTotal;
 	}
 
-	bufferedChanged(delta: number): void {
-		const wasOver = this.bufferedTotal >= this.bufferCap;
-		this.bufferedTotal += delta;
-		if (wasOver && this.bufferedTotal < this.bufferCap && this.starved.size > 0) {
-			const starved = [...this.starved];
-			this.starved.clear();
-			for (const stream of starved) {
-				stream.maybeGrant();
+	grant(stream: MuxStream, increment: number): void {
+		this.send(encodeWindow(stream.id, increment));
+	}
+
+	starve(stream: MuxStream): void {
+		this.starved.add(stream);
+	}
+
+	committedChanged(delta: number): void {
+		this.committedTotal += delta;
+		if (delta < 0 && this.starved.size > 0 && this.receiveRoom >= STREAM_WINDOW_STEP_BYTES) {
+			this.offerStarved();
+		}
+	}
+
+	/** Room freed up in the receive budget: streams held to their minimum window may grow again. */
+	private offerStarved(): void {
+		for (const stream of this.starved) {
+			if (this.receiveRoom < STREAM_WINDOW_STEP_BYTES) {
+				return;
 			}
+			this.starved.delete(stream);
+			stream.maybeGrant(); // adds itself back if the budget still holds it back
+		}
+	}
+
+	/** Sends a control or RPC frame; nothing is ever written once the Mux is disposed. */
+	private send(frame: Uint8Array): void {
+		if (!this.isDisposed) {
+			this.options.channel.send(frame);
 		}
 	}
 
 	// --- sending ----------------------------------------------------------------------------
 
 	private sendData(stream: MuxStream, chunk: Uint8Array): void {
+		const channel = this.options.channel;
 		for (let offset = 0; offset < chunk.byteLength; offset += MUX_MAX_DATA_FRAME_BYTES) {
 			const piece =
 				offset === 0 && chunk.byteLength <= MUX_MAX_DATA_FRAME_BYTES
@@ -207,17 +291,26 @@ export class Mux extends Disposable implements StreamOwner {
 					: chunk.subarray(offset, offset + MUX_MAX_DATA_FRAME_BYTES);
 			stream.credit -= piece.byteLength;
 			writeU32(this.dataHeader, 1, stream.id);
-			this.options.channel.send(piece, this.dataHeader);
+			channel.send(piece, this.dataHeader);
 		}
-		if (this.options.channel.bufferedBytes > this.highWater) {
-			this.congested = true;
-		}
+		this.congested = this.isChannelBusy();
+	}
+
+	/** The socket is full, too much awaits acknowledgement, or there is no socket. */
+	private isChannelBusy(): boolean {
+		const channel = this.options.channel;
+		return (
+			this.isDisposed ||
+			!channel.isAttached ||
+			channel.bufferedBytes > this.highWater ||
+			channel.unackedBytes > this.unackedHighWater
+		);
 	}
 
 	private sendEnd(stream: MuxStream): void {
 		stream.sentEnd = true;
 		stream.endQueued = false;
-		this.options.channel.send(encodeFrame(FrameKind.End, stream.id));
+		this.send(encodeFrame(FrameKind.End, stream.id));
 		this.closeIfDone(stream);
 	}
 
@@ -228,17 +321,37 @@ export class Mux extends Disposable implements StreamOwner {
 		}
 	}
 
-	/** Serves waiting streams round robin, a quantum each, until the socket is congested again. */
+	/**
+	 * Serves waiting streams round robin, a quantum each, until the channel is congested again.
+	 * Not re-entered: a send can deliver synchronously (in memory) and bring back a Window frame,
+	 * whose stream this loop then serves in its turn.
+	 */
 	private flush(): void {
+		if (this.flushing) {
+			return;
+		}
+		this.flushing = true;
+		try {
+			this.serveReady();
+		} finally {
+			this.flushing = false;
+		}
+		if (this.capWaiters.size > 0 && this.queuedTotal <= this.sendQueueCap) {
+			this.releaseCapWaiters();
+		}
+	}
+
+	private serveReady(): void {
 		while (!this.congested && this.ready.length > 0) {
 			const stream = this.ready.shift()!;
 			stream.scheduled = false;
-			if (stream.closed) {
+			if (stream.closed || !stream.pending) {
 				continue;
 			}
 			let budget = Math.min(MUX_QUANTUM_BYTES, stream.credit);
-			const pending = stream.pending!;
-			while (budget > 0 && pending.length > 0) {
+			const pending = stream.pending;
+			// `congested` also turns true when a send made the channel fail and close.
+			while (budget > 0 && pending.length > 0 && !this.congested) {
 				const head = pending[0]!;
 				const piece = head.byteLength <= budget ? head : head.subarray(0, budget);
 				if (piece === head) {
@@ -247,8 +360,12 @@ export class Mux extends Disposable implements StreamOwner {
 					pending[0] = head.subarray(budget);
 				}
 				stream.pendingBytes -= piece.byteLength;
+				this.queuedTotal -= piece.byteLength;
 				budget -= piece.byteLength;
 				this.sendData(stream, piece);
+			}
+			if (stream.closed) {
+				continue; // a send that failed the session closed the stream with it
 			}
 			if (stream.pendingBytes > 0) {
 				this.schedule(stream);
@@ -262,16 +379,46 @@ export class Mux extends Disposable implements StreamOwner {
 		}
 	}
 
-	/** Restarts a stream's paused source once it has room within its credit again. */
+	/**
+	 * Restarts a stream's paused source once it may queue again: it has credit to spare, and the
+	 * session's queues have room (else it waits its turn among the streams held back by them).
+	 */
 	private resumeSource(stream: MuxStream): void {
-		if (stream.sourcePaused && stream.pendingBytes < stream.credit) {
-			stream.sourcePaused = false;
-			stream.drained();
+		if (!stream.sourcePaused || stream.pendingBytes >= stream.credit) {
+			return;
+		}
+		if (this.queuedTotal > this.sendQueueCap) {
+			this.capWaiters.add(stream);
+			return;
+		}
+		this.capWaiters.delete(stream);
+		stream.sourcePaused = false;
+		stream.drained();
+	}
+
+	/**
+	 * The queues emptied below their cap: restarts streams held back by it, first come first
+	 * served, no more than the room left could take one read each (MUX_MAX_READ_BYTES). Restarting
+	 * them all at once would let each read a chunk: a thousand sources, a thousand chunks.
+	 */
+	private releaseCapWaiters(): void {
+		let room = Math.floor((this.sendQueueCap - this.queuedTotal) / MUX_MAX_READ_BYTES);
+		for (const stream of this.capWaiters) {
+			if (room <= 0) {
+				return;
+			}
+			this.capWaiters.delete(stream);
+			if (!stream.closed && stream.sourcePaused && stream.pendingBytes < stream.credit) {
+				stream.sourcePaused = false;
+				room--;
+				stream.drained();
+			}
 		}
 	}
 
+	/** The socket drained or the peer acknowledged: streams may go on once the channel is clear. */
 	private onDrain(): void {
-		if (this.congested && this.options.channel.bufferedBytes <= this.highWater) {
+		if (this.congested && !this.isChannelBusy()) {
 			this.congested = false;
 			this.flush();
 		}
@@ -304,6 +451,14 @@ export class Mux extends Disposable implements StreamOwner {
 				const stream = this.streams.get(id);
 				if (stream && body.byteLength >= 4) {
 					stream.credit += readU32(body, 0);
+					if (stream.credit > MAX_CREDIT_BYTES) {
+						this.resetStream(
+							stream,
+							{ code: ResetCode.ProtocolError, reason: 'flow control violated: a window beyond 4 GiB' },
+							true,
+						);
+						return;
+					}
 					this.schedule(stream);
 					if (!this.congested) {
 						this.flush();
@@ -349,7 +504,11 @@ export class Mux extends Disposable implements StreamOwner {
 			bytes += segment.byteLength;
 		}
 		if (!stream.admit(bytes)) {
-			this.resetStream(stream, 'flow control violated: more data than the granted window', true);
+			this.resetStream(
+				stream,
+				{ code: ResetCode.ProtocolError, reason: 'flow control violated: more data than the granted window' },
+				true,
+			);
 			return;
 		}
 		let skip = FRAME_HEADER_BYTES;
@@ -384,13 +543,12 @@ export class Mux extends Disposable implements StreamOwner {
 		}
 		const target = parseOpenTarget(body);
 		if (!target) {
-			this.options.channel.send(encodeReset(id, 'malformed open request'));
+			this.send(encodeReset(id, { code: ResetCode.ProtocolError, reason: 'malformed open request' }));
 			return;
 		}
 		if (this.streams.size >= this.maxStreams) {
-			this.options.channel.send(
-				encodeReset(id, `too many streams open in this session (${this.maxStreams})`),
-			);
+			const reason = `too many streams open in this session (${this.maxStreams})`;
+			this.send(encodeReset(id, { code: ResetCode.Rejected, reason }));
 			return;
 		}
 		const stream = new MuxStream(this, id);
@@ -401,22 +559,26 @@ export class Mux extends Disposable implements StreamOwner {
 	private closeIfDone(stream: MuxStream): void {
 		if (stream.sentEnd && stream.gotEnd && stream.pendingBytes === 0) {
 			this.forget(stream);
-			stream.closed = true;
+			stream.finish();
 		}
 	}
 
 	private forget(stream: MuxStream): void {
 		this.streams.delete(stream.id);
 		this.starved.delete(stream);
+		this.capWaiters.delete(stream);
+		this.queuedTotal -= stream.pendingBytes;
 	}
 
-	private closeAll(reason: string): void {
+	private closeAll(reset: StreamReset): void {
 		const streams = [...this.streams.values()];
 		this.streams.clear();
 		this.ready.length = 0;
 		this.starved.clear();
+		this.capWaiters.clear();
+		this.queuedTotal = 0;
 		for (const stream of streams) {
-			stream.terminate(reason);
+			stream.terminate(reset);
 		}
 	}
 }

@@ -7,7 +7,7 @@ import {
 	REPLAY_REQUEST_INTERVAL_MS,
 	TIMEOUT_MS,
 } from './constants';
-import { BerthError } from './errors';
+import { BerthError, errorMessage } from './errors';
 import { Disposable, DisposableStore, Emitter, type IDisposable } from './lifecycle';
 import { allocBytes, concatBytes } from './bytes';
 import {
@@ -37,6 +37,13 @@ export interface TransportLostEvent {
 	readonly error?: Error;
 }
 
+/** A LatencyRequest is answered only while less than this waits in the write buffer. */
+const LATENCY_REPLY_BACKLOG_BYTES = 64 * 1024;
+/** The replay queue's acknowledged prefix is dropped once it is this long (and half the array). */
+const COMPACT_AFTER_MESSAGES = 1024;
+/** What an acknowledged slot of the replay queue holds until it is compacted away. */
+const ACKNOWLEDGED: Outgoing = { id: 0, header: new Uint8Array(0), chunks: [], bytes: 0 };
+
 interface Outgoing {
 	readonly id: number;
 	/** The 13-byte message header followed by the sender's prefix; its ack is rewritten on each send. */
@@ -60,21 +67,28 @@ interface Outgoing {
  * spans two reads), never copied and never overwritten later, so they may be kept.
  */
 export class Session extends Disposable {
-	private readonly _onDidReceiveMessage = this._register(new Emitter<readonly Uint8Array[]>());
+	// A listener that throws fails this session only (logged by its owner through onDidFail), never
+	// the process and never another session: everything a session's peer can trigger runs inside
+	// one of these emitters or the guarded timers below.
+	private readonly contain = (error: unknown): void => this.failWithBug(error);
+	private readonly _onDidReceiveMessage = this._register(new Emitter<readonly Uint8Array[]>(this.contain));
 	/** A Regular message's payload (as segments), in order, exactly once. */
 	readonly onDidReceiveMessage = this._onDidReceiveMessage.event;
-	private readonly _onDidLoseTransport = this._register(new Emitter<TransportLostEvent>());
+	private readonly _onDidLoseTransport = this._register(new Emitter<TransportLostEvent>(this.contain));
 	/** The socket closed, timed out or sent bad bytes; the session itself lives on. */
 	readonly onDidLoseTransport = this._onDidLoseTransport.event;
-	private readonly _onDidReceiveDisconnect = this._register(new Emitter<void>());
+	private readonly _onDidReceiveDisconnect = this._register(new Emitter<void>(this.contain));
 	/** The peer ended the session for good (Disconnect message). */
 	readonly onDidReceiveDisconnect = this._onDidReceiveDisconnect.event;
 	private readonly _onDidFail = this._register(new Emitter<BerthError>());
-	/** The session cannot go on (for example, too much unacknowledged data); it is disposed after. */
+	/** The session cannot go on (too much unacknowledged data, a handler that threw); it is disposed after. */
 	readonly onDidFail = this._onDidFail.event;
-	private readonly _onDidDrain = this._register(new Emitter<void>());
+	private readonly _onDidDrain = this._register(new Emitter<void>(this.contain));
 	/** The transport's write buffer drained after `send` returned false. */
 	readonly onDidDrain = this._onDidDrain.event;
+	private readonly _onDidAcknowledge = this._register(new Emitter<void>(this.contain));
+	/** The peer acknowledged messages: `unackedBytes` went down. */
+	readonly onDidAcknowledge = this._onDidAcknowledge.event;
 
 	private readonly timers: Timers;
 	private readonly limits: MessageLimits;
@@ -100,8 +114,11 @@ export class Session extends Disposable {
 	private lastIncomingAt: number;
 	private lastReplayRequestAt = Number.NEGATIVE_INFINITY;
 	private ackTimer: IDisposable | undefined;
+	/** The peer sent Pause: nothing but a Disconnect goes out until it sends Resume. */
 	private peerPaused = false;
-	private pausedWrites: (readonly Uint8Array[])[] = [];
+	/** Id of the first Regular message held back by the peer's Pause (it stays in `unacked`). */
+	private pausedFromId: number | undefined;
+	private lastReplayAt = Number.NEGATIVE_INFINITY;
 
 	constructor(options: SessionOptions) {
 		super();
@@ -125,7 +142,7 @@ export class Session extends Disposable {
 		return this.unackedBytesTotal;
 	}
 
-	/** Bytes waiting in the current transport's write buffer (0 when detached). */
+	/** Bytes waiting in the current transport's write buffer (0 when detached; see isAttached). */
 	get bufferedBytes(): number {
 		return this.transport?.bufferedBytes ?? 0;
 	}
@@ -149,13 +166,13 @@ export class Session extends Disposable {
 		this.transportStore = store;
 		this.reader = new MessageReader(this.limits);
 		this.peerPaused = false;
-		this.pausedWrites = [];
+		this.pausedFromId = undefined;
 		this.lastIncomingAt = this.timers.now();
-		store.add(transport.onDidReceive((chunk) => this.receive(chunk)));
-		store.add(transport.onDidEnd(() => this.loseTransport('closed')));
-		store.add(transport.onDidClose((e) => this.loseTransport('closed', e.error)));
+		store.add(transport.onDidReceive((chunk) => this.guard(() => this.receive(chunk))));
+		store.add(transport.onDidEnd(() => this.guard(() => this.loseTransport('closed'))));
+		store.add(transport.onDidClose((e) => this.guard(() => this.loseTransport('closed', e.error))));
 		store.add(transport.onDidDrain(() => this._onDidDrain.fire()));
-		store.add(this.timers.interval(() => this.tick(), this.keepAliveMs));
+		store.add(this.timers.interval(() => this.guard(() => this.tick()), this.keepAliveMs));
 
 		this.writeControlMessage(MessageType.Ack);
 		for (let i = this.unackedHead; i < this.unacked.length; i++) {
@@ -169,11 +186,12 @@ export class Session extends Disposable {
 	/**
 	 * Sends one Regular message: `prefix` (small, copied at once into the message's header buffer,
 	 * so a caller may reuse it) then `payload` (kept uncopied). Returns false when the transport is
-	 * congested (see onDidDrain).
+	 * congested (see onDidDrain). A closed session drops the message and returns false: a session
+	 * that failed in the middle of a caller's loop must not throw into it.
 	 */
 	send(payload: Uint8Array | readonly Uint8Array[], prefix?: Uint8Array): boolean {
 		if (this.isDisposed) {
-			throw new BerthError('BERTH_ERR_CLOSED', 'the session is closed');
+			return false;
 		}
 		const chunks = payload instanceof Uint8Array ? [payload] : payload;
 		const prefixBytes = prefix?.byteLength ?? 0;
@@ -204,10 +222,10 @@ export class Session extends Disposable {
 		return this.writeRegular(message);
 	}
 
-	/** Tells the peer the session is over, then closes the transport. The caller disposes. */
+	/** Tells the peer the session is over (even while it paused us), then closes the transport. The caller disposes. */
 	sendDisconnect(): void {
 		if (this.transport) {
-			this.write([encodeMessage(MessageType.Disconnect, 0, 0)], true);
+			this.write([encodeMessage(MessageType.Disconnect, 0, 0)]);
 			this.transport.end();
 		}
 	}
@@ -254,31 +272,21 @@ export class Session extends Disposable {
 				// An id at or below the last one is a duplicate from a replay: dropped.
 				return;
 			case MessageType.ReplayRequest:
-				for (let i = this.unackedHead; i < this.unacked.length; i++) {
-					this.writeRegular(this.unacked[i]!);
-				}
+				this.replay();
 				return;
 			case MessageType.Pause:
 				this.peerPaused = true;
 				return;
-			case MessageType.Resume: {
-				this.peerPaused = false;
-				const pending = this.pausedWrites;
-				this.pausedWrites = [];
-				for (const chunks of pending) {
-					this.write(chunks);
-				}
+			case MessageType.Resume:
+				this.resumeWrites();
 				return;
-			}
 			case MessageType.LatencyRequest:
-				this.write([
-					encodeMessage(
-						MessageType.LatencyResponse,
-						0,
-						this.noteAckSent(),
-						concatBytes(message.segments, message.length),
-					),
-				]);
+				// An echo is a courtesy: a peer that asks faster than it reads gets no more of them, so
+				// it cannot grow this side's write buffer (the bound is small; a real probe is tiny).
+				if (!this.peerPaused && this.bufferedBytes <= LATENCY_REPLY_BACKLOG_BYTES) {
+					const payload = concatBytes(message.segments, message.length);
+					this.write([encodeMessage(MessageType.LatencyResponse, 0, this.noteAckSent(), payload)]);
+				}
 				return;
 			case MessageType.Disconnect:
 				this._onDidReceiveDisconnect.fire();
@@ -291,14 +299,54 @@ export class Session extends Disposable {
 	}
 
 	private acknowledge(ack: number): void {
+		const head = this.unackedHead;
 		while (this.unackedHead < this.unacked.length && this.unacked[this.unackedHead]!.id <= ack) {
 			this.unackedBytesTotal -= this.unacked[this.unackedHead]!.bytes;
-			this.unacked[this.unackedHead] = undefined as unknown as Outgoing;
+			this.unacked[this.unackedHead] = ACKNOWLEDGED;
 			this.unackedHead++;
 		}
-		if (this.unackedHead > 1024 && this.unackedHead * 2 > this.unacked.length) {
+		// Compact once the acknowledged prefix is long and at least half the array.
+		if (this.unackedHead > COMPACT_AFTER_MESSAGES && this.unackedHead * 2 > this.unacked.length) {
 			this.unacked.splice(0, this.unackedHead);
 			this.unackedHead = 0;
+		}
+		if (this.unackedHead !== head) {
+			this._onDidAcknowledge.fire();
+		}
+	}
+
+	/**
+	 * Sends every unacknowledged message again (the peer asked). At most once per
+	 * REPLAY_REQUEST_INTERVAL_MS: each replay can write the whole replay queue, so a peer that floods
+	 * requests must not multiply it.
+	 */
+	private replay(): void {
+		const now = this.timers.now();
+		if (now - this.lastReplayAt < REPLAY_REQUEST_INTERVAL_MS) {
+			return;
+		}
+		this.lastReplayAt = now;
+		for (let i = this.unackedHead; i < this.unacked.length; i++) {
+			this.writeRegular(this.unacked[i]!);
+		}
+	}
+
+	/** The peer sent Resume: an Ack, then the Regular messages its Pause held back, in order. */
+	private resumeWrites(): void {
+		if (!this.peerPaused) {
+			return;
+		}
+		this.peerPaused = false;
+		const from = this.pausedFromId;
+		this.pausedFromId = undefined;
+		this.writeControlMessage(MessageType.Ack);
+		if (from === undefined) {
+			return;
+		}
+		for (let i = this.unackedHead; i < this.unacked.length; i++) {
+			if (this.unacked[i]!.id >= from) {
+				this.writeRegular(this.unacked[i]!);
+			}
 		}
 	}
 
@@ -340,6 +388,11 @@ export class Session extends Disposable {
 	}
 
 	private writeRegular(message: Outgoing): boolean {
+		if (this.peerPaused) {
+			// Held back, not copied: it stays in `unacked` (bounded by maxUnackedBytes) and goes out on Resume.
+			this.pausedFromId ??= message.id;
+			return false;
+		}
 		// Rewriting the ack in place is safe: a replay goes to a new transport, and whichever value a
 		// pending write carries, either is a valid acknowledgement.
 		writeU32(message.header, 5, this.noteAckSent());
@@ -347,20 +400,42 @@ export class Session extends Disposable {
 		return this.write(chunks.length === 1 ? [message.header, chunks[0]!] : [message.header, ...chunks]);
 	}
 
-	/** Ack, KeepAlive, ReplayRequest: header only, carrying the current ack. */
+	/** Ack, KeepAlive, ReplayRequest: header only, carrying the current ack. Dropped while paused (Resume sends an Ack). */
 	private writeControlMessage(type: MessageType): void {
-		this.write([encodeMessage(type, 0, this.noteAckSent())]);
+		if (!this.peerPaused) {
+			this.write([encodeMessage(type, 0, this.noteAckSent())]);
+		}
 	}
 
-	private write(chunks: readonly Uint8Array[], evenIfPaused = false): boolean {
+	private write(chunks: readonly Uint8Array[]): boolean {
 		if (!this.transport) {
 			return false; // kept in `unacked` where it matters; replayed on attach
 		}
-		if (this.peerPaused && !evenIfPaused) {
-			this.pausedWrites.push(chunks);
-			return false;
-		}
 		return this.transport.write(chunks);
+	}
+
+	/** Runs a transport or timer callback; a throw fails this session instead of escaping. */
+	private guard(fn: () => void): void {
+		try {
+			fn();
+		} catch (error) {
+			this.failWithBug(error);
+		}
+	}
+
+	private failWithBug(error: unknown): void {
+		if (!this.isDisposed) {
+			this.fail(
+				new BerthError(
+					'BERTH_ERR_INTERNAL',
+					`a handler of this session failed: ${errorMessage(error)}`,
+					undefined,
+					{
+						cause: error,
+					},
+				),
+			);
+		}
 	}
 
 	private loseTransport(reason: TransportLossReason, error?: Error): void {
@@ -382,6 +457,9 @@ export class Session extends Disposable {
 	}
 
 	private fail(error: BerthError): void {
+		if (this.isDisposed) {
+			return;
+		}
 		this._onDidFail.fire(error);
 		this.dispose();
 	}

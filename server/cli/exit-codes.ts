@@ -28,6 +28,7 @@ export function exitCodeFor(error: unknown): ExitCode {
 			return ExitCode.Usage;
 		case 'BERTH_ERR_HANDSHAKE_REFUSED':
 		case 'BERTH_ERR_SERVER_UNVERIFIED':
+		case 'BERTH_ERR_POLICY':
 			return ExitCode.Refused;
 		case 'BERTH_ERR_CONNECT':
 		case 'BERTH_ERR_CLOSED':
@@ -38,5 +39,8 @@ export function exitCodeFor(error: unknown): ExitCode {
 			return ExitCode.Unreachable;
 		case 'BERTH_ERR_LISTEN':
 			return ExitCode.Listen;
+		case 'BERTH_ERR_LIMIT':
+		case 'BERTH_ERR_INTERNAL':
+			return ExitCode.Failure;
 	}
 }

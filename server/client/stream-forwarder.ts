@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { BerthError, errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
-import type { OpenTarget } from '../../protocol/mux-frames';
+import { ResetCode, type OpenTarget } from '../../protocol/mux-frames';
 import type { MuxStream } from '../../protocol/mux-stream';
 import type { AddForwardParams, ForwardInfo, ServerInfo } from '../../protocol/rpc';
 import { isObject } from '../../protocol/guards';
 import { ForwardStats } from '../shared/forward-stats';
-import { StreamSocketBridge, type BridgeObserver } from '../shared/stream-socket-bridge';
+import { isFailure, StreamSocketBridge, type BridgeObserver } from '../shared/stream-socket-bridge';
 import { connectTarget } from '../shared/connect-target';
+import { resetCodeFor } from '../shared/reset-code';
 import type { AgentEndpoint } from './dial';
 import type { LocalForwardSpec } from './forward-spec';
 import type { Forwarder, ForwardFailure } from './forwarder';
@@ -100,7 +101,9 @@ export class StreamForwarder extends Disposable implements Forwarder {
 		// Incoming streams can only arrive once the forwarder exists (it asks for remote forwards).
 		const ref: { forwarder?: StreamForwarder } = {};
 		const { session, info } = await StreamSession.connect(endpoint, (stream, target) =>
-			ref.forwarder ? ref.forwarder.acceptIncoming(stream, target) : stream.reset('not ready'),
+			ref.forwarder
+				? ref.forwarder.acceptIncoming(stream, target)
+				: stream.reset(ResetCode.Rejected, 'not ready'),
 		);
 		ref.forwarder = new StreamForwarder(endpoint, session, info);
 		return ref.forwarder;
@@ -148,10 +151,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 			observer: {
 				toSocket: stats.observer.toSocket!,
 				toStream: stats.observer.toStream!,
-				closed: (end) => {
-					const failed = end.error !== undefined && end.error !== 'the connection closed';
-					this.localClosed(entry, failed ? end.error : undefined);
-				},
+				closed: (end) => this.localClosed(entry, isFailure(end) ? end.reason : undefined),
 			},
 		};
 		ref.entry = entry;
@@ -229,7 +229,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 		}
 		let stream: MuxStream;
 		try {
-			stream = session.open({ host: entry.spec.host, port: entry.spec.port });
+			stream = session.open({ kind: 'tcp', host: entry.spec.host, port: entry.spec.port });
 		} catch (error) {
 			socket.destroy();
 			this.localClosed(entry, errorMessage(error));
@@ -271,9 +271,9 @@ export class StreamForwarder extends Disposable implements Forwarder {
 
 	/** The agent opened a stream for a remote forward: reach its target on this side. */
 	private acceptIncoming(stream: MuxStream, target: OpenTarget): void {
-		const entry = 'forward' in target ? this.remotes.get(target.forward) : undefined;
+		const entry = target.kind === 'reverse' ? this.remotes.get(target.forward) : undefined;
 		if (!entry) {
-			stream.reset('no such forward on this client');
+			stream.reset(ResetCode.Rejected, 'no such forward on this client');
 			return;
 		}
 		const { targetHost, targetPort } = entry.params;
@@ -289,7 +289,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 			(error: unknown) => {
 				const message = errorMessage(error);
 				this._onDidFailConnection.fire({ id: entry.id, message });
-				stream.reset(message);
+				stream.reset(resetCodeFor(error), message);
 			},
 		);
 	}

@@ -1,7 +1,7 @@
 import { BerthError, errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter } from '../../protocol/lifecycle';
 import { Mux } from '../../protocol/mux';
-import { MUX_VERSION, type OpenTarget } from '../../protocol/mux-frames';
+import { MUX_VERSION, ResetCode, type MuxArgs, type OpenTarget } from '../../protocol/mux-frames';
 import type { MuxStream } from '../../protocol/mux-stream';
 import type { AgentEvents, AgentMethods, ServerInfo } from '../../protocol/rpc';
 import { RpcEndpoint } from '../../protocol/rpc-endpoint';
@@ -37,7 +37,9 @@ export class StreamSession extends Disposable {
 				channel: this.session,
 				role: 'client',
 				onOpen: (stream, target) =>
-					onIncoming ? onIncoming(stream, target) : stream.reset('this client has no reverse forwards'),
+					onIncoming
+						? onIncoming(stream, target)
+						: stream.reset(ResetCode.Rejected, 'this client has no reverse forwards'),
 				onRpc: (bytes) => this.rpc.receive(bytes),
 				onProtocolError: (message) => this.close(new BerthError('BERTH_ERR_PROTOCOL', message)),
 			}),
@@ -76,7 +78,7 @@ export class StreamSession extends Disposable {
 	): Promise<{ session: StreamSession; info: ServerInfo }> {
 		const { transport, leftover } = await dial(endpoint, {
 			connectionType: ConnectionType.Mux,
-			args: { version: MUX_VERSION },
+			args: { version: MUX_VERSION, features: [] } satisfies MuxArgs,
 		});
 		const session = new StreamSession(endpoint.timers, onIncoming);
 		session.session.attach(transport, leftover);

@@ -128,7 +128,7 @@ export class RemoteForwards extends Disposable {
 		const from = formatHostPort(socket.remoteAddress, socket.remotePort);
 		let stream;
 		try {
-			stream = this.options.mux.open({ forward: forward.info.id, from });
+			stream = this.options.mux.open({ kind: 'reverse', forward: forward.info.id, from });
 		} catch (error) {
 			forward.stats.failed(errorMessage(error));
 			socket.destroy();

@@ -1,8 +1,9 @@
-import { HandshakeReason, errorMessage } from '../../protocol/errors';
+import { HandshakeReason, assertNever, errorMessage } from '../../protocol/errors';
+import { formatHostPort } from '../../protocol/host-port';
 import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
 import type { MessageLimits } from '../../protocol/message-reader';
 import { Mux } from '../../protocol/mux';
-import { MUX_VERSION, parseMuxArgs, type OpenTarget } from '../../protocol/mux-frames';
+import { MUX_VERSION, parseMuxArgs, ResetCode, type OpenTarget } from '../../protocol/mux-frames';
 import type { MuxStream } from '../../protocol/mux-stream';
 import type { AgentEvents, AgentMethods } from '../../protocol/rpc';
 import { RpcEndpoint } from '../../protocol/rpc-endpoint';
@@ -20,7 +21,8 @@ import type {
 import type { Logger } from '../shared/log';
 import type { AgentRpc } from '../management/agent-methods';
 import { connectTarget } from '../shared/connect-target';
-import { StreamSocketBridge, type BridgeObserver } from '../shared/stream-socket-bridge';
+import { resetCodeFor } from '../shared/reset-code';
+import { isFailure, StreamSocketBridge, type BridgeObserver } from '../shared/stream-socket-bridge';
 
 export interface MuxConnectionsOptions {
 	readonly timers: Timers;
@@ -64,7 +66,7 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 		if (!parseMuxArgs(request.args)) {
 			return Promise.resolve(
 				reply.refuse(
-					`Unsupported stream protocol: this agent speaks version ${MUX_VERSION} (args {"version":${MUX_VERSION}})`,
+					`Unsupported stream protocol: this agent speaks version ${MUX_VERSION} (args {"version":${MUX_VERSION},"features":[]}): use a client of the same Berth release`,
 				),
 			);
 		}
@@ -167,8 +169,8 @@ class AgentMuxSession extends Disposable {
 	/** One observer for every stream of the session (no closure per connection). */
 	private readonly bridgeObserver: BridgeObserver = {
 		closed: (end) => {
-			if (end.error) {
-				this.log.debug('stream ended', { error: end.error });
+			if (isFailure(end)) {
+				this.log.debug('stream ended', { code: ResetCode[end.code], error: end.reason });
 			}
 		},
 	};
@@ -192,10 +194,20 @@ class AgentMuxSession extends Disposable {
 
 	/** The client opened a stream: reach its target (as the policy allows) and bridge them. */
 	private open(stream: MuxStream, target: OpenTarget): void {
-		if (!('host' in target)) {
-			stream.reset('only the agent opens streams for reverse forwards');
-			return;
+		switch (target.kind) {
+			case 'tcp':
+				this.openTcp(stream, target);
+				return;
+			case 'reverse':
+				stream.reset(ResetCode.Rejected, 'only the agent opens streams for reverse forwards');
+				return;
+			default:
+				assertNever(target, 'stream target');
 		}
+	}
+
+	/** Reaches a TCP target (as the policy allows) and bridges it to the stream. */
+	private openTcp(stream: MuxStream, target: Extract<OpenTarget, { kind: 'tcp' }>): void {
 		connectTarget(target.host, target.port, { policy: this.options.policy }).then(
 			(socket) => {
 				if (stream.closed || this.isDisposed) {
@@ -207,8 +219,8 @@ class AgentMuxSession extends Disposable {
 			},
 			(error: unknown) => {
 				const reason = errorMessage(error);
-				this.log.info('stream refused', { target: `${target.host}:${target.port}`, reason });
-				stream.reset(reason);
+				this.log.info('stream refused', { target: formatHostPort(target.host, target.port), reason });
+				stream.reset(resetCodeFor(error), reason);
 			},
 		);
 	}

@@ -1,5 +1,5 @@
 import type { ForwardCounters } from '../../protocol/rpc';
-import type { BridgeObserver } from './stream-socket-bridge';
+import { isFailure, type BridgeObserver } from './stream-socket-bridge';
 
 /** Counter changes are announced at most this often per forward. */
 const ANNOUNCE_INTERVAL_MS = 1_000;
@@ -30,7 +30,7 @@ export class ForwardStats {
 			this.bytesOut += n;
 			this.changed();
 		},
-		closed: (end) => this.closed(end.error),
+		closed: (end) => this.closed(isFailure(end) ? end.reason : undefined),
 	};
 
 	constructor(private readonly announce: () => void) {}
@@ -55,10 +55,11 @@ export class ForwardStats {
 		this.changed();
 	}
 
-	closed(error?: string): void {
+	/** One connection ended; `failure` when it ended for a reason worth showing. */
+	closed(failure?: string): void {
 		this.open--;
-		if (error !== undefined && error !== 'the connection closed') {
-			this.error = error;
+		if (failure !== undefined) {
+			this.error = failure;
 		}
 		this.changed();
 	}

@@ -1,8 +1,23 @@
 import type { Socket } from 'node:net';
+import { errorMessage } from '../../protocol/errors';
+import { onUnexpectedError } from '../../protocol/lifecycle';
+import { ResetCode, type StreamReset } from '../../protocol/mux-frames';
 import type { MuxStream, StreamHandler } from '../../protocol/mux-stream';
+import { resetCodeFor } from './reset-code';
 
-/** How a bridged connection ended: cleanly (both FINs), or with a reason. */
-export type BridgeEnd = { readonly error?: string };
+/**
+ * How a bridged connection ended: `clean` (the socket closed after both FINs, or by this side's
+ * own choice), or `reset` with the code and reason of the reset, whichever side it came from.
+ */
+export type BridgeEnd =
+	{ readonly kind: 'clean' } | { readonly kind: 'reset'; readonly code: ResetCode; readonly reason: string };
+
+const CLEAN: BridgeEnd = { kind: 'clean' };
+
+/** Whether an end is worth reporting as a failure: a reset for any reason but a peer that hung up. */
+export function isFailure(end: BridgeEnd): end is Extract<BridgeEnd, { kind: 'reset' }> {
+	return end.kind === 'reset' && end.code !== ResetCode.Closed;
+}
 
 /**
  * Watches bridged connections: one object for all the connections of a forward or a session,
@@ -70,11 +85,11 @@ export class StreamSocketBridge implements StreamHandler {
 		this.socket.end();
 	}
 
-	onReset(reason: string): void {
+	onReset(reset: StreamReset): void {
 		this.streamDone = true;
 		// A reset is a failure, not an end: the client sees ECONNRESET, not an empty reply.
 		this.socket.resetAndDestroy();
-		this.report({ error: reason });
+		this.report({ kind: 'reset', code: reset.code, reason: reset.reason });
 	}
 
 	onDrain(): void {
@@ -104,11 +119,12 @@ export class StreamSocketBridge implements StreamHandler {
 
 	/** @internal */
 	socketError(error: Error): void {
+		const code = resetCodeFor(error);
 		if (!this.streamDone) {
 			this.streamDone = true;
-			this.stream.reset(error.message);
+			this.stream.reset(code, error.message);
 		}
-		this.report({ error: error.message });
+		this.report({ kind: 'reset', code, reason: error.message });
 	}
 
 	/** @internal */
@@ -119,13 +135,27 @@ export class StreamSocketBridge implements StreamHandler {
 		// waits for credit). A socket that closed any other way was cut off: the peer must know.
 		if (!this.streamDone && !(this.socketEnded && this.streamEnded)) {
 			this.streamDone = true;
-			this.stream.reset('the connection closed');
+			this.stream.reset(ResetCode.Closed, 'the connection closed');
 		}
-		this.report({});
+		this.report(CLEAN);
+	}
+
+	/**
+	 * A bug in this bridge's handling (a handler threw): this connection ends, reported as an
+	 * unexpected error, and nothing else does.
+	 */
+	fail(error: unknown): void {
+		onUnexpectedError(error);
+		if (!this.streamDone) {
+			this.streamDone = true;
+			this.stream.reset(ResetCode.Error, `internal error: ${errorMessage(error)}`);
+		}
+		this.socket.destroy();
+		this.report({ kind: 'reset', code: ResetCode.Error, reason: errorMessage(error) });
 	}
 
 	private report(end: BridgeEnd): void {
-		if (!this.reported && (this.socketClosed || end.error !== undefined)) {
+		if (!this.reported && (this.socketClosed || end.kind === 'reset')) {
 			this.reported = true;
 			this.observer?.closed?.(end);
 		}
@@ -135,19 +165,40 @@ export class StreamSocketBridge implements StreamHandler {
 const kBridge = Symbol('berth.bridge');
 type BridgedSocket = Socket & { [kBridge]: StreamSocketBridge };
 
-// Shared listeners: EventEmitter calls them with `this` = the socket.
+// Shared listeners: EventEmitter calls them with `this` = the socket. A throw from a socket event
+// would be an uncaught exception (the process's end), so each one ends only its own connection.
 function onSocketData(this: BridgedSocket, chunk: Buffer): void {
-	this[kBridge].socketData(chunk);
+	try {
+		this[kBridge].socketData(chunk);
+	} catch (error) {
+		this[kBridge].fail(error);
+	}
 }
 function onSocketEnd(this: BridgedSocket): void {
-	this[kBridge].socketEnd();
+	try {
+		this[kBridge].socketEnd();
+	} catch (error) {
+		this[kBridge].fail(error);
+	}
 }
 function onSocketDrain(this: BridgedSocket): void {
-	this[kBridge].socketDrain();
+	try {
+		this[kBridge].socketDrain();
+	} catch (error) {
+		this[kBridge].fail(error);
+	}
 }
 function onSocketError(this: BridgedSocket, error: Error): void {
-	this[kBridge].socketError(error);
+	try {
+		this[kBridge].socketError(error);
+	} catch (bug) {
+		this[kBridge].fail(bug);
+	}
 }
 function onSocketClose(this: BridgedSocket): void {
-	this[kBridge].socketClose();
+	try {
+		this[kBridge].socketClose();
+	} catch (error) {
+		this[kBridge].fail(error);
+	}
 }

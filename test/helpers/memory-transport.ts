@@ -29,8 +29,14 @@ export class MemoryTransport extends Disposable implements Transport {
 	private inbox: Uint8Array[] = [];
 	private closed = false;
 
+	/** What this end wrote that the peer has not read yet (it holds or paused): a socket's backlog. */
 	get bufferedBytes(): number {
-		return 0;
+		return this.peer?.unread ?? 0;
+	}
+
+	/** Bytes that arrived and wait to be read. */
+	get unread(): number {
+		return this.inbox.reduce((n, c) => n + c.byteLength, 0);
 	}
 
 	write(chunks: readonly Uint8Array[]): boolean {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { STREAM_WINDOW_BYTES } from '../../protocol/constants';
-import { encodeFrame, encodeOpen, FrameKind } from '../../protocol/mux-frames';
+import { encodeFrame, encodeOpen, FrameKind, MUX_VERSION, ResetCode } from '../../protocol/mux-frames';
 import { MessageType, type WireMessage } from '../../protocol/wire';
 import { startAgent, type AgentProcess } from '../helpers/agent-process';
 import { startEchoServer } from '../helpers/net';
@@ -12,7 +12,11 @@ async function openMuxSession(
 	agent: AgentProcess,
 ): Promise<{ client: WireClient; send(frame: Uint8Array): void }> {
 	const client = await WireClient.raw(agent.port);
-	const { reply } = await client.handshake({ token: agent.token, connectionType: 32, args: { version: 1 } });
+	const { reply } = await client.handshake({
+		token: agent.token,
+		connectionType: 32,
+		args: { version: MUX_VERSION, features: [] },
+	});
 	assert.deepEqual(reply, { type: 'ok' });
 	let id = 0;
 	return { client, send: (frame) => client.sendMessage(MessageType.Regular, ++id, 0, frame) };
@@ -61,7 +65,7 @@ describe('stream sessions under hostile input', () => {
 			args: { version: 99 },
 		});
 		assert.equal(reply['type'], 'error');
-		assert.match(String(reply['reason']), /Unsupported stream protocol: this agent speaks version 1/);
+		assert.match(String(reply['reason']), /Unsupported stream protocol: this agent speaks version 2/);
 		await goodClientWorks(agent);
 	});
 
@@ -75,7 +79,7 @@ describe('stream sessions under hostile input', () => {
 
 	it('closes a session that opens a stream id of the agent’s side', async () => {
 		const { client, send } = await openMuxSession(agent);
-		send(encodeOpen(2, { host: '127.0.0.1', port: 9 }));
+		send(encodeOpen(2, { kind: 'tcp', host: '127.0.0.1', port: 9 }));
 		await client.waitClosed();
 		await goodClientWorks(agent);
 	});
@@ -86,7 +90,8 @@ describe('stream sessions under hostile input', () => {
 		const reset = await client.next(
 			(m) => m.type === MessageType.Regular && m.payload[0] === FrameKind.Reset,
 		);
-		assert.equal(Buffer.from(reset.payload.subarray(5)).toString(), 'malformed open request');
+		assert.equal(reset.payload[5], ResetCode.ProtocolError);
+		assert.equal(Buffer.from(reset.payload.subarray(6)).toString(), 'malformed open request');
 		send(encodeFrame(77 as FrameKind, 1));
 		send(encodeFrame(FrameKind.Rpc, 0, Buffer.from('{"type":"request","id":1,"method":"ping","params":{}}')));
 		await client.next((m) => isRpc(m, /"type":"response","id":1/));
@@ -98,14 +103,15 @@ describe('stream sessions under hostile input', () => {
 		const echo = await startEchoServer();
 		try {
 			const { client, send } = await openMuxSession(agent);
-			send(encodeOpen(1, { host: '127.0.0.1', port: echo.port }));
+			send(encodeOpen(1, { kind: 'tcp', host: '127.0.0.1', port: echo.port }));
 			const tooMuch = Buffer.alloc(STREAM_WINDOW_BYTES + 1);
 			send(encodeFrame(FrameKind.Data, 1, tooMuch));
 			const reset = await client.next(
 				(m) => m.type === MessageType.Regular && m.payload[0] === FrameKind.Reset,
 				10_000,
 			);
-			assert.match(Buffer.from(reset.payload.subarray(5)).toString(), /flow control violated/);
+			assert.equal(reset.payload[5], ResetCode.ProtocolError);
+			assert.match(Buffer.from(reset.payload.subarray(6)).toString(), /flow control violated/);
 			assert.equal(client.isClosed, false, 'the session goes on');
 			client.destroy();
 		} finally {

@@ -1,35 +1,53 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { STREAM_INITIAL_WINDOW_BYTES, STREAM_WINDOW_BYTES } from '../../../protocol/constants';
+import {
+	MUX_MAX_DATA_FRAME_BYTES,
+	MUX_MAX_READ_BYTES,
+	STREAM_INITIAL_WINDOW_BYTES,
+	STREAM_MIN_WINDOW_BYTES,
+	STREAM_WINDOW_BYTES,
+} from '../../../protocol/constants';
 import { Emitter } from '../../../protocol/lifecycle';
 import { Mux, type MessageChannel } from '../../../protocol/mux';
-import type { OpenTarget } from '../../../protocol/mux-frames';
+import { ResetCode, type OpenTarget, type StreamReset } from '../../../protocol/mux-frames';
 import type { MuxStream, StreamHandler } from '../../../protocol/mux-stream';
 
 /**
  * Two Muxes joined by a channel pair whose "socket" can be congested on demand: while `congested`
  * is set, sent messages are held (as bytes waiting in a socket buffer) and counted in
- * bufferedBytes; `drain()` delivers them and fires onDidDrain.
+ * bufferedBytes; `drain()` delivers them and fires onDidDrain. While `holdAcks` is set, the bytes
+ * sent count as unacknowledged until `acknowledge()`; while `detached`, nothing leaves.
  */
 /** One end of the test channel pair. */
 interface ChannelEnd {
 	peer: ChannelEnd;
 	congested: boolean;
+	holdAcks: boolean;
+	detached: boolean;
+	unacked: number;
+	/** The most that was ever unacknowledged at once. */
+	peakUnacked: number;
 	readonly held: Buffer[];
 	readonly sent: Buffer[];
 	readonly onMessage: Emitter<readonly Uint8Array[]>;
 	readonly channel: MessageChannel;
 	drain(): void;
+	acknowledge(): void;
 }
 
 function channelPair(): readonly [ChannelEnd, ChannelEnd] {
 	const make = (): ChannelEnd => {
 		const onMessage = new Emitter<readonly Uint8Array[]>();
 		const onDrain = new Emitter<void>();
+		const onAcknowledge = new Emitter<void>();
 		const held: Buffer[] = [];
 		const end: ChannelEnd = {
 			peer: undefined as unknown as ChannelEnd,
 			congested: false,
+			holdAcks: false,
+			detached: false,
+			unacked: 0,
+			peakUnacked: 0,
 			held,
 			sent: [],
 			onMessage,
@@ -38,7 +56,11 @@ function channelPair(): readonly [ChannelEnd, ChannelEnd] {
 					const parts = chunks instanceof Uint8Array ? [chunks] : chunks;
 					const message = Buffer.concat([...(prefix ? [prefix] : []), ...parts].map((c) => Buffer.from(c)));
 					end.sent.push(message);
-					if (end.congested) {
+					if (end.holdAcks) {
+						end.unacked += message.byteLength;
+						end.peakUnacked = Math.max(end.peakUnacked, end.unacked);
+					}
+					if (end.congested || end.detached) {
 						held.push(message);
 					} else {
 						end.peer.onMessage.fire(split(message));
@@ -46,17 +68,29 @@ function channelPair(): readonly [ChannelEnd, ChannelEnd] {
 					return !end.congested;
 				},
 				get bufferedBytes() {
-					return held.reduce((n, m) => n + m.byteLength, 0);
+					return end.detached ? 0 : held.reduce((n, m) => n + m.byteLength, 0);
+				},
+				get unackedBytes() {
+					return end.unacked;
+				},
+				get isAttached() {
+					return !end.detached;
 				},
 				onDidReceiveMessage: onMessage.event,
 				onDidDrain: onDrain.event,
+				onDidAcknowledge: onAcknowledge.event,
 			},
 			drain() {
 				end.congested = false;
+				end.detached = false;
 				for (const m of held.splice(0)) {
 					end.peer.onMessage.fire(split(m));
 				}
 				onDrain.fire();
+			},
+			acknowledge() {
+				end.unacked = 0;
+				onAcknowledge.fire();
 			},
 		};
 		return end;
@@ -89,7 +123,7 @@ function split(message: Buffer): Uint8Array[] {
 /** A handler that collects what it gets; `hold: true` reports everything as still buffered (a stalled reader). */
 function collector(stream: MuxStream, options: { hold?: boolean } = {}) {
 	const got: Buffer[] = [];
-	const state = { ended: false, reset: undefined as string | undefined, drains: 0, opened: false };
+	const state = { ended: false, reset: undefined as StreamReset | undefined, drains: 0, opened: false };
 	const handler: StreamHandler = {
 		onData: (chunk) => {
 			got.push(Buffer.from(chunk));
@@ -109,7 +143,9 @@ function collector(stream: MuxStream, options: { hold?: boolean } = {}) {
 	};
 }
 
-function setup(options: { cap?: number; highWater?: number } = {}) {
+function setup(
+	options: { budget?: number; highWater?: number; unackedHighWater?: number; queueCap?: number } = {},
+) {
 	const [clientEnd, agentEnd] = channelPair();
 	const incoming: { stream: MuxStream; target: OpenTarget }[] = [];
 	const rpc: string[] = [];
@@ -117,10 +153,12 @@ function setup(options: { cap?: number; highWater?: number } = {}) {
 	const client = new Mux({
 		channel: clientEnd.channel,
 		role: 'client',
-		onOpen: (stream) => stream.reset('no'),
+		onOpen: (stream) => stream.reset(ResetCode.Rejected, 'no'),
 		onRpc: (b) => rpc.push(`client:${Buffer.from(b).toString()}`),
 		onProtocolError: (m) => errors.push(m),
 		...(options.highWater !== undefined ? { highWaterBytes: options.highWater } : {}),
+		...(options.unackedHighWater !== undefined ? { unackedHighWaterBytes: options.unackedHighWater } : {}),
+		...(options.queueCap !== undefined ? { sendQueueCapBytes: options.queueCap } : {}),
 	});
 	const agent = new Mux({
 		channel: agentEnd.channel,
@@ -128,7 +166,7 @@ function setup(options: { cap?: number; highWater?: number } = {}) {
 		onOpen: (stream, target) => incoming.push({ stream, target }),
 		onRpc: (b) => rpc.push(`agent:${Buffer.from(b).toString()}`),
 		onProtocolError: (m) => errors.push(m),
-		...(options.cap !== undefined ? { sessionBufferCapBytes: options.cap } : {}),
+		...(options.budget !== undefined ? { receiveBudgetBytes: options.budget } : {}),
 	});
 	return { clientEnd, agentEnd, client, agent, incoming, rpc, errors };
 }
@@ -136,9 +174,9 @@ function setup(options: { cap?: number; highWater?: number } = {}) {
 describe('Mux', () => {
 	it('opens a stream to a target and carries bytes both ways, in order', () => {
 		const { client, incoming } = setup();
-		const stream = client.open({ host: 'db', port: 5432 });
+		const stream = client.open({ kind: 'tcp', host: 'db', port: 5432 });
 		stream.write(Buffer.from('hello '));
-		assert.deepEqual(incoming[0]!.target, { host: 'db', port: 5432 });
+		assert.deepEqual(incoming[0]!.target, { kind: 'tcp', host: 'db', port: 5432 });
 		const far = incoming[0]!.stream;
 		const farSide = collector(far);
 		far.accept();
@@ -152,7 +190,7 @@ describe('Mux', () => {
 
 	it('half-closes: after End one way, the other way still carries the late reply', () => {
 		const { client, incoming } = setup();
-		const stream = client.open({ host: 'h', port: 1 });
+		const stream = client.open({ kind: 'tcp', host: 'h', port: 1 });
 		const near = collector(stream);
 		const far = incoming[0]!.stream;
 		const farSide = collector(far);
@@ -168,7 +206,7 @@ describe('Mux', () => {
 
 	it('stops a writer at the reader’s window and resumes it when the reader catches up', () => {
 		const { client, incoming } = setup();
-		const stream = client.open({ host: 'h', port: 1 });
+		const stream = client.open({ kind: 'tcp', host: 'h', port: 1 });
 		const near = collector(stream);
 		const far = incoming[0]!.stream;
 		let held = 0;
@@ -196,7 +234,7 @@ describe('Mux', () => {
 
 	it('starts a stream with a smaller window until its reader reports progress', () => {
 		const { client, incoming } = setup();
-		const stream = client.open({ host: 'h', port: 1 });
+		const stream = client.open({ kind: 'tcp', host: 'h', port: 1 });
 		const chunk = Buffer.alloc(64 * 1024);
 		for (let i = 0; i < 10; i++) {
 			stream.write(chunk);
@@ -211,8 +249,8 @@ describe('Mux', () => {
 
 	it('keeps a stalled stream from stopping another one', () => {
 		const { client, incoming } = setup();
-		const stalled = client.open({ host: 'slow', port: 1 });
-		const busy = client.open({ host: 'fast', port: 2 });
+		const stalled = client.open({ kind: 'tcp', host: 'slow', port: 1 });
+		const busy = client.open({ kind: 'tcp', host: 'fast', port: 2 });
 		const stalledFar = collector(incoming[0]!.stream, { hold: true });
 		const busyFar = collector(incoming[1]!.stream);
 		const chunk = Buffer.alloc(64 * 1024, 1);
@@ -228,15 +266,18 @@ describe('Mux', () => {
 
 	it('serves waiting streams round robin while the socket is congested, and RPC jumps the queue', () => {
 		const { clientEnd, client, incoming, rpc } = setup({ highWater: 64 * 1024 });
-		const a = client.open({ host: 'a', port: 1 });
-		const b = client.open({ host: 'b', port: 1 });
+		const a = client.open({ kind: 'tcp', host: 'a', port: 1 });
+		const b = client.open({ kind: 'tcp', host: 'b', port: 1 });
+		const warmUp = Buffer.alloc(STREAM_INITIAL_WINDOW_BYTES);
 		// Bytes per stream, in runs: a socket's reads cut frames into pieces, so consecutive pieces
 		// of one stream are summed.
 		const order: string[] = [];
 		const runs: { name: string; bytes: number }[] = [];
 		for (const [i, name] of ['a', 'b'].entries()) {
-			incoming[i]!.stream.attach({
+			const far = incoming[i]!.stream;
+			far.attach({
 				onData: (c) => {
+					far.setBuffered(0); // a reader that keeps up: credit flows back at once
 					const last = runs.at(-1);
 					if (last?.name === name) {
 						last.bytes += c.byteLength;
@@ -249,6 +290,10 @@ describe('Mux', () => {
 				onDrain: () => undefined,
 			});
 		}
+		// Both readers keep up, so both streams have a full window of credit before the test starts.
+		a.write(warmUp);
+		b.write(warmUp);
+		runs.length = 0;
 		clientEnd.congested = true;
 		a.write(Buffer.alloc(100 * 1024)); // straight into the "socket": now past the high-water mark
 		a.write(Buffer.alloc(128 * 1024)); // from here on, data waits its turn
@@ -268,7 +313,7 @@ describe('Mux', () => {
 
 	it('resets a stream whose peer sends past its window', () => {
 		const { agentEnd, client, incoming } = setup();
-		const stream = client.open({ host: 'h', port: 1 });
+		const stream = client.open({ kind: 'tcp', host: 'h', port: 1 });
 		const far = collector(incoming[0]!.stream, { hold: true });
 		const near = collector(stream);
 		// Forge an oversized Data frame from the client side, past any window the reader could grant.
@@ -276,23 +321,29 @@ describe('Mux', () => {
 		frame[0] = 3;
 		frame.writeUInt32BE(stream.id, 1);
 		agentEnd.peer.channel.send(frame);
-		assert.match(far.state.reset ?? '', /flow control/);
-		assert.match(near.state.reset ?? '', /flow control/);
-		void agentEnd;
+		assert.equal(far.state.reset?.code, ResetCode.ProtocolError);
+		assert.match(far.state.reset?.reason ?? '', /flow control/);
+		assert.equal(near.state.reset?.code, ResetCode.ProtocolError, 'the sender is told, with the code');
+		assert.match(near.state.reset?.reason ?? '', /flow control/);
 	});
 
-	it('passes a reset and its reason to the other side', () => {
+	it('passes a reset, its code and its reason to the other side', () => {
 		const { client, incoming } = setup();
-		const stream = client.open({ host: 'h', port: 1 });
+		const stream = client.open({ kind: 'tcp', host: 'h', port: 1 });
 		const near = collector(stream);
-		incoming[0]!.stream.reset('connect ECONNREFUSED 127.0.0.1:5432');
-		assert.equal(near.state.reset, 'connect ECONNREFUSED 127.0.0.1:5432');
+		incoming[0]!.stream.reset(ResetCode.Refused, 'connect ECONNREFUSED 127.0.0.1:5432');
+		assert.deepEqual(near.state.reset, {
+			code: ResetCode.Refused,
+			reason: 'connect ECONNREFUSED 127.0.0.1:5432',
+		});
 		assert.equal(client.streamCount, 0);
 	});
 
 	it('closes the session on a stream id of the wrong side, or a frame shorter than its header', () => {
 		const { clientEnd, errors } = setup();
-		clientEnd.channel.send(Buffer.from([1, 0, 0, 0, 2, ...Buffer.from('{"host":"h","port":1}')]));
+		clientEnd.channel.send(
+			Buffer.from([1, 0, 0, 0, 2, ...Buffer.from('{"kind":"tcp","host":"h","port":1}')]),
+		);
 		clientEnd.channel.send(Buffer.from([3, 0]));
 		// (split() delivers these as pieces: the header check must still see the whole frame.)
 		assert.equal(errors.length, 2);
@@ -300,31 +351,129 @@ describe('Mux', () => {
 		assert.match(errors[1]!, /shorter than its header/);
 	});
 
-	it('holds back every grant once the session’s buffered bytes pass the cap', () => {
-		const { client, incoming } = setup({ cap: 300 * 1024 });
-		const s1 = client.open({ host: 'h', port: 1 });
-		const s2 = client.open({ host: 'h', port: 2 });
-		collector(s1);
-		collector(s2);
-		const r1 = collector(incoming[0]!.stream, { hold: true });
-		const r2 = collector(incoming[1]!.stream);
+	it('holds streams to their minimum window once the receive budget is spent, and grows them again after', () => {
+		const { client, incoming } = setup({ budget: 2 * STREAM_WINDOW_BYTES });
 		const chunk = Buffer.alloc(64 * 1024);
-		for (let i = 0; i < 20; i++) {
-			s1.write(chunk);
+		const stalled = [0, 1, 2].map((i) => client.open({ kind: 'tcp', host: 'h', port: i + 1 }));
+		const stalledFar = stalled.map((_, i) => collector(incoming[i]!.stream, { hold: true }));
+		for (const stream of stalled) {
+			for (let i = 0; i < 40; i++) {
+				stream.write(chunk);
+			}
 		}
-		assert.ok(r1.bytes() >= 300 * 1024, 's1’s stalled reader now holds more than the cap');
-		for (let i = 0; i < 20; i++) {
-			s2.write(chunk);
+		const held = stalledFar.reduce((n, r) => n + r.bytes(), 0);
+		assert.ok(
+			held <= 2 * STREAM_WINDOW_BYTES + 3 * STREAM_MIN_WINDOW_BYTES,
+			`three stalled readers hold the budget plus a minimum window each, no more (${held})`,
+		);
+		const busy = client.open({ kind: 'tcp', host: 'h', port: 9 });
+		const busyFar = collector(incoming[3]!.stream);
+		for (let i = 0; i < 100; i++) {
+			busy.write(chunk);
 		}
-		assert.equal(r2.bytes(), STREAM_INITIAL_WINDOW_BYTES, 's2 got no grant beyond its initial window');
-		incoming[0]!.stream.setBuffered(0); // s1’s reader catches up: the session is under the cap again
-		assert.ok(r2.bytes() > STREAM_INITIAL_WINDOW_BYTES, 's2 was granted more');
+		assert.equal(busyFar.bytes(), 100 * 64 * 1024, 'a reader that keeps up still gets everything');
+		incoming[0]!.stream.setBuffered(0); // one stalled reader catches up: its stream grows again
+		assert.ok(stalledFar[0]!.bytes() > STREAM_WINDOW_BYTES, 'and more arrived for it');
+	});
+
+	it('never has more unacknowledged than its high-water mark, whatever the streams’ credit', () => {
+		const unackedHighWater = 512 * 1024;
+		const { clientEnd, client, incoming } = setup({ unackedHighWater });
+		clientEnd.holdAcks = true;
+		const streams = Array.from({ length: 50 }, (_, i) =>
+			client.open({ kind: 'tcp', host: 'h', port: i + 1 }),
+		);
+		const far = streams.map((_, i) => collector(incoming[i]!.stream));
+		const chunk = Buffer.alloc(32 * 1024, 7);
+		for (let round = 0; round < 8; round++) {
+			for (const stream of streams) {
+				stream.write(chunk);
+			}
+		}
+		const sum = (): number => far.reduce((n, r) => n + r.bytes(), 0);
+		assert.ok(
+			clientEnd.peakUnacked <= unackedHighWater + MUX_MAX_DATA_FRAME_BYTES,
+			`unacknowledged stayed under the mark (${clientEnd.peakUnacked})`,
+		);
+		assert.ok(sum() < 50 * 8 * chunk.length, 'the rest waits for acknowledgements');
+		for (let i = 0; i < 100 && sum() < 50 * 8 * chunk.length; i++) {
+			clientEnd.acknowledge();
+		}
+		assert.equal(sum(), 50 * 8 * chunk.length, 'each acknowledgement let more go, until all of it crossed');
+		assert.ok(
+			clientEnd.peakUnacked <= unackedHighWater + MUX_MAX_DATA_FRAME_BYTES,
+			`peak ${clientEnd.peakUnacked}`,
+		);
+	});
+
+	it('pauses sources once the session’s queues are full, and restarts them a few at a time', () => {
+		const queueCap = 256 * 1024;
+		const { clientEnd, client, incoming } = setup({ queueCap });
+		const streams = Array.from({ length: 40 }, (_, i) =>
+			client.open({ kind: 'tcp', host: 'h', port: i + 1 }),
+		);
+		const far = streams.map((_, i) => collector(incoming[i]!.stream));
+		clientEnd.congested = true;
+		const paused = new Set<number>();
+		const resumed: number[] = [];
+		streams.forEach((stream, i) =>
+			stream.attach({
+				onData: () => undefined,
+				onEnd: () => undefined,
+				onReset: () => undefined,
+				onDrain: () => {
+					paused.delete(i);
+					resumed.push(i);
+				},
+			}),
+		);
+		const chunk = Buffer.alloc(MUX_MAX_READ_BYTES / 2);
+		for (const [i, stream] of streams.entries()) {
+			// A source writes until told to stop, as a socket's 'data' events would.
+			while (!paused.has(i) && stream.pendingBytes < STREAM_INITIAL_WINDOW_BYTES) {
+				if (!stream.write(chunk)) {
+					paused.add(i);
+				}
+			}
+		}
+		assert.ok(client.queuedBytes <= queueCap + 40 * chunk.length, `queued ${client.queuedBytes}`);
+		assert.ok(paused.size >= 30, 'most sources were paused by the cap');
+		clientEnd.drain();
+		assert.ok(resumed.length > 0, 'once the queues emptied, sources were restarted');
+		assert.ok(
+			resumed.length <= Math.ceil(queueCap / MUX_MAX_READ_BYTES) + 40 - paused.size,
+			'a few at a time, not all at once',
+		);
+		assert.ok(far.every((r) => r.bytes() > 0));
+	});
+
+	it('sends nothing while detached, and everything once attached again', () => {
+		const { clientEnd, client, incoming } = setup();
+		const stream = client.open({ kind: 'tcp', host: 'h', port: 1 });
+		const far = collector(incoming[0]!.stream);
+		clientEnd.detached = true;
+		stream.write(Buffer.from('during'));
+		assert.equal(far.bytes(), 0);
+		assert.equal(stream.pendingBytes, 6, 'the data waits in the stream, not in a replay queue');
+		clientEnd.drain();
+		assert.equal(far.text(), 'during');
+	});
+
+	it('writes nothing once disposed, even from a source that goes on writing', () => {
+		const { clientEnd, client } = setup();
+		const stream = client.open({ kind: 'tcp', host: 'h', port: 1 });
+		client.dispose();
+		const sent = clientEnd.sent.length;
+		assert.equal(stream.write(Buffer.from('late')), false);
+		client.sendRpc(Buffer.from('{}'));
+		assert.equal(clientEnd.sent.length, sent);
+		assert.throws(() => client.open({ kind: 'tcp', host: 'h', port: 1 }), /closed/);
 	});
 
 	it('ends every stream, with a reason, when the session goes', () => {
 		const { client } = setup();
-		const near = collector(client.open({ host: 'h', port: 1 }));
+		const near = collector(client.open({ kind: 'tcp', host: 'h', port: 1 }));
 		client.dispose();
-		assert.equal(near.state.reset, 'the session closed');
+		assert.deepEqual(near.state.reset, { code: ResetCode.SessionClosed, reason: 'the session closed' });
 	});
 });

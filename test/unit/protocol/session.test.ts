@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MessageReader } from '../../../protocol/message-reader';
+import type { ErrorCode } from '../../../protocol/errors';
+import { setUnexpectedErrorHandler } from '../../../protocol/lifecycle';
 import { Session } from '../../../protocol/session';
 import { encodeMessage, MessageType, type WireMessage } from '../../../protocol/wire';
 import { ManualTimers } from '../../helpers/manual-timers';
@@ -162,9 +164,98 @@ describe('Session', () => {
 		const { b, gotA, wires } = pair();
 		wires[0].write([encodeMessage(MessageType.Pause, 0, 0)]);
 		b.send(text('held'));
+		b.send(text('and this'));
 		assert.deepEqual(gotA, []);
 		wires[0].write([encodeMessage(MessageType.Resume, 0, 0)]);
-		assert.deepEqual(gotA, ['held']);
+		assert.deepEqual(gotA, ['held', 'and this']);
+	});
+
+	it('writes nothing the peer can multiply while it paused us: no echoes, no control, no copies', () => {
+		const { b, wires } = pair({ maxUnackedBytes: 64 * 1024 });
+		const failures: string[] = [];
+		b.onDidFail((e) => failures.push(e.code));
+		wires[0].write([encodeMessage(MessageType.Pause, 0, 0)]);
+		const before = wires[1].written.length;
+		for (let i = 0; i < 10_000; i++) {
+			wires[0].write([encodeMessage(MessageType.LatencyRequest, 0, 0, Buffer.alloc(64))]);
+		}
+		assert.equal(wires[1].written.length, before, 'ten thousand requests, not one byte written');
+		for (let i = 0; i < 100 && failures.length === 0; i++) {
+			b.send(Buffer.alloc(1024));
+		}
+		assert.equal(wires[1].written.length, before, 'Regular messages wait in the replay queue, uncopied');
+		assert.deepEqual(failures, ['BERTH_ERR_PROTOCOL'], 'past the unacknowledged bound the session fails');
+	});
+
+	it('stops echoing latency requests while its answers are not being read', () => {
+		const { a, wires } = pair();
+		wires[1].hold(); // a's answers pile up unread
+		const echoes = () => parse(wires[0].written).filter((m) => m.type === MessageType.LatencyResponse).length;
+		for (let i = 0; i < 10_000; i++) {
+			wires[1].write([encodeMessage(MessageType.LatencyRequest, 0, 0, Buffer.alloc(1024))]);
+		}
+		assert.ok(echoes() < 100, `${echoes()} echoes for 10,000 requests`);
+		assert.ok(wires[0].bufferedBytes < 128 * 1024, 'the backlog stays small');
+		void a;
+	});
+
+	it('answers at most one ReplayRequest per 10 s', () => {
+		const { a, timers, wires } = pair();
+		wires[1].hold();
+		a.send(Buffer.alloc(1000));
+		const regulars = () => parse(wires[0].written).filter((m) => m.type === MessageType.Regular).length;
+		const before = regulars();
+		for (let i = 0; i < 1000; i++) {
+			wires[1].write([encodeMessage(MessageType.ReplayRequest, 0, 0)]);
+		}
+		assert.equal(regulars(), before + 1, 'one replay for a thousand requests');
+		timers.advance(10_000);
+		wires[1].write([encodeMessage(MessageType.ReplayRequest, 0, 0)]);
+		assert.equal(regulars(), before + 2);
+	});
+
+	it('fails only itself when a listener throws, and says why', () => {
+		const { a, b, gotA } = pair();
+		const unexpected: unknown[] = [];
+		const restore = setUnexpectedErrorHandler((e) => unexpected.push(e));
+		try {
+			const failures: ErrorCode[] = [];
+			b.onDidFail((e) => failures.push(e.code));
+			b.onDidReceiveMessage(() => {
+				throw new Error('a bug in a handler');
+			});
+			a.send(text('boom'));
+			assert.deepEqual(failures, ['BERTH_ERR_INTERNAL']);
+			assert.equal(b.send(text('after')), false, 'a failed session takes no more, and does not throw');
+			assert.equal(b.isAttached, false);
+			const [c, d] = [
+				new Session({ timers: new ManualTimers() }),
+				new Session({ timers: new ManualTimers() }),
+			];
+			const [tc, td] = createTransportPair();
+			c.attach(tc);
+			d.attach(td);
+			const got: string[] = [];
+			d.onDidReceiveMessage((m) => got.push(str(m)));
+			c.send(text('unharmed'));
+			assert.deepEqual(got, ['unharmed'], 'another session goes on');
+			assert.deepEqual(unexpected, [], 'nothing escaped to the process');
+			c.dispose();
+			d.dispose();
+			void gotA;
+		} finally {
+			restore.dispose();
+		}
+	});
+
+	it('tells its owner when the peer acknowledged', () => {
+		const { a, timers } = pair();
+		let acks = 0;
+		a.onDidAcknowledge(() => acks++);
+		a.send(text('x'));
+		timers.advance(2_000);
+		assert.equal(acks, 1);
+		assert.equal(a.unackedBytes, 0);
 	});
 
 	it('reports a Disconnect from the peer', () => {
