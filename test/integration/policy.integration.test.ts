@@ -289,7 +289,8 @@ policySuite(
  * covered with an injected resolver in test/unit/server/remote-forwards.test.ts.
  */
 describe('3i: a reverse bind checks the addresses its name resolves to, not its spelling', () => {
-	const usable = spawnSync('unshare', ['-rm', 'true']).status === 0;
+	// The probe does what the agent's wrapper does: a user and mount namespace, and a bind mount there.
+	const usable = spawnSync('unshare', ['-rm', 'sh', '-c', 'mount --bind /etc/hosts /etc/hosts']).status === 0;
 	const publicHost = publicAddress();
 	/** Where evil.localhost points: the host's own public address if it has one (then a listener could open there). */
 	const evilAddress = publicHost ?? '198.51.100.7';
