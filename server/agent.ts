@@ -133,7 +133,9 @@ export class Agent extends Disposable {
 			}),
 		);
 		const policy = config.policy ?? TargetPolicy.openToAll;
-		this.tunnels = this._register(new TunnelConnections(this.log.fork('tunnel'), policy));
+		this.tunnels = this._register(
+			new TunnelConnections({ log: this.log.fork('tunnel'), policy, timers: config.timers }),
+		);
 		this.streams = this._register(
 			new MuxConnections({
 				timers: config.timers,

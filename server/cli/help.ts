@@ -46,11 +46,23 @@ Flags:
                                    or a comma list. Names are matched as asked, addresses and
                                    blocks against every address a name resolves to.
   --deny HOST:PORTS                targets refused, even if allowed (repeatable; deny wins)
+                                   With any rule, the unspecified addresses (0.0.0.0/8, [::],
+                                   spelled 0, [::ffff:0.0.0.0] ...) are refused: the system
+                                   connects them to one of its own addresses.
   --allow-remote-bind              let clients' reverse forwards (-R) listen on addresses other
-                                   than loopback
+                                   than loopback (without it, every address a bind name
+                                   resolves to must be loopback)
   --log-format text|json           log line format on stderr (default text)
   --log-level LEVEL                debug, info, warn or error (default info)
   -h, --help                       this text
+
+Target policy: a rule matches a spelling, not a service. --deny 127.0.0.1:5432 still lets
+localhost, [::1] and 127.0.0.2 reach a service that listens on both loopbacks or on every
+interface; --deny localhost:5432 does not stop 127.0.0.1:5432. To keep clients from a service,
+allow a list of what they may reach, or deny every address it listens on:
+  berth server --allow '127.0.0.1:3000,8080' --allow 'db.internal:5432'   only these
+  berth server --deny '*:5432'                                             5432 on any host
+  berth server --deny '127.0.0.0/8:5432' --deny '[::1]:5432'               5432 on every loopback
 `;
 
 export const FORWARD_HELP = `berth forward: forward ports through an agent

@@ -69,6 +69,8 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	private readonly fdBaseline = countOpenFiles();
 	private openLocal = 0;
 	private warnedFdLimit = false;
+	/** Aborted on dispose: connects to remote forwards' targets still under way give up. */
+	private readonly connects = new AbortController();
 
 	private constructor(
 		private readonly endpoint: AgentEndpoint,
@@ -91,6 +93,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 					entry.stats.dispose();
 				}
 				this.locals.clear();
+				this.connects.abort();
 				this.current?.close();
 			},
 		});
@@ -277,7 +280,10 @@ export class StreamForwarder extends Disposable implements Forwarder {
 			return;
 		}
 		const { targetHost, targetPort } = entry.params;
-		connectTarget(targetHost, targetPort).then(
+		connectTarget(targetHost, targetPort, {
+			timers: this.endpoint.timers,
+			signal: this.connects.signal,
+		}).then(
 			(socket) => {
 				if (stream.closed) {
 					socket.destroy();

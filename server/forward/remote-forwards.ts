@@ -5,11 +5,11 @@ import { isInteger, isObject, isPort, isString } from '../../protocol/guards';
 import { Disposable } from '../../protocol/lifecycle';
 import type { Mux } from '../../protocol/mux';
 import type { AddForwardParams, ForwardInfo } from '../../protocol/rpc';
-import { isLoopbackHost } from '../http/host-check';
 import type { Logger } from '../shared/log';
 import { StreamSocketBridge } from '../shared/stream-socket-bridge';
 import { ForwardStats } from '../shared/forward-stats';
 import { formatHostPort } from '../../protocol/host-port';
+import { resolveBindAddress, systemBindLookup, type BindLookup } from './bind-address';
 
 /** Where a remote listener binds when the client names no address. */
 const DEFAULT_REMOTE_BIND = '127.0.0.1';
@@ -21,6 +21,8 @@ export interface RemoteForwardsOptions {
 	readonly log: Logger;
 	/** A forward started, failed, ended, or its counters moved (throttled). */
 	readonly onChange: (info: ForwardInfo) => void;
+	/** Resolves bind names (tests answer with a table); the system's resolver when not given. */
+	readonly lookup?: BindLookup;
 }
 
 interface RemoteForward {
@@ -52,45 +54,48 @@ export class RemoteForwards extends Disposable {
 	}
 
 	/**
-	 * Opens the listener.
+	 * Opens the listener, on the address its bind host resolves to (checked, then bound: see
+	 * `resolveBindAddress`).
 	 * @throws BerthError BERTH_ERR_USAGE (bad params, a non-loopback bind without
-	 *   --allow-remote-bind), BERTH_ERR_LISTEN (the port is taken).
+	 *   --allow-remote-bind), BERTH_ERR_LISTEN (the port is taken, the name does not resolve).
 	 */
 	async add(raw: unknown): Promise<ForwardInfo> {
 		const params = parseAddForwardParams(raw);
 		const bindHost = params.bindHost ?? DEFAULT_REMOTE_BIND;
-		if (!isLoopbackHost(bindHost) && !this.options.allowRemoteBind) {
-			throw new BerthError(
-				'BERTH_ERR_USAGE',
-				`binding ${bindHost} on the agent needs the agent to be started with --allow-remote-bind ` +
-					'(by default remote forwards listen on loopback only)',
-			);
-		}
 		const id = params.id ?? randomUUID();
 		if (this.forwards.has(id)) {
 			throw new BerthError('BERTH_ERR_USAGE', `a forward with id ${id} already exists`);
 		}
-		const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
-		await new Promise<void>((resolve, reject) => {
-			server.once('error', (error: NodeJS.ErrnoException) =>
-				reject(
-					new BerthError(
-						'BERTH_ERR_LISTEN',
-						`cannot listen on ${formatHostPort(bindHost, params.bindPort)} on the agent: ${error.code ?? error.message}`,
-						undefined,
-						{ cause: error },
-					),
-				),
-			);
-			server.listen({ host: bindHost, port: params.bindPort }, () => resolve());
+		const address = await resolveBindAddress(bindHost, params.bindPort, {
+			allowRemoteBind: this.options.allowRemoteBind,
+			lookup: this.options.lookup ?? systemBindLookup,
 		});
-		const address = server.address();
+		const server = await listenOn(bindHost, address, params.bindPort);
+		if (this.isDisposed || this.forwards.has(id)) {
+			// The session ended, or a twin request won, while this one resolved and listened.
+			server.close();
+			throw this.isDisposed
+				? new BerthError('BERTH_ERR_CLOSED', 'the session ended while the listener opened')
+				: new BerthError('BERTH_ERR_USAGE', `a forward with id ${id} already exists`);
+		}
+		return this.adopt(id, params, bindHost, address, server);
+	}
+
+	/** A listener is up: keep it, carry its connections, say so. */
+	private adopt(
+		id: string,
+		params: AddForwardParams,
+		bindHost: string,
+		address: string,
+		server: Server,
+	): ForwardInfo {
+		const bound = server.address();
 		const forward: RemoteForward = {
 			info: {
 				id,
 				direction: 'remote',
 				bindHost,
-				bindPort: typeof address === 'object' && address ? address.port : params.bindPort,
+				bindPort: typeof bound === 'object' && bound ? bound.port : params.bindPort,
 				targetHost: params.targetHost,
 				targetPort: params.targetPort,
 			},
@@ -104,7 +109,8 @@ export class RemoteForwards extends Disposable {
 		);
 		this.options.log.info('remote forward listening', {
 			id,
-			bind: formatHostPort(forward.info.bindHost, forward.info.bindPort),
+			bind: formatHostPort(bindHost, forward.info.bindPort),
+			address,
 			target: formatHostPort(params.targetHost, params.targetPort),
 		});
 		const info = this.describe(forward, 'active');
@@ -147,6 +153,27 @@ export class RemoteForwards extends Disposable {
 			...(state === 'failed' && lastError ? { error: lastError } : {}),
 		};
 	}
+}
+
+/** A listener on `address` (what `host` resolved to), paused on connect for the stream bridge. */
+async function listenOn(host: string, address: string, port: number): Promise<Server> {
+	const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', (error: NodeJS.ErrnoException) => {
+			const where =
+				host === address ? formatHostPort(host, port) : `${formatHostPort(host, port)} (${address})`;
+			reject(
+				new BerthError(
+					'BERTH_ERR_LISTEN',
+					`cannot listen on ${where} on the agent: ${error.code ?? error.message}`,
+					undefined,
+					{ cause: error },
+				),
+			);
+		});
+		server.listen({ host: address, port }, () => resolve());
+	});
+	return server;
 }
 
 /** Validates `addForward` params from the wire. */

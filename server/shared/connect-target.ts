@@ -1,10 +1,29 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { connect, isIP, type LookupFunction, type Socket } from 'node:net';
 import { BerthError } from '../../protocol/errors';
+import { formatHostPort } from '../../protocol/host-port';
+import { DisposableStore, toDisposable } from '../../protocol/lifecycle';
+import type { Timers } from '../../protocol/timers';
 import type { TargetPolicy } from './target-policy';
+import { createNodeTimers } from './transport/node-timers';
 
 /** How long a forwarded connection may take to reach its target. */
 export const TARGET_CONNECT_TIMEOUT_MS = 10_000;
+
+export interface ConnectTargetOptions {
+	/** The agent's --allow/--deny rules; none on the client, which connects where its user says. */
+	readonly policy?: TargetPolicy;
+	readonly timeoutMs?: number;
+	/** The clock for the deadline; Node's when not given. */
+	readonly timers?: Timers;
+	/**
+	 * Aborting it gives up the connect at once (the socket is destroyed, the promise rejects with
+	 * BERTH_ERR_CLOSED): a session that ends mid-connect does not wait for the deadline.
+	 */
+	readonly signal?: AbortSignal;
+	/** How names are resolved; the system's resolver when not given. */
+	readonly resolver?: TargetResolver;
+}
 
 /**
  * Opens a TCP connection to a forward's target. `localhost` and other dual-stack names try every
@@ -15,46 +34,79 @@ export const TARGET_CONNECT_TIMEOUT_MS = 10_000;
 export function connectTarget(
 	host: string,
 	port: number,
-	options: { policy?: TargetPolicy; timeoutMs?: number } = {},
+	options: ConnectTargetOptions = {},
 ): Promise<Socket> {
-	const policy = options.policy;
+	const { policy, signal } = options;
+	if (signal?.aborted) {
+		return Promise.reject(cancelled(host, port));
+	}
 	if (policy && !policy.isOpen && isIP(host) !== 0) {
 		const refusal = policy.refusal(host, host, port);
 		if (refusal) {
 			return Promise.reject(new BerthError('BERTH_ERR_CONNECT', refusal));
 		}
 	}
-	const timeoutMs = options.timeoutMs ?? TARGET_CONNECT_TIMEOUT_MS;
+	const socket = connect({
+		host,
+		port,
+		allowHalfOpen: true,
+		noDelay: true,
+		autoSelectFamily: true,
+		lookup: targetLookup(policy, port, options.resolver ?? systemResolver),
+	});
+	return settle(socket, host, port, options);
+}
+
+/** Resolves once `socket` connects; rejects (and destroys it) on error, deadline or abort. */
+function settle(socket: Socket, host: string, port: number, options: ConnectTargetOptions): Promise<Socket> {
+	const { signal } = options;
+	const timers = options.timers ?? createNodeTimers();
 	return new Promise((resolve, reject) => {
-		const socket = connect({
-			host,
-			port,
-			allowHalfOpen: true,
-			noDelay: true,
-			autoSelectFamily: true,
-			lookup: targetLookup(policy, port),
-		});
-		const timer = setTimeout(() => {
+		const settled = new DisposableStore();
+		const fail = (error: BerthError): void => {
+			settled.dispose();
 			socket.destroy();
-			reject(new BerthError('BERTH_ERR_TIMEOUT', `connect ETIMEDOUT ${host}:${port}`));
-		}, timeoutMs);
-		socket.once('connect', () => {
-			clearTimeout(timer);
-			socket.off('error', onError);
-			resolve(socket);
-		});
-		const onError = (error: NodeJS.ErrnoException): void => {
-			clearTimeout(timer);
-			socket.destroy();
-			reject(
+			reject(error);
+		};
+		settled.add(
+			timers.timeout(
+				() => fail(new BerthError('BERTH_ERR_TIMEOUT', `connect ETIMEDOUT ${formatHostPort(host, port)}`)),
+				options.timeoutMs ?? TARGET_CONNECT_TIMEOUT_MS,
+			),
+		);
+		if (signal) {
+			const onAbort = (): void => fail(cancelled(host, port));
+			signal.addEventListener('abort', onAbort, { once: true });
+			settled.add(toDisposable(() => signal.removeEventListener('abort', onAbort)));
+		}
+		const onError = (error: NodeJS.ErrnoException): void =>
+			fail(
 				new BerthError('BERTH_ERR_CONNECT', describeConnectError(error, host, port), undefined, {
 					cause: error,
 				}),
 			);
-		};
+		// Kept after a timeout or abort: an error the destroyed socket still reports goes nowhere.
 		socket.once('error', onError);
+		socket.once('connect', () => {
+			socket.off('error', onError);
+			settled.dispose();
+			resolve(socket);
+		});
 	});
 }
+
+function cancelled(host: string, port: number): BerthError {
+	return new BerthError('BERTH_ERR_CLOSED', `the connect to ${formatHostPort(host, port)} was given up`);
+}
+
+type ResolveDone = (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void;
+
+/** Every address of a name, as `dns.lookup` with `all: true` answers (tests answer from a table). */
+export type TargetResolver = (hostname: string, options: LookupOptions, done: ResolveDone) => void;
+
+/** The system's resolver (getaddrinfo: /etc/hosts, then DNS). */
+const systemResolver: TargetResolver = (hostname, options, done) =>
+	dnsLookup(hostname, { ...options, all: true }, done);
 
 /** Both loopbacks, IPv4 first: what `localhost` means whatever the resolver says. */
 const LOCALHOST_ADDRESSES: readonly LookupAddress[] = [
@@ -67,15 +119,17 @@ const LOCALHOST_ADDRESSES: readonly LookupAddress[] = [
  * 127.0.0.1 only, and a dev server bound to ::1 would be missed), and a policy drops the
  * addresses it refuses (failing if none is left).
  */
-function targetLookup(policy: TargetPolicy | undefined, port: number): LookupFunction {
+function targetLookup(
+	policy: TargetPolicy | undefined,
+	port: number,
+	resolver: TargetResolver,
+): LookupFunction {
 	return (hostname, options, callback) => {
-		const resolve = (
-			done: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
-		): void => {
+		const resolve = (done: ResolveDone): void => {
 			if (hostname.toLowerCase() === 'localhost') {
 				done(null, [...LOCALHOST_ADDRESSES]);
 			} else {
-				dnsLookup(hostname, { ...options, all: true }, done);
+				resolver(hostname, options, done);
 			}
 		};
 		resolve((error, addresses) => {

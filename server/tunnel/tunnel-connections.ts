@@ -1,4 +1,7 @@
-import { Disposable } from '../../protocol/lifecycle';
+import type { Socket } from 'node:net';
+import { errorMessage } from '../../protocol/errors';
+import { Disposable, toDisposable } from '../../protocol/lifecycle';
+import type { Timers } from '../../protocol/timers';
 import { ConnectionType, parseTunnelArgs } from '../../protocol/wire';
 import type { TargetPolicy } from '../shared/target-policy';
 import type { Logger } from '../shared/log';
@@ -8,8 +11,18 @@ import type {
 	ConnectionTypeHandler,
 	HandshakeReply,
 } from '../handshake/connection-types';
-import { connectTarget } from '../shared/connect-target';
+import { connectTarget, type TargetResolver } from '../shared/connect-target';
 import { pipeTransportAndSocket } from '../shared/pipe';
+
+export interface TunnelConnectionsOptions {
+	readonly log: Logger;
+	/** The agent's --allow/--deny rules. */
+	readonly policy: TargetPolicy;
+	/** The connect deadline's clock. */
+	readonly timers: Timers;
+	/** How target names are resolved; the system's resolver when not given (tests pass their own). */
+	readonly resolver?: TargetResolver;
+}
 
 /**
  * Tunnel (3) connections: one TCP connection forwarded per agent connection, VS Code's way. As
@@ -22,10 +35,7 @@ export class TunnelConnections extends Disposable implements ConnectionTypeHandl
 	readonly name = 'Tunnel';
 	private open = 0;
 
-	constructor(
-		private readonly log: Logger,
-		private readonly policy: TargetPolicy,
-	) {
+	constructor(private readonly options: TunnelConnectionsOptions) {
 		super();
 	}
 
@@ -43,9 +53,9 @@ export class TunnelConnections extends Disposable implements ConnectionTypeHandl
 		}
 		let target;
 		try {
-			target = await connectTarget(args.host, args.port, { policy: this.policy });
+			target = await this.connect(args.host, args.port, request);
 		} catch (error) {
-			return reply.refuse((error as Error).message);
+			return reply.refuse(this.isDisposed ? 'the agent is stopping' : errorMessage(error));
 		}
 		if (this.isDisposed) {
 			target.destroy();
@@ -59,7 +69,7 @@ export class TunnelConnections extends Disposable implements ConnectionTypeHandl
 		void pipe.then((result) => {
 			this.open--;
 			this._store.delete(stop);
-			this.log.debug('tunnel closed', {
+			this.options.log.debug('tunnel closed', {
 				peer: request.remoteAddress,
 				target: `${args.host}:${args.port}`,
 				bytesIn: result.bytesToSocket,
@@ -68,5 +78,24 @@ export class TunnelConnections extends Disposable implements ConnectionTypeHandl
 			});
 		});
 		return { type: 'accepted', detail: `${args.host}:${args.port}` };
+	}
+
+	/** Reaches the target, giving up at once if the agent stops or the client leaves meanwhile. */
+	private async connect(host: string, port: number, request: ConnectionRequest): Promise<Socket> {
+		const abort = new AbortController();
+		const onStop = this._register(toDisposable(() => abort.abort()));
+		const onLeave = request.transport.onDidClose(() => abort.abort());
+		try {
+			const { policy, timers, resolver } = this.options;
+			return await connectTarget(host, port, {
+				policy,
+				timers,
+				signal: abort.signal,
+				...(resolver ? { resolver } : {}),
+			});
+		} finally {
+			this._store.delete(onStop);
+			onLeave.dispose();
+		}
 	}
 }

@@ -33,6 +33,11 @@ export interface StartAgentOptions {
 	/** The token to give through --connection-token-file; null starts --without-connection-token; default: random. */
 	readonly token?: string | null;
 	readonly env?: Readonly<Record<string, string>>;
+	/**
+	 * A command that runs the agent, given node and its arguments after its own (e.g. `unshare`
+	 * with a shell that ends in `exec "$0" "$@"`); it must exec node, so signals reach the agent.
+	 */
+	readonly wrapper?: readonly string[];
 }
 
 /** A fresh temporary folder. */
@@ -53,7 +58,9 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Agent
 	} else {
 		args.push('--without-connection-token');
 	}
-	const child = spawn(process.execPath, [...NODE_FLAGS, SERVER_JS, ...args], {
+	const [command = process.execPath, ...prefix] = options.wrapper ?? [];
+	const node = options.wrapper ? [process.execPath] : [];
+	const child = spawn(command, [...prefix, ...node, ...NODE_FLAGS, SERVER_JS, ...args], {
 		env: { ...process.env, BERTH_CONFIG_DIR: configDir, ...options.env },
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
