@@ -33,6 +33,8 @@ export interface StartAgentOptions {
 	/** The token to give through --connection-token-file; null starts --without-connection-token; default: random. */
 	readonly token?: string | null;
 	readonly env?: Readonly<Record<string, string>>;
+	/** Runs the agent under `ulimit -n` this low (its soft and hard open-files limit). */
+	readonly openFilesLimit?: number;
 }
 
 /** A fresh temporary folder. */
@@ -53,7 +55,13 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Agent
 	} else {
 		args.push('--without-connection-token');
 	}
-	const child = spawn(process.execPath, [...NODE_FLAGS, SERVER_JS, ...args], {
+	const command = [process.execPath, ...NODE_FLAGS, SERVER_JS, ...args];
+	// `exec` keeps the pid: the child is the agent itself, limit included.
+	const limited = (limit: number) =>
+		['sh', ['-c', `ulimit -n ${limit} && exec "$@"`, 'sh', ...command]] as const;
+	const [file, argv] =
+		options.openFilesLimit !== undefined ? limited(options.openFilesLimit) : [command[0]!, command.slice(1)];
+	const child = spawn(file, argv, {
 		env: { ...process.env, BERTH_CONFIG_DIR: configDir, ...options.env },
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
