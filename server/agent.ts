@@ -8,14 +8,13 @@ import {
 	HEADER_BYTES,
 	MAX_PENDING_HANDSHAKES,
 	MAX_PREAUTH_CONTROL_MESSAGE_BYTES,
-	MAX_TIMER_DELAY_MS,
 	RECONNECTION_GRACE_MS,
 	RECONNECTION_SHORT_GRACE_MS,
 } from '../protocol/constants';
 import { BerthError, errorMessage } from '../protocol/errors';
 import { Disposable } from '../protocol/lifecycle';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../protocol/message-reader';
-import type { Timers } from '../protocol/timers';
+import { checkTimerDelay, type Timers } from '../protocol/timers';
 import { AuthThrottle, type AuthAttempts } from './auth-throttle';
 import type { ConnectionToken } from './connection-token';
 import { ConnectionTypeRegistry } from './handshake/connection-types';
@@ -399,15 +398,4 @@ export class Agent extends Disposable {
 			},
 		};
 	}
-}
-
-/** A duration from the configuration, refused if a timer cannot hold it (setTimeout would fire at once). */
-function checkTimerDelay(name: string, ms: number): number {
-	if (!Number.isInteger(ms) || ms < 0 || ms > MAX_TIMER_DELAY_MS) {
-		throw new BerthError(
-			'BERTH_ERR_USAGE',
-			`${name} ${ms} ms is not a duration a timer can hold: use 0 to ${MAX_TIMER_DELAY_MS} ms (24.8 days)`,
-		);
-	}
-	return ms;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RECONNECT_ATTEMPT_TIMEOUT_MS } from '../../protocol/constants';
 import { BerthError } from '../../protocol/errors';
-import type { Timers } from '../../protocol/timers';
+import { checkTimerDelay, type Timers } from '../../protocol/timers';
 import type { Transport } from '../../protocol/transport';
 import type { AgentAddress } from './agent-url';
 import { runClientHandshake, type PeerKind } from './client-handshake';
@@ -46,7 +46,10 @@ export interface DialedConnection {
  * all uses the whole time: the WebSocket upgrade is the same HTTP request, it would stall too.)
  */
 export async function dial(endpoint: AgentEndpoint, options: DialOptions): Promise<DialedConnection> {
-	const timeoutMs = options.timeoutMs ?? endpoint.connectTimeoutMs ?? RECONNECT_ATTEMPT_TIMEOUT_MS;
+	const timeoutMs = checkTimerDelay(
+		'the connect timeout',
+		options.timeoutMs ?? endpoint.connectTimeoutMs ?? RECONNECT_ATTEMPT_TIMEOUT_MS,
+	);
 	const deadline = endpoint.timers.now() + timeoutMs;
 	if (endpoint.mode !== 'auto') {
 		return dialWith(endpoint, endpoint.mode, options, deadline);
