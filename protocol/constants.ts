@@ -91,3 +91,17 @@ export const MUX_QUANTUM_BYTES = 64 * 1024;
 export const MUX_MAX_DATA_FRAME_BYTES = 256 * 1024;
 /** Streams open at once in one session (each costs at least its minimum window while busy). */
 export const MUX_MAX_STREAMS = 16_384;
+
+// ---------------------------------------------------------------------------------------------
+// Bounds before authentication, durations, throttling (Berth issue 7, "Hardening")
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A Control message longer than this is a protocol error until the client's token was accepted
+ * (Berth's, 16 KiB). `auth` needs about 2 KiB today (its `data` is at most 1,024 characters);
+ * the rest leaves room for the signed user tokens a later version sends in it. Once the token is
+ * accepted, MAX_CONTROL_MESSAGE_BYTES applies again.
+ */
+export const MAX_PREAUTH_CONTROL_MESSAGE_BYTES = 16 * 1024;
+/** The longest delay a timer can hold: setTimeout turns anything longer into 1 ms (2^31 − 1 ms, 24.8 days). */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;

@@ -20,6 +20,8 @@ export const HandshakeReason = {
 	// Berth's own, for what VS Code's server does not refuse in words.
 	ExtensionHostUnsupported:
 		'Connection type 2 (ExtensionHost) is not supported: a Berth agent forwards ports and does not run extensions',
+	/** Followed by `; try again in N s`. */
+	TooManyAttempts: 'Unauthorized client refused: too many wrong tokens from this address',
 } as const;
 export type HandshakeReason = (typeof HandshakeReason)[keyof typeof HandshakeReason];
 

@@ -41,7 +41,15 @@ export class MessageReader {
 	private buffered = 0;
 	private readonly scratch = new Uint8Array(HEADER_BYTES);
 
-	constructor(private readonly limits: MessageLimits = DEFAULT_MESSAGE_LIMITS) {}
+	constructor(private limits: MessageLimits = DEFAULT_MESSAGE_LIMITS) {}
+
+	/**
+	 * Changes the bounds for every header not parsed yet (the agent raises them once a client's
+	 * token is accepted). Bytes already buffered are checked against the new bounds when read.
+	 */
+	setLimits(limits: MessageLimits): void {
+		this.limits = limits;
+	}
 
 	/** Bytes received and not yet returned as messages. */
 	get bufferedBytes(): number {

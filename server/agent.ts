@@ -7,13 +7,15 @@ import {
 	HANDSHAKE_TIMEOUT_MS,
 	HEADER_BYTES,
 	MAX_PENDING_HANDSHAKES,
+	MAX_PREAUTH_CONTROL_MESSAGE_BYTES,
 	RECONNECTION_GRACE_MS,
 	RECONNECTION_SHORT_GRACE_MS,
 } from '../protocol/constants';
 import { BerthError, errorMessage } from '../protocol/errors';
 import { Disposable } from '../protocol/lifecycle';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../protocol/message-reader';
-import type { Timers } from '../protocol/timers';
+import { checkTimerDelay, type Timers } from '../protocol/timers';
+import { AuthThrottle, type AuthAttempts } from './auth-throttle';
 import type { ConnectionToken } from './connection-token';
 import { ConnectionTypeRegistry } from './handshake/connection-types';
 import { extensionHostRefusal } from './handshake/extension-host-refusal';
@@ -22,7 +24,8 @@ import { abortUpgrade } from './http/abort';
 import { PendingConnections } from './http/pending-connections';
 import { handleHttpRequest } from './http/request-handler';
 import { upgradeConnection } from './http/upgrade';
-import { redactUrl, tokenPrefix, type Logger } from './shared/log';
+import { redactUrl, tokenPrefix, type LogFields, type Logger } from './shared/log';
+import { LogBudget } from './shared/log-budget';
 import { serveAgentMethods } from './management/agent-methods';
 import { ManagementSessions } from './management/management-sessions';
 import { TunnelConnections } from './tunnel/tunnel-connections';
@@ -46,6 +49,8 @@ export interface AgentConfig {
 	readonly shortGraceMs?: number;
 	readonly handshakeTimeoutMs?: number;
 	readonly maxPendingHandshakes?: number;
+	/** Management sessions waiting for their client at once; past it the oldest waiting one ends. */
+	readonly maxWaitingSessions?: number;
 	readonly limits?: MessageLimits;
 	/** Which targets clients may reach (--allow/--deny); open to all by default. */
 	readonly policy?: TargetPolicy;
@@ -55,6 +60,13 @@ export interface AgentConfig {
 
 /** How long `stop()` lets goodbyes flush before it destroys what is left. */
 const STOP_FLUSH_MS = 1_000;
+/**
+ * Refusal log lines (refused connections, throttled token guessers) per window: a peer causes
+ * them at will, so a flood logs at most this many lines (about 180 B each) a minute, plus one
+ * line saying how many were held back.
+ */
+const REFUSAL_LOG_LINES = 20;
+const REFUSAL_LOG_WINDOW_MS = 60_000;
 
 /**
  * The remote agent: an HTTP server whose upgrades speak VS Code's remote-agent handshake, and
@@ -74,15 +86,35 @@ export class Agent extends Disposable {
 	private readonly log: Logger;
 	private readonly startedAt = Date.now();
 	private readonly handshakeTimeoutMs: number;
+	private readonly limits: MessageLimits;
+	private readonly throttle: AuthThrottle;
+	private readonly refusalLog: LogBudget;
 	private stopping: Promise<void> | undefined;
 	private lastClients = 0;
 
 	private constructor(private readonly config: AgentConfig) {
 		super();
 		this.log = config.log.fork('agent');
-		const limits = config.limits ?? DEFAULT_MESSAGE_LIMITS;
-		const graceMs = config.reconnectionGraceMs ?? RECONNECTION_GRACE_MS;
-		this.handshakeTimeoutMs = config.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+		const limits = (this.limits = config.limits ?? DEFAULT_MESSAGE_LIMITS);
+		const graceMs = checkTimerDelay(
+			'reconnectionGraceMs',
+			config.reconnectionGraceMs ?? RECONNECTION_GRACE_MS,
+		);
+		const shortGraceMs = checkTimerDelay('shortGraceMs', config.shortGraceMs ?? RECONNECTION_SHORT_GRACE_MS);
+		this.handshakeTimeoutMs = checkTimerDelay(
+			'handshakeTimeoutMs',
+			config.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+		);
+		this.throttle = new AuthThrottle({ timers: config.timers });
+		this.refusalLog = this._register(
+			new LogBudget({
+				lines: REFUSAL_LOG_LINES,
+				windowMs: REFUSAL_LOG_WINDOW_MS,
+				timers: config.timers,
+				onSuppressed: (count) =>
+					this.log.info('refusal lines held back', { count, windowSeconds: REFUSAL_LOG_WINDOW_MS / 1000 }),
+			}),
+		);
 		this.server = createServer({
 			// VS Code's desktop client sends no Host header.
 			requireHostHeader: false,
@@ -91,11 +123,13 @@ export class Agent extends Disposable {
 			connectionsCheckingInterval: 1_000,
 			keepAliveTimeout: 5_000,
 		});
+		// ws buffers each frame whole: until a client's token is accepted, its frames may hold only a
+		// handshake message (the upgrade raises the bound per connection afterwards: WsTransport.setMaxPayload).
 		this.wss = new WebSocketServer({
 			noServer: true,
 			perMessageDeflate: false,
 			clientTracking: false,
-			maxPayload: limits.maxMessageBytes + HEADER_BYTES,
+			maxPayload: MAX_PREAUTH_CONTROL_MESSAGE_BYTES + HEADER_BYTES,
 		});
 		this.pending = this._register(
 			new PendingConnections({
@@ -127,7 +161,8 @@ export class Agent extends Disposable {
 				timers: config.timers,
 				log: this.log,
 				graceMs,
-				shortGraceMs: config.shortGraceMs ?? RECONNECTION_SHORT_GRACE_MS,
+				shortGraceMs,
+				...(config.maxWaitingSessions !== undefined ? { maxWaiting: config.maxWaitingSessions } : {}),
 				limits,
 				serve: (rpc) => serveAgentMethods(rpc, { identity, ports: this.ports, clients: () => this.clients }),
 			}),
@@ -161,7 +196,10 @@ export class Agent extends Disposable {
 			this.pending.add(socket);
 		});
 		this.server.on('request', (req, res) => {
-			this.pending.settle(req.socket);
+			// A socket that carries plain HTTP stays in the pending bound and is closed after its
+			// answer: idle keep-alive sockets would otherwise pile up, unbounded, until the agent
+			// runs out of file descriptors (nothing here needs a second request on one socket).
+			res.setHeader('Connection', 'close');
 			try {
 				this.serveHttp(req, res);
 			} catch (error) {
@@ -188,6 +226,7 @@ export class Agent extends Disposable {
 	private serveHttp(req: IncomingMessage, res: ServerResponse): void {
 		const config = this.config;
 		handleHttpRequest(req, res, {
+			attempts: this.attemptsFrom(req.socket),
 			token: config.token,
 			listenHost: config.host,
 			commit: config.commit,
@@ -295,9 +334,9 @@ export class Agent extends Disposable {
 		const peer = formatHostPort(socket.remoteAddress, socket.remotePort);
 		const elapsed = this.config.timers.now() - (this.acceptedAt.get(socket) ?? this.config.timers.now());
 		const upgraded = await upgradeConnection(req, socket, head, this.config.host, this.wss);
+		// A refused socket stays in the pending bound until it closes (see PendingConnections).
 		if ('refused' in upgraded) {
-			this.pending.settle(socket);
-			this.log.info('connection', { peer, outcome: 'refused', reason: upgraded.refused });
+			this.logRefusal('info', 'connection', { peer, outcome: 'refused', reason: upgraded.refused });
 			return;
 		}
 		const result = await runServerHandshake(upgraded.transport, upgraded.initial, upgraded.query, {
@@ -306,21 +345,59 @@ export class Agent extends Disposable {
 			registry: this.registry,
 			timers: this.config.timers,
 			deadlineMs: Math.max(0, this.handshakeTimeoutMs - elapsed),
+			attempts: this.attemptsFrom(socket),
+			onTokenAccepted: () =>
+				upgraded.setMaxMessageBytes(
+					Math.max(this.limits.maxControlBytes, this.limits.maxMessageBytes) + HEADER_BYTES,
+				),
 			onAuthenticated: () => {
 				// An authenticated client no longer counts against the bound on handshakes in progress.
 				this.pending.settle(socket);
 				this.management.shortenGraces();
 			},
 		});
-		this.pending.settle(socket);
 		const outcome = result.outcome;
-		this.log.info('connection', {
+		const fields = {
 			peer,
 			token: tokenPrefix(upgraded.query.reconnectionToken),
 			type: result.connectionType,
 			transport: upgraded.query.skipWebSocketFrames ? 'tcp' : 'websocket',
 			outcome: outcome.type,
 			...(outcome.type === 'refused' ? { reason: outcome.reason } : { detail: outcome.detail }),
-		});
+		};
+		if (outcome.type === 'refused') {
+			this.logRefusal('info', 'connection', fields);
+		} else {
+			this.log.info('connection', fields);
+		}
+	}
+
+	/** A line a peer can cause at will: logged within the refusal budget. */
+	private logRefusal(level: 'info' | 'warn', message: string, fields: LogFields): void {
+		if (this.refusalLog.take()) {
+			this.log[level](message, fields);
+		}
+	}
+
+	/** The token-guessing throttle for a socket's source address; logs when the address is held off. */
+	private attemptsFrom(socket: Socket): AuthAttempts {
+		const attempts = this.throttle.forSource(socket.remoteAddress);
+		return {
+			retryAfterMs: () => attempts.retryAfterMs(),
+			recordFailure: () => {
+				const retryAfterMs = attempts.recordFailure();
+				if (retryAfterMs > 0) {
+					this.logRefusal(
+						'warn',
+						'too many wrong tokens from one address: its tokens are refused for a while',
+						{
+							address: socket.remoteAddress,
+							retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
+						},
+					);
+				}
+				return retryAfterMs;
+			},
+		};
 	}
 }

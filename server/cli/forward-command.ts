@@ -11,15 +11,18 @@ import { StreamForwarder, type ForwarderState } from '../client/stream-forwarder
 import { createLogger, type Logger } from '../shared/log';
 import { createNodeTimers } from '../shared/transport/node-timers';
 import { BERTH_COMMIT } from '../shared/version';
-import { COMMON_OPTIONS, parseChoice, parseFlags, parseLogFlags } from './args';
+import { COMMON_OPTIONS, parseChoice, parseFlags, parseLogFlags, parseSecondsFlag } from './args';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { FORWARD_HELP } from './help';
 import { readClientToken } from './read-token';
 import { waitForStopSignal } from './signals';
 import { formatHostPort } from '../../protocol/host-port';
+import { RECONNECT_ATTEMPT_TIMEOUT_MS } from '../../protocol/constants';
 
 const TRANSPORT_MODES: readonly TransportMode[] = ['auto', 'tcp', 'websocket'];
 const PEER_KINDS: readonly PeerKind[] = ['berth', 'vscode'];
+/** --connect-timeout's default: VS Code's time for one reconnection attempt (30 s). */
+const DEFAULT_CONNECT_TIMEOUT_S = RECONNECT_ATTEMPT_TIMEOUT_MS / 1000;
 
 /**
  * `berth forward`: opens every -L and -R forward through one agent and keeps them up until
@@ -39,6 +42,7 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 		transport: { type: 'string' },
 		peer: { type: 'string' },
 		'skip-commit-check': { type: 'boolean' },
+		'connect-timeout': { type: 'string' },
 	});
 	if (values.help) {
 		process.stdout.write(FORWARD_HELP);
@@ -63,6 +67,12 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 	if (locals.length + remotes.length === 0) {
 		throw new BerthError('BERTH_ERR_USAGE', 'forward: give at least one -L or -R [BIND:]PORT:HOST:PORT');
 	}
+	const connectTimeoutS = parseSecondsFlag(
+		'--connect-timeout',
+		values['connect-timeout'],
+		DEFAULT_CONNECT_TIMEOUT_S,
+		1,
+	);
 	const peer = parseChoice('--peer', values.peer, PEER_KINDS, 'berth');
 	const mode = parseChoice(
 		'--transport',
@@ -102,6 +112,7 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 		mode,
 		peer,
 		timers: createNodeTimers(),
+		connectTimeoutMs: connectTimeoutS * 1000,
 		...(commit !== undefined ? { commit } : {}),
 	};
 

@@ -39,7 +39,8 @@ Flags:
                                    ~/.config/berth/token), reused, and the status URL with
                                    ?tkn= is printed.
   --reconnection-grace-time SECS   how long a disconnected session waits for its client
-                                   (default 10800 = 3 h; 5 min once another client connects)
+                                   (default 10800 = 3 h; 5 min once another client connects;
+                                   at most 2147483 = 24.8 days, the longest a timer can wait)
   --allow HOST:PORTS               targets clients may reach (repeatable; default: any). HOST is
                                    a name (*.corp.example), an address, a CIDR block
                                    (10.0.0.0/8, [fd00::/8]) or *; PORTS is *, 5432, 8000-8100
@@ -99,6 +100,9 @@ Flags:
                              warning is printed)
   --skip-commit-check        do not send this build's commit (the agent then skips its
                              version check)
+  --connect-timeout SECS     time for each connection to the agent, from TCP connect to the
+                             end of the handshake, WebSocket fallback included (default 30;
+                             1 to 2147483)
   --log-format text|json     log line format on stderr (default text)
   --log-level LEVEL          debug, info, warn or error (default info)
   -h, --help                 this text

@@ -1,11 +1,10 @@
 import { Agent } from '../agent';
-import { BerthError } from '../../protocol/errors';
 import { defaultConfigDir, resolveConnectionToken } from '../connection-token';
 import { createLogger } from '../shared/log';
 import { TargetPolicy } from '../shared/target-policy';
 import { createNodeTimers } from '../shared/transport/node-timers';
 import { BERTH_COMMIT, BERTH_VERSION } from '../shared/version';
-import { COMMON_OPTIONS, parseFlags, parseLogFlags, parsePortFlag } from './args';
+import { COMMON_OPTIONS, parseFlags, parseLogFlags, parsePortFlag, parseSecondsFlag } from './args';
 import { ExitCode } from './exit-codes';
 import { SERVER_HELP } from './help';
 import { waitForStopSignal } from './signals';
@@ -35,7 +34,11 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 	const log = createLogger(parseLogFlags(values));
 	const host = values.host ?? DEFAULT_HOST;
 	const port = parsePortFlag('--port', values.port, DEFAULT_PORT);
-	const graceSeconds = parseGrace(values['reconnection-grace-time']);
+	const graceSeconds = parseSecondsFlag(
+		'--reconnection-grace-time',
+		values['reconnection-grace-time'],
+		DEFAULT_GRACE_S,
+	);
 	const policy = TargetPolicy.parse(values.allow ?? [], values.deny ?? []);
 	const token = resolveConnectionToken({
 		connectionToken: values['connection-token'],
@@ -86,18 +89,4 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 	await agent.stop(`the agent received ${signal}`);
 	log.info('stopped');
 	return ExitCode.Ok;
-}
-
-function parseGrace(value: string | undefined): number {
-	if (value === undefined) {
-		return DEFAULT_GRACE_S;
-	}
-	const seconds = /^\d+$/.test(value) ? Number(value) : NaN;
-	if (!Number.isSafeInteger(seconds)) {
-		throw new BerthError(
-			'BERTH_ERR_USAGE',
-			`--reconnection-grace-time ${JSON.stringify(value)} is not a whole number of seconds (default ${DEFAULT_GRACE_S})`,
-		);
-	}
-	return seconds;
 }

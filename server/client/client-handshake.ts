@@ -26,6 +26,8 @@ export interface ClientHandshakeOptions {
 	readonly timers: Timers;
 	/** Time allowed for each reply (VS Code: 10 s). */
 	readonly replyTimeoutMs?: number;
+	/** `timers.now()` by which the whole handshake must be over: no reply waits past it. */
+	readonly deadline?: number;
 }
 
 /**
@@ -45,8 +47,16 @@ export async function runClientHandshake(
 		maxControlBytes: MAX_CONTROL_MESSAGE_BYTES,
 		maxMessageBytes: HEADER_BYTES,
 	});
-	const replyTimeoutMs = options.replyTimeoutMs ?? SIGN_REPLY_TIMEOUT_MS;
 	const nextReply = async (what: string) => {
+		const replyTimeoutMs = Math.max(
+			0,
+			Math.ceil(
+				Math.min(
+					options.replyTimeoutMs ?? SIGN_REPLY_TIMEOUT_MS,
+					(options.deadline ?? Infinity) - options.timers.now(),
+				),
+			),
+		);
 		const timer = options.timers.timeout(
 			() =>
 				control.fail(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RECONNECT_ATTEMPT_TIMEOUT_MS } from '../../protocol/constants';
 import { BerthError } from '../../protocol/errors';
-import type { Timers } from '../../protocol/timers';
+import { checkTimerDelay, type Timers } from '../../protocol/timers';
 import type { Transport } from '../../protocol/transport';
 import type { AgentAddress } from './agent-url';
 import { runClientHandshake, type PeerKind } from './client-handshake';
@@ -17,6 +17,8 @@ export interface AgentEndpoint {
 	/** Sent for the agent's version check; undefined skips it. */
 	readonly commit?: string;
 	readonly timers: Timers;
+	/** Default time for each dial, upgrade plus handshake, every fallback included (default 30 s). */
+	readonly connectTimeoutMs?: number;
 }
 
 export interface DialOptions {
@@ -25,7 +27,7 @@ export interface DialOptions {
 	/** Defaults to a fresh UUID. */
 	readonly reconnectionToken?: string;
 	readonly reconnection?: boolean;
-	/** Upgrade plus handshake must finish within this (default 30 s). */
+	/** Upgrade plus handshake, every fallback included, must finish within this (default: the endpoint's). */
 	readonly timeoutMs?: number;
 }
 
@@ -39,19 +41,27 @@ export interface DialedConnection {
  * Opens one authenticated connection of the given type to an agent. In `auto` mode a raw TCP
  * attempt that the path breaks (an answer other than 101, bytes that are not the protocol, a
  * stall) is retried once with WebSocket frames; an agent that answered in words is not retried.
+ * One deadline covers it all: the fallback gets what the raw attempt left, so a stalled agent
+ * fails after the time the error names, not twice that. (A raw upgrade that gets no answer at
+ * all uses the whole time: the WebSocket upgrade is the same HTTP request, it would stall too.)
  */
 export async function dial(endpoint: AgentEndpoint, options: DialOptions): Promise<DialedConnection> {
+	const timeoutMs = checkTimerDelay(
+		'the connect timeout',
+		options.timeoutMs ?? endpoint.connectTimeoutMs ?? RECONNECT_ATTEMPT_TIMEOUT_MS,
+	);
+	const deadline = endpoint.timers.now() + timeoutMs;
 	if (endpoint.mode !== 'auto') {
-		return dialWith(endpoint, endpoint.mode, options);
+		return dialWith(endpoint, endpoint.mode, options, deadline);
 	}
 	try {
-		return await dialWith(endpoint, 'tcp', options);
+		return await dialWith(endpoint, 'tcp', options, deadline);
 	} catch (error) {
-		if (!pathMayBlockRawTcp(error)) {
+		if (!pathMayBlockRawTcp(error) || deadline - endpoint.timers.now() <= 0) {
 			throw error;
 		}
 		try {
-			return await dialWith(endpoint, 'websocket', options);
+			return await dialWith(endpoint, 'websocket', options, deadline);
 		} catch {
 			throw error; // the raw TCP failure says more about the path
 		}
@@ -74,14 +84,15 @@ async function dialWith(
 	endpoint: AgentEndpoint,
 	mode: 'tcp' | 'websocket',
 	options: DialOptions,
+	deadline: number,
 ): Promise<DialedConnection> {
-	const timeoutMs = options.timeoutMs ?? RECONNECT_ATTEMPT_TIMEOUT_MS;
 	const { transport, initial } = await openTransport({
 		address: endpoint.address,
 		mode,
 		reconnectionToken: options.reconnectionToken ?? randomUUID(),
 		reconnection: options.reconnection ?? false,
-		timeoutMs,
+		timeoutMs: Math.max(0, Math.ceil(deadline - endpoint.timers.now())),
+		timers: endpoint.timers,
 	});
 	const leftover = await runClientHandshake(transport, initial, {
 		token: endpoint.token,
@@ -90,6 +101,7 @@ async function dialWith(
 		...(endpoint.commit !== undefined ? { commit: endpoint.commit } : {}),
 		peer: endpoint.peer,
 		timers: endpoint.timers,
+		deadline,
 	});
 	return { transport, leftover };
 }

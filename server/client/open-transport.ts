@@ -4,6 +4,7 @@ import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import { DEFAULT_MAX_MESSAGE_BYTES, HEADER_BYTES } from '../../protocol/constants';
 import { BerthError } from '../../protocol/errors';
+import type { Timers } from '../../protocol/timers';
 import type { Transport } from '../../protocol/transport';
 import { TcpTransport } from '../shared/transport/tcp-transport';
 import { WsTransport } from '../shared/transport/ws-transport';
@@ -22,7 +23,9 @@ export interface OpenTransportOptions {
 	readonly mode: 'tcp' | 'websocket';
 	readonly reconnectionToken: string;
 	readonly reconnection: boolean;
+	/** The upgrade's answer must arrive within this time. */
 	readonly timeoutMs: number;
+	readonly timers: Timers;
 }
 
 export interface OpenedTransport {
@@ -61,16 +64,7 @@ function openRaw(options: OpenTransportOptions, query: URLSearchParams): Promise
 			socket.destroy();
 			reject(error);
 		};
-		const timer = setTimeout(
-			() =>
-				fail(
-					new BerthError(
-						'BERTH_ERR_TIMEOUT',
-						`no answer from ${address.display} within ${options.timeoutMs} ms`,
-					),
-				),
-			options.timeoutMs,
-		);
+		const timer = options.timers.timeout(() => fail(upgradeTimeout(options)), options.timeoutMs);
 		const onConnect = (): void => {
 			socket.write(
 				`GET ${address.path}?${query.toString()} HTTP/1.1\r\n` +
@@ -136,7 +130,7 @@ function openRaw(options: OpenTransportOptions, query: URLSearchParams): Promise
 				new BerthError('BERTH_ERR_CONNECT', `${address.display} closed the connection during the upgrade`),
 			);
 		const cleanup = (): void => {
-			clearTimeout(timer);
+			timer.dispose();
 			socket.off(address.secure ? 'secureConnect' : 'connect', onConnect);
 			socket.off('data', onData);
 			socket.off('error', onError);
@@ -155,16 +149,19 @@ function openWebSocket(options: OpenTransportOptions, query: URLSearchParams): P
 	return new Promise((resolve, reject) => {
 		const ws = new WebSocket(url, {
 			perMessageDeflate: false,
-			handshakeTimeout: options.timeoutMs,
 			maxPayload: DEFAULT_MAX_MESSAGE_BYTES + HEADER_BYTES,
 		});
+		// ws's own handshakeTimeout would run on a global timer and word its error differently.
+		const timer = options.timers.timeout(() => fail(upgradeTimeout(options)), options.timeoutMs);
 		const fail = (error: BerthError): void => {
+			timer.dispose();
 			ws.removeAllListeners();
 			ws.on('error', () => undefined);
 			ws.terminate();
 			reject(error);
 		};
 		ws.once('open', () => {
+			timer.dispose();
 			ws.removeAllListeners();
 			resolve({ transport: new WsTransport(ws), initial: [] });
 		});
@@ -190,4 +187,11 @@ function openWebSocket(options: OpenTransportOptions, query: URLSearchParams): P
 			),
 		);
 	});
+}
+
+function upgradeTimeout(options: OpenTransportOptions): BerthError {
+	return new BerthError(
+		'BERTH_ERR_TIMEOUT',
+		`no answer from ${options.address.display} within ${options.timeoutMs} ms`,
+	);
 }

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { HEADER_BYTES, KEEPALIVE_MS, MAX_CONTROL_MESSAGE_BYTES } from '../../protocol/constants';
+import {
+	HEADER_BYTES,
+	KEEPALIVE_MS,
+	MAX_CONTROL_MESSAGE_BYTES,
+	MAX_PREAUTH_CONTROL_MESSAGE_BYTES,
+} from '../../protocol/constants';
 import { BerthError, HandshakeReason, errorMessage } from '../../protocol/errors';
 import { DisposableStore } from '../../protocol/lifecycle';
 import type { Timers } from '../../protocol/timers';
@@ -11,6 +16,7 @@ import {
 	parseAuthRequest,
 	parseConnectionTypeRequest,
 } from '../../protocol/wire';
+import type { AuthAttempts } from '../auth-throttle';
 import { tokenAccepts, type ConnectionToken } from '../connection-token';
 import type { ConnectionOutcome, ConnectionTypeRegistry, HandshakeReply } from './connection-types';
 import { ControlReader } from '../shared/control-reader';
@@ -33,6 +39,10 @@ export interface ServerHandshakeOptions {
 	readonly timers: Timers;
 	/** Time left for the whole handshake. */
 	readonly deadlineMs: number;
+	/** Token guessing from this connection's source address (none: no throttle). */
+	readonly attempts?: AuthAttempts;
+	/** Called once the `auth` message's token is accepted: the transport's own bounds may rise now. */
+	readonly onTokenAccepted?: () => void;
 	/** Called once the client proved it knows the token (other clients' grace is shortened). */
 	readonly onAuthenticated: () => void;
 }
@@ -60,9 +70,10 @@ export async function runServerHandshake(
 	options: ServerHandshakeOptions,
 ): Promise<HandshakeResult> {
 	const store = new DisposableStore();
-	// Nothing but Control messages (and empty KeepAlive/Ack) belongs in a handshake: bound them all.
+	// Nothing but Control messages (and empty KeepAlive/Ack) belongs in a handshake: bound them all,
+	// and bound `auth` to what it needs, so a peer that proved nothing holds little memory.
 	const control = new ControlReader(transport, initial, {
-		maxControlBytes: MAX_CONTROL_MESSAGE_BYTES,
+		maxControlBytes: MAX_PREAUTH_CONTROL_MESSAGE_BYTES,
 		maxMessageBytes: HEADER_BYTES,
 	});
 	store.add(
@@ -96,9 +107,13 @@ export async function runServerHandshake(
 		if ('error' in auth) {
 			return refuse(auth.error);
 		}
-		if (options.token.type === 'mandatory' && !tokenAccepts(options.token, auth.auth)) {
-			return refuse(HandshakeReason.AuthMismatch);
+		const authRefusal = checkAuth(auth.auth, options);
+		if (authRefusal !== undefined) {
+			return refuse(authRefusal);
 		}
+		// The client holds the token: the second message may be as long as any Control message.
+		control.setLimits({ maxControlBytes: MAX_CONTROL_MESSAGE_BYTES, maxMessageBytes: HEADER_BYTES });
+		options.onTokenAccepted?.();
 		const challenge = randomUUID();
 		const signedData =
 			options.token.type === 'mandatory' ? sign(options.token.value, auth.data) : randomUUID();
@@ -168,6 +183,25 @@ export async function runServerHandshake(
 		transport.dispose();
 		return { connectionType, outcome: { type: 'refused', reason: errorMessage(error) } };
 	}
+}
+
+/**
+ * The `auth` message's token check: a source that guessed too often is refused before its token
+ * is compared (so guessing stops paying off); a wrong token counts against its source.
+ */
+function checkAuth(candidate: string, options: ServerHandshakeOptions): string | undefined {
+	if (options.token.type !== 'mandatory') {
+		return undefined;
+	}
+	const retryAfterMs = options.attempts?.retryAfterMs() ?? 0;
+	if (retryAfterMs > 0) {
+		return `${HandshakeReason.TooManyAttempts}; try again in ${Math.ceil(retryAfterMs / 1000)} s`;
+	}
+	if (!tokenAccepts(options.token, candidate)) {
+		options.attempts?.recordFailure();
+		return HandshakeReason.AuthMismatch;
+	}
+	return undefined;
 }
 
 /** Sends `{type:"error", reason}`, then closes: FIN after the bytes, destroyed soon after regardless. */

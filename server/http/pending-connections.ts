@@ -45,7 +45,11 @@ export class PendingConnections implements IDisposable {
 		}
 	}
 
-	/** The connection finished its handshake (or turned out to be plain HTTP): stop tracking it. */
+	/**
+	 * The client authenticated: stop tracking it. Every other socket (plain HTTP, which the agent
+	 * closes after one answer, or a refused handshake that lingers to read its reason) stays in
+	 * the bound until it closes, so unauthenticated peers never hold more than `max` sockets.
+	 */
 	settle(socket: Socket): void {
 		this.pending.get(socket)?.dispose();
 		this.pending.delete(socket);

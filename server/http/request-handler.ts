@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthAttempts } from '../auth-throttle';
 import { tokenAccepts, type ConnectionToken } from '../connection-token';
 import { isAllowedHost } from './host-check';
 import { renderStatusPage, type AgentStatus } from './status-page';
@@ -14,12 +15,15 @@ export interface HttpContext {
 	readonly listenHost: string;
 	readonly commit: string;
 	readonly status: () => AgentStatus;
+	/** Token guessing from this request's source address (none: no throttle). */
+	readonly attempts?: AuthAttempts;
 }
 
 /**
  * The agent's plain HTTP: `GET /version` (the commit, no token), `GET /?tkn=T` (sets the token
  * cookie and redirects to drop the token from the address bar), `GET /` with the cookie (a status
- * page). Anything else without a valid token is 403, as on VS Code's server.
+ * page). Anything else without a valid token is 403, as on VS Code's server. A wrong token
+ * counts against its source's guesses; a source with none left gets 429 before its token is read.
  */
 export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): void {
 	res.setHeader('Cache-Control', 'no-store');
@@ -41,11 +45,16 @@ export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, ctx
 	}
 	const queryToken = url.searchParams.get(TOKEN_QUERY_PARAM);
 	// As VS Code does: a token in the query decides on its own; otherwise the cookie does.
-	const valid =
-		queryToken !== null
-			? tokenAccepts(ctx.token, queryToken)
-			: tokenAccepts(ctx.token, readCookie(req.headers.cookie, TOKEN_COOKIE));
-	if (!valid) {
+	const presented = queryToken ?? readCookie(req.headers.cookie, TOKEN_COOKIE);
+	const retryAfterMs = presented !== undefined ? (ctx.attempts?.retryAfterMs() ?? 0) : 0;
+	if (retryAfterMs > 0 && ctx.token.type === 'mandatory') {
+		res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
+		return send(res, 429, 'Too Many Requests: too many wrong tokens from this address.');
+	}
+	if (!tokenAccepts(ctx.token, presented)) {
+		if (presented !== undefined) {
+			ctx.attempts?.recordFailure();
+		}
 		return send(res, 403, 'Forbidden.');
 	}
 	if (url.pathname !== '/') {

@@ -20,6 +20,12 @@ export interface UpgradedConnection {
 	/** Bytes that came with the upgrade request, after its headers. */
 	readonly initial: Uint8Array[];
 	readonly query: UpgradeQuery;
+	/**
+	 * Raises the longest message the transport itself accepts, once the client is authenticated:
+	 * `ws` holds every frame whole, so its bound is the pre-authentication one until then. Raw TCP
+	 * has no bound of its own (the message readers bound it).
+	 */
+	readonly setMaxMessageBytes: (bytes: number) => void;
 }
 
 export type UpgradeResult = UpgradedConnection | { readonly refused: string };
@@ -70,7 +76,12 @@ export function upgradeConnection(
 		}
 		socket.write(lines.join('\r\n') + '\r\n\r\n');
 		const transport = new TcpTransport(socket as Socket);
-		return Promise.resolve({ transport, initial: head.byteLength > 0 ? [head] : [], query });
+		return Promise.resolve({
+			transport,
+			initial: head.byteLength > 0 ? [head] : [],
+			query,
+			setMaxMessageBytes: () => undefined,
+		});
 	}
 
 	return new Promise((resolve) => {
@@ -79,7 +90,13 @@ export function upgradeConnection(
 		socket.once('close', onClose);
 		wss.handleUpgrade(req, socket, head, (ws) => {
 			socket.off('close', onClose);
-			resolve({ transport: new WsTransport(ws), initial: [], query });
+			const transport = new WsTransport(ws);
+			resolve({
+				transport,
+				initial: [],
+				query,
+				setMaxMessageBytes: (bytes) => transport.setMaxPayload(bytes),
+			});
 		});
 	});
 }

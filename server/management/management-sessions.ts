@@ -19,6 +19,12 @@ import type {
 
 /** How many reconnection tokens are remembered as "seen before" after their session ended. */
 const MAX_SEEN_TOKENS = 10_000;
+/**
+ * Sessions waiting for their client at once (each holds about 15 KiB, more with unacknowledged
+ * messages to replay); past it the one waiting longest ends. VS Code has no bound: a client that
+ * opens and drops sessions in a loop would otherwise grow the agent for the whole grace time.
+ */
+export const MAX_WAITING_MANAGEMENT_SESSIONS = 256;
 
 export interface ManagementSessionsOptions {
 	readonly timers: Timers;
@@ -27,6 +33,8 @@ export interface ManagementSessionsOptions {
 	readonly graceMs: number;
 	/** The wait once another client has connected (VS Code: min(5 min, grace)). */
 	readonly shortGraceMs: number;
+	/** Sessions waiting for their client at once (default MAX_WAITING_MANAGEMENT_SESSIONS). */
+	readonly maxWaiting?: number;
 	readonly limits: MessageLimits;
 	/** Registers the agent's methods on a new session's RPC endpoint; disposed with the session. */
 	readonly serve: (rpc: AgentRpc) => IDisposable | void;
@@ -36,7 +44,9 @@ export interface ManagementSessionsOptions {
  * Management (1) connections: sessions keyed by reconnection token that outlive their sockets.
  * A dropped session waits `graceMs` for its client (or the short grace once another client
  * connects); `reconnection=true` with the same token resumes it, replaying what either side
- * missed. Refusals use VS Code's reason strings.
+ * missed. Refusals use VS Code's reason strings. At most `maxWaiting` sessions wait at once: past
+ * it, the one that has waited longest ends (and says so in the log), as its client is the least
+ * likely to come back.
  */
 export class ManagementSessions extends Disposable implements ConnectionTypeHandler {
 	readonly id = ConnectionType.Management;
@@ -45,6 +55,8 @@ export class ManagementSessions extends Disposable implements ConnectionTypeHand
 	/** A session gained or lost its socket, or ended. */
 	readonly onDidChangeCounts = this._onDidChangeCounts.event;
 	private readonly live = new Map<string, ManagementSession>();
+	/** Sessions without a socket, the longest waiting first. */
+	private readonly waiting = new Set<ManagementSession>();
 	private readonly seen = new Set<string>();
 	private nextNumber = 1;
 
@@ -126,10 +138,33 @@ export class ManagementSessions extends Disposable implements ConnectionTypeHand
 			ended.dispose();
 			changed.dispose();
 			this.live.delete(token);
+			this.waiting.delete(session);
 			this._onDidChangeCounts.fire();
 		});
-		const changed = session.onDidChangeConnection(() => this._onDidChangeCounts.fire());
+		const changed = session.onDidChangeConnection(() => {
+			this.waiting.delete(session);
+			if (!session.isConnected) {
+				this.waiting.add(session);
+				this.boundWaiting();
+			}
+			this._onDidChangeCounts.fire();
+		});
 		return session;
+	}
+
+	/** Ends the sessions that have waited longest while more than `maxWaiting` wait. */
+	private boundWaiting(): void {
+		const max = this.options.maxWaiting ?? MAX_WAITING_MANAGEMENT_SESSIONS;
+		for (const oldest of this.waiting) {
+			if (this.waiting.size <= max) {
+				return;
+			}
+			this.options.log.warn('too many sessions waiting for their clients: ended the one waiting longest', {
+				session: oldest.number,
+				maxWaiting: max,
+			});
+			oldest.dispose(); // its onDidEnd removes it from `waiting`
+		}
 	}
 
 	private remember(token: string): void {

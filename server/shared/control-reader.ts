@@ -46,6 +46,11 @@ export class ControlReader {
 		});
 	}
 
+	/** Changes the bounds for the messages not read yet (see MessageReader.setLimits). */
+	setLimits(limits: MessageLimits): void {
+		this.reader.setLimits(limits);
+	}
+
 	/** Rejects the pending `next()` (deadline passed, agent stopping). */
 	fail(error: Error): void {
 		this.failure ??= error;

@@ -38,6 +38,8 @@ export interface StartAgentOptions {
 	 * with a shell that ends in `exec "$0" "$@"`); it must exec node, so signals reach the agent.
 	 */
 	readonly wrapper?: readonly string[];
+	/** Runs the agent under `ulimit -n` this low (its soft and hard open-files limit). */
+	readonly openFilesLimit?: number;
 }
 
 /** A fresh temporary folder. */
@@ -58,9 +60,13 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Agent
 	} else {
 		args.push('--without-connection-token');
 	}
-	const [command = process.execPath, ...prefix] = options.wrapper ?? [];
-	const node = options.wrapper ? [process.execPath] : [];
-	const child = spawn(command, [...prefix, ...node, ...NODE_FLAGS, SERVER_JS, ...args], {
+	const command = [...(options.wrapper ?? []), process.execPath, ...NODE_FLAGS, SERVER_JS, ...args];
+	// `exec` keeps the pid: the child is the agent itself, limit included.
+	const limited = (limit: number) =>
+		['sh', ['-c', `ulimit -n ${limit} && exec "$@"`, 'sh', ...command]] as const;
+	const [file, argv] =
+		options.openFilesLimit !== undefined ? limited(options.openFilesLimit) : [command[0]!, command.slice(1)];
+	const child = spawn(file, argv, {
 		env: { ...process.env, BERTH_CONFIG_DIR: configDir, ...options.env },
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});

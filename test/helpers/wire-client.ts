@@ -48,9 +48,16 @@ export class WireClient {
 			headers?: Record<string, string>;
 			host?: string;
 			path?: string;
+			/** The source address to connect from (another loopback address is another client). */
+			localAddress?: string;
 		} = {},
 	): Promise<WireClient> {
-		const socket = connect({ port, host: options.host ?? '127.0.0.1', allowHalfOpen: true });
+		const socket = connect({
+			port,
+			host: options.host ?? '127.0.0.1',
+			allowHalfOpen: true,
+			...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+		});
 		await new Promise<void>((resolve, reject) => {
 			socket.once('connect', resolve);
 			socket.once('error', reject);

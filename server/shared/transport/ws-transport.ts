@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
+import { BerthError } from '../../../protocol/errors';
 import { Disposable, Emitter } from '../../../protocol/lifecycle';
 import type { Transport, TransportCloseEvent } from '../../../protocol/transport';
 import { formatHostPort } from '../../../protocol/host-port';
@@ -53,6 +54,26 @@ export class WsTransport extends Disposable implements Transport {
 
 	get bufferedBytes(): number {
 		return this.ws.bufferedAmount;
+	}
+
+	/**
+	 * Changes the longest message `ws` accepts from the peer on this connection, from the next
+	 * frame on. `ws` has `maxPayload` only per server (or per client): websocket-server.js copies
+	 * it into each connection's Receiver when it completes the upgrade, and the Receiver checks
+	 * every frame header against that copy, `_maxPayload`, before it buffers the payload
+	 * (receiver.js, haveLength()). The agent's server therefore carries the small bound that holds
+	 * before authentication, and this raises it on one connection once its client is
+	 * authenticated. The alternatives do not bound memory: a second server cannot take over a
+	 * connection, and a large server bound buffers a whole frame per pending handshake. `_receiver`
+	 * and `_maxPayload` are private to `ws` (checked here, pinned by the bundled version): if they
+	 * are missing, this throws rather than leave the connection with a bound it did not ask for.
+	 */
+	setMaxPayload(bytes: number): void {
+		const receiver = (this.ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
+		if (typeof receiver?._maxPayload !== 'number') {
+			throw new BerthError('BERTH_ERR_PROTOCOL', 'this version of ws keeps its payload bound elsewhere');
+		}
+		receiver._maxPayload = bytes;
 	}
 
 	write(chunks: readonly Uint8Array[]): boolean {
@@ -113,6 +134,9 @@ export class WsTransport extends Disposable implements Transport {
 	private readonly onDrain = (): void => this._onDidDrain.fire();
 	private readonly onError = (error: Error): void => {
 		this.error ??= error;
+		// A peer that broke the framing (a frame over maxPayload, bad bytes) gets no closing
+		// handshake: ws would go on reading and dropping its bytes for up to 30 s, waiting for it.
+		this.ws.terminate();
 	};
 	private readonly onClose = (): void => {
 		if (this.closed) {

@@ -59,6 +59,18 @@ describe('MessageReader', () => {
 		assert.equal(exact.read()!.payload.byteLength, 64);
 	});
 
+	it('applies new limits to every header not read yet, bytes already buffered included', () => {
+		const reader = new MessageReader({ maxControlBytes: 4, maxMessageBytes: 0 });
+		const big = encodeMessage(MessageType.Control, 0, 0, Buffer.from('0123456789'));
+		reader.feed(big.subarray(0, 13)); // buffered, not read yet
+		reader.setLimits({ maxControlBytes: 10, maxMessageBytes: 0 });
+		reader.feed(big.subarray(13));
+		assert.equal(Buffer.from(reader.read()!.payload).toString(), '0123456789');
+		reader.setLimits({ maxControlBytes: 9, maxMessageBytes: 0 });
+		reader.feed(big);
+		assert.throws(() => reader.read(), /announces 10 bytes, over the bound of 9/);
+	});
+
 	it('returns a view without copying when the payload lies in one chunk', () => {
 		const reader = new MessageReader();
 		const bytes = encodeMessage(MessageType.Regular, 1, 0, new Uint8Array(100).fill(7));

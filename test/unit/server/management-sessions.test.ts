@@ -3,19 +3,25 @@ import { describe, it } from 'node:test';
 import { DEFAULT_MESSAGE_LIMITS } from '../../../protocol/message-reader';
 import type { ConnectionOutcome, HandshakeReply } from '../../../server/handshake/connection-types';
 import { createNullLogger } from '../../../server/shared/log';
-import { ManagementSessions } from '../../../server/management/management-sessions';
+import {
+	ManagementSessions,
+	MAX_WAITING_MANAGEMENT_SESSIONS,
+} from '../../../server/management/management-sessions';
 import { ManualTimers } from '../../helpers/manual-timers';
 import { createTransportPair } from '../../helpers/memory-transport';
 
 const MINUTE = 60_000;
 
-function setup(graceMs = 180 * MINUTE) {
+function setup(graceMs = 180 * MINUTE, maxWaiting?: number) {
 	const timers = new ManualTimers();
+	const warnings: string[] = [];
+	const log = { ...createNullLogger(), warn: (message: string) => void warnings.push(message) };
 	const sessions = new ManagementSessions({
 		timers,
-		log: createNullLogger(),
+		log,
 		graceMs,
 		shortGraceMs: 5 * MINUTE,
+		...(maxWaiting !== undefined ? { maxWaiting } : {}),
 		limits: DEFAULT_MESSAGE_LIMITS,
 		serve: () => undefined,
 	});
@@ -39,7 +45,7 @@ function setup(graceMs = 180 * MINUTE) {
 		);
 		return { agentSide, clientSide };
 	};
-	return { timers, sessions, replies, connect };
+	return { timers, sessions, replies, connect, warnings };
 }
 
 describe('ManagementSessions', () => {
@@ -97,5 +103,43 @@ describe('ManagementSessions', () => {
 			'Duplicate reconnection token',
 			'Unknown reconnection token (never seen)',
 		]);
+	});
+
+	it('ends the session waiting longest when more than maxWaiting wait, and says so', async () => {
+		const { sessions, replies, connect, warnings } = setup(180 * MINUTE, 2);
+		const t1 = await connect('t1', false);
+		const t2 = await connect('t2', false);
+		const t3 = await connect('t3', false);
+		t2.clientSide.close();
+		t1.clientSide.close(); // t2 has waited longest, then t1
+		assert.deepEqual(sessions.counts, { connected: 1, waiting: 2 });
+		t3.clientSide.close();
+		assert.deepEqual(sessions.counts, { connected: 0, waiting: 2 });
+		assert.equal(warnings.length, 1, 'one session ended, in the log');
+		await connect('t2', true);
+		assert.equal(replies.at(-1), 'Unknown reconnection token (seen before)', 't2 was ended');
+		await connect('t1', true);
+		assert.equal(replies.at(-1), 'ok', 't1 still waited');
+	});
+
+	it('moves a session that reconnects and drops again to the back of the wait', async () => {
+		const { sessions, replies, connect } = setup(180 * MINUTE, 2);
+		(await connect('t1', false)).clientSide.close();
+		(await connect('t2', false)).clientSide.close();
+		(await connect('t1', true)).clientSide.close(); // t1 is now the newest waiter
+		(await connect('t3', false)).clientSide.close();
+		assert.equal(sessions.counts.waiting, 2);
+		await connect('t2', true);
+		assert.equal(replies.at(-1), 'Unknown reconnection token (seen before)', 't2 waited longest');
+		await connect('t1', true);
+		assert.equal(replies.at(-1), 'ok');
+	});
+
+	it('bounds the waiting sessions by default however many clients drop', async () => {
+		const { sessions, connect } = setup();
+		for (let i = 0; i < MAX_WAITING_MANAGEMENT_SESSIONS + 50; i++) {
+			(await connect(`t${i}`, false)).clientSide.close();
+		}
+		assert.deepEqual(sessions.counts, { connected: 0, waiting: MAX_WAITING_MANAGEMENT_SESSIONS });
 	});
 });
