@@ -42,6 +42,7 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 		connectionTokenFile: values['connection-token-file'],
 		withoutConnectionToken: values['without-connection-token'],
 		configDir: defaultConfigDir(),
+		warn: (message) => log.warn(message),
 	});
 	if (token.type === 'mandatory' && token.source === 'flag') {
 		log.warn(

@@ -210,11 +210,11 @@ describe('berth server: connection token flags', () => {
 		});
 	}
 
-	for (const contents of ['abc\n', 'abc\r\n', 'abc']) {
+	for (const contents of ['abcdefghijklmnop\n', 'abcdefghijklmnop\r\n', 'abcdefghijklmnop']) {
 		it(`accepts a token file holding ${JSON.stringify(contents)}: one newline is stripped`, async () => {
 			const { cli, port } = await startServer(['--connection-token-file', writeTokenFile(contents)]);
 			try {
-				await handshakeOk(port, 'abc');
+				await handshakeOk(port, 'abcdefghijklmnop');
 			} finally {
 				assert.equal(await cli.stop(), 0);
 			}
@@ -277,14 +277,14 @@ describe('berth server: connection token flags', () => {
 	});
 
 	it('accepts --connection-token X, with a warning that argv is visible to every user', async () => {
-		const { cli, port } = await startServer(['--connection-token', 'argv-token_1']);
+		const { cli, port } = await startServer(['--connection-token', 'argv-token_123456']);
 		try {
 			const warning = await cli.waitForStderr(/warn .*--connection-token/);
 			assert.match(warning, /--connection-token-file/, 'the warning says what to use instead');
-			assert.ok(!warning.includes('argv-token_1'), 'the warning does not repeat the token');
-			await handshakeOk(port, 'argv-token_1');
+			assert.ok(!warning.includes('argv-token_123456'), 'the warning does not repeat the token');
+			await handshakeOk(port, 'argv-token_123456');
 			assert.ok(
-				cli.stdout.every((l) => !l.includes('argv-token_1')),
+				cli.stdout.every((l) => !l.includes('argv-token_123456')),
 				'a token the user gave is not printed back',
 			);
 		} finally {
@@ -427,16 +427,16 @@ describe('dist/server.js alone in an empty folder', () => {
 
 	it('runs `server --port 0` and completes a handshake', async () => {
 		const tokenFile = join(dir, 'token');
-		writeFileSync(tokenFile, 'alone-token\n', { mode: 0o600 });
+		writeFileSync(tokenFile, 'alone-token-0123456\n', { mode: 0o600 });
 		const { cli, port } = await startServer(['--connection-token-file', tokenFile], {
 			script,
 			cwd: dir,
 			env: { NODE_PATH: '' },
 		});
 		try {
-			await handshakeOk(port, 'alone-token');
+			await handshakeOk(port, 'alone-token-0123456');
 			const ws = await WireClient.ws(port);
-			assert.deepEqual((await ws.handshake({ token: 'alone-token', connectionType: 1 })).reply, {
+			assert.deepEqual((await ws.handshake({ token: 'alone-token-0123456', connectionType: 1 })).reply, {
 				type: 'ok',
 			});
 			ws.destroy();
