@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { CONNECTION_TOKEN_PATTERN } from '../protocol/constants';
+import { join } from 'node:path';
 import { BerthError } from '../protocol/errors';
+import { readTokenFile } from './shared/read-token-file';
 import { safeEqual } from './shared/sign';
+import { checkToken, MIN_AGENT_TOKEN_LENGTH, stripOneNewline } from './shared/token-rules';
+import { loadOrCreateStoredToken } from './stored-token';
 
 /**
  * The agent's connection token, by VS Code's rules (serverConnectionToken.ts): none (anything is
@@ -27,6 +27,8 @@ export interface TokenFlags {
 	readonly withoutConnectionToken?: boolean;
 	/** Berth's config folder, where a generated token is kept. */
 	readonly configDir: string;
+	/** Receives what the user should know about a token file (a link, a loose mode), one line each. */
+	readonly warn?: (message: string) => void;
 }
 
 /** Where Berth keeps its files: $BERTH_CONFIG_DIR, else $XDG_CONFIG_HOME/berth, else ~/.config/berth. */
@@ -39,11 +41,14 @@ export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Resolves the token from the server's flags.
+ * Resolves the token from the server's flags. Every token the agent accepts obeys VS Code's
+ * character rule and has at least MIN_AGENT_TOKEN_LENGTH characters.
  * @throws BerthError BERTH_ERR_USAGE for conflicting flags, BERTH_ERR_TOKEN for a token that
- * breaks the character rule or a file that cannot be read. Messages say what to fix.
+ * breaks the rules, or a file that cannot be read, is too long, or (the stored one) is a link or
+ * broken. Messages say what to fix.
  */
 export function resolveConnectionToken(flags: TokenFlags): ConnectionToken {
+	const warn = flags.warn ?? (() => undefined);
 	if (flags.withoutConnectionToken) {
 		if (flags.connectionToken !== undefined || flags.connectionTokenFile !== undefined) {
 			throw new BerthError(
@@ -62,76 +67,27 @@ export function resolveConnectionToken(flags: TokenFlags): ConnectionToken {
 	if (flags.connectionToken !== undefined) {
 		return {
 			type: 'mandatory',
-			value: checkToken(flags.connectionToken, '--connection-token'),
+			value: checkToken(flags.connectionToken, '--connection-token', MIN_AGENT_TOKEN_LENGTH),
 			source: 'flag',
 		};
 	}
 	if (flags.connectionTokenFile !== undefined) {
 		const path = flags.connectionTokenFile;
-		return { type: 'mandatory', value: readTokenFile(path), source: 'file', path };
+		return { type: 'mandatory', value: readAgentTokenFile(path, warn), source: 'file', path };
 	}
-	return loadOrCreateStoredToken(join(flags.configDir, 'token'));
+	const stored = loadOrCreateStoredToken(flags.configDir, warn);
+	const source = stored.generated ? 'generated' : 'stored';
+	return { type: 'mandatory', value: stored.value, source, path: stored.path };
 }
 
-/** Reads a token file: one trailing `\n` or `\r\n` is stripped, and the rest must obey the rule. */
-export function readTokenFile(path: string): string {
-	let text: string;
-	try {
-		text = readFileSync(path, 'utf8');
-	} catch (error) {
-		throw new BerthError(
-			'BERTH_ERR_TOKEN',
-			`cannot read the connection token file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-			undefined,
-			{ cause: error },
-		);
-	}
-	return checkToken(stripOneNewline(text), `the token in ${path}`);
+/** The agent's token from a file the user named: bounded, its links and loose modes warned about. */
+function readAgentTokenFile(path: string, warn: (message: string) => void): string {
+	const what = `--connection-token-file ${path}`;
+	const { text, warnings } = readTokenFile(path, { what });
+	warnings.forEach(warn);
+	return checkToken(stripOneNewline(text), `the token in ${path}`, MIN_AGENT_TOKEN_LENGTH);
 }
 
-export function stripOneNewline(text: string): string {
-	if (text.endsWith('\r\n')) {
-		return text.slice(0, -2);
-	}
-	return text.endsWith('\n') ? text.slice(0, -1) : text;
-}
-
-function checkToken(token: string, what: string): string {
-	if (!CONNECTION_TOKEN_PATTERN.test(token)) {
-		throw new BerthError(
-			'BERTH_ERR_TOKEN',
-			`${what} is not a valid connection token: use only letters, digits, '-' and '_', at least one character`,
-		);
-	}
-	return token;
-}
-
-/** Reuses the token stored at `path`, or generates a UUID and stores it with mode 0600. */
-function loadOrCreateStoredToken(path: string): ConnectionToken {
-	try {
-		const token = checkToken(stripOneNewline(readFileSync(path, 'utf8')), 'stored');
-		if ((statSync(path).mode & 0o077) !== 0) {
-			chmodSync(path, 0o600); // a token readable by others is not a secret
-		}
-		return { type: 'mandatory', value: token, source: 'stored', path };
-	} catch {
-		// Missing or broken: make a new one (VS Code does the same with <user-data-dir>/token).
-	}
-	const token = randomUUID();
-	writeSecretFile(path, token + '\n');
-	return { type: 'mandatory', value: token, source: 'generated', path };
-}
-
-/** Writes a file only its owner can read (0600), in a folder only its owner can enter (0700). */
-export function writeSecretFile(path: string, contents: string): void {
-	mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-	const temporary = `${path}.${process.pid}.tmp`;
-	writeFileSync(temporary, contents, { mode: 0o600 });
-	chmodSync(temporary, 0o600); // the umask cannot loosen it, but an existing file keeps its mode
-	renameSync(temporary, path);
-}
-
-/** Constant-time string comparison, for tokens and signatures. */
 /** Whether `candidate` is accepted by `token` (anything is, when there is none). */
 export function tokenAccepts(token: ConnectionToken, candidate: string | undefined): boolean {
 	return token.type === 'none' || (candidate !== undefined && safeEqual(token.value, candidate));

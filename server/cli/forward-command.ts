@@ -94,7 +94,12 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 	}
 	const token = values['no-token']
 		? undefined
-		: await readClientToken({ tokenFile: values['token-file'], env: process.env, agent: address.display });
+		: await readClientToken({
+				tokenFile: values['token-file'],
+				env: process.env,
+				agent: address.display,
+				warn: (message) => log.warn(message),
+			});
 
 	let commit: string | undefined;
 	if (peer === 'vscode') {

@@ -11,7 +11,8 @@ Usage:
 Exit codes:
   0  finished, or stopped by SIGINT/SIGTERM
   1  unexpected failure
-  2  bad command line or invalid token (the message says what to fix)
+  2  bad command line, or a token that is invalid, too short, unreadable, over 16 KiB, or
+     (the stored one) a symbolic link (the message says what to fix)
   3  the agent refused the connection, or could not prove it knows the token
   4  the agent could not be reached, or the connection was lost for good
   5  a listening port could not be opened
@@ -22,22 +23,28 @@ export const SERVER_HELP = `berth server: run the remote agent
 Usage: berth server [flags]
 
 Its handshake is wire-compatible with VS Code's remote agent server. The first line on stdout is
-exactly "Berth agent listening on ws://HOST:PORT". Logs go to stderr and never contain a token.
-SIGINT or SIGTERM stops it cleanly.
+exactly "Berth agent listening on ws://HOST:PORT". Logs go to stderr. Neither stdout nor the logs
+ever contain the token. SIGINT or SIGTERM stops it cleanly.
 
 Flags:
   --host HOST                      address to listen on (default 127.0.0.1; on a loopback
                                    address only loopback Host headers are answered)
   --port PORT                      port to listen on; 0 picks a free one (default 8765)
-  --connection-token-file FILE     read the connection token from FILE (one trailing newline is
-                                   stripped; letters, digits, '-' and '_' only)
+  --connection-token-file FILE     read the connection token from FILE (at most 16 KiB; one
+                                   trailing newline is stripped). A token has letters, digits,
+                                   '-' and '_' only, and at least 16 characters (so that it
+                                   cannot be guessed). A FILE other users can read, or a
+                                   symbolic link, gets a warning
   --connection-token TOKEN         the connection token itself; prefer --connection-token-file,
                                    since argv is visible to every user of the host
   --without-connection-token       accept clients without a token (only behind another gate)
                                    With none of the three, a UUID token is generated once, kept
                                    mode 0600 in $BERTH_CONFIG_DIR/token (default
-                                   ~/.config/berth/token), reused, and the status URL with
-                                   ?tkn= is printed.
+                                   ~/.config/berth/token) and reused. It is never printed:
+                                   stdout shows a command that prints the status page's link
+                                   with ?tkn=. A stored token that is a symbolic link or not
+                                   valid stops the agent (exit 2) and is never replaced; one
+                                   that others could read gets a warning and is made 0600.
   --reconnection-grace-time SECS   how long a disconnected session waits for its client
                                    (default 10800 = 3 h; 5 min once another client connects;
                                    at most 2147483 = 24.8 days, the longest a timer can wait)
@@ -78,7 +85,8 @@ with --peer vscode.
 
 Flags:
   -u, --url URL              the agent: ws://HOST:PORT (also wss://, http://, https://); never
-                             put the token in it
+                             put the token in it (?tkn=, ?token=, ?connectionToken= and a
+                             password are refused)
   -L SPEC                    local forward, ssh's syntax [BIND:]LOCALPORT:HOST:PORT, repeatable:
                              listen here on BIND:LOCALPORT, connect to HOST:PORT from the agent.
                              BIND is 127.0.0.1 unless given ('localhost' = 127.0.0.1 and ::1,
@@ -87,9 +95,12 @@ Flags:
                              listens on BIND:REMOTEPORT (loopback unless it runs with
                              --allow-remote-bind) and connects come back to HOST:PORT from here
   -D [BIND:]PORT             reserved for the SOCKS5/HTTP proxy (not in this version)
-  --token-file FILE          read the connection token from FILE ('-' = stdin)
-                             Without it: $BERTH_TOKEN, else one line from stdin (a prompt
-                             without echo on a terminal). Never on the command line.
+  --token-file FILE          read the connection token from FILE ('-' = stdin), at most 16 KiB;
+                             a FILE other users can read, or a symbolic link, gets a warning.
+                             Without it: $BERTH_TOKEN, else the first line of stdin, however
+                             slowly it comes (ssh host cat .config/berth/token | berth forward
+                             ...), or a prompt without echo on a terminal. Never on the
+                             command line.
   --no-token                 the agent runs --without-connection-token
   --transport MODE           auto (default): raw TCP after the HTTP upgrade (fastest), falling
                              back to WebSocket frames when the path (a proxy) breaks raw bytes;
@@ -110,7 +121,7 @@ Flags:
 Environment:
   BERTH_TOKEN                the connection token, when --token-file is not given
 
-Exit codes: 0 stopped by SIGINT/SIGTERM; 2 bad command line or token; 3 the agent refused us
-(wrong token, version mismatch) or could not prove it knows the token; 4 the agent could not be
-reached; 5 no forward could be opened.
+Exit codes: 0 stopped by SIGINT/SIGTERM; 2 bad command line, or a token that is invalid,
+unreadable or over 16 KiB; 3 the agent refused us (wrong token, version mismatch) or could not
+prove it knows the token; 4 the agent could not be reached; 5 no forward could be opened.
 `;

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { CONNECTION_TOKEN_PATTERN } from '../../protocol/constants';
-import { BerthError } from '../../protocol/errors';
-import { readTokenFile, stripOneNewline } from '../connection-token';
+import { readTokenFile } from '../shared/read-token-file';
+import { checkToken, MAX_TOKEN_BYTES, stripOneNewline } from '../shared/token-rules';
+import { readFirstLine } from './read-first-line';
 
-/** Longest token read from stdin. */
-const MAX_STDIN_TOKEN_BYTES = 4096;
+const EMPTY_HINT = '. Pass it with --token-file FILE, BERTH_TOKEN, or on stdin';
 
 export interface ClientTokenSources {
 	/** `--token-file`: a path, or '-' for stdin. */
@@ -12,45 +10,39 @@ export interface ClientTokenSources {
 	readonly env: NodeJS.ProcessEnv;
 	/** For the prompt's wording. */
 	readonly agent: string;
+	/** Receives what the user should know about the token file (a link, a loose mode). */
+	readonly warn: (message: string) => void;
 }
 
 /**
  * The client's connection token, from (in order) --token-file, $BERTH_TOKEN, or stdin: a pipe is
- * read to its end, a terminal gets a prompt without echo. Never from argv.
+ * read asynchronously to its first newline or its end, a terminal gets a prompt without echo.
+ * Never from argv. Files and stdin are read with a bound (MAX_TOKEN_BYTES). The client applies
+ * only the character rule, not the agent's minimum length: a VS Code server's token is not
+ * Berth's to judge, and a Berth agent refuses a short one itself.
+ * @throws BerthError BERTH_ERR_TOKEN for a missing, unreadable, too long or invalid token.
  */
 export async function readClientToken(sources: ClientTokenSources): Promise<string> {
 	if (sources.tokenFile !== undefined && sources.tokenFile !== '-') {
-		return readTokenFile(sources.tokenFile);
+		const path = sources.tokenFile;
+		const { text, warnings } = readTokenFile(path, { what: `--token-file ${path}` });
+		warnings.forEach(sources.warn);
+		return checkRead(text, `the token in ${path}`);
 	}
 	if (sources.tokenFile === undefined && sources.env['BERTH_TOKEN']) {
-		return check(sources.env['BERTH_TOKEN'], '$BERTH_TOKEN');
+		return checkToken(sources.env['BERTH_TOKEN'], '$BERTH_TOKEN');
 	}
 	if (sources.tokenFile === undefined && process.stdin.isTTY) {
-		return check(await promptHidden(`Connection token for ${sources.agent}: `), 'the token typed');
+		return checkToken(await promptHidden(`Connection token for ${sources.agent}: `), 'the token typed');
 	}
-	return check(stripOneNewline(readStdin()), 'the token on stdin');
+	const line = await readFirstLine(process.stdin, MAX_TOKEN_BYTES, 'stdin');
+	return checkRead(line, 'the token on stdin');
 }
 
-function check(token: string, what: string): string {
-	if (!CONNECTION_TOKEN_PATTERN.test(token)) {
-		throw new BerthError(
-			'BERTH_ERR_TOKEN',
-			`${what} is not a valid connection token (letters, digits, '-' and '_' only)` +
-				(token === '' ? ': it is empty. Pass it with --token-file FILE, BERTH_TOKEN, or on stdin' : ''),
-		);
-	}
-	return token;
-}
-
-function readStdin(): string {
-	try {
-		const text = readFileSync(0, 'utf8');
-		return text.length > MAX_STDIN_TOKEN_BYTES
-			? ''
-			: text.split('\n')[0]! + (text.includes('\n') ? '\n' : '');
-	} catch {
-		return '';
-	}
+/** The character rule on what was read, less one newline; an empty read says where a token may come from. */
+function checkRead(text: string, what: string): string {
+	const token = stripOneNewline(text);
+	return checkToken(token, what, 1, token === '' ? EMPTY_HINT : '');
 }
 
 /** Reads one line from the terminal without echoing it. */
@@ -78,7 +70,7 @@ function promptHidden(prompt: string): Promise<string> {
 				}
 				if (ch === '\u007f' || ch === '\b') {
 					value = value.slice(0, -1);
-				} else if (value.length < MAX_STDIN_TOKEN_BYTES) {
+				} else if (value.length < MAX_TOKEN_BYTES) {
 					value += ch;
 				}
 			}

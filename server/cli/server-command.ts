@@ -7,6 +7,7 @@ import { BERTH_COMMIT, BERTH_VERSION } from '../shared/version';
 import { COMMON_OPTIONS, parseFlags, parseLogFlags, parsePortFlag, parseSecondsFlag } from './args';
 import { ExitCode } from './exit-codes';
 import { SERVER_HELP } from './help';
+import { statusPageLine } from './status-page-line';
 import { waitForStopSignal } from './signals';
 
 const DEFAULT_PORT = 8765;
@@ -45,6 +46,7 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 		connectionTokenFile: values['connection-token-file'],
 		withoutConnectionToken: values['without-connection-token'],
 		configDir: defaultConfigDir(),
+		warn: (message) => log.warn(message),
 	});
 	if (token.type === 'mandatory' && token.source === 'flag') {
 		log.warn(
@@ -73,9 +75,9 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 		process.stdout.write(
 			`Connection token ${token.source === 'generated' ? 'generated and ' : ''}kept in ${token.path} (mode 0600)\n`,
 		);
-		process.stdout.write(`Status page: ${statusUrl}?tkn=${token.value}\n`);
+		process.stdout.write(statusPageLine(statusUrl, token.path) + '\n');
 	} else {
-		process.stdout.write(`Status page: ${statusUrl}\n`);
+		process.stdout.write(statusPageLine(statusUrl, undefined) + '\n');
 	}
 	log.info('agent started', {
 		version: BERTH_VERSION,

@@ -14,10 +14,13 @@ export interface AgentAddress {
 }
 
 const DEFAULT_PORTS: Record<string, number> = { 'ws:': 80, 'http:': 80, 'wss:': 443, 'https:': 443 };
+/** Query parameters that carry a token: VS Code's `tkn`, and the names users try (any letter case). */
+const TOKEN_PARAMETERS = new Set(['tkn', 'token', 'connectiontoken']);
 
 /**
  * Parses an agent URL: `ws://`, `wss://`, `http://` or `https://` host, port and optional path.
- * A URL that carries the token (`?tkn=`) is refused: it would sit in argv and shell history.
+ * A URL that carries a token (`?tkn=`, `?token=`, `?connectionToken=`, a password) is refused: it
+ * would sit in argv and shell history, and the agent would never see it anyway.
  */
 export function parseAgentUrl(text: string): AgentAddress {
 	let url: URL;
@@ -36,7 +39,7 @@ export function parseAgentUrl(text: string): AgentAddress {
 			`unsupported URL scheme ${url.protocol} in the agent URL: use ws://, wss://, http:// or https://`,
 		);
 	}
-	if (url.searchParams.has('tkn') || url.password) {
+	if (url.password || [...url.searchParams.keys()].some((key) => TOKEN_PARAMETERS.has(key.toLowerCase()))) {
 		throw new BerthError(
 			'BERTH_ERR_USAGE',
 			'the agent URL holds a token: remove it and pass the token with --token-file, BERTH_TOKEN or stdin, ' +
