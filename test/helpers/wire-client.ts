@@ -15,6 +15,7 @@ export class WireClient {
 	private readonly messages: WireMessage[] = [];
 	private waiters: (() => void)[] = [];
 	private closedFlag = false;
+	private rawAfterOk = false;
 	/** After `startRaw()`: bytes are no longer parsed as messages but kept here (a Tunnel's pipe). */
 	private rawMode = false;
 	private readonly rawChunks: Buffer[] = [];
@@ -164,8 +165,21 @@ export class WireClient {
 		this.reader.feed(chunk);
 		for (let m = this.reader.read(); m; m = this.reader.read()) {
 			this.messages.push({ ...m, payload: Buffer.from(m.payload) });
+			if (this.rawAfterOk && m.type === MessageType.Control && isOk(m.payload)) {
+				// The Tunnel's bytes may share a read with its `ok`: they must not be parsed as messages.
+				this.startRaw();
+				break;
+			}
 		}
 		this.wake();
+	}
+
+	/**
+	 * For a Tunnel connection: switch to raw bytes (`startRaw`) the moment the `ok` arrives, before
+	 * a banner that came in the same read could be taken for a message.
+	 */
+	expectRawAfterOk(): void {
+		this.rawAfterOk = true;
 	}
 
 	private markClosed(): void {
@@ -319,3 +333,11 @@ export class UpgradeRefused extends Error {
 }
 
 export { MessageType };
+
+function isOk(payload: Uint8Array): boolean {
+	try {
+		return (JSON.parse(Buffer.from(payload).toString('utf8')) as { type?: unknown }).type === 'ok';
+	} catch {
+		return false;
+	}
+}

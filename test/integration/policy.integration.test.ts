@@ -202,6 +202,7 @@ function policySuite(title: string, rules: (s: Services) => string[], rows: (nam
 				}
 				const { row, host, port } = found;
 				const client = await WireClient.raw(agent.port);
+				client.expectRawAfterOk();
 				const { reply } = await client.handshake({
 					token: agent.token,
 					connectionType: 3,

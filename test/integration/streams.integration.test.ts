@@ -351,7 +351,7 @@ describe('streams: forwarding through one session', () => {
 
 	it('keeps its listener through an agent restart and forwards again once reconnected', async () => {
 		const port = await freePort();
-		const token = 'restart-token';
+		const token = 'restart-token-0123';
 		const first = await startAgent({ token, args: ['--port', String(port)] });
 		const echo = await startEchoServer();
 		const { cli, ports } = await forward(first, ['-L', `0:127.0.0.1:${echo.port}`]);
