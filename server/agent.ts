@@ -11,7 +11,7 @@ import {
 	RECONNECTION_SHORT_GRACE_MS,
 } from '../protocol/constants';
 import { BerthError, errorMessage } from '../protocol/errors';
-import { Disposable } from '../protocol/lifecycle';
+import { Disposable, type IDisposable } from '../protocol/lifecycle';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../protocol/message-reader';
 import type { Timers } from '../protocol/timers';
 import type { ConnectionToken } from './connection-token';
@@ -58,7 +58,8 @@ const STOP_FLUSH_MS = 1_000;
 
 /**
  * The remote agent: an HTTP server whose upgrades speak VS Code's remote-agent handshake, and
- * whose connection types (Management, Tunnel, and later Berth's own) live in a registry.
+ * whose connection types (Management, ExtensionHost's refusal, Tunnel, and Berth's Mux) live in
+ * a registry.
  */
 export class Agent extends Disposable {
 	readonly registry = new ConnectionTypeRegistry();
@@ -72,7 +73,8 @@ export class Agent extends Disposable {
 	private readonly sockets = new Set<Socket>();
 	private readonly acceptedAt = new WeakMap<Socket, number>();
 	private readonly log: Logger;
-	private readonly startedAt = Date.now();
+	/** On the agent's clock (`timers.now()`), for uptimes. */
+	private readonly startedAt: number;
 	private readonly handshakeTimeoutMs: number;
 	private stopping: Promise<void> | undefined;
 	private lastClients = 0;
@@ -80,6 +82,7 @@ export class Agent extends Disposable {
 	private constructor(private readonly config: AgentConfig) {
 		super();
 		this.log = config.log.fork('agent');
+		this.startedAt = config.timers.now();
 		const limits = config.limits ?? DEFAULT_MESSAGE_LIMITS;
 		const graceMs = config.reconnectionGraceMs ?? RECONNECTION_GRACE_MS;
 		this.handshakeTimeoutMs = config.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
@@ -129,11 +132,17 @@ export class Agent extends Disposable {
 				graceMs,
 				shortGraceMs: config.shortGraceMs ?? RECONNECTION_SHORT_GRACE_MS,
 				limits,
-				serve: (rpc) => serveAgentMethods(rpc, { identity, ports: this.ports, clients: () => this.clients }),
+				serve: (rpc) =>
+					serveAgentMethods(rpc, {
+						identity,
+						timers: config.timers,
+						ports: this.ports,
+						clients: () => this.clients,
+					}),
 			}),
 		);
 		const policy = config.policy ?? TargetPolicy.openToAll;
-		this.tunnels = this._register(new TunnelConnections(this.log.fork('tunnel'), policy));
+		this.tunnels = this._register(new TunnelConnections(this.log.fork('tunnel'), policy, config.timers));
 		this.streams = this._register(
 			new MuxConnections({
 				timers: config.timers,
@@ -142,7 +151,13 @@ export class Agent extends Disposable {
 				policy,
 				allowRemoteBind: config.allowRemoteBind ?? false,
 				serve: (rpc, forwards) =>
-					serveAgentMethods(rpc, { identity, ports: this.ports, forwards, clients: () => this.clients }),
+					serveAgentMethods(rpc, {
+						identity,
+						timers: config.timers,
+						ports: this.ports,
+						forwards,
+						clients: () => this.clients,
+					}),
 			}),
 		);
 		this._register(this.management.onDidChangeCounts(() => this.clientsMayHaveChanged()));
@@ -194,7 +209,7 @@ export class Agent extends Disposable {
 				commit: config.commit,
 				host: hostname(),
 				listening: this.url,
-				uptimeSeconds: (Date.now() - this.startedAt) / 1000,
+				uptimeSeconds: (config.timers.now() - this.startedAt) / 1000,
 				sessionsConnected: this.management.counts.connected,
 				sessionsWaiting: this.management.counts.waiting,
 				tunnelsOpen: this.tunnels.openCount,
@@ -263,20 +278,16 @@ export class Agent extends Disposable {
 	stop(reason = 'the agent is stopping'): Promise<void> {
 		this.stopping ??= (async () => {
 			const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+			const flushed = whenAllClose(this.sockets);
 			this.management.shutdown(reason);
 			this.streams.shutdown(reason);
 			this.tunnels.dispose();
+			let deadline: IDisposable | undefined;
 			await Promise.race([
-				new Promise<void>((resolve) => {
-					const check = setInterval(() => {
-						if (this.sockets.size === 0) {
-							clearInterval(check);
-							resolve();
-						}
-					}, 20);
-				}),
-				new Promise<void>((resolve) => setTimeout(resolve, STOP_FLUSH_MS)),
+				flushed,
+				new Promise<void>((resolve) => (deadline = this.config.timers.timeout(resolve, STOP_FLUSH_MS))),
 			]);
+			deadline?.dispose();
 			for (const socket of this.sockets) {
 				socket.destroy();
 			}
@@ -321,4 +332,22 @@ export class Agent extends Disposable {
 			...(outcome.type === 'refused' ? { reason: outcome.reason } : { detail: outcome.detail }),
 		});
 	}
+}
+
+/** Resolves once every socket in `sockets` (as it is now) has closed. */
+function whenAllClose(sockets: ReadonlySet<Socket>): Promise<void> {
+	let left = sockets.size;
+	return new Promise((resolve) => {
+		if (left === 0) {
+			resolve();
+		}
+		for (const socket of sockets) {
+			socket.once('close', () => {
+				left--;
+				if (left === 0) {
+					resolve();
+				}
+			});
+		}
+	});
 }

@@ -1,4 +1,5 @@
 import { Disposable } from '../../protocol/lifecycle';
+import type { Timers } from '../../protocol/timers';
 import { ConnectionType, parseTunnelArgs } from '../../protocol/wire';
 import type { TargetPolicy } from '../shared/target-policy';
 import type { Logger } from '../shared/log';
@@ -25,6 +26,7 @@ export class TunnelConnections extends Disposable implements ConnectionTypeHandl
 	constructor(
 		private readonly log: Logger,
 		private readonly policy: TargetPolicy,
+		private readonly timers: Timers,
 	) {
 		super();
 	}
@@ -53,7 +55,9 @@ export class TunnelConnections extends Disposable implements ConnectionTypeHandl
 		}
 		reply.ok();
 		this.open++;
-		const pipe = pipeTransportAndSocket(request.transport, request.leftover, target);
+		const pipe = pipeTransportAndSocket(request.transport, request.leftover, target, {
+			timers: this.timers,
+		});
 		request.transport.resume();
 		const stop = this._register({ dispose: () => (target.destroy(), request.transport.dispose()) });
 		void pipe.then((result) => {
