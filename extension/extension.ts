@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Connections } from './agent/connection-registry';
+import { ConnectionRegistry } from './agent/connection-registry';
 import { LocalAgent } from './agent/local-agent';
 import { registerConnectCommands, restoreAgents } from './commands/connect';
 import { registerForwardCommands } from './commands/forward';
@@ -67,7 +67,7 @@ function createServices(context: vscode.ExtensionContext): Services {
 	const { channel, log } = createLog(() => secrets.knownTokens);
 	push(channel);
 	const config = push(new Config(log));
-	const connections = push(new Connections(log));
+	const connections = push(new ConnectionRegistry(log));
 	const saved = createSavedStateStore(context.workspaceState);
 	const notifier = new AutoForwardNotifier();
 	const forwarding = push(

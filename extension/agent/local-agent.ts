@@ -2,8 +2,8 @@ import { errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
 import type { ExtensionLogger } from '../logger';
 import { AgentProcess } from './agent-process';
-import type { Connections } from './connection-registry';
-import { LOCAL_AGENT_ID } from './connections';
+import type { ConnectionRegistry } from './connection-registry';
+import { LOCAL_AGENT_ID } from './connection';
 
 /** Tunnel access: the agent this window runs on this machine. */
 export type LocalAgentState =
@@ -19,7 +19,7 @@ export interface LocalAgentOptions {
 	readonly storageDir: string;
 	/** The agent's connection token (SecretStorage; created on first use). */
 	readonly token: () => Promise<string>;
-	readonly connections: Connections;
+	readonly connections: ConnectionRegistry;
 	readonly log: ExtensionLogger;
 }
 
