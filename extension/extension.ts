@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { createNodeTimers } from '../server/client/index';
 import { ConnectionRegistry } from './agent/connection-registry';
 import { LocalAgent } from './agent/local-agent';
 import { registerConnectCommands, restoreAgents } from './commands/connect';
@@ -90,6 +91,7 @@ function createServices(context: vscode.ExtensionContext): Services {
 			token: () => secrets.localAgentToken(),
 			connections,
 			log,
+			timers: createNodeTimers(),
 		}),
 	);
 	return { context, log, channel, config, secrets, connections, localAgent: agent, forwarding, saved };

@@ -1,5 +1,6 @@
 import { errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
+import type { Timers } from '../../protocol/timers';
 import type { ExtensionLogger } from '../logger';
 import { AgentProcess } from './agent-process';
 import type { ConnectionRegistry } from './connection-registry';
@@ -21,6 +22,7 @@ export interface LocalAgentOptions {
 	readonly token: () => Promise<string>;
 	readonly connections: ConnectionRegistry;
 	readonly log: ExtensionLogger;
+	readonly timers: Timers;
 }
 
 /**
@@ -87,6 +89,7 @@ export class LocalAgent extends Disposable {
 				storageDir: this.options.storageDir,
 				token,
 				log: log.fork('agent'),
+				timers: this.options.timers,
 			});
 			this.attach(agent);
 			log.info(`agent started at ${agent.url} (pid ${agent.pid ?? '?'}, extension host pid ${process.pid})`);

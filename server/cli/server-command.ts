@@ -1,5 +1,6 @@
 import { Agent } from '../agent';
 import { BerthError } from '../../protocol/errors';
+import { formatListeningLine } from '../../protocol/listening-line';
 import { defaultConfigDir, resolveConnectionToken } from '../connection-token';
 import { createLogger } from '../shared/log';
 import { TargetPolicy } from '../shared/target-policy';
@@ -64,7 +65,9 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 		policy,
 		allowRemoteBind: values['allow-remote-bind'] ?? false,
 	});
-	process.stdout.write(`Berth agent listening on ${agent.url}\n`);
+	// Whoever waits for the listening line may stop the agent the moment it reads it: a clean stop.
+	const stopSignal = waitForStopSignal();
+	process.stdout.write(formatListeningLine(agent.url) + '\n');
 	const statusUrl = agent.url.replace(/^ws:/, 'http:') + '/';
 	if (token.type === 'mandatory' && (token.source === 'stored' || token.source === 'generated')) {
 		process.stdout.write(
@@ -81,7 +84,7 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 		pid: process.pid,
 	});
 
-	const signal = await waitForStopSignal();
+	const signal = await stopSignal;
 	log.info('stopping', { signal });
 	await agent.stop(`the agent received ${signal}`);
 	log.info('stopped');
