@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { Connections } from './agent/connection-registry';
+import { createNodeTimers } from '../server/client/index';
+import { ConnectionRegistry } from './agent/connection-registry';
 import { LocalAgent } from './agent/local-agent';
 import { registerConnectCommands, restoreAgents } from './commands/connect';
 import { registerForwardCommands } from './commands/forward';
@@ -67,7 +68,7 @@ function createServices(context: vscode.ExtensionContext): Services {
 	const { channel, log } = createLog(() => secrets.knownTokens);
 	push(channel);
 	const config = push(new Config(log));
-	const connections = push(new Connections(log));
+	const connections = push(new ConnectionRegistry(log));
 	const saved = createSavedStateStore(context.workspaceState);
 	const notifier = new AutoForwardNotifier();
 	const forwarding = push(
@@ -90,6 +91,7 @@ function createServices(context: vscode.ExtensionContext): Services {
 			token: () => secrets.localAgentToken(),
 			connections,
 			log,
+			timers: createNodeTimers(),
 		}),
 	);
 	return { context, log, channel, config, secrets, connections, localAgent: agent, forwarding, saved };

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { Connections } from './agent/connection-registry';
+import type { ConnectionRegistry } from './agent/connection-registry';
 import type { LocalAgent } from './agent/local-agent';
 import type { Config } from './config';
 import type { ExtensionLogger } from './logger';
@@ -14,7 +14,7 @@ export interface Services {
 	readonly channel: vscode.LogOutputChannel;
 	readonly config: Config;
 	readonly secrets: Secrets;
-	readonly connections: Connections;
+	readonly connections: ConnectionRegistry;
 	readonly localAgent: LocalAgent;
 	readonly forwarding: Forwarding;
 	readonly saved: SavedStateStore;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../protocol/lifecycle';
-import type { Connections } from './agent/connection-registry';
+import type { ConnectionRegistry } from './agent/connection-registry';
 import type { LocalAgent, LocalAgentState } from './agent/local-agent';
 import { ContextKeySetter } from './context-keys';
 import { showError } from './notify';
@@ -18,7 +18,7 @@ export class StatusController extends Disposable {
 
 	constructor(
 		private readonly localAgent: LocalAgent,
-		private readonly connections: Connections,
+		private readonly connections: ConnectionRegistry,
 		retryAgent: () => unknown,
 	) {
 		super();

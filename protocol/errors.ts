@@ -40,12 +40,13 @@ export type ErrorCode =
 	| 'BERTH_ERR_CLOSED' // the connection or session ended
 	| 'BERTH_ERR_TIMEOUT'
 	| 'BERTH_ERR_RPC' // the peer answered a request with an error
+	| 'BERTH_ERR_RPC_UNKNOWN_METHOD' // the peer does not serve the method (an older or other peer)
 	| 'BERTH_ERR_USAGE' // bad command line or configuration
 	| 'BERTH_ERR_LISTEN' // a listening socket could not be opened (port in use, no permission)
 	| 'BERTH_ERR_TOKEN' // a connection token that breaks the rules
 	| 'BERTH_ERR_LIMIT' // a bound was reached (streams per session, sessions, queue sizes)
 	| 'BERTH_ERR_POLICY' // the agent's --allow/--deny policy forbids the target
-	| 'BERTH_ERR_INTERNAL'; // a bug: an exception where none was expected (contained, logged)
+	| 'BERTH_ERR_INTERNAL'; // a bug: an exception where none was expected, or an API used out of order
 
 /** An error with a stable code and, where one applies, the wire reason that caused it. */
 export class BerthError extends Error {

@@ -1,8 +1,16 @@
 import { decodeUtf8, encodeUtf8 } from './bytes';
-import { BerthError, errorMessage } from './errors';
+import { BerthError, errorMessage, type ErrorCode } from './errors';
 import { Disposable, Emitter, type IDisposable } from './lifecycle';
-import { parseRpcMessage, type EventTable, type MethodTable, type RpcMessage } from './rpc';
+import {
+	parseRpcMessage,
+	type EventTable,
+	type MethodTable,
+	type RpcErrorBody,
+	type RpcMessage,
+} from './rpc';
 import type { Timers } from './timers';
+
+const UNKNOWN_METHOD: ErrorCode = 'BERTH_ERR_RPC_UNKNOWN_METHOD';
 
 /** Default time a request waits for its answer. */
 export const RPC_REQUEST_TIMEOUT_MS = 30_000;
@@ -117,7 +125,7 @@ export class RpcEndpoint<
 				if (message.type === 'response') {
 					pending.resolve(message.result);
 				} else {
-					pending.reject(new BerthError('BERTH_ERR_RPC', message.error.message, message.error.code));
+					pending.reject(rpcError(message.error));
 				}
 				return;
 			}
@@ -133,7 +141,7 @@ export class RpcEndpoint<
 			this.post({
 				type: 'error',
 				id,
-				error: { code: 'BERTH_ERR_RPC', message: `unknown method: ${method}` },
+				error: { code: UNKNOWN_METHOD, message: `unknown method: ${method}` },
 			});
 			return;
 		}
@@ -159,4 +167,17 @@ export class RpcEndpoint<
 		}
 		this.pending.clear();
 	}
+}
+
+/**
+ * The error a request rejects with when the peer answered `error`: BERTH_ERR_RPC with the peer's
+ * code as the reason, except for an unknown method, which callers tell apart by its own code (an
+ * older agent lacks a newer method).
+ */
+function rpcError(body: RpcErrorBody): BerthError {
+	return new BerthError(
+		body.code === UNKNOWN_METHOD ? UNKNOWN_METHOD : 'BERTH_ERR_RPC',
+		body.message,
+		body.code,
+	);
 }

@@ -1,6 +1,6 @@
 /**
- * Every message of Berth's Management RPC: JSON objects carried one per Regular message of a
- * Management session (and, later, of a stream session). This file is the one place that
+ * Every message of Berth's RPC: JSON objects carried one per Regular message of a Management
+ * session, or one per frame on a stream session's RPC lane. This file is the one place that
  * declares their shapes and the methods and events both ends speak.
  */
 
@@ -121,6 +121,7 @@ export interface AddForwardParams {
 
 /** Methods the agent serves, by name: params and result of each. */
 export type AgentMethods = {
+	/** `receivedAt`: the agent's wall clock (ms since 1970), to compare with the client's `sentAt`. */
 	ping: { params: { readonly sentAt?: number }; result: { readonly receivedAt: number } };
 	serverInfo: { params: Record<string, never>; result: ServerInfo };
 	/** TCP ports listening on the agent's host now. */
@@ -154,6 +155,13 @@ export type EventTable = Record<string, unknown>;
 
 /** Longest method or event name accepted (Berth's bound). */
 const MAX_NAME_CHARS = 128;
+/** Longest host name in a forward (DNS's bound on a name). */
+const MAX_HOST_CHARS = 255;
+/** The highest TCP port. */
+const MAX_PORT = 65_535;
+
+const FORWARD_DIRECTIONS: ReadonlySet<unknown> = new Set<ForwardDirection>(['local', 'remote']);
+const FORWARD_STATES: ReadonlySet<unknown> = new Set<ForwardState>(['active', 'failed', 'closed']);
 
 /** Validates the envelope of an inbound RPC message. Params, results and data are checked by their owners. */
 export function parseRpcMessage(value: unknown): RpcMessage | undefined {
@@ -189,4 +197,39 @@ export function parseRpcMessage(value: unknown): RpcMessage | undefined {
 
 function isName(value: unknown): value is string {
 	return isString(value) && value.length > 0 && value.length <= MAX_NAME_CHARS;
+}
+
+/** A ForwardInfo from the peer (a `forwardChanged` event, a forward list), checked field by field. */
+export function isForwardInfo(value: unknown): value is ForwardInfo {
+	return (
+		isObject(value) &&
+		isString(value['id']) &&
+		FORWARD_DIRECTIONS.has(value['direction']) &&
+		isHost(value['bindHost']) &&
+		isInteger(value['bindPort'], 0, MAX_PORT) &&
+		isHost(value['targetHost']) &&
+		isInteger(value['targetPort'], 0, MAX_PORT) &&
+		FORWARD_STATES.has(value['state']) &&
+		isForwardCounters(value['counters']) &&
+		isOptionalString(value['error'])
+	);
+}
+
+function isForwardCounters(value: unknown): value is ForwardCounters {
+	return (
+		isObject(value) &&
+		isInteger(value['open'], 0) &&
+		isInteger(value['total'], 0) &&
+		isInteger(value['bytesIn'], 0) &&
+		isInteger(value['bytesOut'], 0) &&
+		isOptionalString(value['lastError'])
+	);
+}
+
+function isHost(value: unknown): value is string {
+	return isString(value) && value.length <= MAX_HOST_CHARS;
+}
+
+function isOptionalString(value: unknown): value is string | undefined {
+	return value === undefined || isString(value);
 }

@@ -12,7 +12,7 @@ import {
 	RECONNECTION_SHORT_GRACE_MS,
 } from '../protocol/constants';
 import { BerthError, errorMessage } from '../protocol/errors';
-import { Disposable } from '../protocol/lifecycle';
+import { Disposable, type IDisposable } from '../protocol/lifecycle';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../protocol/message-reader';
 import { checkTimerDelay, type Timers } from '../protocol/timers';
 import { AuthThrottle, type AuthAttempts } from './auth-throttle';
@@ -70,7 +70,8 @@ const REFUSAL_LOG_WINDOW_MS = 60_000;
 
 /**
  * The remote agent: an HTTP server whose upgrades speak VS Code's remote-agent handshake, and
- * whose connection types (Management, Tunnel, and later Berth's own) live in a registry.
+ * whose connection types (Management, ExtensionHost's refusal, Tunnel, and Berth's Mux) live in
+ * a registry.
  */
 export class Agent extends Disposable {
 	readonly registry = new ConnectionTypeRegistry();
@@ -84,7 +85,8 @@ export class Agent extends Disposable {
 	private readonly sockets = new Set<Socket>();
 	private readonly acceptedAt = new WeakMap<Socket, number>();
 	private readonly log: Logger;
-	private readonly startedAt = Date.now();
+	/** On the agent's clock (`timers.now()`), for uptimes. */
+	private readonly startedAt: number;
 	private readonly handshakeTimeoutMs: number;
 	private readonly limits: MessageLimits;
 	private readonly throttle: AuthThrottle;
@@ -95,6 +97,7 @@ export class Agent extends Disposable {
 	private constructor(private readonly config: AgentConfig) {
 		super();
 		this.log = config.log.fork('agent');
+		this.startedAt = config.timers.now();
 		const limits = (this.limits = config.limits ?? DEFAULT_MESSAGE_LIMITS);
 		const graceMs = checkTimerDelay(
 			'reconnectionGraceMs',
@@ -164,7 +167,13 @@ export class Agent extends Disposable {
 				shortGraceMs,
 				...(config.maxWaitingSessions !== undefined ? { maxWaiting: config.maxWaitingSessions } : {}),
 				limits,
-				serve: (rpc) => serveAgentMethods(rpc, { identity, ports: this.ports, clients: () => this.clients }),
+				serve: (rpc) =>
+					serveAgentMethods(rpc, {
+						identity,
+						timers: config.timers,
+						ports: this.ports,
+						clients: () => this.clients,
+					}),
 			}),
 		);
 		const policy = config.policy ?? TargetPolicy.openToAll;
@@ -179,7 +188,13 @@ export class Agent extends Disposable {
 				policy,
 				allowRemoteBind: config.allowRemoteBind ?? false,
 				serve: (rpc, forwards) =>
-					serveAgentMethods(rpc, { identity, ports: this.ports, forwards, clients: () => this.clients }),
+					serveAgentMethods(rpc, {
+						identity,
+						timers: config.timers,
+						ports: this.ports,
+						forwards,
+						clients: () => this.clients,
+					}),
 			}),
 		);
 		this._register(this.management.onDidChangeCounts(() => this.clientsMayHaveChanged()));
@@ -235,7 +250,7 @@ export class Agent extends Disposable {
 				commit: config.commit,
 				host: hostname(),
 				listening: this.url,
-				uptimeSeconds: (Date.now() - this.startedAt) / 1000,
+				uptimeSeconds: (config.timers.now() - this.startedAt) / 1000,
 				sessionsConnected: this.management.counts.connected,
 				sessionsWaiting: this.management.counts.waiting,
 				tunnelsOpen: this.tunnels.openCount,
@@ -304,20 +319,16 @@ export class Agent extends Disposable {
 	stop(reason = 'the agent is stopping'): Promise<void> {
 		this.stopping ??= (async () => {
 			const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+			const flushed = whenAllClose(this.sockets);
 			this.management.shutdown(reason);
 			this.streams.shutdown(reason);
 			this.tunnels.dispose();
+			let deadline: IDisposable | undefined;
 			await Promise.race([
-				new Promise<void>((resolve) => {
-					const check = setInterval(() => {
-						if (this.sockets.size === 0) {
-							clearInterval(check);
-							resolve();
-						}
-					}, 20);
-				}),
-				new Promise<void>((resolve) => setTimeout(resolve, STOP_FLUSH_MS)),
+				flushed,
+				new Promise<void>((resolve) => (deadline = this.config.timers.timeout(resolve, STOP_FLUSH_MS))),
 			]);
+			deadline?.dispose();
 			for (const socket of this.sockets) {
 				socket.destroy();
 			}
@@ -400,4 +411,22 @@ export class Agent extends Disposable {
 			},
 		};
 	}
+}
+
+/** Resolves once every socket in `sockets` (as it is now) has closed. */
+function whenAllClose(sockets: ReadonlySet<Socket>): Promise<void> {
+	let left = sockets.size;
+	return new Promise((resolve) => {
+		if (left === 0) {
+			resolve();
+		}
+		for (const socket of sockets) {
+			socket.once('close', () => {
+				left--;
+				if (left === 0) {
+					resolve();
+				}
+			});
+		}
+	});
 }

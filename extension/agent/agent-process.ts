@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { BerthError } from '../../protocol/errors';
 import { Disposable, Emitter } from '../../protocol/lifecycle';
+import { parseListeningLine } from '../../protocol/listening-line';
+import type { Timers } from '../../protocol/timers';
 import type { ExtensionLogger } from '../logger';
 import { formatAgentLogRecord, parseAgentLogLine, type AgentLogRecord } from './agent-log';
 
@@ -15,6 +17,8 @@ export interface AgentProcessOptions {
 	readonly storageDir: string;
 	readonly token: string;
 	readonly log: ExtensionLogger;
+	/** For the start and stop deadlines. */
+	readonly timers: Timers;
 	/** Time allowed from spawn to the "listening" line. */
 	readonly startTimeoutMs?: number;
 }
@@ -31,7 +35,6 @@ const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
 /** stderr lines kept for the error message of an agent that failed to start. */
 const STDERR_TAIL_LINES = 5;
-const LISTENING = /^Berth agent listening on (wss?:\/\/\S+)$/;
 
 /**
  * The bundled agent, running on this machine as a child of the extension host: `fork`ed so it
@@ -48,6 +51,7 @@ export class AgentProcess extends Disposable {
 
 	private constructor(
 		private readonly child: ChildProcess,
+		private readonly timers: Timers,
 		readonly url: string,
 		exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
 	) {
@@ -102,8 +106,8 @@ export class AgentProcess extends Disposable {
 		});
 		try {
 			const timeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
-			const url = await waitForUrl(firstLine, exited, timeoutMs, stderrTail);
-			return new AgentProcess(child, url, exited);
+			const url = await waitForUrl(firstLine, exited, { timers: options.timers, timeoutMs }, stderrTail);
+			return new AgentProcess(child, options.timers, url, exited);
 		} catch (error) {
 			child.kill('SIGKILL');
 			throw error;
@@ -122,9 +126,9 @@ export class AgentProcess extends Disposable {
 		this.stopping ??= (async () => {
 			if (this.child.exitCode === null && this.child.signalCode === null) {
 				this.child.kill('SIGTERM');
-				const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+				const timer = this.timers.timeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
 				await this.exited;
-				clearTimeout(timer);
+				timer.dispose();
 			}
 			this.dispose();
 		})();
@@ -162,25 +166,25 @@ function writeTokenFile(storageDir: string, token: string): string {
 function waitForUrl(
 	firstLine: Promise<string>,
 	exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
-	timeoutMs: number,
+	{ timers, timeoutMs }: { readonly timers: Timers; readonly timeoutMs: number },
 	stderrTail: readonly string[],
 ): Promise<string> {
 	return new Promise((resolve, reject) => {
-		const timer = setTimeout(
+		const timer = timers.timeout(
 			() => reject(new BerthError('BERTH_ERR_TIMEOUT', `the agent did not start within ${timeoutMs} ms`)),
 			timeoutMs,
 		);
 		void firstLine.then((line) => {
-			clearTimeout(timer);
-			const match = LISTENING.exec(line);
-			if (match) {
-				resolve(match[1]!);
+			timer.dispose();
+			const url = parseListeningLine(line);
+			if (url !== undefined) {
+				resolve(url);
 			} else {
 				reject(new BerthError('BERTH_ERR_PROTOCOL', `unexpected first line from the agent: ${line}`));
 			}
 		});
 		void exited.then(({ code, signal }) => {
-			clearTimeout(timer);
+			timer.dispose();
 			const tail = stderrTail
 				.map((line) => {
 					const record = parseAgentLogLine(line);

@@ -1,10 +1,10 @@
 import { errorMessage } from '../../protocol/errors';
 import { Disposable, DisposableStore, Emitter } from '../../protocol/lifecycle';
 import type { ExtensionLogger } from '../logger';
-import { Connection, type AgentTarget } from './connections';
+import { Connection, type AgentTarget } from './connection';
 
 /** What changed: `status` (connection up or down), `forwards`, `ports` or the set of agents. */
-export interface ConnectionsChange {
+export interface ConnectionRegistryChange {
 	readonly agentId: string;
 	readonly kind: 'added' | 'removed' | 'status' | 'forwards' | 'ports';
 }
@@ -13,8 +13,8 @@ export interface ConnectionsChange {
  * The agents this window is connected to, by id (several at once, the local one included). It
  * relays every connection's events as one `onDidChange`, and logs the ups and downs.
  */
-export class Connections extends Disposable {
-	private readonly _onDidChange = this._register(new Emitter<ConnectionsChange>());
+export class ConnectionRegistry extends Disposable {
+	private readonly _onDidChange = this._register(new Emitter<ConnectionRegistryChange>());
 	readonly onDidChange = this._onDidChange.event;
 
 	private readonly connections = new Map<string, { connection: Connection; listeners: DisposableStore }>();
@@ -71,7 +71,7 @@ export class Connections extends Disposable {
 		}
 		this.disconnect(target.id);
 		const listeners = new DisposableStore();
-		const fire = (kind: ConnectionsChange['kind']) => () =>
+		const fire = (kind: ConnectionRegistryChange['kind']) => () =>
 			this._onDidChange.fire({ agentId: target.id, kind });
 		listeners.add(connection.onDidChangeForward(fire('forwards')));
 		listeners.add(connection.onDidChangePorts(fire('ports')));

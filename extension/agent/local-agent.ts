@@ -1,9 +1,10 @@
 import { errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
+import type { Timers } from '../../protocol/timers';
 import type { ExtensionLogger } from '../logger';
 import { AgentProcess } from './agent-process';
-import type { Connections } from './connection-registry';
-import { LOCAL_AGENT_ID } from './connections';
+import type { ConnectionRegistry } from './connection-registry';
+import { LOCAL_AGENT_ID } from './connection';
 
 /** Tunnel access: the agent this window runs on this machine. */
 export type LocalAgentState =
@@ -19,8 +20,9 @@ export interface LocalAgentOptions {
 	readonly storageDir: string;
 	/** The agent's connection token (SecretStorage; created on first use). */
 	readonly token: () => Promise<string>;
-	readonly connections: Connections;
+	readonly connections: ConnectionRegistry;
 	readonly log: ExtensionLogger;
+	readonly timers: Timers;
 }
 
 /**
@@ -87,6 +89,7 @@ export class LocalAgent extends Disposable {
 				storageDir: this.options.storageDir,
 				token,
 				log: log.fork('agent'),
+				timers: this.options.timers,
 			});
 			this.attach(agent);
 			log.info(`agent started at ${agent.url} (pid ${agent.pid ?? '?'}, extension host pid ${process.pid})`);

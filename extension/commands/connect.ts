@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { errorMessage } from '../../protocol/errors';
 import { parseRowContext } from '../../protocol/webview';
-import { agentIdForUrl, LOCAL_AGENT_ID, type AgentTarget, type PeerKind } from '../agent/connections';
+import { agentIdForUrl, LOCAL_AGENT_ID, type AgentTarget, type PeerKind } from '../agent/connection';
 import { showError } from '../notify';
 import { withAgent, withoutAgent } from '../ports/saved-state';
 import type { Services } from '../services';
@@ -13,7 +13,7 @@ interface PeerItem extends vscode.QuickPickItem {
 const PEER_ITEMS: readonly PeerItem[] = [
 	{
 		label: 'Berth agent',
-		detail: 'The agent must prove it knows the token before anything is sent.',
+		detail: "Refuses a server that does not speak Berth's handshake.",
 		peer: 'berth',
 	},
 	{

@@ -2,7 +2,7 @@ import { BerthError, errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter } from '../../protocol/lifecycle';
 import type { ForwardInfo, ListeningPort } from '../../protocol/rpc';
 import type { PortOrigin } from '../../protocol/webview';
-import type { Connections, ConnectionsChange } from '../agent/connection-registry';
+import type { ConnectionRegistry, ConnectionRegistryChange } from '../agent/connection-registry';
 import { isForwardableHost, listeningPortKey } from '../agent/listening-ports';
 import type { ExtensionLogger } from '../logger';
 import { resolvePortAttributes, type PortAttributes } from '../port-attributes';
@@ -11,7 +11,7 @@ import { connectHostFor, formatHostPort, type ForwardTarget } from './forward-in
 import { forwardKey } from './ports-model';
 import { labelKey, withForward, withLabel, withoutForward, type SavedState } from './saved-state';
 
-/** What forwarding needs from its surroundings (VS Code, in extension/ports/ports-host.ts). */
+/** What forwarding needs from its surroundings (VS Code's, which extension.ts builds). */
 export interface ForwardingHost {
 	settings(): BerthSettings;
 	loadState(): SavedState;
@@ -37,7 +37,7 @@ export interface ForwardOptions {
  */
 export class Forwarding extends Disposable {
 	private readonly _onDidChange = this._register(new Emitter<void>());
-	/** Labels or origins changed (forwards themselves change through Connections). */
+	/** Labels or origins changed (forwards themselves change through the ConnectionRegistry). */
 	readonly onDidChange = this._onDidChange.event;
 
 	private readonly origins = new Map<string, PortOrigin>();
@@ -46,12 +46,12 @@ export class Forwarding extends Disposable {
 	private readonly openedOnce = new Set<string>();
 
 	constructor(
-		private readonly connections: Connections,
+		private readonly connections: ConnectionRegistry,
 		private readonly host: ForwardingHost,
 		private readonly log: ExtensionLogger,
 	) {
 		super();
-		this._register(connections.onDidChange((change) => this.onConnectionsChange(change)));
+		this._register(connections.onDidChange((change) => this.onConnectionRegistryChange(change)));
 	}
 
 	get originMap(): ReadonlyMap<string, PortOrigin> {
@@ -139,7 +139,7 @@ export class Forwarding extends Disposable {
 		});
 	}
 
-	private onConnectionsChange(change: ConnectionsChange): void {
+	private onConnectionRegistryChange(change: ConnectionRegistryChange): void {
 		switch (change.kind) {
 			case 'added':
 				void this.restore(change.agentId);

@@ -1,6 +1,6 @@
 import { Disposable, Emitter } from '../../protocol/lifecycle';
 import type { PortsViewState } from '../../protocol/webview';
-import type { Connections } from '../agent/connection-registry';
+import type { ConnectionRegistry } from '../agent/connection-registry';
 import type { Forwarding } from './forwarding';
 import { buildPortsViewState, type AgentInput } from './ports-model';
 
@@ -17,7 +17,7 @@ export class PortsPresenter extends Disposable {
 	private timer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(
-		private readonly connections: Connections,
+		private readonly connections: ConnectionRegistry,
 		private readonly forwarding: Forwarding,
 		private readonly notice: () => string | undefined,
 	) {

@@ -36,6 +36,7 @@ export function exitCodeFor(error: unknown): ExitCode {
 		case 'BERTH_ERR_HANDSHAKE_TIMEOUT':
 		case 'BERTH_ERR_PROTOCOL':
 		case 'BERTH_ERR_RPC':
+		case 'BERTH_ERR_RPC_UNKNOWN_METHOD':
 			return ExitCode.Unreachable;
 		case 'BERTH_ERR_LISTEN':
 			return ExitCode.Listen;

@@ -1,11 +1,13 @@
 import { BerthError, errorMessage } from '../../protocol/errors';
+import { DisposableStore } from '../../protocol/lifecycle';
 import type { ForwardInfo } from '../../protocol/rpc';
 import { parseAgentUrl } from '../client/agent-url';
 import type { PeerKind } from '../client/client-handshake';
 import type { AgentEndpoint } from '../client/dial';
 import { fetchAgentCommit } from '../client/fetch-commit';
 import { parseLocalForwardSpec, type LocalForwardSpec } from '../client/forward-spec';
-import { TunnelForwarder, type Forwarder } from '../client/forwarder';
+import type { Forwarder } from '../client/forwarder';
+import { TunnelForwarder } from '../client/tunnel-forwarder';
 import type { TransportMode } from '../client/open-transport';
 import { StreamForwarder, type ForwarderState } from '../client/stream-forwarder';
 import { createLogger, type Logger } from '../shared/log';
@@ -124,6 +126,7 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 	const stopped = waitForStopSignal().then((signal) => ({ signal }));
 	let lost: Promise<{ lost: BerthError }> = new Promise(() => undefined);
 	let forwarder: Forwarder;
+	const subscriptions = new DisposableStore();
 	if (peer === 'berth') {
 		const streams = await StreamForwarder.start(endpoint);
 		const state = streams.state;
@@ -131,20 +134,26 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 			agent: address.display,
 			...(state.type === 'connected' ? { version: state.info.version, host: state.info.host } : {}),
 		});
-		lost = watchState(streams, log);
+		lost = watchState(streams, log, subscriptions);
 		forwarder = streams;
 	} else {
 		forwarder = new TunnelForwarder(endpoint);
 	}
 	const describe = describer(forwarder);
-	forwarder.onDidFailConnection((failure) => log.warn(`forward ${describe(failure.id)}: ${failure.message}`));
+	subscriptions.add(
+		forwarder.onDidFailConnection((failure) =>
+			log.warn(`forward ${describe(failure.id)}: ${failure.message}`),
+		),
+	);
 
 	const opened = await openForwards(forwarder, locals, remotes, address.display, log);
 	if (opened === 0) {
+		subscriptions.dispose();
 		forwarder.dispose();
 		throw new BerthError('BERTH_ERR_LISTEN', 'forward: no forward could be opened');
 	}
 	const ended = await Promise.race([stopped, lost]);
+	subscriptions.dispose();
 	forwarder.dispose();
 	if ('lost' in ended) {
 		log.error(ended.lost.message);
@@ -209,24 +218,30 @@ function describer(forwarder: Forwarder): (id: string) => string {
 }
 
 /** Logs the link's ups and downs; resolves only if it fails for good (a refusal that needs a human). */
-function watchState(forwarder: StreamForwarder, log: Logger): Promise<{ lost: BerthError }> {
+function watchState(
+	forwarder: StreamForwarder,
+	log: Logger,
+	subscriptions: DisposableStore,
+): Promise<{ lost: BerthError }> {
 	return new Promise((resolve) => {
-		forwarder.onDidChangeState((state: ForwarderState) => {
-			switch (state.type) {
-				case 'connected':
-					log.info('connected to the agent again; forwards restored');
-					return;
-				case 'reconnecting':
-					log.warn('connection to the agent lost; reconnecting (listeners stay up)', {
-						attempt: state.attempt,
-						inSeconds: state.delayMs / 1000,
-						lastError: state.lastError,
-					});
-					return;
-				case 'failed':
-					resolve({ lost: state.error });
-					return;
-			}
-		});
+		subscriptions.add(
+			forwarder.onDidChangeState((state: ForwarderState) => {
+				switch (state.type) {
+					case 'connected':
+						log.info('connected to the agent again; forwards restored');
+						return;
+					case 'reconnecting':
+						log.warn('connection to the agent lost; reconnecting (listeners stay up)', {
+							attempt: state.attempt,
+							inSeconds: state.delayMs / 1000,
+							lastError: state.lastError,
+						});
+						return;
+					case 'failed':
+						resolve({ lost: state.error });
+						return;
+				}
+			}),
+		);
 	});
 }

@@ -1,4 +1,5 @@
 import { Agent } from '../agent';
+import { formatListeningLine } from '../../protocol/listening-line';
 import { defaultConfigDir, resolveConnectionToken } from '../connection-token';
 import { createLogger } from '../shared/log';
 import { TargetPolicy } from '../shared/target-policy';
@@ -69,7 +70,9 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 		policy,
 		allowRemoteBind: values['allow-remote-bind'] ?? false,
 	});
-	process.stdout.write(`Berth agent listening on ${agent.url}\n`);
+	// Whoever waits for the listening line may stop the agent the moment it reads it: a clean stop.
+	const stopSignal = waitForStopSignal();
+	process.stdout.write(formatListeningLine(agent.url) + '\n');
 	const statusUrl = agent.url.replace(/^ws:/, 'http:') + '/';
 	if (token.type === 'mandatory' && (token.source === 'stored' || token.source === 'generated')) {
 		process.stdout.write(
@@ -86,7 +89,7 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 		pid: process.pid,
 	});
 
-	const signal = await waitForStopSignal();
+	const signal = await stopSignal;
 	log.info('stopping', { signal });
 	await agent.stop(`the agent received ${signal}`);
 	log.info('stopped');

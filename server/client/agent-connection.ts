@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { RECONNECT_DELAYS_MS, RECONNECTION_GRACE_MS } from '../../protocol/constants';
-import { BerthError, errorMessage } from '../../protocol/errors';
-import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
+import { RECONNECTION_GRACE_MS } from '../../protocol/constants';
+import { BerthError } from '../../protocol/errors';
+import { Disposable, Emitter } from '../../protocol/lifecycle';
 import type { AgentEvents, AgentMethods, ServerInfo } from '../../protocol/rpc';
 import { RpcEndpoint } from '../../protocol/rpc-endpoint';
 import { concatBytes } from '../../protocol/bytes';
 import { Session } from '../../protocol/session';
 import { ConnectionType } from '../../protocol/wire';
-import { dial, type AgentEndpoint } from './dial';
+import { dial, type AgentEndpoint, type DialedConnection } from './dial';
+import { isPermanentError, reconnectDelayMs, retry, type RetryOutcome, type RetryRun } from './retry';
 
 /** Where a connection to an agent stands. */
 export type ConnectionState =
@@ -24,12 +25,6 @@ export type ConnectionState =
 /** The client's side of Management RPC. */
 export type ClientRpc = RpcEndpoint<Record<string, never>, AgentMethods, Record<string, never>, AgentEvents>;
 
-/** The wait before reconnection attempt `attempt` (1-based): VS Code's 0, 5, 5, 10 … 30 s. */
-export function reconnectDelayMs(attempt: number): number {
-	const index = Math.min(attempt - 1, RECONNECT_DELAYS_MS.length - 1);
-	return RECONNECT_DELAYS_MS[Math.max(0, index)]!;
-}
-
 /**
  * A Management session with an agent: typed RPC that survives network drops. When the socket
  * drops, the client reconnects with the same reconnection token on VS Code's schedule while the
@@ -45,8 +40,7 @@ export class AgentConnection extends Disposable {
 	private readonly session: Session;
 	private current: ConnectionState = { type: 'connected' };
 	private graceMs = RECONNECTION_GRACE_MS;
-	private reconnecting: Promise<void> | undefined;
-	private pendingDelay: IDisposable | undefined;
+	private reconnecting: RetryRun<DialedConnection> | undefined;
 
 	private constructor(
 		private readonly endpoint: AgentEndpoint,
@@ -61,10 +55,10 @@ export class AgentConnection extends Disposable {
 			}),
 		);
 		this._register(this.session.onDidReceiveMessage((segments) => this.rpc.receive(concatBytes(segments))));
-		this._register(this.session.onDidLoseTransport(() => void this.reconnect()));
+		this._register(this.session.onDidLoseTransport(() => this.reconnect()));
 		this._register(this.session.onDidReceiveDisconnect(() => this.finish({ type: 'closed' })));
 		this._register(this.session.onDidFail((error) => this.finish({ type: 'failed', error })));
-		this._register({ dispose: () => this.pendingDelay?.dispose() });
+		this._register({ dispose: () => this.reconnecting?.dispose() });
 	}
 
 	/**
@@ -120,42 +114,40 @@ export class AgentConnection extends Disposable {
 		this.dispose();
 	}
 
-	private reconnect(): Promise<void> {
-		this.reconnecting ??= this.reconnectLoop().finally(() => (this.reconnecting = undefined));
-		return this.reconnecting;
-	}
-
-	private async reconnectLoop(): Promise<void> {
+	/** Re-attaches the session on VS Code's schedule, for as long as the agent's grace lasts. */
+	private reconnect(): void {
+		if (this.reconnecting) {
+			return;
+		}
 		const timers = this.endpoint.timers;
 		const startedAt = timers.now();
-		let lastError: string | undefined;
-		for (let attempt = 1; !this.isDisposed; attempt++) {
-			const delayMs = reconnectDelayMs(attempt);
-			this.setState({ type: 'reconnecting', attempt, delayMs, ...(lastError ? { lastError } : {}) });
-			await new Promise<void>((resolve) => {
-				const timer = timers.timeout(resolve, delayMs);
-				// Disposing the connection ends the wait (and then the loop).
-				this.pendingDelay = { dispose: () => (timer.dispose(), resolve()) };
-			});
-			if (this.isDisposed) {
-				return;
-			}
-			if (timers.now() - startedAt > this.graceMs) {
-				this.finish({
-					type: 'failed',
-					error: new BerthError(
-						'BERTH_ERR_CLOSED',
-						`could not reconnect within the agent's grace time (${Math.round(this.graceMs / 1000)} s)`,
-					),
-				});
-				return;
-			}
-			try {
-				const { transport, leftover } = await dial(this.endpoint, {
+		this.reconnecting = retry({
+			timers,
+			attempt: () =>
+				dial(this.endpoint, {
 					connectionType: ConnectionType.Management,
 					reconnectionToken: this.reconnectionToken,
 					reconnection: true,
-				});
+				}),
+			// The agent forgets the session once its grace has passed: no attempt after that can work.
+			schedule: (attempt) => {
+				const delayMs = reconnectDelayMs(attempt);
+				return timers.now() + delayMs - startedAt > this.graceMs ? undefined : delayMs;
+			},
+			isPermanent: isPermanentError,
+			onWait: (wait) => this.setState({ type: 'reconnecting', ...wait }),
+			discard: ({ transport }) => transport.dispose(),
+		});
+		void this.reconnecting.outcome.then((outcome) => {
+			this.reconnecting = undefined;
+			this.reconnected(outcome);
+		});
+	}
+
+	private reconnected(outcome: RetryOutcome<DialedConnection>): void {
+		switch (outcome.type) {
+			case 'succeeded': {
+				const { transport, leftover } = outcome.value;
 				if (this.isDisposed) {
 					transport.dispose();
 					return;
@@ -164,13 +156,21 @@ export class AgentConnection extends Disposable {
 				transport.resume();
 				this.setState({ type: 'connected' });
 				return;
-			} catch (error) {
-				if (error instanceof BerthError && error.isPermanent) {
-					this.finish({ type: 'failed', error });
-					return;
-				}
-				lastError = errorMessage(error);
 			}
+			case 'refused':
+				this.finish({ type: 'failed', error: outcome.error });
+				return;
+			case 'exhausted':
+				this.finish({
+					type: 'failed',
+					error: new BerthError(
+						'BERTH_ERR_CLOSED',
+						`could not reconnect within the agent's grace time (${Math.round(this.graceMs / 1000)} s)`,
+					),
+				});
+				return;
+			case 'cancelled':
+				return;
 		}
 	}
 }

@@ -1,26 +1,16 @@
-import { BerthError } from '../../protocol/errors';
+import { BerthError, HandshakeReason } from '../../protocol/errors';
 import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
 import type { ServerInfo } from '../../protocol/rpc';
 import { AgentConnection, type ConnectionState } from './agent-connection';
-import { renewLink } from './retry';
 import type { AgentEndpoint } from './dial';
-
-/** Where a link to an agent stands. */
-export type LinkState =
-	| { readonly type: 'connected'; readonly info: ServerInfo; readonly renewed: boolean }
-	| {
-			readonly type: 'reconnecting';
-			readonly attempt: number;
-			readonly delayMs: number;
-			readonly lastError?: string;
-	  }
-	| { readonly type: 'failed'; readonly error: BerthError };
+import type { LinkState } from './link-state';
+import { isPermanentError, reconnectDelayMs, retry, type RetryRun } from './retry';
 
 /**
  * A link to an agent that stays up as long as it can: the Management session reconnects across
  * network drops (AgentConnection), and when the session itself is gone (the agent restarted, or
  * the grace ran out) a new one is opened on the same schedule. Only a permanent refusal (wrong
- * token, version mismatch, an agent that cannot prove itself) ends the link: that needs a human.
+ * token, version mismatch, a server that does not speak Berth's handshake) ends the link: that needs a human.
  */
 export class AgentLink extends Disposable {
 	private readonly _onDidChangeState = this._register(new Emitter<LinkState>());
@@ -31,7 +21,7 @@ export class AgentLink extends Disposable {
 	private current: LinkState;
 	/** What the agent said of itself when the current session opened. */
 	private info: ServerInfo;
-	private wait: IDisposable | undefined;
+	private renewal: RetryRun<{ connection: AgentConnection; info: ServerInfo }> | undefined;
 
 	private constructor(
 		private readonly endpoint: AgentEndpoint,
@@ -44,7 +34,7 @@ export class AgentLink extends Disposable {
 		this.adopt(first);
 		this._register({
 			dispose: () => {
-				this.wait?.dispose();
+				this.renewal?.dispose();
 				this.connectionListener?.dispose();
 				this.connection?.close();
 			},
@@ -110,32 +100,45 @@ export class AgentLink extends Disposable {
 	}
 
 	private async renew(reason: string): Promise<void> {
-		const result = await renewLink({
+		this.renewal = retry({
 			timers: this.endpoint.timers,
-			reason,
+			firstError: reason,
 			attempt: () => AgentConnection.connect(this.endpoint),
-			setState: (state) => this.setState(state),
-			setWait: (wait) => (this.wait = wait),
-			isCancelled: () => this.isDisposed,
+			schedule: reconnectDelayMs,
+			isPermanent: isPermanentError,
+			onWait: (wait) => this.setState({ type: 'reconnecting', ...wait }),
+			discard: ({ connection }) => connection.close(),
 		});
-		if (!result) {
-			return;
+		const outcome = await this.renewal.outcome;
+		this.renewal = undefined;
+		switch (outcome.type) {
+			case 'succeeded': {
+				const { connection, info } = outcome.value;
+				if (this.isDisposed) {
+					connection.close();
+					return;
+				}
+				this.info = info;
+				this.adopt(connection);
+				this.setState({ type: 'connected', info, renewed: true });
+				return;
+			}
+			case 'refused':
+				this.setState({ type: 'failed', error: outcome.error });
+				return;
+			case 'exhausted': // VS Code's schedule never gives up
+			case 'cancelled':
+				return;
 		}
-		const { connection, info } = result;
-		if (this.isDisposed) {
-			connection.close();
-			return;
-		}
-		this.info = info;
-		this.adopt(connection);
-		this.setState({ type: 'connected', info, renewed: true });
 	}
 }
 
-/**
- * The agent no longer knows the session (it restarted, or the grace ran out): a refusal in words,
- * but one that a new session cures.
- */
+/** Refusals that a new session cures: the agent no longer knows this one (it restarted, or the grace ran out). */
+const STALE_SESSION_REASONS: ReadonlySet<string> = new Set([
+	HandshakeReason.UnknownReconnectionTokenNeverSeen,
+	HandshakeReason.UnknownReconnectionTokenSeenBefore,
+]);
+
 function isStaleSession(error: BerthError): boolean {
-	return error.reason !== undefined && error.reason.startsWith('Unknown reconnection token');
+	return error.reason !== undefined && STALE_SESSION_REASONS.has(error.reason);
 }

@@ -4,7 +4,8 @@
  */
 
 export { parseAgentUrl, type AgentAddress } from './agent-url';
-export { AgentConnection, reconnectDelayMs, type ConnectionState, type ClientRpc } from './agent-connection';
+export { AgentConnection, type ConnectionState, type ClientRpc } from './agent-connection';
+export { reconnectDelayMs } from './retry';
 export { runClientHandshake, type PeerKind, type ClientHandshakeOptions } from './client-handshake';
 export { dial, type AgentEndpoint, type DialOptions, type DialedConnection } from './dial';
 export {
@@ -14,8 +15,10 @@ export {
 	type LocalForwardSpec,
 } from './forward-spec';
 export { LocalForward, type TunnelOpener } from './local-forward';
-export { AgentLink, type LinkState } from './agent-link';
-export { TunnelForwarder, type Forwarder, type ForwardFailure } from './forwarder';
+export { AgentLink } from './agent-link';
+export type { LinkState } from './link-state';
+export { type Forwarder, type ForwardFailure } from './forwarder';
+export { TunnelForwarder } from './tunnel-forwarder';
 export { StreamForwarder, type ForwarderState } from './stream-forwarder';
 export { StreamSession } from './stream-session';
 export { listenLocal } from './local-listener';

@@ -2,6 +2,8 @@ import type { Socket } from 'node:net';
 import { errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter } from '../../protocol/lifecycle';
 import type { ForwardCounters } from '../../protocol/rpc';
+import type { Timers } from '../../protocol/timers';
+import { ForwardStats } from '../shared/forward-stats';
 import { pipeTransportAndSocket } from '../shared/pipe';
 import type { DialedConnection } from './dial';
 import type { LocalForwardSpec } from './forward-spec';
@@ -19,18 +21,21 @@ export class LocalForward extends Disposable {
 	private readonly _onDidFailConnection = this._register(new Emitter<string>());
 	/** One forwarded connection failed; the message names the target and the cause. */
 	readonly onDidFailConnection = this._onDidFailConnection.event;
+	private readonly _onDidChangeCounters = this._register(new Emitter<void>());
+	/** The counters moved (at most once a second, as ForwardStats throttles). */
+	readonly onDidChangeCounters = this._onDidChangeCounters.event;
 
 	private readonly sockets = new Set<Socket>();
-	private counts = { open: 0, total: 0, bytesIn: 0, bytesOut: 0 };
-	private lastError: string | undefined;
-
+	private readonly stats: ForwardStats;
 	private listener: LocalListener | undefined;
 
 	private constructor(
 		readonly spec: LocalForwardSpec,
 		private readonly opener: TunnelOpener,
+		private readonly timers: Timers,
 	) {
 		super();
+		this.stats = this._register(new ForwardStats(() => this._onDidChangeCounters.fire(), timers));
 		this._register({
 			dispose: () => {
 				this.listener?.dispose();
@@ -45,14 +50,19 @@ export class LocalForward extends Disposable {
 	 * Starts listening (both loopbacks for `localhost`).
 	 * @throws BerthError BERTH_ERR_LISTEN when the local port is taken or not allowed.
 	 */
-	static async listen(spec: LocalForwardSpec, opener: TunnelOpener): Promise<LocalForward> {
-		const forward = new LocalForward(spec, opener);
-		forward.listener = await listenLocal(
-			spec.bind,
-			spec.localPort,
-			(socket) => forward.forward(socket),
-			(message) => forward._onDidFailConnection.fire(message),
-		);
+	static async listen(spec: LocalForwardSpec, opener: TunnelOpener, timers: Timers): Promise<LocalForward> {
+		const forward = new LocalForward(spec, opener, timers);
+		try {
+			forward.listener = await listenLocal(
+				spec.bind,
+				spec.localPort,
+				(socket) => forward.forward(socket),
+				(message) => forward._onDidFailConnection.fire(message),
+			);
+		} catch (error) {
+			forward.dispose();
+			throw error;
+		}
 		return forward;
 	}
 
@@ -62,17 +72,16 @@ export class LocalForward extends Disposable {
 	}
 
 	get counters(): ForwardCounters {
-		return { ...this.counts, ...(this.lastError !== undefined ? { lastError: this.lastError } : {}) };
+		return this.stats.counters;
 	}
 
 	private forward(socket: Socket): void {
 		this.sockets.add(socket);
-		this.counts.total++;
-		this.counts.open++;
+		this.stats.opened();
 		socket.on('error', () => undefined); // reported through the pipe or the failure below
-		const done = (): void => {
+		const done = (failure?: string): void => {
 			this.sockets.delete(socket);
-			this.counts.open--;
+			this.stats.closed(failure);
 		};
 		this.opener(this.spec.host, this.spec.port).then(
 			async ({ transport, leftover }) => {
@@ -83,8 +92,11 @@ export class LocalForward extends Disposable {
 					return;
 				}
 				const piping = pipeTransportAndSocket(transport, leftover, socket, {
-					toSocket: (n) => (this.counts.bytesIn += n),
-					toTransport: (n) => (this.counts.bytesOut += n),
+					timers: this.timers,
+					meter: {
+						toSocket: (n) => this.stats.carriedIn(n),
+						toTransport: (n) => this.stats.carriedOut(n),
+					},
 				});
 				transport.resume();
 				socket.resume();
@@ -92,10 +104,10 @@ export class LocalForward extends Disposable {
 				done();
 			},
 			(error: unknown) => {
-				this.lastError = errorMessage(error);
-				this._onDidFailConnection.fire(this.lastError);
+				const message = errorMessage(error);
 				socket.destroy();
-				done();
+				done(message);
+				this._onDidFailConnection.fire(message);
 			},
 		);
 	}

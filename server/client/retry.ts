@@ -1,77 +1,108 @@
+import { RECONNECT_DELAYS_MS } from '../../protocol/constants';
 import { BerthError, errorMessage } from '../../protocol/errors';
 import type { IDisposable } from '../../protocol/lifecycle';
 import type { Timers } from '../../protocol/timers';
-import { reconnectDelayMs } from './agent-connection';
-import type { LinkState } from './agent-link';
+
+/** The wait before attempt `attempt` (1-based), or undefined to give up before it. */
+export type RetrySchedule = (attempt: number) => number | undefined;
+
+/** The wait before reconnection attempt `attempt` (1-based): VS Code's 0, 5, 5, 10 … 30 s, forever. */
+export function reconnectDelayMs(attempt: number): number {
+	const index = Math.min(attempt - 1, RECONNECT_DELAYS_MS.length - 1);
+	return RECONNECT_DELAYS_MS[Math.max(0, index)]!;
+}
+
+/** True when retrying cannot help: the peer refused in words, or does not speak Berth's handshake. */
+export function isPermanentError(error: unknown): error is BerthError {
+	return error instanceof BerthError && error.isPermanent;
+}
+
+/** Reported before each wait: which attempt is next, after how long, and why the last one failed. */
+export interface RetryWait {
+	readonly attempt: number;
+	readonly delayMs: number;
+	readonly lastError?: string;
+}
+
+/** How a retry loop ended. */
+export type RetryOutcome<T> =
+	| { readonly type: 'succeeded'; readonly value: T }
+	/** An attempt failed in a way retrying cannot cure. */
+	| { readonly type: 'refused'; readonly error: BerthError }
+	/** The schedule gave up. */
+	| { readonly type: 'exhausted'; readonly lastError?: string }
+	/** The run was disposed. */
+	| { readonly type: 'cancelled' };
 
 export interface RetryOptions<T> {
 	readonly timers: Timers;
 	readonly attempt: () => Promise<T>;
-	/** Before each wait: which attempt is next, after how long, and why the last one failed. */
-	readonly onWait: (attempt: number, delayMs: number, lastError: string | undefined) => void;
-	/** Holds the current wait, so that disposing the owner ends it. */
-	readonly setWait: (wait: IDisposable | undefined) => void;
-	readonly isCancelled: () => boolean;
-	/** The first error to report as `lastError`. */
+	readonly schedule: RetrySchedule;
+	readonly isPermanent: (error: unknown) => error is BerthError;
+	readonly onWait: (wait: RetryWait) => void;
+	/** Releases a value whose attempt succeeded after the run was disposed. */
+	readonly discard?: (value: T) => void;
+	/** Why the loop started, reported as the first wait's `lastError`. */
 	readonly firstError?: string;
 }
 
-export type RetryResult<T> =
-	{ readonly value: T } | { readonly error: BerthError } | { readonly cancelled: true };
-
-/**
- * Tries again and again on VS Code's reconnection schedule (0, 5, 5, 10 … 30 s) until an attempt
- * succeeds, one fails permanently (the agent refused in words, or cannot prove itself), or the
- * owner is disposed.
- */
-export async function retryWithBackoff<T>(options: RetryOptions<T>): Promise<RetryResult<T>> {
-	let lastError = options.firstError;
-	for (let attempt = 1; ; attempt++) {
-		const delayMs = reconnectDelayMs(attempt);
-		options.onWait(attempt, delayMs, lastError);
-		await new Promise<void>((resolve) => {
-			const timer = options.timers.timeout(resolve, delayMs);
-			options.setWait({ dispose: () => (timer.dispose(), resolve()) });
-		});
-		options.setWait(undefined);
-		if (options.isCancelled()) {
-			return { cancelled: true };
-		}
-		try {
-			return { value: await options.attempt() };
-		} catch (error) {
-			if (error instanceof BerthError && error.isPermanent) {
-				return { error };
-			}
-			lastError = errorMessage(error);
-		}
-	}
+/** A retry loop in progress: disposing it ends the current wait and the loop. */
+export interface RetryRun<T> extends IDisposable {
+	readonly outcome: Promise<RetryOutcome<T>>;
 }
 
 /**
- * The reconnection loop of a link (AgentLink, StreamForwarder): retries `attempt` on the
- * schedule, reporting `reconnecting` states and a final `failed` one. Resolves with the new
- * session, or undefined when it failed for good or the owner was disposed (`setState` was told).
+ * Tries `attempt` again and again, waiting what `schedule` says before each try, until one
+ * succeeds, one fails permanently, the schedule gives up, or the run is disposed. The one loop
+ * behind every reconnection: a Management session re-attaching, and a link or stream session
+ * being renewed.
  */
-export async function renewLink<T>(options: {
-	readonly timers: Timers;
-	readonly reason: string;
-	readonly attempt: () => Promise<T>;
-	readonly setState: (state: LinkState) => void;
-	readonly setWait: (wait: IDisposable | undefined) => void;
-	readonly isCancelled: () => boolean;
-}): Promise<T | undefined> {
-	const result = await retryWithBackoff({
-		timers: options.timers,
-		firstError: options.reason,
-		attempt: options.attempt,
-		onWait: (attempt, delayMs, lastError) =>
-			options.setState({ type: 'reconnecting', attempt, delayMs, ...(lastError ? { lastError } : {}) }),
-		setWait: options.setWait,
-		isCancelled: options.isCancelled,
-	});
-	if ('error' in result) {
-		options.setState({ type: 'failed', error: result.error });
-	}
-	return 'value' in result ? result.value : undefined;
+export function retry<T>(options: RetryOptions<T>): RetryRun<T> {
+	let cancelled = false;
+	let wake: (() => void) | undefined;
+	const sleep = (ms: number): Promise<void> =>
+		new Promise((resolve) => {
+			const timer = options.timers.timeout(resolve, ms);
+			wake = () => (timer.dispose(), resolve());
+		});
+	const loop = async (): Promise<RetryOutcome<T>> => {
+		let lastError = options.firstError;
+		for (let attempt = 1; ; attempt++) {
+			const delayMs = options.schedule(attempt);
+			if (delayMs === undefined) {
+				return { type: 'exhausted', ...(lastError !== undefined ? { lastError } : {}) };
+			}
+			options.onWait({ attempt, delayMs, ...(lastError !== undefined ? { lastError } : {}) });
+			if (!cancelled) {
+				await sleep(delayMs);
+				wake = undefined;
+			}
+			if (cancelled) {
+				return { type: 'cancelled' };
+			}
+			try {
+				const value = await options.attempt();
+				if (cancelled) {
+					options.discard?.(value);
+					return { type: 'cancelled' };
+				}
+				return { type: 'succeeded', value };
+			} catch (error) {
+				if (cancelled) {
+					return { type: 'cancelled' };
+				}
+				if (options.isPermanent(error)) {
+					return { type: 'refused', error };
+				}
+				lastError = errorMessage(error);
+			}
+		}
+	};
+	return {
+		outcome: loop(),
+		dispose: () => {
+			cancelled = true;
+			wake?.();
+		},
+	};
 }

@@ -5,7 +5,9 @@ import { isInteger, isObject, isPort, isString } from '../../protocol/guards';
 import { Disposable } from '../../protocol/lifecycle';
 import type { Mux } from '../../protocol/mux';
 import type { AddForwardParams, ForwardInfo } from '../../protocol/rpc';
+import type { Timers } from '../../protocol/timers';
 import type { Logger } from '../shared/log';
+import { createNodeTimers } from '../shared/transport/node-timers';
 import { StreamSocketBridge } from '../shared/stream-socket-bridge';
 import { ForwardStats } from '../shared/forward-stats';
 import { formatHostPort } from '../../protocol/host-port';
@@ -19,6 +21,11 @@ export interface RemoteForwardsOptions {
 	/** Whether clients may bind non-loopback addresses (`berth server --allow-remote-bind`). */
 	readonly allowRemoteBind: boolean;
 	readonly log: Logger;
+	/**
+	 * For the counters' throttle. Optional only until MuxConnections passes its own; Node's
+	 * timers until then.
+	 */
+	readonly timers: Timers;
 	/** A forward started, failed, ended, or its counters moved (throttled). */
 	readonly onChange: (info: ForwardInfo) => void;
 	/** Resolves bind names (tests answer with a table); the system's resolver when not given. */
@@ -37,9 +44,11 @@ interface RemoteForward {
  */
 export class RemoteForwards extends Disposable {
 	private readonly forwards = new Map<string, RemoteForward>();
+	private readonly timers: Timers;
 
 	constructor(private readonly options: RemoteForwardsOptions) {
 		super();
+		this.timers = options.timers ?? createNodeTimers();
 		this._register({
 			dispose: () => {
 				for (const id of [...this.forwards.keys()]) {
@@ -100,7 +109,7 @@ export class RemoteForwards extends Disposable {
 				targetPort: params.targetPort,
 			},
 			server,
-			stats: new ForwardStats(() => this.options.onChange(this.describe(forward, 'active'))),
+			stats: new ForwardStats(() => this.options.onChange(this.describe(forward, 'active')), this.timers),
 		};
 		this.forwards.set(id, forward);
 		server.on('connection', (socket: Socket) => this.carry(forward, socket));

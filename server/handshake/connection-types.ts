@@ -1,3 +1,4 @@
+import { BerthError } from '../../protocol/errors';
 import type { IDisposable } from '../../protocol/lifecycle';
 import type { Transport } from '../../protocol/transport';
 
@@ -27,8 +28,8 @@ export type ConnectionOutcome =
 	| { readonly type: 'refused'; readonly reason: string };
 
 /**
- * A connection type: VS Code's Management (1), ExtensionHost (2) and Tunnel (3), and Berth's own,
- * which later features register beside them.
+ * A connection type: VS Code's Management (1), ExtensionHost (2) and Tunnel (3), and Berth's Mux
+ * (32); later features register theirs beside them.
  */
 export interface ConnectionTypeHandler {
 	readonly id: number;
@@ -43,7 +44,7 @@ export class ConnectionTypeRegistry {
 
 	register(handler: ConnectionTypeHandler): IDisposable {
 		if (this.handlers.has(handler.id)) {
-			throw new Error(`connection type ${handler.id} is already registered`);
+			throw new BerthError('BERTH_ERR_INTERNAL', `connection type ${handler.id} is already registered`);
 		}
 		this.handlers.set(handler.id, handler);
 		return { dispose: () => this.handlers.delete(handler.id) };

@@ -4,6 +4,7 @@ import { isObject, isString } from '../../protocol/guards';
 import type { IDisposable } from '../../protocol/lifecycle';
 import type { AgentEvents, AgentMethods, ServerInfo } from '../../protocol/rpc';
 import type { RpcEndpoint } from '../../protocol/rpc-endpoint';
+import type { Timers } from '../../protocol/timers';
 import type { PortWatcher } from '../forward/port-watcher';
 import type { RemoteForwards } from '../forward/remote-forwards';
 
@@ -13,6 +14,7 @@ export type AgentRpc = RpcEndpoint<AgentMethods, Record<string, never>, AgentEve
 export interface AgentIdentity {
 	readonly version: string;
 	readonly commit: string;
+	/** When the agent started, on its clock (`timers.now()`). */
 	readonly startedAt: number;
 	readonly reconnectionGraceMs: number;
 }
@@ -20,14 +22,16 @@ export interface AgentIdentity {
 /** What a session's methods reach: the host's ports, and (stream sessions only) its forwards. */
 export interface AgentServices {
 	readonly identity: AgentIdentity;
+	/** The agent's clock, for its uptime. */
+	readonly timers: Timers;
 	/** Clients connected now. */
 	readonly clients: () => number;
 	readonly ports: PortWatcher;
 	readonly forwards?: RemoteForwards;
 }
 
-/** The agent's answer to `serverInfo`. */
-export function describeAgent(identity: AgentIdentity, clients: number, now = Date.now()): ServerInfo {
+/** The agent's answer to `serverInfo`; `now` is on the clock `identity.startedAt` was read from. */
+export function describeAgent(identity: AgentIdentity, clients: number, now: number): ServerInfo {
 	return {
 		version: identity.version,
 		commit: identity.commit,
@@ -45,8 +49,9 @@ export function describeAgent(identity: AgentIdentity, clients: number, now = Da
  */
 export function serveAgentMethods(rpc: AgentRpc, services: AgentServices): IDisposable {
 	let portsSubscription: IDisposable | undefined;
+	// The wall clock on purpose: `receivedAt` is for the client to compare with its own `sentAt`.
 	rpc.handle('ping', () => ({ receivedAt: Date.now() }));
-	rpc.handle('serverInfo', () => describeAgent(services.identity, services.clients()));
+	rpc.handle('serverInfo', () => describeAgent(services.identity, services.clients(), services.timers.now()));
 	rpc.handle('listeningPorts', async () => {
 		portsSubscription ??= services.ports.subscribe((change) => rpc.emit('portsChanged', change));
 		return { ports: await services.ports.current() };

@@ -22,7 +22,8 @@ import type { Logger } from '../shared/log';
 import type { AgentRpc } from '../management/agent-methods';
 import { connectTarget } from '../shared/connect-target';
 import { resetCodeFor } from '../shared/reset-code';
-import { isFailure, StreamSocketBridge, type BridgeObserver } from '../shared/stream-socket-bridge';
+import { bridgeFailure } from '../shared/bridge-failure';
+import { StreamSocketBridge, type BridgeObserver } from '../shared/stream-socket-bridge';
 
 export interface MuxConnectionsOptions {
 	readonly timers: Timers;
@@ -103,6 +104,8 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 
 /** One stream session on the agent. */
 class AgentMuxSession extends Disposable {
+	/** Aborted when the session ends: connects to targets still under way give up at once. */
+	private readonly connects = new AbortController();
 	onEnd: (() => void) | undefined;
 	private readonly session: Session;
 	private readonly mux: Mux;
@@ -116,6 +119,7 @@ class AgentMuxSession extends Disposable {
 	) {
 		super();
 		this.log = options.log.fork(`streams#${number}`);
+		this._register({ dispose: () => this.connects.abort() });
 		this.session = this._register(new Session({ timers: options.timers, limits: options.limits }));
 		this.mux = this._register(
 			new Mux({
@@ -140,6 +144,7 @@ class AgentMuxSession extends Disposable {
 				mux: this.mux,
 				allowRemoteBind: options.allowRemoteBind,
 				log: this.log,
+				timers: options.timers,
 				onChange: (info) => this.rpc.emit('forwardChanged', info),
 			}),
 		);
@@ -169,8 +174,9 @@ class AgentMuxSession extends Disposable {
 	/** One observer for every stream of the session (no closure per connection). */
 	private readonly bridgeObserver: BridgeObserver = {
 		closed: (end) => {
-			if (isFailure(end)) {
-				this.log.debug('stream ended', { code: ResetCode[end.code], error: end.reason });
+			const failure = bridgeFailure(end);
+			if (failure !== undefined && end.kind === 'reset') {
+				this.log.debug('stream ended', { code: ResetCode[end.code], error: failure });
 			}
 		},
 	};
@@ -208,7 +214,12 @@ class AgentMuxSession extends Disposable {
 
 	/** Reaches a TCP target (as the policy allows) and bridges it to the stream. */
 	private openTcp(stream: MuxStream, target: Extract<OpenTarget, { kind: 'tcp' }>): void {
-		connectTarget(target.host, target.port, { policy: this.options.policy }).then(
+		const options = {
+			policy: this.options.policy,
+			timers: this.options.timers,
+			signal: this.connects.signal,
+		};
+		connectTarget(target.host, target.port, options).then(
 			(socket) => {
 				if (stream.closed || this.isDisposed) {
 					socket.destroy();

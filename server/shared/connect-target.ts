@@ -5,7 +5,6 @@ import { formatHostPort } from '../../protocol/host-port';
 import { DisposableStore, toDisposable } from '../../protocol/lifecycle';
 import type { Timers } from '../../protocol/timers';
 import type { TargetPolicy } from './target-policy';
-import { createNodeTimers } from './transport/node-timers';
 
 /** How long a forwarded connection may take to reach its target. */
 export const TARGET_CONNECT_TIMEOUT_MS = 10_000;
@@ -15,7 +14,7 @@ export interface ConnectTargetOptions {
 	readonly policy?: TargetPolicy;
 	readonly timeoutMs?: number;
 	/** The clock for the deadline; Node's when not given. */
-	readonly timers?: Timers;
+	readonly timers: Timers;
 	/**
 	 * Aborting it gives up the connect at once (the socket is destroyed, the promise rejects with
 	 * BERTH_ERR_CLOSED): a session that ends mid-connect does not wait for the deadline.
@@ -31,11 +30,7 @@ export interface ConnectTargetOptions {
  * reached either way. With a policy, only the addresses it allows are tried. Rejects with Node's
  * own words (`connect ECONNREFUSED 127.0.0.1:5432`) or the policy's.
  */
-export function connectTarget(
-	host: string,
-	port: number,
-	options: ConnectTargetOptions = {},
-): Promise<Socket> {
+export function connectTarget(host: string, port: number, options: ConnectTargetOptions): Promise<Socket> {
 	const { policy, signal } = options;
 	if (signal?.aborted) {
 		return Promise.reject(cancelled(host, port));
@@ -43,7 +38,7 @@ export function connectTarget(
 	if (policy && !policy.isOpen && isIP(host) !== 0) {
 		const refusal = policy.refusal(host, host, port);
 		if (refusal) {
-			return Promise.reject(new BerthError('BERTH_ERR_CONNECT', refusal));
+			return Promise.reject(new BerthError('BERTH_ERR_POLICY', refusal));
 		}
 	}
 	const socket = connect({
@@ -60,7 +55,7 @@ export function connectTarget(
 /** Resolves once `socket` connects; rejects (and destroys it) on error, deadline or abort. */
 function settle(socket: Socket, host: string, port: number, options: ConnectTargetOptions): Promise<Socket> {
 	const { signal } = options;
-	const timers = options.timers ?? createNodeTimers();
+	const timers = options.timers;
 	return new Promise((resolve, reject) => {
 		const settled = new DisposableStore();
 		const fail = (error: BerthError): void => {
@@ -147,7 +142,7 @@ function targetLookup(
 			});
 			if (allowed.length === 0) {
 				callback(
-					new BerthError('BERTH_ERR_CONNECT', refusals[0] ?? `${hostname} has no allowed address`),
+					new BerthError('BERTH_ERR_POLICY', refusals[0] ?? `${hostname} has no allowed address`),
 					'',
 					4,
 				);

@@ -1,4 +1,4 @@
-import { BerthError } from '../../protocol/errors';
+import { BerthError, errorMessage } from '../../protocol/errors';
 import { DisposableStore } from '../../protocol/lifecycle';
 import { MessageReader, type MessageLimits } from '../../protocol/message-reader';
 import type { Transport } from '../../protocol/transport';
@@ -38,7 +38,7 @@ export class ControlReader {
 	/** The next Control message's payload. Rejects when the connection closes or sends bad bytes. */
 	next(): Promise<Uint8Array> {
 		if (this.waiter) {
-			throw new Error('ControlReader.next called twice without waiting');
+			throw new BerthError('BERTH_ERR_INTERNAL', 'ControlReader.next called twice without waiting');
 		}
 		return new Promise((resolve, reject) => {
 			this.waiter = { resolve, reject };
@@ -82,7 +82,8 @@ export class ControlReader {
 				}
 			}
 		} catch (error) {
-			this.failure ??= error as Error;
+			this.failure ??=
+				error instanceof Error ? error : new BerthError('BERTH_ERR_PROTOCOL', errorMessage(error));
 		}
 		if (this.failure) {
 			this.waiter = undefined;

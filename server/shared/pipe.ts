@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { DisposableStore } from '../../protocol/lifecycle';
+import { DisposableStore, type IDisposable } from '../../protocol/lifecycle';
+import type { Timers } from '../../protocol/timers';
 import type { Transport } from '../../protocol/transport';
 
 /** Bytes carried each way once a pipe is over. */
@@ -17,6 +18,12 @@ export interface PipeMeter {
 	toTransport(bytes: number): void;
 }
 
+export interface PipeOptions {
+	/** For the linger after one side is gone. */
+	readonly timers: Timers;
+	readonly meter?: PipeMeter;
+}
+
 /** How long a half-finished pipe may wait for its last FIN once the other end is gone. */
 const CLOSE_LINGER_MS = 5_000;
 
@@ -31,8 +38,9 @@ export function pipeTransportAndSocket(
 	transport: Transport,
 	leftover: readonly Uint8Array[],
 	socket: Socket,
-	meter?: PipeMeter,
+	options: PipeOptions,
 ): Promise<PipeResult> {
+	const meter = options.meter;
 	return new Promise((resolve) => {
 		const store = new DisposableStore();
 		let toSocket = 0;
@@ -40,17 +48,17 @@ export function pipeTransportAndSocket(
 		let error: Error | undefined;
 		let transportClosed = false;
 		let socketClosed = false;
-		let linger: ReturnType<typeof setTimeout> | undefined;
+		let linger: IDisposable | undefined;
 
 		const finish = (): void => {
 			if (transportClosed && socketClosed) {
-				clearTimeout(linger);
+				linger?.dispose();
 				store.dispose();
 				resolve({ bytesToSocket: toSocket, bytesToTransport: toTransport, ...(error ? { error } : {}) });
 			}
 		};
 		const lingerThenDestroy = (): void => {
-			linger ??= setTimeout(() => {
+			linger ??= options.timers.timeout(() => {
 				socket.destroy();
 				transport.dispose();
 			}, CLOSE_LINGER_MS);

@@ -14,11 +14,6 @@ export type BridgeEnd =
 
 const CLEAN: BridgeEnd = { kind: 'clean' };
 
-/** Whether an end is worth reporting as a failure: a reset for any reason but a peer that hung up. */
-export function isFailure(end: BridgeEnd): end is Extract<BridgeEnd, { kind: 'reset' }> {
-	return end.kind === 'reset' && end.code !== ResetCode.Closed;
-}
-
 /**
  * Watches bridged connections: one object for all the connections of a forward or a session,
  * so that a connection costs no closure of its own.

@@ -63,7 +63,9 @@ export class TunnelConnections extends Disposable implements ConnectionTypeHandl
 		}
 		reply.ok();
 		this.open++;
-		const pipe = pipeTransportAndSocket(request.transport, request.leftover, target);
+		const pipe = pipeTransportAndSocket(request.transport, request.leftover, target, {
+			timers: this.options.timers,
+		});
 		request.transport.resume();
 		const stop = this._register({ dispose: () => (target.destroy(), request.transport.dispose()) });
 		void pipe.then((result) => {

@@ -77,23 +77,21 @@ describe('Berth in a real VS Code (web workbench in Chromium)', { timeout: 10 * 
 	});
 
 	it('keeps tunnel access off in Restricted Mode and says why', async () => {
-		const item = statusItem(page, /Berth: (restricted|off)/);
-		await item.waitFor({ timeout: UI_TIMEOUT_MS });
-		if (/restricted/.test((await item.textContent()) ?? '')) {
-			await runCommand(page, 'Berth: Start Agent');
-			await notification(page, /Restricted Mode/).waitFor({ timeout: UI_TIMEOUT_MS });
-			await screenshot('restricted');
-			await notification(page, /Restricted Mode/)
-				.getByRole('button', { name: 'Manage Workspace Trust' })
-				.click();
-			const trust = page
-				.locator('.workspace-trust-editor')
-				.getByRole('button', { name: /^Trust/ })
-				.first();
-			await trust.waitFor({ timeout: UI_TIMEOUT_MS });
-			await trust.click();
-			await closeModalEditor(page);
-		}
+		// The server runs with Workspace Trust on and never prompts: a fresh folder opens untrusted.
+		await statusItem(page, /Berth: restricted/).waitFor({ timeout: UI_TIMEOUT_MS });
+		await runCommand(page, 'Berth: Start Agent');
+		await notification(page, /Restricted Mode/).waitFor({ timeout: UI_TIMEOUT_MS });
+		await screenshot('restricted');
+		await notification(page, /Restricted Mode/)
+			.getByRole('button', { name: 'Manage Workspace Trust' })
+			.click();
+		const trust = page
+			.locator('.workspace-trust-editor')
+			.getByRole('button', { name: /^Trust/ })
+			.first();
+		await trust.waitFor({ timeout: UI_TIMEOUT_MS });
+		await trust.click();
+		await closeModalEditor(page);
 		await statusItem(page, /Berth: off/).waitFor({ timeout: UI_TIMEOUT_MS });
 	});
 

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseListeningLine } from '../../protocol/listening-line';
 import { waitFor, within } from './wait';
 
 /** Extra node flags for every process started here (experiments: BERTH_TEST_NODE_FLAGS). */
@@ -86,14 +87,14 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Agent
 		20_000,
 		'agent start',
 	);
-	const match = /^Berth agent listening on (ws:\/\/.+:(\d+))$/.exec(first);
-	if (!match) {
+	const url = parseListeningLine(first);
+	if (url === undefined) {
 		child.kill('SIGKILL');
 		throw new Error(`unexpected first line: ${first}`);
 	}
 	return {
-		url: match[1]!,
-		port: Number(match[2]),
+		url,
+		port: Number(new URL(url).port),
 		token,
 		configDir,
 		child,

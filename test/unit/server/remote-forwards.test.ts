@@ -5,6 +5,7 @@ import type { Mux } from '../../../protocol/mux';
 import { isLoopbackAddress, resolveBindAddress, type BindLookup } from '../../../server/forward/bind-address';
 import { RemoteForwards } from '../../../server/forward/remote-forwards';
 import { createNullLogger } from '../../../server/shared/log';
+import { ManualTimers } from '../../helpers/manual-timers';
 
 /**
  * Where a reverse forward (-R) may listen: the addresses its bind name resolves to are checked,
@@ -116,6 +117,7 @@ describe('RemoteForwards: the bind name is resolved once, checked, and the check
 			mux: {} as Mux,
 			allowRemoteBind: false,
 			log: createNullLogger(),
+			timers: new ManualTimers(),
 			onChange: () => undefined,
 			lookup,
 		});

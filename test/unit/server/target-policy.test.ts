@@ -2,12 +2,16 @@ import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
 import { describe, it } from 'node:test';
 import { connectTarget, type TargetResolver } from '../../../server/shared/connect-target';
+import { createNodeTimers } from '../../../server/shared/transport/node-timers';
 import {
 	isUnspecifiedAddress,
 	parseTargetRule,
 	TargetPolicy,
 	type TargetRule,
 } from '../../../server/shared/target-policy';
+
+/** Real timers: these connects reach the real resolver and sockets. */
+const timers = createNodeTimers();
 
 /**
  * The --allow/--deny grammar and its judgements as tables (chisel's remote_test.go style): rule
@@ -359,7 +363,10 @@ describe('target policy through connectTarget: spellings the system resolver rea
 	];
 	for (const [host, why] of refused) {
 		it(`refuses ${host} with every loopback denied`, async () => {
-			await assert.rejects(connectTarget(host, 9, { policy }), { code: 'BERTH_ERR_CONNECT', message: why });
+			await assert.rejects(connectTarget(host, 9, { policy, timers }), {
+				code: 'BERTH_ERR_POLICY',
+				message: why,
+			});
 		});
 	}
 
@@ -376,8 +383,8 @@ describe('target policy through connectTarget: spellings the system resolver rea
 		);
 	for (const [host, addresses] of answers) {
 		it(`refuses ${host}, which resolves to ${addresses.join(', ')}`, async () => {
-			await assert.rejects(connectTarget(host, 9, { policy, resolver }), {
-				code: 'BERTH_ERR_CONNECT',
+			await assert.rejects(connectTarget(host, 9, { policy, resolver, timers }), {
+				code: 'BERTH_ERR_POLICY',
 				message: new RegExp(`^${escape(host)}:9 \\(${escape(addresses[0]!)}\\) is refused`),
 			});
 		});

@@ -124,8 +124,8 @@ export class Connection extends Disposable {
 	}
 
 	/**
-	 * Connects and checks the agent: a Berth agent must prove it knows the token; a VS Code server
-	 * must accept the token and its own commit.
+	 * Connects and checks the agent: a Berth agent must answer Berth's handshake (sign the client's
+	 * challenge); a VS Code server must accept the token and its own commit.
 	 * @throws BerthError: BERTH_ERR_CONNECT, BERTH_ERR_HANDSHAKE_REFUSED, BERTH_ERR_SERVER_UNVERIFIED, …
 	 */
 	static async open(target: AgentTarget, log: ExtensionLogger): Promise<Connection> {
@@ -237,11 +237,10 @@ export class Connection extends Disposable {
 				}
 			},
 			(error: unknown) => {
-				const message = errorMessage(error);
-				if (/unknown method/.test(message)) {
+				if (error instanceof BerthError && error.code === 'BERTH_ERR_RPC_UNKNOWN_METHOD') {
 					this.log.debug('the agent does not report listening ports (no listeningPorts method)');
 				} else if (!this.isDisposed) {
-					this.log.warn(`listing the agent's ports failed: ${message}`);
+					this.log.warn(`listing the agent's ports failed: ${errorMessage(error)}`);
 				}
 				this.setPorts(undefined);
 			},

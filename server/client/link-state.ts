@@ -1,0 +1,17 @@
+import type { BerthError } from '../../protocol/errors';
+import type { ServerInfo } from '../../protocol/rpc';
+
+/**
+ * Where a link to an agent stands (an AgentLink, or a StreamForwarder's stream session): up, on
+ * its way back (the wait before the next attempt, and why the last one failed), or failed for
+ * good (a refusal that needs a human).
+ */
+export type LinkState =
+	| { readonly type: 'connected'; readonly info: ServerInfo; readonly renewed: boolean }
+	| {
+			readonly type: 'reconnecting';
+			readonly attempt: number;
+			readonly delayMs: number;
+			readonly lastError?: string;
+	  }
+	| { readonly type: 'failed'; readonly error: BerthError };
