@@ -76,9 +76,12 @@ function settle(socket: Socket, host: string, port: number, options: ConnectTarg
 		}
 		const onError = (error: NodeJS.ErrnoException): void =>
 			fail(
-				new BerthError('BERTH_ERR_CONNECT', describeConnectError(error, host, port), undefined, {
-					cause: error,
-				}),
+				// A policy refusal (from the lookup) keeps its code; a socket error becomes a connect error.
+				error instanceof BerthError
+					? error
+					: new BerthError('BERTH_ERR_CONNECT', describeConnectError(error, host, port), undefined, {
+							cause: error,
+						}),
 			);
 		// Kept after a timeout or abort: an error the destroyed socket still reports goes nowhere.
 		socket.once('error', onError);
