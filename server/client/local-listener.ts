@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { BerthError } from '../../protocol/errors';
 import type { IDisposable } from '../../protocol/lifecycle';
 import { formatHostPort } from '../../protocol/host-port';
+import { FORWARD_LISTEN_BACKLOG } from '../shared/listen-backlog';
 
 /** Accept failures are reported at most this often (a full fd table fails every connection). */
 const ACCEPT_ERROR_REPORT_INTERVAL_MS = 5_000;
@@ -87,10 +88,13 @@ function listenOne(address: string, port: number, onConnection: (socket: Socket)
 	const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, onConnection);
 	return new Promise((resolve, reject) => {
 		server.once('error', reject);
-		server.listen({ host: address, port, ipv6Only: address.includes(':') }, () => {
-			server.off('error', reject);
-			resolve(server);
-		});
+		server.listen(
+			{ host: address, port, ipv6Only: address.includes(':'), backlog: FORWARD_LISTEN_BACKLOG },
+			() => {
+				server.off('error', reject);
+				resolve(server);
+			},
+		);
 	});
 }
 

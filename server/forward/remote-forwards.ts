@@ -12,6 +12,7 @@ import { StreamSocketBridge } from '../shared/stream-socket-bridge';
 import { ForwardStats } from '../shared/forward-stats';
 import { formatHostPort } from '../../protocol/host-port';
 import { resolveBindAddress, systemBindLookup, type BindLookup } from './bind-address';
+import { FORWARD_LISTEN_BACKLOG } from '../shared/listen-backlog';
 
 /** Where a remote listener binds when the client names no address. */
 const DEFAULT_REMOTE_BIND = '127.0.0.1';
@@ -180,7 +181,7 @@ async function listenOn(host: string, address: string, port: number): Promise<Se
 				),
 			);
 		});
-		server.listen({ host: address, port }, () => resolve());
+		server.listen({ host: address, port, backlog: FORWARD_LISTEN_BACKLOG }, () => resolve());
 	});
 	return server;
 }

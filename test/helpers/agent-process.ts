@@ -212,3 +212,27 @@ export function spawnCli(
 		},
 	};
 }
+
+/**
+ * Starts `berth forward -u AGENT --token-file … SPECS… EXTRA…` and resolves once every -L/-R
+ * announced its `Forwarding` line, with the ports they listen on (in order).
+ */
+export async function startForward(
+	agent: AgentProcess,
+	specs: readonly string[],
+	extra: readonly string[] = [],
+): Promise<{ cli: CliProcess; ports: number[] }> {
+	const tokenFile = join(tempDir(), 'token');
+	writeFileSync(tokenFile, agent.token + '\n', { mode: 0o600 });
+	const cli = spawnCli(['forward', '-u', agent.url, '--token-file', tokenFile, ...specs, ...extra]);
+	const expected = specs.filter((s) => s === '-L' || s === '-R').length;
+	await waitFor(
+		() => cli.stdout.filter((l) => l.startsWith('Forwarding')).length >= expected || undefined,
+		'forwards to open',
+		15_000,
+	);
+	const ports = cli.stdout
+		.filter((l) => l.startsWith('Forwarding'))
+		.map((l) => Number(/^Forwarding (?:agent )?\S+:(\d+) ->/.exec(l)![1]));
+	return { cli, ports };
+}

@@ -15,7 +15,7 @@ import { parseAgentUrl, StreamForwarder, StreamSession } from '../../server/clie
 import type { ForwardInfo } from '../../protocol/rpc';
 import type { AgentEndpoint } from '../../server/client/dial';
 import { createNodeTimers } from '../../server/shared/transport/node-timers';
-import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } from '../helpers/agent-process';
+import { spawnCli, startAgent, startForward, tempDir, type AgentProcess } from '../helpers/agent-process';
 import { freePort, readAll, serve, sha256, startEchoServer } from '../helpers/net';
 import { waitFor, within } from '../helpers/wait';
 
@@ -72,25 +72,7 @@ function dial(port: number): Promise<Socket> {
 }
 
 /** Starts `berth forward` with the given -L/-R specs and returns the ports it printed, in order. */
-async function forward(
-	agent: AgentProcess,
-	specs: string[],
-	extra: string[] = [],
-): Promise<{ cli: CliProcess; ports: number[] }> {
-	const tokenFile = join(tempDir(), 'token');
-	writeFileSync(tokenFile, agent.token + '\n', { mode: 0o600 });
-	const cli = spawnCli(['forward', '-u', agent.url, '--token-file', tokenFile, ...specs, ...extra]);
-	const expected = specs.filter((s) => s === '-L' || s === '-R').length;
-	await waitFor(
-		() => cli.stdout.filter((l) => l.startsWith('Forwarding')).length >= expected || undefined,
-		'forwards to open',
-		15_000,
-	);
-	const ports = cli.stdout
-		.filter((l) => l.startsWith('Forwarding'))
-		.map((l) => Number(/^Forwarding (?:agent )?\S+:(\d+) ->/.exec(l)![1]));
-	return { cli, ports };
-}
+const forward = startForward;
 
 describe('streams: forwarding through one session', () => {
 	let agent: AgentProcess;
