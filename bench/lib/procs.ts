@@ -7,6 +7,10 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
+const STDERR_TAIL_LINES = 40;
+/** An ISO date at the start of a log line (Berth's text log format). */
+const TIMESTAMP = /^\d{4}-\d\d-\d\dT[\d:.]+Z\s*/;
+
 export interface ProcOptions {
 	readonly env?: Readonly<Record<string, string>>;
 	readonly cwd?: string;
@@ -23,6 +27,9 @@ export interface Exit {
 export class Proc {
 	readonly stdout: string[] = [];
 	private readonly stderrTailLines: string[] = [];
+	private lastKey: string | undefined;
+	/** How many times the last stderr line repeated (see addStderrLine). */
+	private repeats = 0;
 	readonly exited: Promise<Exit>;
 	private exit: Exit | undefined;
 	private readonly lineWaiters = new Set<() => void>();
@@ -48,12 +55,7 @@ export class Proc {
 			});
 		}
 		if (child.stderr) {
-			createInterface({ input: child.stderr }).on('line', (line) => {
-				this.stderrTailLines.push(line);
-				if (this.stderrTailLines.length > 40) {
-					this.stderrTailLines.shift();
-				}
-			});
+			createInterface({ input: child.stderr }).on('line', (line) => this.addStderrLine(line));
 		}
 	}
 
@@ -67,7 +69,33 @@ export class Proc {
 
 	/** The last lines it wrote to stderr, for error messages. */
 	stderrTail(lines = 12): string {
-		return this.stderrTailLines.slice(-lines).join('\n');
+		return this.stderrTailLines
+			.slice(-lines)
+			.map((line, i, all) =>
+				i === all.length - 1 && this.repeats > 0 ? `${line} (and ${this.repeats} more like it)` : line,
+			)
+			.join('\n');
+	}
+
+	/**
+	 * Keeps the last STDERR_TAIL_LINES lines; a line that only repeats the one before (timestamps
+	 * aside, e.g. one warning per connection) is counted, so the tail still shows what came first.
+	 */
+	private addStderrLine(line: string): void {
+		const key = line.replace(TIMESTAMP, '');
+		if (key === this.lastKey) {
+			this.repeats++;
+			return;
+		}
+		if (this.repeats > 0) {
+			this.stderrTailLines[this.stderrTailLines.length - 1] += ` (and ${this.repeats} more like it)`;
+		}
+		this.lastKey = key;
+		this.repeats = 0;
+		this.stderrTailLines.push(line);
+		if (this.stderrTailLines.length > STDERR_TAIL_LINES) {
+			this.stderrTailLines.shift();
+		}
 	}
 
 	/** How it ended, in words; undefined while it runs. */
@@ -244,7 +272,7 @@ function signal(pid: number, name: NodeJS.Signals): boolean {
 	}
 }
 
-function indent(text: string): string {
+export function indent(text: string): string {
 	return text
 		.split('\n')
 		.map((line) => `    ${line}`)
