@@ -8,9 +8,10 @@
  * bench/out/. Every process it starts is killed on the way out, also on errors and Ctrl-C.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { snapshotBerth } from './lib/bundle';
 import { CASES, type CaseDef, type CaseEnv, type Collected } from './lib/cases';
 import {
 	cpuAccount,
@@ -141,7 +142,7 @@ async function main(): Promise<number> {
 		run(process.execPath, ['esbuild.mjs'], 'the build');
 	}
 
-	const berthJs = snapshotBerth(workDir);
+	const berthJs = snapshotBerth(REPO, workDir);
 	const facts = machineFacts(REPO, berthJs);
 	let idleConnections = settings.idleConnections;
 	const fdLimit = openFilesLimit();
@@ -361,21 +362,6 @@ async function measureOnce(
 		seconds: (Date.now() - t0) / 1000,
 		...(error ? { error } : {}),
 	};
-}
-
-/**
- * A copy of the bundle just built, which every Berth process of the run starts from: other
- * engineers may rebuild dist/ while the bench runs, and every repetition must run the same code.
- */
-function snapshotBerth(workDir: string): string {
-	const dir = join(workDir, 'berth');
-	mkdirSync(dir);
-	const file = join(dir, 'berth.js');
-	copyFileSync(join(REPO, 'dist', 'server.js'), file);
-	if (existsSync(join(REPO, 'dist', 'server.js.map'))) {
-		copyFileSync(join(REPO, 'dist', 'server.js.map'), join(dir, 'server.js.map'));
-	}
-	return file;
 }
 
 function collect(runs: readonly Run[], caseId: CaseId): Collected {

@@ -214,8 +214,12 @@ async function startSshForward(setup: SshSetup, target: number, cipher: string |
 
 // ---- Berth ----
 
-async function startBerth(
-	ctx: PathContext,
+/** What starting Berth needs of the context (the soak runs it without any ssh). */
+export type BerthContext = Omit<PathContext, 'ssh'>;
+
+/** `berth server` and `berth forward -L 0:127.0.0.1:TARGET` over `transport`, from ctx.serverJs. */
+export async function startBerth(
+	ctx: BerthContext,
 	target: number,
 	transport: 'tcp' | 'websocket',
 	runLabel: string,

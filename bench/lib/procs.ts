@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const STDERR_TAIL_LINES = 40;
+const EXIT_TAIL_LINES = 30;
 /** An ISO date at the start of a log line (Berth's text log format). */
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT[\d:.]+Z\s*/;
 
@@ -104,7 +105,8 @@ export class Proc {
 			return undefined;
 		}
 		const how = this.exit.signal !== null ? `signal ${this.exit.signal}` : `code ${this.exit.code}`;
-		const tail = this.stderrTail();
+		// A crash's stack trace is ~15 lines: keep the lines above it, which say what happened.
+		const tail = this.stderrTail(EXIT_TAIL_LINES);
 		return `${this.name} exited with ${how}${tail ? `; its stderr ended with:\n${indent(tail)}` : ''}`;
 	}
 
@@ -350,6 +352,28 @@ export function rssKiB(pids: readonly number[]): number {
 		}
 	}
 	return total;
+}
+
+/** VmRSS and VmHWM (peak RSS) of one process, in KiB; undefined once it is gone. */
+export function memoryKiB(pid: number): { rss: number; hwm: number } | undefined {
+	let status: string;
+	try {
+		status = readFileSync(`/proc/${pid}/status`, 'latin1');
+	} catch {
+		return undefined;
+	}
+	const field = (name: string): number =>
+		Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? NaN);
+	return { rss: field('VmRSS'), hwm: field('VmHWM') };
+}
+
+/** How many file descriptors a process has open (/proc/PID/fd); undefined once it is gone. */
+export function openFds(pid: number): number | undefined {
+	try {
+		return readdirSync(`/proc/${pid}/fd`).length;
+	} catch {
+		return undefined;
+	}
 }
 
 let ticksPerSecond: number | undefined;
