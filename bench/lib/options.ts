@@ -7,7 +7,7 @@ export type CaseId = (typeof CASE_IDS)[number];
 export const USAGE = `npm run bench -- [options]
 
 Compares, in one run and interleaved, direct loopback, ssh -L (default cipher and aes128-gcm) and
-Berth (raw TCP and WebSocket frames) on 127.0.0.1. A full run takes ~10 minutes (more on a busy
+Berth (raw TCP and WebSocket frames) on 127.0.0.1. A full run takes ~15 minutes (more on a busy
 machine) and writes bench/RESULTS.md, and the raw values under bench/out/.
 
 Options:

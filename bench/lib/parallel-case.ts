@@ -30,21 +30,30 @@ function mbit(s: Spread | undefined): Spread | undefined {
 	);
 }
 
-/** Did every measurement of this path and N finish, byte-exact? */
-function completionGoal(collected: Collected, path: PathDef, n: string): GoalResult {
+/**
+ * Issue 7's bar for each N: no connection failed in any run (reset, closed, wrong byte), and
+ * every connection moved data in every run (none starved).
+ */
+function workGoal(collected: Collected, path: PathDef, n: string): GoalResult {
 	const failed = failures(collected, path.id, n);
 	const gbps = get(collected, path.id, `${n}.gbps`);
+	const starved = get(collected, path.id, `${n}.starved`);
 	const done = gbps?.n ?? 0;
 	const peer = get(collected, PEER, `${n}.gbps`);
-	const figures =
-		gbps === undefined
-			? ''
-			: `; ${gbps.median.toFixed(2)} Gbit/s${peer ? ` = ${(gbps.median / peer.median).toFixed(2)}x ssh` : ''}`;
+	const figures = [
+		`${done} of ${done + failed} runs without a failed connection`,
+		...(starved && starved.max > 0 ? [`up to ${starved.max} of ${n} connections moved nothing`] : []),
+		...(gbps
+			? [
+					`${gbps.median.toFixed(2)} Gbit/s${peer && peer.median > 0 ? ` = ${(gbps.median / peer.median).toFixed(2)}x ssh` : ''}`,
+				]
+			: []),
+	];
 	return {
-		goal: `${n} parallel streams complete, byte-exact`,
+		goal: `${n} parallel streams: none fails, every one moves data`,
 		path: path.label,
-		met: done + failed === 0 ? undefined : failed === 0,
-		detail: `${done} of ${done + failed} runs complete${figures}`,
+		met: done + failed === 0 ? undefined : failed === 0 && starved !== undefined && starved.max === 0,
+		detail: figures.join('; '),
 	};
 }
 
@@ -53,7 +62,9 @@ export const parallel: CaseDef = {
 	title: 'Parallel streams through one session',
 	target: 'bulk',
 	variants: (settings) => settings.streams.map(String),
-	applies: () => true,
+	// ssh -L with aes128-gcm stalled like the default cipher at 256 and 1,000 channels while this
+	// case was built: the peer is the default cipher, and the case is long enough already.
+	applies: (path) => path.id !== 'ssh-gcm',
 	async measure(env, relay, _path, variant) {
 		const { direction, streamSeconds } = env.settings;
 		const args = [direction, relay.port, variant, OPEN_CONCURRENCY, RAMP_MS, streamSeconds * 1000].map(
@@ -67,12 +78,12 @@ export const parallel: CaseDef = {
 		const goals: GoalResult[] = [];
 		const rows: string[][] = [];
 		for (const n of settings.streams.map(String)) {
-			for (const path of paths) {
+			for (const path of paths.filter((p) => this.applies(p))) {
 				const gbps = get(collected, path.id, `${n}.gbps`);
 				const fairness = get(collected, path.id, `${n}.fairness`);
 				const failed = failures(collected, path.id, n);
 				if (path.product) {
-					goals.push(completionGoal(collected, path, n));
+					goals.push(workGoal(collected, path, n));
 				}
 				rows.push([
 					n,
