@@ -110,7 +110,7 @@ function memoryCheck(outcome: SoakOutcome, role: Role): { ok: boolean | undefine
 	const signed = (n: number, digits: number): string => `${n >= 0 ? '+' : ''}${fixed(n, digits)}`;
 	return {
 		ok: growth <= RSS_GROWTH_LIMIT,
-		text: `${role} RSS ${mib(from)} -> ${mib(to)} MiB (${signed(growth * 100, 0)} %, slope ${signed(rate, 2)} MiB/min)`,
+		text: `${role} RSS ${mib(from)} MiB after the warm-up, ${mib(to)} MiB at the end (${signed(growth * 100, 0)} %, slope ${signed(rate, 2)} MiB/min)`,
 	};
 }
 
@@ -153,7 +153,7 @@ export function judgeSoak(outcome: SoakOutcome): Verdict {
 		? `${counters.connections.toLocaleString('en-US')} connections and ${fixed(counters.bytes / GiB, 1)} GiB checked`
 		: 'no load counters';
 	const parts = [
-		`${memory.map((m) => m.text).join(', ')} from after the warm-up to the end`,
+		memory.map((m) => m.text).join(', '),
 		`fds baseline -> after: ${fds.map((f) => f.text).join(', ')}`,
 		`${errors} errors, ${counters?.mismatches ?? 0} byte mismatches, ${idleFailed} idle connections lost in ${work}` +
 			(outcome.failure ? `; ${outcome.failure.split('\n')[0]}` : ''),

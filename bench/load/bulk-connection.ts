@@ -17,9 +17,8 @@ import {
 	UNLIMITED,
 	type BulkMode,
 } from './bulk-protocol';
-import { matchesPattern, patternSlice, patternStart } from './pattern';
-
-const WRITE_CHUNK_BYTES = 64 * 1024;
+import { matchesPattern, patternStart } from './pattern';
+import { writePattern, type PatternWrite } from './pattern-writer';
 
 /** What went wrong, as counted by the load programs. */
 export type BulkErrorCode = 'connect' | 'reset' | 'closed' | 'mismatch' | 'timeout' | 'protocol';
@@ -41,8 +40,8 @@ export class BulkConnection {
 	moved = 0;
 	/** Why it failed, once it has. */
 	failure: BulkError | undefined;
-	/** Upload: bytes handed to the socket so far. */
-	private written = 0;
+	/** Upload: how far writing has got. */
+	private upload: PatternWrite | undefined;
 	/** process.hrtime.bigint() at start() and when finished. */
 	startedAt = 0n;
 	endedAt = 0n;
@@ -97,7 +96,7 @@ export class BulkConnection {
 		if (this.mode === 'download') {
 			this.socket!.write(Buffer.from([GO]));
 		} else {
-			this.pumpUpload();
+			this.upload = writePattern(this.socket!, this.block, this.start0, this.size, () => undefined);
 		}
 	}
 
@@ -140,6 +139,11 @@ export class BulkConnection {
 	/** Closes the socket (a finished or failed connection's resources). */
 	close(): void {
 		this.socket?.destroy();
+	}
+
+	/** Upload: bytes handed to the socket so far. */
+	private get written(): number {
+		return this.upload?.written ?? 0;
 	}
 
 	private describe(phase: Phase): string {
@@ -205,21 +209,5 @@ export class BulkConnection {
 		this.phase = 'done';
 		this.endedAt = process.hrtime.bigint();
 		this.settle();
-	}
-
-	private pumpUpload(): void {
-		const socket = this.socket!;
-		while (this.written < this.size && this.phase === 'running') {
-			const slice = patternSlice(
-				this.block,
-				this.start0 + this.written,
-				Math.min(WRITE_CHUNK_BYTES, this.size - this.written),
-			);
-			this.written += slice.length;
-			if (!socket.write(slice)) {
-				socket.once('drain', () => this.pumpUpload());
-				return;
-			}
-		}
 	}
 }

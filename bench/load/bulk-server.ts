@@ -16,32 +16,16 @@ import {
 	UPLOAD_PROGRESS_BYTES,
 	type BulkRequest,
 } from './bulk-protocol';
-import { matchesPattern, patternBlock, patternSlice, patternStart } from './pattern';
+import { matchesPattern, patternBlock, patternStart } from './pattern';
+import { writePattern } from './pattern-writer';
 
-/** Bytes handed to one write: Node's own read size, so the relays see the usual chunks. */
-const WRITE_CHUNK_BYTES = 64 * 1024;
 const LISTEN_BACKLOG = 4096;
 
 const block = patternBlock();
 
-/** Sends `size` pattern bytes of transfer `id`, waiting for 'drain' when the socket is full. */
+/** Sends `size` pattern bytes of transfer `id`, then ends the socket. */
 function sendPattern(socket: Socket, request: BulkRequest): void {
-	let sent = 0;
-	const start = patternStart(request.id);
-	const pump = (): void => {
-		while (sent < request.size && !socket.destroyed) {
-			const slice = patternSlice(block, start + sent, Math.min(WRITE_CHUNK_BYTES, request.size - sent));
-			sent += slice.length;
-			if (!socket.write(slice)) {
-				socket.once('drain', pump);
-				return;
-			}
-		}
-		if (sent >= request.size) {
-			socket.end();
-		}
-	};
-	pump();
+	writePattern(socket, block, patternStart(request.id), request.size, () => socket.end());
 }
 
 /** Checks an upload as it arrives, confirming progress; answers the last byte, then closes. */
