@@ -114,6 +114,18 @@ async function stopLoad(load: Proc): Promise<FinalCounters> {
 	return JSON.parse(line.input) as FinalCounters;
 }
 
+/**
+ * The TCP sockets a process holds, as `ss` shows them (state, addresses, queues), for the report
+ * when its descriptors did not come back.
+ */
+function socketsOf(pid: number): string[] {
+	const result = spawnSync('ss', ['-tanpH'], { encoding: 'utf8' });
+	return (result.stdout ?? '')
+		.split('\n')
+		.filter((line) => line.includes(`pid=${pid},`))
+		.map((line) => line.replace(/\s+users:.*$/, '').replace(/\s+/g, ' '));
+}
+
 /** Samples once the descriptors are back to the baseline, or after FD_SETTLE_MS. */
 async function afterSample(relay: Relay, baseline: SoakSample, started: number): Promise<SoakSample> {
 	const deadline = Date.now() + FD_SETTLE_MS;
@@ -129,6 +141,58 @@ async function afterSample(relay: Relay, baseline: SoakSample, started: number):
 	return { seconds: (Date.now() - started) / 1000, phase: 'after', procs };
 }
 
+/** Each process's TCP sockets, when it holds more descriptors after the load than before it. */
+function lingeringSockets(relay: Relay, baseline: SoakSample, after: SoakSample): string[] {
+	const lines: string[] = [];
+	for (const side of relay.sides) {
+		const role: Role = side.role === 'server' ? 'agent' : 'forward';
+		const pid = side.pids()[0];
+		if (pid !== undefined && (after.procs[role]?.fds ?? 0) > (baseline.procs[role]?.fds ?? Infinity)) {
+			lines.push(...socketsOf(pid).map((socket) => `${role}: ${socket}`));
+		}
+	}
+	return lines;
+}
+
+/** What driving the load found, besides the samples. */
+interface LoadResult {
+	final?: FinalCounters;
+	failure?: string;
+	lingering?: string[];
+}
+
+/** Baseline, the load for its minutes with samples, its stop, and the "after" sample. */
+async function driveLoad(settings: SoakSettings, relay: Relay, samples: SoakSample[]): Promise<LoadResult> {
+	const result: LoadResult = {};
+	await sleep(SETTLE_MS);
+	const baseline: SoakSample = { seconds: 0, phase: 'baseline', procs: sampleProcs(relay) };
+	samples.push(baseline);
+	console.log(progress(baseline));
+	const script = join(BENCH_DIR, 'load', 'soak-load.ts');
+	const args = [relay.port, settings.idle, settings.bulk, settings.churn].map(String);
+	const load = startProc('soak load', process.execPath, ['--import', 'tsx', script, ...args], {
+		stdin: true,
+	});
+	const run = await runLoad(settings, relay, load, samples);
+	if (run.failure !== undefined) {
+		result.failure = run.failure;
+	}
+	if (load.alive) {
+		try {
+			result.final = await stopLoad(load);
+		} catch (error) {
+			result.failure ??= (error as Error).message;
+		}
+	}
+	await load.stop(2_000);
+	const after = await afterSample(relay, baseline, run.started);
+	samples.push(after);
+	console.log(progress(after));
+	result.lingering = lingeringSockets(relay, baseline, after);
+	return result;
+}
+
+/** One soak: the bulk server, Berth's two processes, the load; everything stopped after. */
 async function soak(
 	settings: SoakSettings,
 	workDir: string,
@@ -140,50 +204,24 @@ async function soak(
 	const relay = await startBerth(ctx, bulk.port, settings.transport, 'soak');
 	const samples: SoakSample[] = [];
 	const warmupSeconds = Math.min(WARMUP_MAX_SECONDS, Math.round(settings.minutes * 60 * WARMUP_FRACTION));
-	let failure: string | undefined;
-	let final: FinalCounters | undefined;
+	let result: LoadResult;
 	try {
-		await sleep(SETTLE_MS);
-		const baseline: SoakSample = { seconds: 0, phase: 'baseline', procs: sampleProcs(relay) };
-		samples.push(baseline);
-		console.log(progress(baseline));
-		const load = startProc(
-			'soak load',
-			process.execPath,
-			[
-				'--import',
-				'tsx',
-				join(BENCH_DIR, 'load', 'soak-load.ts'),
-				relay.port,
-				settings.idle,
-				settings.bulk,
-				settings.churn,
-			].map(String),
-			{ stdin: true },
-		);
-		const run = await runLoad(settings, relay, load, samples);
-		failure = run.failure;
-		if (load.alive) {
-			final = await stopLoad(load).catch((error: Error) => {
-				failure ??= error.message;
-				return undefined;
-			});
-		}
-		await load.stop(2_000);
-		const after = await afterSample(relay, baseline, run.started);
-		samples.push(after);
-		console.log(progress(after));
-		failure ??= relay.failure();
+		result = await driveLoad(settings, relay, samples);
 	} catch (error) {
-		failure ??= error instanceof Error ? error.message : String(error);
+		result = { failure: error instanceof Error ? error.message : String(error) };
 	}
+	const failure = result.failure ?? relay.failure();
 	const relayLog = relay.failure() ?? relay.stderrTails();
 	await relay.stop();
 	await bulk.stop();
-	return {
-		outcome: { samples, warmupSeconds, ...(final ? { final } : {}), ...(failure ? { failure } : {}) },
-		relayLog,
+	const outcome: SoakOutcome = {
+		samples,
+		warmupSeconds,
+		...(result.final ? { final: result.final } : {}),
+		...(failure ? { failure } : {}),
+		...(result.lingering ? { lingering: result.lingering } : {}),
 	};
+	return { outcome, relayLog };
 }
 
 async function main(): Promise<number> {

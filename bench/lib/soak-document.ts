@@ -66,6 +66,18 @@ export function soakMarkdown(
 			'',
 		);
 	}
+	if (outcome.lingering !== undefined && outcome.lingering.length > 0) {
+		lines.push(
+			'## Descriptors still open after the load',
+			'',
+			'TCP sockets of the process(es) holding more descriptors than at the baseline, as `ss -tan` showed them once the load had closed everything (state, receive and send queues, local and peer address; the bulk server is the target):',
+			'',
+			'```',
+			...outcome.lingering,
+			'```',
+			'',
+		);
+	}
 	const firstErrors = counters?.firstErrors ?? outcome.samples.at(-1)?.load?.firstErrors ?? [];
 	if (firstErrors.length > 0 || outcome.failure !== undefined) {
 		lines.push('## Errors', '');

@@ -55,6 +55,8 @@ export interface SoakOutcome {
 	readonly final?: FinalCounters;
 	/** A process that died, the load program failing, or the run interrupted. */
 	readonly failure?: string;
+	/** The TCP sockets (ss) of a process whose descriptors did not come back, after the load. */
+	readonly lingering?: readonly string[];
 }
 
 export interface Verdict {
