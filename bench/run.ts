@@ -8,10 +8,11 @@
  * bench/out/. Every process it starts is killed on the way out, also on errors and Ctrl-C.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CASES, type CaseEnv, type Collected } from './lib/cases';
+import { snapshotBerth } from './lib/bundle';
+import { CASES, type CaseDef, type CaseEnv, type Collected } from './lib/cases';
 import {
 	cpuAccount,
 	loadAverage,
@@ -21,19 +22,28 @@ import {
 	type MachineFacts,
 } from './lib/machine';
 import { parseSettings, type CaseId, type Settings } from './lib/options';
-import { PATHS, prepareSsh, probeSshCipher, type PathContext, type PathId } from './lib/paths';
+import {
+	PATHS,
+	prepareSsh,
+	probeSshCipher,
+	type PathContext,
+	type PathDef,
+	type PathId,
+	type Relay,
+} from './lib/paths';
 import { killAllNow, openFilesLimit } from './lib/procs';
 import { findProfiles, formatSummary, summarizeProfile } from './lib/profile';
 import { goalsTable, renderMarkdown, renderText, type GoalResult, type Table } from './lib/report';
-import { EchoServer, IperfServer } from './lib/services';
+import { IperfServer, LoadServer } from './lib/services';
 
 const BENCH_DIR = __dirname;
 const REPO = join(BENCH_DIR, '..');
 const RAISED_ENV = 'BERTH_BENCH_FD_RAISED';
 
-/** One measurement: one case, one path, one repetition. */
+/** One measurement: one case (one of its variants, if it has any), one path, one repetition. */
 interface Run {
 	readonly case: CaseId;
+	readonly variant?: string;
 	readonly path: PathId;
 	readonly rep: number;
 	readonly values: Record<string, number>;
@@ -132,7 +142,7 @@ async function main(): Promise<number> {
 		run(process.execPath, ['esbuild.mjs'], 'the build');
 	}
 
-	const berthJs = snapshotBerth(workDir);
+	const berthJs = snapshotBerth(REPO, workDir);
 	const facts = machineFacts(REPO, berthJs);
 	let idleConnections = settings.idleConnections;
 	const fdLimit = openFilesLimit();
@@ -163,61 +173,35 @@ async function main(): Promise<number> {
 		ssh,
 	};
 	const iperf = new IperfServer();
-	const echo = new EchoServer(BENCH_DIR);
+	const echo = new LoadServer(BENCH_DIR, 'echo');
+	const bulk = new LoadServer(BENCH_DIR, 'bulk');
 	await iperf.start();
 	await echo.start();
+	await bulk.start();
 
 	const runs: Run[] = [];
 	const timings: CaseTiming[] = [];
 	const paths = effective.paths.map((id) => PATHS[id]);
+	const services: Services = { ctx, iperf, echo, bulk };
 	for (const caseId of effective.cases) {
 		const def = CASES[caseId];
 		heading(`${def.title}: ${effective.reps} repetition(s), paths interleaved`);
 		const caseStart: CpuAccount = cpuAccount();
+		const variants = def.variants?.(effective) ?? [undefined];
 		for (let rep = 1; rep <= effective.reps; rep++) {
-			for (const path of paths) {
-				if (!def.applies(path)) {
-					continue;
+			for (const variant of variants) {
+				for (const path of paths.filter((p) => def.applies(p))) {
+					const r = await measureOnce(services, effective, def, path, rep, variant);
+					runs.push(r);
+					const status = r.error
+						? `FAILED: ${r.error.split('\n').join('\n    ')}`
+						: def.describe(unprefixed(r.values, variant), variant) +
+							(r.notes.length ? ` (${r.notes.join('; ')})` : '');
+					const which = variant === undefined ? caseId : `${caseId} ${variant}`;
+					console.log(
+						`[${which} ${rep}/${effective.reps}] ${path.label}: ${status} (${r.seconds.toFixed(1)} s)`,
+					);
 				}
-				const notes: string[] = [];
-				const env: CaseEnv = {
-					settings: effective,
-					benchDir: BENCH_DIR,
-					iperf,
-					echo,
-					note: (t) => notes.push(t),
-				};
-				const t0 = Date.now();
-				let values: Record<string, number> = {};
-				let error: string | undefined;
-				await echo.ensure();
-				const target = def.target === 'iperf' ? iperf.port : echo.port;
-				let relay;
-				try {
-					relay = await path.start(ctx, target, `${caseId}-r${rep}-${path.id}`);
-					values = await def.measure(env, relay, path);
-					const broken = relay.failure();
-					if (broken !== undefined) {
-						throw new Error(broken);
-					}
-				} catch (e) {
-					error = e instanceof Error ? e.message : String(e);
-					// A measurement that failed because a relay process died says so.
-					const broken = relay?.failure();
-					if (broken !== undefined && !error.includes(broken)) {
-						error += `\n${broken}`;
-					}
-				} finally {
-					await relay?.stop();
-				}
-				const seconds = (Date.now() - t0) / 1000;
-				runs.push({ case: caseId, path: path.id, rep, values, notes, seconds, ...(error ? { error } : {}) });
-				const status = error
-					? `FAILED: ${error.split('\n').join('\n    ')}`
-					: def.describe(values) + (notes.length ? ` (${notes.join('; ')})` : '');
-				console.log(
-					`[${caseId} ${rep}/${effective.reps}] ${path.label}: ${status} (${seconds.toFixed(1)} s)`,
-				);
 			}
 		}
 		const caseEnd = cpuAccount();
@@ -228,6 +212,7 @@ async function main(): Promise<number> {
 			loadAverage: loadAverage(),
 		});
 	}
+	await bulk.stop();
 	await echo.stop();
 	await iperf.stop();
 
@@ -239,7 +224,10 @@ async function main(): Promise<number> {
 		const { table, goals: caseGoals } = CASES[caseId].report(collected, paths, effective);
 		const problems = runs
 			.filter((r) => r.case === caseId && (r.error !== undefined || r.notes.length > 0))
-			.map((r) => `${PATHS[r.path].label}, repetition ${r.rep}: ${r.error ?? r.notes.join('; ')}`);
+			.map(
+				(r) =>
+					`${PATHS[r.path].label}${r.variant === undefined ? '' : `, ${r.variant}`}, repetition ${r.rep}: ${r.error ?? r.notes.join('; ')}`,
+			);
 		tables.push({ ...table, notes: [...table.notes, ...problems.map((p) => p.split('\n')[0]!)] });
 		goals.push(...caseGoals);
 	}
@@ -301,19 +289,79 @@ async function main(): Promise<number> {
 	return runs.some((r) => r.error !== undefined) ? 1 : 0;
 }
 
-/**
- * A copy of the bundle just built, which every Berth process of the run starts from: other
- * engineers may rebuild dist/ while the bench runs, and every repetition must run the same code.
- */
-function snapshotBerth(workDir: string): string {
-	const dir = join(workDir, 'berth');
-	mkdirSync(dir);
-	const file = join(dir, 'berth.js');
-	copyFileSync(join(REPO, 'dist', 'server.js'), file);
-	if (existsSync(join(REPO, 'dist', 'server.js.map'))) {
-		copyFileSync(join(REPO, 'dist', 'server.js.map'), join(dir, 'server.js.map'));
+/** A run's values named as its case's measure() returned them ("64.gbps" -> "gbps"). */
+function unprefixed(values: Record<string, number>, variant: string | undefined): Record<string, number> {
+	if (variant === undefined) {
+		return values;
 	}
-	return file;
+	return Object.fromEntries(Object.entries(values).map(([k, v]) => [k.slice(variant.length + 1), v]));
+}
+
+/** What every measurement needs besides its case and path. */
+interface Services {
+	readonly ctx: PathContext;
+	readonly iperf: IperfServer;
+	readonly echo: LoadServer;
+	readonly bulk: LoadServer;
+}
+
+/**
+ * One measurement on freshly started relay processes. A failure becomes the run's error, with the
+ * relay's exit or, while its processes still run, the tails of their stderr; its values are then
+ * just `failed: 1`. A variant's values are stored as "VARIANT.metric".
+ */
+async function measureOnce(
+	services: Services,
+	settings: Settings,
+	def: CaseDef,
+	path: PathDef,
+	rep: number,
+	variant: string | undefined,
+): Promise<Run> {
+	const { ctx, iperf, echo, bulk } = services;
+	const notes: string[] = [];
+	const env: CaseEnv = { settings, benchDir: BENCH_DIR, iperf, echo, bulk, note: (t) => notes.push(t) };
+	const t0 = Date.now();
+	let values: Record<string, number> = {};
+	let error: string | undefined;
+	await echo.ensure();
+	await bulk.ensure();
+	const target = { iperf: iperf.port, echo: echo.port, bulk: bulk.port }[def.target];
+	const label = `${def.id}${variant === undefined ? '' : `-${variant}`}-r${rep}-${path.id}`;
+	let relay: Relay | undefined;
+	try {
+		relay = await path.start(ctx, target, label);
+		values = await def.measure(env, relay, path, variant);
+		const broken = relay.failure();
+		if (broken !== undefined) {
+			throw new Error(broken);
+		}
+	} catch (e) {
+		error = e instanceof Error ? e.message : String(e);
+		// A measurement that failed because a relay process died says so; if they all still run,
+		// what they last wrote to stderr (e.g. a session that failed) says why.
+		const why = relay?.failure() ?? relay?.stderrTails() ?? '';
+		if (why !== '' && !error.includes(why)) {
+			error += `\n${why}`;
+		}
+		values = { failed: 1 };
+	} finally {
+		await relay?.stop();
+	}
+	const prefixed =
+		variant === undefined
+			? values
+			: Object.fromEntries(Object.entries(values).map(([k, v]) => [`${variant}.${k}`, v]));
+	return {
+		case: def.id,
+		...(variant === undefined ? {} : { variant }),
+		path: path.id,
+		rep,
+		values: prefixed,
+		notes,
+		seconds: (Date.now() - t0) / 1000,
+		...(error ? { error } : {}),
+	};
 }
 
 function collect(runs: readonly Run[], caseId: CaseId): Collected {

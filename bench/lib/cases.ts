@@ -1,63 +1,19 @@
 /**
- * The five cases of issue 3. Each measures one started path (a Relay) and returns named values
+ * The five cases of issue 3, and issue 7's parallel streams (parallel-case.ts). Each measures one started path (a Relay) and returns named values
  * for that repetition; `report` turns every repetition of every path into a table and judges the
  * issue's goals on medians, against ssh -L with the default cipher in the same run.
  */
-import type { CaseId, Settings } from './options';
+import { get, judge, PEER, type CaseDef } from './case-def';
+import type { CaseId } from './options';
 import { sleep } from './net';
-import { PATHS, type PathDef, type PathId, type Relay } from './paths';
+import { parallel } from './parallel-case';
+import { PATHS, type PathId } from './paths';
 import { cpuTimes, rssKiB } from './procs';
-import { cell, DASH, fixed, ratio, type GoalResult, type Table } from './report';
-import { runIperf, runLoadClient, startIdleClient, type EchoServer, type IperfServer } from './services';
-import { spread, type Spread } from './stats';
+import { cell, DASH, fixed, ratio, type GoalResult } from './report';
+import { runIperf, runLoadClient, startIdleClient } from './services';
+import type { Spread } from './stats';
 
-export interface CaseEnv {
-	readonly settings: Settings;
-	readonly benchDir: string;
-	readonly iperf: IperfServer;
-	readonly echo: EchoServer;
-	/** Adds a remark about this repetition (kept in the raw results and shown under the table). */
-	note(text: string): void;
-}
-
-/** Values of one metric, one per repetition, per path. */
-export type Collected = ReadonlyMap<PathId, Readonly<Record<string, readonly number[]>>>;
-
-export interface CaseDef {
-	readonly id: CaseId;
-	readonly title: string;
-	/** Which service the path forwards to. */
-	readonly target: 'iperf' | 'echo';
-	applies(path: PathDef): boolean;
-	measure(env: CaseEnv, relay: Relay, path: PathDef): Promise<Record<string, number>>;
-	/** A short line for the progress log. */
-	describe(values: Record<string, number>): string;
-	report(
-		collected: Collected,
-		paths: readonly PathDef[],
-		settings: Settings,
-	): { table: Table; goals: GoalResult[] };
-}
-
-const PEER: PathId = 'ssh';
-
-function get(collected: Collected, path: PathId, metric: string): Spread | undefined {
-	return spread(collected.get(path)?.[metric]);
-}
-
-function judge(
-	goal: string,
-	path: PathDef,
-	value: Spread | undefined,
-	bar: number | undefined,
-	compare: (value: number, bar: number) => boolean,
-	detail: (value: number, bar: number) => string,
-): GoalResult {
-	if (value === undefined || bar === undefined || !Number.isFinite(bar)) {
-		return { goal, path: path.label, met: undefined, detail: DASH };
-	}
-	return { goal, path: path.label, met: compare(value.median, bar), detail: detail(value.median, bar) };
-}
+export type { CaseDef, CaseEnv, Collected } from './case-def';
 
 // ---- 1. throughput ----
 
@@ -467,7 +423,7 @@ const cpu: CaseDef = {
 	},
 };
 
-export const CASES: Readonly<Record<CaseId, CaseDef>> = { throughput, latency, setup, idle, cpu };
+export const CASES: Readonly<Record<CaseId, CaseDef>> = { throughput, latency, setup, idle, cpu, parallel };
 
 export function pathLabel(id: PathId): string {
 	return PATHS[id].label;

@@ -1,21 +1,26 @@
 import { parseArgs } from 'node:util';
 import { PATH_IDS, type PathId } from './paths';
 
-export const CASE_IDS = ['throughput', 'latency', 'setup', 'idle', 'cpu'] as const;
+export const CASE_IDS = ['throughput', 'latency', 'setup', 'idle', 'cpu', 'parallel'] as const;
 export type CaseId = (typeof CASE_IDS)[number];
 
 export const USAGE = `npm run bench -- [options]
 
 Compares, in one run and interleaved, direct loopback, ssh -L (default cipher and aes128-gcm) and
-Berth (raw TCP and WebSocket frames) on 127.0.0.1. A full run takes ~10 minutes (more on a busy
+Berth (raw TCP and WebSocket frames) on 127.0.0.1. A full run takes ~15 minutes (more on a busy
 machine) and writes bench/RESULTS.md, and the raw values under bench/out/.
 
 Options:
   --quick                1 repetition, shorter runs, fewer connections (for development)
   --only CASES           comma-separated subset of: ${CASE_IDS.join(', ')}
+  --case CASES           the same as --only
   --paths PATHS          comma-separated subset of: ${PATH_IDS.join(', ')}
   --reps N               repetitions of each case (default 3; 1 with --quick)
   --connections N        idle case: connections to hold open (default 10000; 1000 with --quick)
+  --streams N,N,...      parallel case: parallel connections per measurement (default 64,256,1000)
+  --stream-seconds S     parallel case: how long the N connections are measured (default 5; 2
+                         with --quick)
+  --direction D          parallel case: download (target to client, the default) or upload
   --profile              run Berth's processes with node --cpu-prof; profiles and a summary of
                          each go under bench/out/profiles-<time>/
   --berth-log-level L    --log-level for Berth's processes (default warn: no line per connection)
@@ -41,6 +46,11 @@ export interface Settings {
 	readonly idleConnections: number;
 	/** Connections the idle load client opens at once (below sshd's and Berth's accept backlogs). */
 	readonly idleConcurrency: number;
+	/** Parallel case: how many connections run at once, one measurement each. */
+	readonly streams: readonly number[];
+	/** Parallel case: how long the connections are measured, in seconds. */
+	readonly streamSeconds: number;
+	readonly direction: 'download' | 'upload';
 	readonly profile: boolean;
 	readonly berthLogLevel: string;
 	readonly writeResults: boolean;
@@ -75,6 +85,19 @@ function positive(flag: string, value: string | undefined, fallback: number): nu
 	return n;
 }
 
+const DEFAULT_STREAMS: readonly number[] = [64, 256, 1_000];
+
+function positives(flag: string, value: string | undefined, fallback: readonly number[]): readonly number[] {
+	return value === undefined ? fallback : value.split(',').map((v) => positive(flag, v.trim(), 0));
+}
+
+function direction(value: string | undefined): 'download' | 'upload' {
+	if (value === undefined || value === 'download' || value === 'upload') {
+		return value ?? 'download';
+	}
+	throw new Error(`--direction: expected download or upload, got "${value}"`);
+}
+
 /** Parses the bench's command line; undefined means --help was printed. */
 export function parseSettings(argv: readonly string[]): Settings | undefined {
 	const { values } = parseArgs({
@@ -85,6 +108,10 @@ export function parseSettings(argv: readonly string[]): Settings | undefined {
 			paths: { type: 'string' },
 			reps: { type: 'string' },
 			connections: { type: 'string' },
+			case: { type: 'string' },
+			streams: { type: 'string' },
+			'stream-seconds': { type: 'string' },
+			direction: { type: 'string' },
 			profile: { type: 'boolean' },
 			'berth-log-level': { type: 'string' },
 			'write-results': { type: 'boolean' },
@@ -99,7 +126,10 @@ export function parseSettings(argv: readonly string[]): Settings | undefined {
 		return undefined;
 	}
 	const quick = values.quick === true;
-	const cases = list('--only', values.only, CASE_IDS);
+	if (values.only !== undefined && values.case !== undefined) {
+		throw new Error('--only and --case are the same option: give one');
+	}
+	const cases = list(values.case !== undefined ? '--case' : '--only', values.only ?? values.case, CASE_IDS);
 	const paths = list('--paths', values.paths, PATH_IDS);
 	const settings: Settings = {
 		quick,
@@ -114,6 +144,9 @@ export function parseSettings(argv: readonly string[]): Settings | undefined {
 		setupWarmup: quick ? 100 : 1_000,
 		idleConnections: positive('--connections', values.connections, quick ? 1_000 : 10_000),
 		idleConcurrency: 64,
+		streams: positives('--streams', values.streams, DEFAULT_STREAMS),
+		streamSeconds: positive('--stream-seconds', values['stream-seconds'], quick ? 2 : 5),
+		direction: direction(values.direction),
 		profile: values.profile === true,
 		berthLogLevel: values['berth-log-level'] ?? 'warn',
 		writeResults: values['write-results'] === true,
@@ -128,6 +161,9 @@ export function parseSettings(argv: readonly string[]): Settings | undefined {
 			cases.length === CASE_IDS.length &&
 			paths.length === PATH_IDS.length &&
 			settings.reps >= 3 &&
-			values.connections === undefined,
+			values.connections === undefined &&
+			values.streams === undefined &&
+			values['stream-seconds'] === undefined &&
+			values.direction === undefined,
 	};
 }

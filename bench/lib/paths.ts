@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitListening } from './net';
-import { descendants, runToEnd, startProc, type Proc } from './procs';
+import { descendants, indent, runToEnd, startProc, type Proc } from './procs';
 
 export type PathId = 'direct' | 'ssh' | 'ssh-gcm' | 'berth-tcp' | 'berth-ws';
 export const PATH_IDS: readonly PathId[] = ['direct', 'ssh', 'ssh-gcm', 'berth-tcp', 'berth-ws'];
@@ -29,6 +29,8 @@ export interface Relay {
 	readonly sides: readonly Side[];
 	/** Why the relay is broken (a process exited), or undefined while it runs. */
 	failure(): string | undefined;
+	/** The last lines its processes wrote to stderr, for a failure report ('' if none wrote any). */
+	stderrTails(): string;
 	stop(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export const PATHS: Readonly<Record<PathId, PathDef>> = {
 				port: target,
 				sides: [],
 				failure: () => undefined,
+				stderrTails: () => '',
 				stop: () => Promise.resolve(),
 			}),
 	},
@@ -211,8 +214,12 @@ async function startSshForward(setup: SshSetup, target: number, cipher: string |
 
 // ---- Berth ----
 
-async function startBerth(
-	ctx: PathContext,
+/** What starting Berth needs of the context (the soak runs it without any ssh). */
+export type BerthContext = Omit<PathContext, 'ssh'>;
+
+/** `berth server` and `berth forward -L 0:127.0.0.1:TARGET` over `transport`, from ctx.serverJs. */
+export async function startBerth(
+	ctx: BerthContext,
 	target: number,
 	transport: 'tcp' | 'websocket',
 	runLabel: string,
@@ -312,6 +319,11 @@ function relayOf(port: number, procs: readonly Proc[], sides: readonly Side[]): 
 			}
 			return undefined;
 		},
+		stderrTails: () =>
+			procs
+				.filter((proc) => proc.stderrTail() !== '')
+				.map((proc) => `${proc.name} stderr ended with:\n${indent(proc.stderrTail())}`)
+				.join('\n'),
 		stop: () => stopAll(procs),
 	};
 }

@@ -7,6 +7,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
+const STDERR_TAIL_LINES = 40;
+const EXIT_TAIL_LINES = 30;
+/** An ISO date at the start of a log line (Berth's text log format). */
+const TIMESTAMP = /^\d{4}-\d\d-\d\dT[\d:.]+Z\s*/;
+
 export interface ProcOptions {
 	readonly env?: Readonly<Record<string, string>>;
 	readonly cwd?: string;
@@ -23,6 +28,9 @@ export interface Exit {
 export class Proc {
 	readonly stdout: string[] = [];
 	private readonly stderrTailLines: string[] = [];
+	private lastKey: string | undefined;
+	/** How many times the last stderr line repeated (see addStderrLine). */
+	private repeats = 0;
 	readonly exited: Promise<Exit>;
 	private exit: Exit | undefined;
 	private readonly lineWaiters = new Set<() => void>();
@@ -48,12 +56,7 @@ export class Proc {
 			});
 		}
 		if (child.stderr) {
-			createInterface({ input: child.stderr }).on('line', (line) => {
-				this.stderrTailLines.push(line);
-				if (this.stderrTailLines.length > 40) {
-					this.stderrTailLines.shift();
-				}
-			});
+			createInterface({ input: child.stderr }).on('line', (line) => this.addStderrLine(line));
 		}
 	}
 
@@ -67,7 +70,33 @@ export class Proc {
 
 	/** The last lines it wrote to stderr, for error messages. */
 	stderrTail(lines = 12): string {
-		return this.stderrTailLines.slice(-lines).join('\n');
+		return this.stderrTailLines
+			.slice(-lines)
+			.map((line, i, all) =>
+				i === all.length - 1 && this.repeats > 0 ? `${line} (and ${this.repeats} more like it)` : line,
+			)
+			.join('\n');
+	}
+
+	/**
+	 * Keeps the last STDERR_TAIL_LINES lines; a line that only repeats the one before (timestamps
+	 * aside, e.g. one warning per connection) is counted, so the tail still shows what came first.
+	 */
+	private addStderrLine(line: string): void {
+		const key = line.replace(TIMESTAMP, '');
+		if (key === this.lastKey) {
+			this.repeats++;
+			return;
+		}
+		if (this.repeats > 0) {
+			this.stderrTailLines[this.stderrTailLines.length - 1] += ` (and ${this.repeats} more like it)`;
+		}
+		this.lastKey = key;
+		this.repeats = 0;
+		this.stderrTailLines.push(line);
+		if (this.stderrTailLines.length > STDERR_TAIL_LINES) {
+			this.stderrTailLines.shift();
+		}
 	}
 
 	/** How it ended, in words; undefined while it runs. */
@@ -76,7 +105,8 @@ export class Proc {
 			return undefined;
 		}
 		const how = this.exit.signal !== null ? `signal ${this.exit.signal}` : `code ${this.exit.code}`;
-		const tail = this.stderrTail();
+		// A crash's stack trace is ~15 lines: keep the lines above it, which say what happened.
+		const tail = this.stderrTail(EXIT_TAIL_LINES);
 		return `${this.name} exited with ${how}${tail ? `; its stderr ended with:\n${indent(tail)}` : ''}`;
 	}
 
@@ -244,7 +274,7 @@ function signal(pid: number, name: NodeJS.Signals): boolean {
 	}
 }
 
-function indent(text: string): string {
+export function indent(text: string): string {
 	return text
 		.split('\n')
 		.map((line) => `    ${line}`)
@@ -322,6 +352,28 @@ export function rssKiB(pids: readonly number[]): number {
 		}
 	}
 	return total;
+}
+
+/** VmRSS and VmHWM (peak RSS) of one process, in KiB; undefined once it is gone. */
+export function memoryKiB(pid: number): { rss: number; hwm: number } | undefined {
+	let status: string;
+	try {
+		status = readFileSync(`/proc/${pid}/status`, 'latin1');
+	} catch {
+		return undefined;
+	}
+	const field = (name: string): number =>
+		Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? NaN);
+	return { rss: field('VmRSS'), hwm: field('VmHWM') };
+}
+
+/** How many file descriptors a process has open (/proc/PID/fd); undefined once it is gone. */
+export function openFds(pid: number): number | undefined {
+	try {
+		return readdirSync(`/proc/${pid}/fd`).length;
+	} catch {
+		return undefined;
+	}
 }
 
 let ticksPerSecond: number | undefined;

@@ -1,6 +1,6 @@
 /**
- * The targets every path forwards to, started once per bench run: an iperf3 server and the Node
- * echo server. Both restart themselves if a measurement left them broken.
+ * The targets every path forwards to, started once per bench run: an iperf3 server, the Node
+ * echo server and the bulk server. They restart themselves if a measurement left them broken.
  */
 import { join } from 'node:path';
 import { freePort, sleep, waitListening } from './net';
@@ -100,21 +100,27 @@ async function runIperfOnce(port: number, args: readonly string[], timeoutMs: nu
 	};
 }
 
-/** The Node echo server (bench/load/echo-server.ts) in a process of its own. */
-export class EchoServer {
+/**
+ * One of the Node targets under bench/load/ (the echo server, the bulk server) in a process of
+ * its own; the script prints "NAME listening on PORT" once ready.
+ */
+export class LoadServer {
 	private proc: Proc | undefined;
 	port = 0;
 
-	constructor(private readonly benchDir: string) {}
+	constructor(
+		private readonly benchDir: string,
+		private readonly name: 'echo' | 'bulk',
+	) {}
 
 	async start(): Promise<void> {
-		const proc = startProc('echo server', process.execPath, [
+		const proc = startProc(`${this.name} server`, process.execPath, [
 			'--import',
 			'tsx',
-			join(this.benchDir, 'load', 'echo-server.ts'),
+			join(this.benchDir, 'load', `${this.name}-server.ts`),
 		]);
 		this.proc = proc;
-		const match = await proc.waitForLine(/^echo listening on (\d+)$/, 20_000);
+		const match = await proc.waitForLine(new RegExp(`^${this.name} listening on (\\d+)$`), 20_000);
 		this.port = Number(match[1]);
 	}
 
@@ -131,16 +137,20 @@ export class EchoServer {
 	}
 }
 
-/** Runs the load client (bench/load/client.ts) to its end and returns its last JSON line. */
+/**
+ * Runs a load client (bench/load/client.ts, or `script`) to its end and returns its last JSON
+ * line; a line with "error" throws it.
+ */
 export async function runLoadClient(
 	benchDir: string,
 	args: readonly string[],
 	timeoutMs: number,
+	script = 'client.ts',
 ): Promise<Record<string, number>> {
 	const result = await runToEnd(
 		`load client ${args[0]}`,
 		process.execPath,
-		['--import', 'tsx', join(benchDir, 'load', 'client.ts'), ...args],
+		['--import', 'tsx', join(benchDir, 'load', script), ...args],
 		timeoutMs,
 	);
 	const last = result.stdout.trim().split('\n').pop() ?? '';
