@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 
 /**
@@ -111,7 +110,9 @@ export async function startBulkTarget(
 			}
 		});
 	});
-	await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: BACKLOG }, resolve));
+	await new Promise<void>((resolve) =>
+		server.listen({ port: 0, host: '127.0.0.1', backlog: BACKLOG }, resolve),
+	);
 	return {
 		port: (server.address() as AddressInfo).port,
 		get uploadsBad() {
@@ -131,7 +132,12 @@ export async function startBulkTarget(
 export type BulkOutcome = 'exact' | 'mismatch' | 'error';
 
 /** One bulk connection through `port` (a forward's listener): resolves with its outcome. */
-export function bulkConnection(port: number, mode: BulkMode, id: number, bytes: number): Promise<BulkOutcome> {
+export function bulkConnection(
+	port: number,
+	mode: BulkMode,
+	id: number,
+	bytes: number,
+): Promise<BulkOutcome> {
 	return new Promise((resolve) => {
 		const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
 		const hash = createHash('sha256');
@@ -184,19 +190,4 @@ export async function runBulk(
 		tally[outcome]++;
 	}
 	return tally;
-}
-
-/** A process's peak resident memory so far (VmHWM), in MiB. */
-export function peakRssMiB(pid: number): number {
-	const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-	if (!match) {
-		throw new Error(`no VmHWM for process ${pid}`);
-	}
-	return Number(match[1]) / 1024;
-}
-
-/** This process's soft limit on open files (from /proc/self/limits). */
-export function openFilesLimit(): number {
-	const match = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
-	return match ? Number(match[1]) : Number.POSITIVE_INFINITY;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { encodeHeader, MessageType } from '../../protocol/wire';
 import { runCli, spawnCli, startAgent, type AgentProcess } from '../helpers/agent-process';
 import { serve } from '../helpers/net';
+import { listenerHasReadEverything, listenerSockets, openFiles, vmRssMiB } from '../helpers/proc';
 import { waitFor, within } from '../helpers/wait';
 import { WireClient } from '../helpers/wire-client';
 
@@ -56,54 +57,6 @@ const PREAUTH_RSS_BOUND_MIB =
 	(MAX_PENDING_HANDSHAKES * (MAX_PREAUTH_CONTROL_BYTES + HEADER_BYTES + CONNECTION_OVERHEAD_BYTES)) /
 		(1024 * 1024) +
 	RUNTIME_SLACK_MIB;
-
-function vmRssMiB(pid: number): number {
-	const kib = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-	assert.ok(kib, 'VmRSS in /proc/PID/status');
-	return Number(kib) / 1024;
-}
-
-function openFiles(pid: number): number {
-	return readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/**
- * The kernel's view of the agent's established TCP connections on `port` (IPv4): how many, the
- * bytes waiting in their receive queues (not read by the agent yet), and the bytes the peers
- * have not sent yet. Both zero: the agent has read everything the peers wrote.
- */
-function agentSockets(port: number): { count: number; unread: number; unsent: number } {
-	const hex = ':' + port.toString(16).toUpperCase().padStart(4, '0');
-	let count = 0;
-	let unread = 0;
-	let unsent = 0;
-	for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-		const [, local, remote, state, queues] = line.trim().split(/\s+/);
-		if (state !== '01' || !queues) {
-			continue; // not ESTABLISHED
-		}
-		const [tx, rx] = queues.split(':').map((h) => parseInt(h, 16));
-		if (local?.endsWith(hex)) {
-			count++;
-			unread += rx ?? 0;
-		}
-		if (remote?.endsWith(hex)) {
-			unsent += tx ?? 0;
-		}
-	}
-	return { count, unread, unsent };
-}
-
-async function agentHasReadEverything(port: number): Promise<void> {
-	await waitFor(
-		() => {
-			const { unread, unsent } = agentSockets(port);
-			return unread === 0 && unsent === 0;
-		},
-		'the agent to read every byte sent',
-		10_000,
-	);
-}
 
 function assertStillRunning(agent: AgentProcess): void {
 	assert.equal(agent.child.exitCode, null, 'the agent is still running');
@@ -180,11 +133,11 @@ async function openPartials(
 /** A round of `count` partial messages of the allowed size, closed again: the runtime's warm-up. */
 async function warmUp(agent: AgentProcess, framing: 'raw' | 'ws', bytes: () => Buffer): Promise<void> {
 	const partials = await openPartials(agent, framing, MAX_PENDING_HANDSHAKES, bytes);
-	await agentHasReadEverything(agent.port);
+	await listenerHasReadEverything(agent.port);
 	for (const { client } of partials) {
 		client.destroy();
 	}
-	await waitFor(() => agentSockets(agent.port).count === 0, 'the agent to close the warm-up sockets');
+	await waitFor(() => listenerSockets(agent.port).count === 0, 'the agent to close the warm-up sockets');
 	await goodClientConnects(agent, { framing });
 }
 
@@ -219,7 +172,7 @@ describe('memory before authentication', () => {
 				await warmUp(agent, framing, largestAllowed[framing]);
 				const rssBefore = vmRssMiB(pid);
 				const partials = await openPartials(agent, framing, MAX_PENDING_HANDSHAKES, largestAllowed[framing]);
-				await agentHasReadEverything(agent.port);
+				await listenerHasReadEverything(agent.port);
 				const grown = vmRssMiB(pid) - rssBefore;
 				assert.equal(
 					partials.filter((p) => p.client.isClosed).length,
