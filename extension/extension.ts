@@ -18,6 +18,8 @@ import { createSavedStateStore } from './saved-state-store';
 import { Secrets } from './secrets';
 import type { Services } from './services';
 import { StatusController } from './status-controller';
+import { errorMessage } from '../protocol/errors';
+import { setUnexpectedErrorHandler } from '../protocol/lifecycle';
 
 /** The running agent, for deactivate() to stop and await. */
 let localAgent: LocalAgent | undefined;
@@ -28,6 +30,10 @@ export function activate(context: vscode.ExtensionContext): void {
 	const push = <T extends { dispose(): void }>(item: T): T => (context.subscriptions.push(item), item);
 	const { connections, forwarding, log } = services;
 	localAgent = services.localAgent;
+	// An error no session contained (a listener that threw) goes to the log; the extension goes on.
+	push(
+		setUnexpectedErrorHandler((error) => log.error(`unexpected error (contained): ${errorMessage(error)}`)),
+	);
 
 	const notice = (): string | undefined =>
 		panelNotice({

@@ -47,6 +47,14 @@ export const DEFAULT_MAX_UNACKED_BYTES = 32 * 1024 * 1024;
 
 /** Wire value of `auth` when a client has no connection token (VS Code's placeholder). */
 export const NO_TOKEN_AUTH = '00000000000000000000';
+/**
+ * Wire value of `auth` from a Berth client that proves it knows the token without sending it
+ * (Berth's): the client signs the agent's challenge in `connectionType`, where the agent checks it,
+ * and only then does the agent sign the client's challenge, in its `ok`. The agent thus never
+ * signs anything for a client that has not proved the token (no offline-guessing oracle for
+ * whoever can reach it). The `:` is outside the token alphabet, so no token is mistaken for it.
+ */
+export const TOKEN_PROOF_AUTH = 'berth:token-proof';
 
 /** A connection token may hold only these characters (VS Code's rule). */
 export const CONNECTION_TOKEN_PATTERN = /^[0-9A-Za-z_-]+$/;

@@ -130,9 +130,14 @@ export interface ErrorMessage {
 	readonly reason: string;
 }
 
-/** Server → client: the connection is accepted. */
+/**
+ * Server → client: the connection is accepted. To a client that proved its token without sending
+ * it (TOKEN_PROOF_AUTH), a Berth agent adds its own proof: `signedData` = sign(token, the client's
+ * `auth.data`). VS Code's clients never ask for it and ignore it.
+ */
 export interface OkMessage {
 	readonly type: 'ok';
+	readonly signedData?: string;
 }
 
 export type HandshakeMessage = AuthRequest | SignRequest | ConnectionTypeRequest | ErrorMessage | OkMessage;
@@ -215,7 +220,7 @@ export function parseServerReply(payload: Uint8Array): SignRequest | OkMessage |
 				? { type: 'sign', data: value['data'], signedData: value['signedData'] }
 				: undefined;
 		case 'ok':
-			return { type: 'ok' };
+			return isString(value['signedData']) ? { type: 'ok', signedData: value['signedData'] } : { type: 'ok' };
 		case 'error':
 			return { type: 'error', reason: isString(value['reason']) ? value['reason'] : 'unknown error' };
 		default:

@@ -13,12 +13,13 @@ interface PeerItem extends vscode.QuickPickItem {
 const PEER_ITEMS: readonly PeerItem[] = [
 	{
 		label: 'Berth agent',
-		detail: "Refuses a server that does not speak Berth's handshake.",
+		detail: 'The token never leaves this machine: each side proves it knows it, and an impostor is refused.',
 		peer: 'berth',
 	},
 	{
 		label: 'VS Code server',
-		detail: 'A real VS Code server (--peer vscode). It cannot sign, so its identity is NOT verified.',
+		detail:
+			'A real VS Code server (--peer vscode). The token is sent to it, and its identity is NOT verified.',
 		peer: 'vscode',
 	},
 ];

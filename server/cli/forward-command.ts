@@ -20,6 +20,7 @@ import { readClientToken } from './read-token';
 import { waitForStopSignal } from './signals';
 import { formatHostPort } from '../../protocol/host-port';
 import { RECONNECT_ATTEMPT_TIMEOUT_MS } from '../../protocol/constants';
+import { installCrashGuard } from './crash-guard';
 
 const TRANSPORT_MODES: readonly TransportMode[] = ['auto', 'tcp', 'websocket'];
 const PEER_KINDS: readonly PeerKind[] = ['berth', 'vscode'];
@@ -127,6 +128,7 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 	let lost: Promise<{ lost: BerthError }> = new Promise(() => undefined);
 	let forwarder: Forwarder;
 	const subscriptions = new DisposableStore();
+	subscriptions.add(installCrashGuard(log));
 	if (peer === 'berth') {
 		const streams = await StreamForwarder.start(endpoint);
 		const state = streams.state;

@@ -80,8 +80,10 @@ Usage: berth forward -u URL (-L SPEC | -R SPEC)... [flags]
 Against a Berth agent every forwarded connection is a stream inside one authenticated session:
 no new socket or handshake per connection. If the session drops, its connections close, the
 listeners stay up and a new session is opened (0, 5, 5, 10 ... 30 s apart); connections made
-meanwhile wait up to 10 s for it. The agent must prove it knows the token (mutual HMAC), except
-with --peer vscode.
+meanwhile wait up to 10 s for it. The token never crosses the wire: this client proves it knows
+it by signing the agent's challenge, and the agent must prove it too before any forward is
+carried (an impostor on the agent's port learns nothing). With --peer vscode the token is sent,
+as VS Code's clients do, and the server proves nothing.
 
 Flags:
   -u, --url URL              the agent: ws://HOST:PORT (also wss://, http://, https://); never

@@ -10,6 +10,7 @@ import { ExitCode } from './exit-codes';
 import { SERVER_HELP } from './help';
 import { statusPageLine } from './status-page-line';
 import { waitForStopSignal } from './signals';
+import { installCrashGuard } from './crash-guard';
 
 const DEFAULT_PORT = 8765;
 const DEFAULT_HOST = '127.0.0.1';
@@ -34,6 +35,7 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 		return ExitCode.Ok;
 	}
 	const log = createLogger(parseLogFlags(values));
+	const crashGuard = installCrashGuard(log);
 	const host = values.host ?? DEFAULT_HOST;
 	const port = parsePortFlag('--port', values.port, DEFAULT_PORT);
 	const graceSeconds = parseSecondsFlag(
@@ -93,5 +95,6 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 	log.info('stopping', { signal });
 	await agent.stop(`the agent received ${signal}`);
 	log.info('stopped');
+	crashGuard.dispose();
 	return ExitCode.Ok;
 }

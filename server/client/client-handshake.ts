@@ -4,15 +4,20 @@ import {
 	MAX_CONTROL_MESSAGE_BYTES,
 	NO_TOKEN_AUTH,
 	SIGN_REPLY_TIMEOUT_MS,
+	TOKEN_PROOF_AUTH,
 } from '../../protocol/constants';
-import { BerthError, ClientHandshakeReason } from '../../protocol/errors';
+import { BerthError, ClientHandshakeReason, HandshakeReason } from '../../protocol/errors';
 import type { Timers } from '../../protocol/timers';
 import type { Transport } from '../../protocol/transport';
 import { encodeControl, parseServerReply } from '../../protocol/wire';
 import { ControlReader } from '../shared/control-reader';
 import { sign, verifySignature } from '../shared/sign';
 
-/** Whom the client talks to: a Berth agent (mutual HMAC), or a real VS Code server (no signatures). */
+/**
+ * Whom the client talks to: a Berth agent (each side proves it knows the token by signing the
+ * other's challenge, and the token never crosses the wire), or a real VS Code server (the token
+ * is sent, as VS Code's clients do, and the server proves nothing).
+ */
 export type PeerKind = 'berth' | 'vscode';
 
 export interface ClientHandshakeOptions {
@@ -31,10 +36,16 @@ export interface ClientHandshakeOptions {
 }
 
 /**
- * The client's side of the handshake. Against a Berth agent it checks the agent's signature of
- * its challenge (HMAC with the token) and refuses an agent that cannot sign: mutual
- * authentication. Resolves with the bytes that arrived after the last handshake message; the
- * transport is left paused for the next owner.
+ * The client's side of the handshake. Against a Berth agent it sends TOKEN_PROOF_AUTH, not the
+ * token: it signs the agent's fresh challenge, and the agent answers `ok` with its signature of
+ * the client's, which the client checks before it uses the connection. An impostor learns no
+ * token, only one signature of a challenge it chose (guessing a weak token from it offline is
+ * why tokens have 16 characters at least). What this does not do: keep an active relay out of an
+ * unencrypted connection (use TLS or SSH for that; docs/ARCHITECTURE.md, "What the handshake
+ * proves").
+ * Against a VS Code server (`peer: 'vscode'`) the token is sent, as VS Code's clients do.
+ * Resolves with the bytes that arrived after the last handshake message; the transport is left
+ * paused for the next owner.
  * @throws BerthError BERTH_ERR_HANDSHAKE_REFUSED (the agent answered `error`: permanent),
  *   BERTH_ERR_SERVER_UNVERIFIED, BERTH_ERR_HANDSHAKE_TIMEOUT, BERTH_ERR_PROTOCOL, BERTH_ERR_CLOSED.
  */
@@ -72,7 +83,7 @@ export async function runClientHandshake(
 			if (reply?.type === 'error') {
 				throw new BerthError(
 					'BERTH_ERR_HANDSHAKE_REFUSED',
-					`Connection error: ${reply.reason}`,
+					`Connection error: ${reply.reason}${refusalHint(reply.reason, options)}`,
 					reply.reason,
 				);
 			}
@@ -84,18 +95,12 @@ export async function runClientHandshake(
 
 	try {
 		const challenge = randomUUID();
-		transport.write([encodeControl({ type: 'auth', auth: options.token ?? NO_TOKEN_AUTH, data: challenge })]);
+		const verify = options.peer === 'berth' && options.token !== undefined;
+		const auth = verify ? TOKEN_PROOF_AUTH : (options.token ?? NO_TOKEN_AUTH);
+		transport.write([encodeControl({ type: 'auth', auth, data: challenge })]);
 		const signReply = await nextReply('sign reply');
 		if (signReply?.type !== 'sign') {
 			throw new BerthError('BERTH_ERR_PROTOCOL', ClientHandshakeReason.UnexpectedMessage);
-		}
-		const verify = options.peer === 'berth' && options.token !== undefined;
-		if (verify && !verifySignature(options.token!, challenge, signReply.signedData)) {
-			throw new BerthError(
-				'BERTH_ERR_SERVER_UNVERIFIED',
-				`${ClientHandshakeReason.UnsupportedServer}: it could not prove it knows the connection token ` +
-					'(wrong token, or not a Berth agent: use --peer vscode for a VS Code server)',
-			);
 		}
 		transport.write([
 			encodeControl({
@@ -113,10 +118,26 @@ export async function runClientHandshake(
 		if (okReply?.type !== 'ok') {
 			throw new BerthError('BERTH_ERR_PROTOCOL', ClientHandshakeReason.UnexpectedMessage);
 		}
+		if (verify && !verifySignature(options.token!, challenge, okReply.signedData ?? '')) {
+			throw new BerthError(
+				'BERTH_ERR_SERVER_UNVERIFIED',
+				`${ClientHandshakeReason.UnsupportedServer}: it did not prove it knows the connection token ` +
+					'(not a Berth agent of this token: for a VS Code server, use --peer vscode)',
+			);
+		}
 		return control.detach();
 	} catch (error) {
 		control.detach();
 		transport.dispose();
 		throw error;
 	}
+}
+
+/** What to do about a refusal, where the reason alone does not say. */
+function refusalHint(reason: string, options: ClientHandshakeOptions): string {
+	if (reason === HandshakeReason.AuthMismatch && options.peer === 'berth' && options.token !== undefined) {
+		// A VS Code server also refuses a Berth client this way: it wants the token itself.
+		return ' (a wrong token; or, if this is a VS Code server, connect with --peer vscode)';
+	}
+	return '';
 }

@@ -4,6 +4,7 @@ import {
 	KEEPALIVE_MS,
 	MAX_CONTROL_MESSAGE_BYTES,
 	MAX_PREAUTH_CONTROL_MESSAGE_BYTES,
+	TOKEN_PROOF_AUTH,
 } from '../../protocol/constants';
 import { BerthError, HandshakeReason, errorMessage } from '../../protocol/errors';
 import { DisposableStore } from '../../protocol/lifecycle';
@@ -60,8 +61,12 @@ export interface HandshakeResult {
  *     client → {type:"connectionType", desiredConnectionType, signedData: sign(token, challenge), commit?, args?}
  *     agent  → {type:"ok"} or {type:"error", reason}, then the connection type takes over
  *
- * Refusals use VS Code's exact reason strings, in VS Code's order of checks. KeepAlive goes out
- * every 5 s meanwhile, as VS Code's server does. The whole exchange must end within `deadlineMs`.
+ * `auth` is the token itself (VS Code's clients: checked at once), or TOKEN_PROOF_AUTH (Berth's
+ * clients: the token never crosses the wire; the client's signature in `connectionType` proves it,
+ * and until then the pre-authentication bounds stay; the agent's own proof, its signature of the
+ * client's challenge, comes last, in `ok`). Refusals use VS Code's exact
+ * reason strings, in VS Code's order of checks. KeepAlive goes out every 5 s meanwhile, as VS
+ * Code's server does. The whole exchange must end within `deadlineMs`.
  */
 export async function runServerHandshake(
 	transport: Transport,
@@ -107,16 +112,23 @@ export async function runServerHandshake(
 		if ('error' in auth) {
 			return refuse(auth.error);
 		}
-		const authRefusal = checkAuth(auth.auth, options);
+		const proofOnly = auth.auth === TOKEN_PROOF_AUTH && options.token.type === 'mandatory';
+		const authRefusal = proofOnly ? throttled(options) : checkAuth(auth.auth, options);
 		if (authRefusal !== undefined) {
 			return refuse(authRefusal);
 		}
-		// The client holds the token: the second message may be as long as any Control message.
-		control.setLimits({ maxControlBytes: MAX_CONTROL_MESSAGE_BYTES, maxMessageBytes: HEADER_BYTES });
-		options.onTokenAccepted?.();
+		const acceptToken = (): void => {
+			// The client holds the token: its messages may be as long as any Control message.
+			control.setLimits({ maxControlBytes: MAX_CONTROL_MESSAGE_BYTES, maxMessageBytes: HEADER_BYTES });
+			options.onTokenAccepted?.();
+		};
+		if (!proofOnly) {
+			acceptToken();
+		}
 		const challenge = randomUUID();
-		const signedData =
-			options.token.type === 'mandatory' ? sign(options.token.value, auth.data) : randomUUID();
+		// A client proving its token gets the agent's proof only after its own (in `ok`).
+		const proof = options.token.type === 'mandatory' ? sign(options.token.value, auth.data) : randomUUID();
+		const signedData = proofOnly ? '' : proof;
 		transport.write([encodeControl({ type: 'sign', data: challenge, signedData })]);
 
 		const request = parseConnectionTypeRequest(await control.next());
@@ -131,7 +143,14 @@ export async function runServerHandshake(
 			options.token.type === 'mandatory' &&
 			!verifySignature(options.token.value, challenge, request.signedData)
 		) {
+			if (proofOnly) {
+				options.attempts?.recordFailure(); // a wrong token, proved wrong without being sent
+				return refuse(HandshakeReason.AuthMismatch);
+			}
 			return refuse(HandshakeReason.Unauthorized);
+		}
+		if (proofOnly) {
+			acceptToken();
 		}
 		options.onAuthenticated();
 		const handler = options.registry.get(request.desiredConnectionType);
@@ -144,7 +163,7 @@ export async function runServerHandshake(
 		const reply: HandshakeReply = {
 			ok: () => {
 				answered = true;
-				transport.write([encodeControl({ type: 'ok' })]);
+				transport.write([encodeControl(proofOnly ? { type: 'ok', signedData: proof } : { type: 'ok' })]);
 			},
 			refuse: (reason) => {
 				answered = true;
@@ -193,15 +212,23 @@ function checkAuth(candidate: string, options: ServerHandshakeOptions): string |
 	if (options.token.type !== 'mandatory') {
 		return undefined;
 	}
-	const retryAfterMs = options.attempts?.retryAfterMs() ?? 0;
-	if (retryAfterMs > 0) {
-		return `${HandshakeReason.TooManyAttempts}; try again in ${Math.ceil(retryAfterMs / 1000)} s`;
+	const refusal = throttled(options);
+	if (refusal !== undefined) {
+		return refusal;
 	}
 	if (!tokenAccepts(options.token, candidate)) {
 		options.attempts?.recordFailure();
 		return HandshakeReason.AuthMismatch;
 	}
 	return undefined;
+}
+
+/** The refusal for a source that guessed wrong too often (it waits before any token is compared). */
+function throttled(options: ServerHandshakeOptions): string | undefined {
+	const retryAfterMs = options.attempts?.retryAfterMs() ?? 0;
+	return retryAfterMs > 0
+		? `${HandshakeReason.TooManyAttempts}; try again in ${Math.ceil(retryAfterMs / 1000)} s`
+		: undefined;
 }
 
 /** Sends `{type:"error", reason}`, then closes: FIN after the bytes, destroyed soon after regardless. */

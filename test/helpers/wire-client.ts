@@ -20,6 +20,8 @@ export class WireClient {
 	private rawMode = false;
 	private readonly rawChunks: Buffer[] = [];
 	readonly received: Buffer[] = [];
+	/** Every byte this client wrote, in order (to check what a handshake gave away). */
+	readonly sent: Buffer[] = [];
 	readonly closed: Promise<void>;
 	private resolveClosed!: () => void;
 
@@ -196,16 +198,21 @@ export class WireClient {
 		}
 	}
 
-	write(bytes: Uint8Array): void {
+	private transmit(bytes: Uint8Array): void {
+		this.sent.push(Buffer.from(bytes));
 		this.send(bytes);
 	}
 
+	write(bytes: Uint8Array): void {
+		this.transmit(bytes);
+	}
+
 	sendControl(message: object): void {
-		this.send(encodeControl(message as never));
+		this.transmit(encodeControl(message as never));
 	}
 
 	sendMessage(type: MessageType, id: number, ack: number, payload?: Uint8Array): void {
-		this.send(encodeMessage(type, id, ack, payload));
+		this.transmit(encodeMessage(type, id, ack, payload));
 	}
 
 	end(): void {
@@ -291,9 +298,15 @@ export class WireClient {
 		args?: unknown;
 		commit?: string;
 		signature?: 'good' | 'bad' | 'echo';
+		/** Send this as `auth` instead of the token (e.g. TOKEN_PROOF_AUTH: prove it, do not send it). */
+		auth?: string;
 	}): Promise<{ sign: Record<string, unknown>; reply: Record<string, unknown>; challenge: string }> {
 		const challenge = randomUUID();
-		this.sendControl({ type: 'auth', auth: options.token ?? '00000000000000000000', data: challenge });
+		this.sendControl({
+			type: 'auth',
+			auth: options.auth ?? options.token ?? '00000000000000000000',
+			data: challenge,
+		});
 		const sign = await this.nextControl();
 		if (sign['type'] !== 'sign') {
 			return { sign, reply: sign, challenge };

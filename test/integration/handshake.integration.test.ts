@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { TOKEN_PROOF_AUTH } from '../../protocol/constants';
 import { encodeMessage, MessageType } from '../../protocol/wire';
 import { startAgent, type AgentProcess } from '../helpers/agent-process';
 import { hmac, WireClient } from '../helpers/wire-client';
@@ -40,6 +41,34 @@ for (const framing of ['raw TCP', 'WebSocket frames'] as const) {
 			assert.equal(typeof sign['data'], 'string');
 			assert.deepEqual(reply, { type: 'ok' });
 			client.destroy();
+		});
+
+		it('lets a Berth client prove its token without sending it; the agent proves its own last, in ok', async () => {
+			const client = await open();
+			const { sign, reply, challenge } = await client.handshake({
+				token: agent.token,
+				auth: TOKEN_PROOF_AUTH,
+				connectionType: 1,
+				commit,
+			});
+			assert.equal(sign['signedData'], '', 'no signature for a client that has proved nothing yet');
+			assert.deepEqual(reply, { type: 'ok', signedData: hmac(agent.token!, challenge) });
+			const sent = Buffer.concat(client.sent).toString('latin1');
+			assert.ok(!sent.includes(agent.token!), 'the token never crossed the wire');
+			client.destroy();
+		});
+
+		it('refuses a Berth client whose proof is wrong (auth mismatch), having signed nothing for it', async () => {
+			const client = await open();
+			const { sign, reply } = await client.handshake({
+				token: 'not-the-token-but-long-enough',
+				auth: TOKEN_PROOF_AUTH,
+				connectionType: 1,
+				commit,
+			});
+			assert.equal(sign['signedData'], '');
+			assert.deepEqual(reply, { type: 'error', reason: 'Unauthorized client refused: auth mismatch' });
+			await client.waitClosed();
 		});
 
 		it('refuses a first message that is not JSON: Malformed first message', async () => {
