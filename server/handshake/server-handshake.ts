@@ -16,6 +16,7 @@ import {
 	MessageType,
 	parseAuthRequest,
 	parseConnectionTypeRequest,
+	type ConnectionTypeRequest,
 } from '../../protocol/wire';
 import type { AuthAttempts } from '../auth-throttle';
 import { tokenAccepts, type ConnectionToken } from '../connection-token';
@@ -74,96 +75,130 @@ export async function runServerHandshake(
 	query: UpgradeQuery,
 	options: ServerHandshakeOptions,
 ): Promise<HandshakeResult> {
-	const store = new DisposableStore();
-	// Nothing but Control messages (and empty KeepAlive/Ack) belongs in a handshake: bound them all,
-	// and bound `auth` to what it needs, so a peer that proved nothing holds little memory.
-	const control = new ControlReader(transport, initial, {
-		maxControlBytes: MAX_PREAUTH_CONTROL_MESSAGE_BYTES,
-		maxMessageBytes: HEADER_BYTES,
-	});
-	store.add(
-		options.timers.interval(
-			() => transport.write([encodeMessage(MessageType.KeepAlive, 0, 0)]),
-			KEEPALIVE_MS,
-		),
-	);
-	store.add(
-		options.timers.timeout(
-			() =>
-				control.fail(
-					new BerthError(
-						'BERTH_ERR_HANDSHAKE_TIMEOUT',
-						`handshake not finished within ${options.deadlineMs} ms`,
-					),
-				),
-			options.deadlineMs,
-		),
-	);
-	let connectionType = 'unknown';
-	const refuse = (reason: string): HandshakeResult => {
-		store.dispose();
-		control.detach();
-		rejectAndClose(transport, reason, options.timers);
-		return { connectionType, outcome: { type: 'refused', reason } };
-	};
-
+	const handshake = new ServerHandshake(transport, initial, options);
 	try {
-		const auth = parseAuthRequest(await control.next());
+		const auth = await handshake.readAuth();
+		if ('refused' in auth) {
+			return auth.refused;
+		}
+		const request = await handshake.readConnectionType(auth);
+		if ('refused' in request) {
+			return request.refused;
+		}
+		return await handshake.handOver(request, query);
+	} catch (error) {
+		// Closed, timed out or bad bytes: there is nobody to answer in words.
+		return handshake.drop(error);
+	}
+}
+
+/** What `auth` left for the next step. */
+interface AcceptedAuth {
+	/** The client proves its token by signature (TOKEN_PROOF_AUTH), not by sending it. */
+	readonly proofOnly: boolean;
+	/** The challenge sent in `sign`, which the client must sign. */
+	readonly challenge: string;
+	/** The agent's signature of the client's challenge (sent in `sign`, or in `ok` to a proving client). */
+	readonly proof: string;
+}
+
+/** A `connectionType` request that passed every check, and how to answer it. */
+interface AcceptedRequest {
+	readonly request: ConnectionTypeRequest;
+	readonly auth: AcceptedAuth;
+}
+
+type Step<T> = T | { readonly refused: HandshakeResult };
+
+/** One handshake in progress: its reader, its timers, and its refusals. */
+class ServerHandshake {
+	private readonly store = new DisposableStore();
+	private readonly control: ControlReader;
+	private connectionType = 'unknown';
+
+	constructor(
+		private readonly transport: Transport,
+		initial: readonly Uint8Array[],
+		private readonly options: ServerHandshakeOptions,
+	) {
+		// Nothing but Control messages (and empty KeepAlive/Ack) belongs in a handshake: bound them
+		// all, and bound `auth` to what it needs, so a peer that proved nothing holds little memory.
+		this.control = new ControlReader(transport, initial, {
+			maxControlBytes: MAX_PREAUTH_CONTROL_MESSAGE_BYTES,
+			maxMessageBytes: HEADER_BYTES,
+		});
+		const keepAlive = () => transport.write([encodeMessage(MessageType.KeepAlive, 0, 0)]);
+		this.store.add(options.timers.interval(keepAlive, KEEPALIVE_MS));
+		const timeout = new BerthError(
+			'BERTH_ERR_HANDSHAKE_TIMEOUT',
+			`handshake not finished within ${options.deadlineMs} ms`,
+		);
+		this.store.add(options.timers.timeout(() => this.control.fail(timeout), options.deadlineMs));
+	}
+
+	/** `auth`: the token (checked now), or TOKEN_PROOF_AUTH (checked in `connectionType`); then `sign`. */
+	async readAuth(): Promise<Step<AcceptedAuth>> {
+		const auth = parseAuthRequest(await this.control.next());
 		if ('error' in auth) {
-			return refuse(auth.error);
+			return this.refuse(auth.error);
 		}
-		const proofOnly = auth.auth === TOKEN_PROOF_AUTH && options.token.type === 'mandatory';
-		const authRefusal = proofOnly ? throttled(options) : checkAuth(auth.auth, options);
-		if (authRefusal !== undefined) {
-			return refuse(authRefusal);
+		const token = this.options.token;
+		const proofOnly = auth.auth === TOKEN_PROOF_AUTH && token.type === 'mandatory';
+		const refusal = proofOnly ? throttled(this.options) : checkAuth(auth.auth, this.options);
+		if (refusal !== undefined) {
+			return this.refuse(refusal);
 		}
-		const acceptToken = (): void => {
-			// The client holds the token: its messages may be as long as any Control message.
-			control.setLimits({ maxControlBytes: MAX_CONTROL_MESSAGE_BYTES, maxMessageBytes: HEADER_BYTES });
-			options.onTokenAccepted?.();
-		};
 		if (!proofOnly) {
-			acceptToken();
+			this.acceptToken();
 		}
 		const challenge = randomUUID();
+		const proof = token.type === 'mandatory' ? sign(token.value, auth.data) : randomUUID();
 		// A client proving its token gets the agent's proof only after its own (in `ok`).
-		const proof = options.token.type === 'mandatory' ? sign(options.token.value, auth.data) : randomUUID();
 		const signedData = proofOnly ? '' : proof;
-		transport.write([encodeControl({ type: 'sign', data: challenge, signedData })]);
+		this.transport.write([encodeControl({ type: 'sign', data: challenge, signedData })]);
+		return { proofOnly, challenge, proof };
+	}
 
-		const request = parseConnectionTypeRequest(await control.next());
+	/** `connectionType`, in VS Code's order: the commit, then the client's signature. */
+	async readConnectionType(auth: AcceptedAuth): Promise<Step<AcceptedRequest>> {
+		const request = parseConnectionTypeRequest(await this.control.next());
 		if ('error' in request) {
-			return refuse(request.error);
+			return this.refuse(request.error);
 		}
-		connectionType = options.registry.nameOf(request.desiredConnectionType);
-		if (request.commit !== undefined && request.commit !== options.commit) {
-			return refuse(HandshakeReason.VersionMismatch);
+		this.connectionType = this.options.registry.nameOf(request.desiredConnectionType);
+		if (request.commit !== undefined && request.commit !== this.options.commit) {
+			return this.refuse(HandshakeReason.VersionMismatch);
 		}
-		if (
-			options.token.type === 'mandatory' &&
-			!verifySignature(options.token.value, challenge, request.signedData)
-		) {
-			if (proofOnly) {
-				options.attempts?.recordFailure(); // a wrong token, proved wrong without being sent
-				return refuse(HandshakeReason.AuthMismatch);
+		const token = this.options.token;
+		if (token.type === 'mandatory' && !verifySignature(token.value, auth.challenge, request.signedData)) {
+			if (!auth.proofOnly) {
+				return this.refuse(HandshakeReason.Unauthorized);
 			}
-			return refuse(HandshakeReason.Unauthorized);
+			this.options.attempts?.recordFailure(); // a wrong token, proved wrong without being sent
+			return this.refuse(HandshakeReason.AuthMismatch);
 		}
-		if (proofOnly) {
-			acceptToken();
+		if (auth.proofOnly) {
+			this.acceptToken();
 		}
-		options.onAuthenticated();
-		const handler = options.registry.get(request.desiredConnectionType);
+		this.options.onAuthenticated();
+		return { request, auth };
+	}
+
+	/** Hands the connection to its type, which answers `ok` (with the agent's proof, when owed) or an error. */
+	async handOver({ request, auth }: AcceptedRequest, query: UpgradeQuery): Promise<HandshakeResult> {
+		const handler = this.options.registry.get(request.desiredConnectionType);
 		if (!handler) {
-			return refuse(HandshakeReason.UnknownInitialData);
+			return this.refuse(HandshakeReason.UnknownInitialData).refused;
 		}
-		store.dispose();
-		const leftover = control.detach();
+		this.store.dispose();
+		const leftover = this.control.detach();
+		const { transport, options } = this;
 		let answered = false;
 		const reply: HandshakeReply = {
 			ok: () => {
 				answered = true;
-				transport.write([encodeControl(proofOnly ? { type: 'ok', signedData: proof } : { type: 'ok' })]);
+				const ok = auth.proofOnly ? { type: 'ok' as const, signedData: auth.proof } : { type: 'ok' as const };
+				transport.write([encodeControl(ok)]);
 			},
 			refuse: (reason) => {
 				answered = true;
@@ -171,36 +206,46 @@ export async function runServerHandshake(
 				return { type: 'refused', reason };
 			},
 		};
+		const connection = {
+			transport,
+			leftover,
+			args: request.args,
+			reconnectionToken: query.reconnectionToken,
+			isReconnection: query.reconnection,
+			remoteAddress: transport.remoteAddress,
+		};
 		try {
-			const outcome = await handler.accept(
-				{
-					transport,
-					leftover,
-					args: request.args,
-					reconnectionToken: query.reconnectionToken,
-					isReconnection: query.reconnection,
-					remoteAddress: transport.remoteAddress,
-				},
-				reply,
-			);
-			return { connectionType, outcome };
+			return { connectionType: this.connectionType, outcome: await handler.accept(connection, reply) };
 		} catch (error) {
+			const reason = `internal error: ${errorMessage(error)}`;
 			if (!answered) {
-				reply.refuse(`internal error: ${errorMessage(error)}`);
+				reply.refuse(reason);
 			} else {
 				transport.dispose();
 			}
-			return {
-				connectionType,
-				outcome: { type: 'refused', reason: `internal error: ${errorMessage(error)}` },
-			};
+			return { connectionType: this.connectionType, outcome: { type: 'refused', reason } };
 		}
-	} catch (error) {
-		// Closed, timed out or bad bytes: there is nobody to answer in words.
-		store.dispose();
-		control.detach();
-		transport.dispose();
-		return { connectionType, outcome: { type: 'refused', reason: errorMessage(error) } };
+	}
+
+	/** The connection closed, timed out or sent bad bytes: nobody to answer in words. */
+	drop(error: unknown): HandshakeResult {
+		this.store.dispose();
+		this.control.detach();
+		this.transport.dispose();
+		return { connectionType: this.connectionType, outcome: { type: 'refused', reason: errorMessage(error) } };
+	}
+
+	/** The client holds the token: its messages may be as long as any Control message. */
+	private acceptToken(): void {
+		this.control.setLimits({ maxControlBytes: MAX_CONTROL_MESSAGE_BYTES, maxMessageBytes: HEADER_BYTES });
+		this.options.onTokenAccepted?.();
+	}
+
+	private refuse(reason: string): { readonly refused: HandshakeResult } {
+		this.store.dispose();
+		this.control.detach();
+		rejectAndClose(this.transport, reason, this.options.timers);
+		return { refused: { connectionType: this.connectionType, outcome: { type: 'refused', reason } } };
 	}
 }
 
