@@ -15,24 +15,17 @@ import { BerthError, errorMessage } from '../protocol/errors';
 import { Disposable, type IDisposable } from '../protocol/lifecycle';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../protocol/message-reader';
 import { checkTimerDelay, type Timers } from '../protocol/timers';
-import { AuthThrottle, type AuthAttempts } from './auth-throttle';
+import { AgentSessions, type AgentSessionsConfig } from './agent-sessions';
 import type { ConnectionToken } from './connection-token';
-import { ConnectionTypeRegistry } from './handshake/connection-types';
-import { extensionHostRefusal } from './handshake/extension-host-refusal';
+import type { ConnectionTypeRegistry } from './handshake/connection-types';
 import { runServerHandshake } from './handshake/server-handshake';
+import { Refusals } from './refusals';
 import { abortUpgrade } from './http/abort';
 import { PendingConnections } from './http/pending-connections';
 import { handleHttpRequest } from './http/request-handler';
 import { upgradeConnection } from './http/upgrade';
-import { redactUrl, tokenPrefix, type LogFields, type Logger } from './shared/log';
-import { LogBudget } from './shared/log-budget';
-import { serveAgentMethods } from './management/agent-methods';
-import { ManagementSessions } from './management/management-sessions';
-import { TunnelConnections } from './tunnel/tunnel-connections';
-import { ListeningPortScanner } from './forward/listening-ports';
-import { PortWatcher } from './forward/port-watcher';
+import { redactUrl, tokenPrefix, type Logger } from './shared/log';
 import { TargetPolicy } from './shared/target-policy';
-import { MuxConnections } from './mux/mux-connections';
 import { formatHostPort } from '../protocol/host-port';
 
 /** Everything an agent needs, resolved from flags by the CLI (or by a test). */
@@ -60,28 +53,18 @@ export interface AgentConfig {
 
 /** How long `stop()` lets goodbyes flush before it destroys what is left. */
 const STOP_FLUSH_MS = 1_000;
-/**
- * Refusal log lines (refused connections, throttled token guessers) per window: a peer causes
- * them at will, so a flood logs at most this many lines (about 180 B each) a minute, plus one
- * line saying how many were held back.
- */
-const REFUSAL_LOG_LINES = 20;
-const REFUSAL_LOG_WINDOW_MS = 60_000;
 
 /**
- * The remote agent: an HTTP server whose upgrades speak VS Code's remote-agent handshake, and
- * whose connection types (Management, ExtensionHost's refusal, Tunnel, and Berth's Mux) live in
- * a registry.
+ * The remote agent: an HTTP server whose upgrades speak VS Code's remote-agent handshake and are
+ * handed to the connection types of `AgentSessions`. This class owns the listening socket: the
+ * bound on connections that have not authenticated, the refusals, plain HTTP, and stopping.
  */
 export class Agent extends Disposable {
-	readonly registry = new ConnectionTypeRegistry();
 	private readonly server: Server;
 	private readonly wss: WebSocketServer;
 	private readonly pending: PendingConnections;
-	private readonly management: ManagementSessions;
-	private readonly tunnels: TunnelConnections;
-	private readonly streams: MuxConnections;
-	private readonly ports: PortWatcher;
+	private readonly sessions: AgentSessions;
+	private readonly refusals: Refusals;
 	private readonly sockets = new Set<Socket>();
 	private readonly acceptedAt = new WeakMap<Socket, number>();
 	private readonly log: Logger;
@@ -89,35 +72,19 @@ export class Agent extends Disposable {
 	private readonly startedAt: number;
 	private readonly handshakeTimeoutMs: number;
 	private readonly limits: MessageLimits;
-	private readonly throttle: AuthThrottle;
-	private readonly refusalLog: LogBudget;
 	private stopping: Promise<void> | undefined;
-	private lastClients = 0;
 
 	private constructor(private readonly config: AgentConfig) {
 		super();
 		this.log = config.log.fork('agent');
 		this.startedAt = config.timers.now();
-		const limits = (this.limits = config.limits ?? DEFAULT_MESSAGE_LIMITS);
-		const graceMs = checkTimerDelay(
-			'reconnectionGraceMs',
-			config.reconnectionGraceMs ?? RECONNECTION_GRACE_MS,
-		);
-		const shortGraceMs = checkTimerDelay('shortGraceMs', config.shortGraceMs ?? RECONNECTION_SHORT_GRACE_MS);
+		this.limits = config.limits ?? DEFAULT_MESSAGE_LIMITS;
 		this.handshakeTimeoutMs = checkTimerDelay(
 			'handshakeTimeoutMs',
 			config.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
 		);
-		this.throttle = new AuthThrottle({ timers: config.timers });
-		this.refusalLog = this._register(
-			new LogBudget({
-				lines: REFUSAL_LOG_LINES,
-				windowMs: REFUSAL_LOG_WINDOW_MS,
-				timers: config.timers,
-				onSuppressed: (count) =>
-					this.log.info('refusal lines held back', { count, windowSeconds: REFUSAL_LOG_WINDOW_MS / 1000 }),
-			}),
-		);
+		this.refusals = this._register(new Refusals(this.log, config.timers));
+		this.sessions = this._register(new AgentSessions(this.sessionsConfig()));
 		this.server = createServer({
 			// VS Code's desktop client sends no Host header.
 			requireHostHeader: false,
@@ -146,67 +113,43 @@ export class Agent extends Disposable {
 					}),
 			}),
 		);
-		const identity = {
-			version: config.version,
-			commit: config.commit,
-			startedAt: this.startedAt,
-			reconnectionGraceMs: graceMs,
-		};
-		this.ports = this._register(
-			new PortWatcher(
-				new ListeningPortScanner({ excludePids: new Set([process.pid]) }),
-				config.timers,
-				this.log.fork('ports'),
-			),
-		);
-		this.management = this._register(
-			new ManagementSessions({
-				timers: config.timers,
-				log: this.log,
-				graceMs,
-				shortGraceMs,
-				...(config.maxWaitingSessions !== undefined ? { maxWaiting: config.maxWaitingSessions } : {}),
-				limits,
-				serve: (rpc) =>
-					serveAgentMethods(rpc, {
-						identity,
-						timers: config.timers,
-						ports: this.ports,
-						clients: () => this.clients,
-					}),
-			}),
-		);
-		const policy = config.policy ?? TargetPolicy.openToAll;
-		this.tunnels = this._register(
-			new TunnelConnections({ log: this.log.fork('tunnel'), policy, timers: config.timers }),
-		);
-		this.streams = this._register(
-			new MuxConnections({
-				timers: config.timers,
-				log: this.log,
-				limits,
-				policy,
-				allowRemoteBind: config.allowRemoteBind ?? false,
-				serve: (rpc, forwards) =>
-					serveAgentMethods(rpc, {
-						identity,
-						timers: config.timers,
-						ports: this.ports,
-						forwards,
-						clients: () => this.clients,
-					}),
-			}),
-		);
-		this._register(this.management.onDidChangeCounts(() => this.clientsMayHaveChanged()));
-		this._register(this.streams.onDidChangeCounts(() => this.clientsMayHaveChanged()));
-		this._register(this.registry.register(this.management));
-		this._register(this.registry.register(extensionHostRefusal));
-		this._register(this.registry.register(this.tunnels));
-		this._register(this.registry.register(this.streams));
+		this.listen();
+	}
 
+	/** The registry of connection types (tests register their own). */
+	get registry(): ConnectionTypeRegistry {
+		return this.sessions.registry;
+	}
+
+	private sessionsConfig(): AgentSessionsConfig {
+		const config = this.config;
+		const graceMs = checkTimerDelay(
+			'reconnectionGraceMs',
+			config.reconnectionGraceMs ?? RECONNECTION_GRACE_MS,
+		);
+		return {
+			identity: {
+				version: config.version,
+				commit: config.commit,
+				startedAt: this.startedAt,
+				reconnectionGraceMs: graceMs,
+			},
+			timers: config.timers,
+			log: this.log,
+			limits: this.limits,
+			graceMs,
+			shortGraceMs: checkTimerDelay('shortGraceMs', config.shortGraceMs ?? RECONNECTION_SHORT_GRACE_MS),
+			...(config.maxWaitingSessions !== undefined ? { maxWaitingSessions: config.maxWaitingSessions } : {}),
+			policy: config.policy ?? TargetPolicy.openToAll,
+			allowRemoteBind: config.allowRemoteBind ?? false,
+		};
+	}
+
+	/** Wires the HTTP server's events: accept, plain requests, upgrades, garbage. */
+	private listen(): void {
 		this.server.on('connection', (socket: Socket) => {
 			this.sockets.add(socket);
-			this.acceptedAt.set(socket, config.timers.now());
+			this.acceptedAt.set(socket, this.config.timers.now());
 			socket.once('close', () => this.sockets.delete(socket));
 			this.pending.add(socket);
 		});
@@ -241,7 +184,7 @@ export class Agent extends Disposable {
 	private serveHttp(req: IncomingMessage, res: ServerResponse): void {
 		const config = this.config;
 		handleHttpRequest(req, res, {
-			attempts: this.attemptsFrom(req.socket),
+			attempts: this.refusals.attemptsFrom(req.socket),
 			token: config.token,
 			listenHost: config.host,
 			commit: config.commit,
@@ -251,11 +194,11 @@ export class Agent extends Disposable {
 				host: hostname(),
 				listening: this.url,
 				uptimeSeconds: (config.timers.now() - this.startedAt) / 1000,
-				sessionsConnected: this.management.counts.connected,
-				sessionsWaiting: this.management.counts.waiting,
-				tunnelsOpen: this.tunnels.openCount,
-				streamSessions: this.streams.counts.sessions,
-				streamsOpen: this.streams.counts.streams,
+				sessionsConnected: this.sessions.management.counts.connected,
+				sessionsWaiting: this.sessions.management.counts.waiting,
+				tunnelsOpen: this.sessions.tunnels.openCount,
+				streamSessions: this.sessions.streams.counts.sessions,
+				streamsOpen: this.sessions.streams.counts.streams,
 			}),
 		});
 	}
@@ -290,16 +233,7 @@ export class Agent extends Disposable {
 
 	/** Clients connected now: Management sessions with a socket, and stream sessions. */
 	get clients(): number {
-		return this.management.counts.connected + this.streams.counts.sessions;
-	}
-
-	private clientsMayHaveChanged(): void {
-		const clients = this.clients;
-		if (clients !== this.lastClients) {
-			this.lastClients = clients;
-			this.management.broadcast('clientsChanged', { clients });
-			this.streams.broadcast('clientsChanged', { clients });
-		}
+		return this.sessions.clients;
 	}
 
 	get port(): number {
@@ -320,9 +254,7 @@ export class Agent extends Disposable {
 		this.stopping ??= (async () => {
 			const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
 			const flushed = whenAllClose(this.sockets);
-			this.management.shutdown(reason);
-			this.streams.shutdown(reason);
-			this.tunnels.dispose();
+			this.sessions.shutdown(reason);
 			let deadline: IDisposable | undefined;
 			await Promise.race([
 				flushed,
@@ -347,16 +279,16 @@ export class Agent extends Disposable {
 		const upgraded = await upgradeConnection(req, socket, head, this.config.host, this.wss);
 		// A refused socket stays in the pending bound until it closes (see PendingConnections).
 		if ('refused' in upgraded) {
-			this.logRefusal('info', 'connection', { peer, outcome: 'refused', reason: upgraded.refused });
+			this.refusals.logRefusal('info', 'connection', { peer, outcome: 'refused', reason: upgraded.refused });
 			return;
 		}
 		const result = await runServerHandshake(upgraded.transport, upgraded.initial, upgraded.query, {
 			token: this.config.token,
 			commit: this.config.commit,
-			registry: this.registry,
+			registry: this.sessions.registry,
 			timers: this.config.timers,
 			deadlineMs: Math.max(0, this.handshakeTimeoutMs - elapsed),
-			attempts: this.attemptsFrom(socket),
+			attempts: this.refusals.attemptsFrom(socket),
 			onTokenAccepted: () =>
 				upgraded.setMaxMessageBytes(
 					Math.max(this.limits.maxControlBytes, this.limits.maxMessageBytes) + HEADER_BYTES,
@@ -364,7 +296,7 @@ export class Agent extends Disposable {
 			onAuthenticated: () => {
 				// An authenticated client no longer counts against the bound on handshakes in progress.
 				this.pending.settle(socket);
-				this.management.shortenGraces();
+				this.sessions.management.shortenGraces();
 			},
 		});
 		const outcome = result.outcome;
@@ -377,39 +309,10 @@ export class Agent extends Disposable {
 			...(outcome.type === 'refused' ? { reason: outcome.reason } : { detail: outcome.detail }),
 		};
 		if (outcome.type === 'refused') {
-			this.logRefusal('info', 'connection', fields);
+			this.refusals.logRefusal('info', 'connection', fields);
 		} else {
 			this.log.info('connection', fields);
 		}
-	}
-
-	/** A line a peer can cause at will: logged within the refusal budget. */
-	private logRefusal(level: 'info' | 'warn', message: string, fields: LogFields): void {
-		if (this.refusalLog.take()) {
-			this.log[level](message, fields);
-		}
-	}
-
-	/** The token-guessing throttle for a socket's source address; logs when the address is held off. */
-	private attemptsFrom(socket: Socket): AuthAttempts {
-		const attempts = this.throttle.forSource(socket.remoteAddress);
-		return {
-			retryAfterMs: () => attempts.retryAfterMs(),
-			recordFailure: () => {
-				const retryAfterMs = attempts.recordFailure();
-				if (retryAfterMs > 0) {
-					this.logRefusal(
-						'warn',
-						'too many wrong tokens from one address: its tokens are refused for a while',
-						{
-							address: socket.remoteAddress,
-							retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
-						},
-					);
-				}
-				return retryAfterMs;
-			},
-		};
 	}
 }
 

@@ -31,7 +31,7 @@ const OLD_WS_MAX_PAYLOAD = 4 * 1024 * 1024 + HEADER_BYTES;
 const MAX_WAITING_SESSIONS = 256;
 /** auth-throttle.ts AUTH_FAILURE_BURST. */
 const AUTH_FAILURE_BURST = 10;
-/** agent.ts REFUSAL_LOG_LINES (per minute). */
+/** refusals.ts REFUSAL_LOG_LINES (per minute). */
 const REFUSAL_LOG_LINES = 20;
 /** The largest --reconnection-grace-time: (2^31 − 1) ms in whole seconds. */
 const MAX_DURATION_SECONDS = 2_147_483;
