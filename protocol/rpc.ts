@@ -58,6 +58,39 @@ export interface ServerInfo {
 	readonly reconnectionGraceMs: number;
 	/** Clients connected now: Management sessions with a socket, and stream sessions (this one included). */
 	readonly clients: number;
+	/**
+	 * Which loopback the agent is on: a digest of the kernel's boot id and the agent's network
+	 * namespace. A client that computes the same value shares the agent's loopback, so its own
+	 * listeners are among the agent's listening ports (server/shared/network-identity.ts).
+	 * Absent from older agents.
+	 */
+	readonly network?: string;
+}
+
+/** A client connected to the agent, as the agent's owner sees it: who is using my tunnel. */
+export interface AgentClientInfo {
+	/** The session's id on this agent (for `disconnectClient`). */
+	readonly id: string;
+	/** A Management session (VS Code's, or Berth's status link) or a stream session (forwards). */
+	readonly kind: 'management' | 'streams';
+	/** The peer's address, `host:port`. */
+	readonly address: string;
+	/** What the client calls itself (`hello`), e.g. `alice@laptop (VS Code)`. */
+	readonly name?: string;
+	/** When the session started, ms since 1970 (the agent's wall clock). */
+	readonly since: number;
+	/** Its reverse forwards on this agent. */
+	readonly forwards: readonly ForwardInfo[];
+	/** Streams open in it now (stream sessions). */
+	readonly streams: number;
+	/** The session that asked. */
+	readonly isSelf: boolean;
+}
+
+/** A listener of a client on the agent's loopback (a client whose `network` matches the agent's). */
+export interface ClientListener {
+	readonly host: string;
+	readonly port: number;
 }
 
 /** A TCP port listening on the agent's host (from /proc/net/tcp and tcp6). */
@@ -131,6 +164,21 @@ export type AgentMethods = {
 	/** Opens a remote (-R) listener on the agent; its connections come back as streams. */
 	addForward: { params: AddForwardParams; result: ForwardInfo };
 	removeForward: { params: { readonly id: string }; result: Record<string, never> };
+	/** The client says what it calls itself (shown to the agent's owner: `listClients`). */
+	hello: { params: { readonly name: string }; result: Record<string, never> };
+	/** Every client connected now (Management and stream sessions). */
+	listClients: { params: Record<string, never>; result: { readonly clients: readonly AgentClientInfo[] } };
+	/** Ends a client's session (its streams and reverse forwards with it). */
+	disconnectClient: { params: { readonly id: string }; result: Record<string, never> };
+	/**
+	 * A client on the agent's loopback tells it which ports its own forwards listen on (the whole
+	 * set, each time it changes): they are Berth's, not the user's services, so the agent leaves
+	 * them out of `listeningPorts` and `portsChanged` for every session.
+	 */
+	declareListeners: {
+		params: { readonly listeners: readonly ClientListener[] };
+		result: Record<string, never>;
+	};
 };
 
 /** Events the agent sends, by name: their data. */
