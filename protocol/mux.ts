@@ -1,6 +1,5 @@
 import {
 	MUX_MAX_DATA_FRAME_BYTES,
-	MUX_MAX_READ_BYTES,
 	MUX_MAX_STREAMS,
 	MUX_QUANTUM_BYTES,
 	MUX_RECEIVE_BUDGET_BYTES,
@@ -99,8 +98,6 @@ export class Mux extends Disposable implements StreamOwner {
 	private readonly ready: MuxStream[] = [];
 	/** Streams that wanted more credit than the receive budget allowed. */
 	private readonly starved = new Set<MuxStream>();
-	/** Streams whose sources wait for room in the session's send queues (oldest first). */
-	private readonly capWaiters = new Set<MuxStream>();
 	private nextId: number;
 	private congested = false;
 	private flushing = false;
@@ -202,9 +199,6 @@ export class Mux extends Disposable implements StreamOwner {
 		// stream with something queued once the session's queues are full.
 		if (stream.pendingBytes > 0 && !this.mayQueueMore(stream)) {
 			stream.sourcePaused = true;
-			if (this.queuedTotal > this.sendQueueCap) {
-				this.capWaiters.add(stream);
-			}
 			return false;
 		}
 		return true;
@@ -336,9 +330,6 @@ export class Mux extends Disposable implements StreamOwner {
 		} finally {
 			this.flushing = false;
 		}
-		if (this.capWaiters.size > 0 && this.queuedTotal <= this.sendQueueCap) {
-			this.releaseCapWaiters();
-		}
 	}
 
 	private serveReady(): void {
@@ -380,39 +371,14 @@ export class Mux extends Disposable implements StreamOwner {
 	}
 
 	/**
-	 * Restarts a stream's paused source once it may queue again: it has credit to spare, and the
-	 * session's queues have room (else it waits its turn among the streams held back by them).
+	 * Restarts a stream's paused source once it may queue again: its queue is empty, or it has
+	 * credit to spare while the session's queues are under their cap. Over the cap every stream
+	 * still gets its turn (one read at a time), so none starves while the others move.
 	 */
 	private resumeSource(stream: MuxStream): void {
-		if (!stream.sourcePaused || stream.pendingBytes >= stream.credit) {
-			return;
-		}
-		if (this.queuedTotal > this.sendQueueCap) {
-			this.capWaiters.add(stream);
-			return;
-		}
-		this.capWaiters.delete(stream);
-		stream.sourcePaused = false;
-		stream.drained();
-	}
-
-	/**
-	 * The queues emptied below their cap: restarts streams held back by it, first come first
-	 * served, no more than the room left could take one read each (MUX_MAX_READ_BYTES). Restarting
-	 * them all at once would let each read a chunk: a thousand sources, a thousand chunks.
-	 */
-	private releaseCapWaiters(): void {
-		let room = Math.floor((this.sendQueueCap - this.queuedTotal) / MUX_MAX_READ_BYTES);
-		for (const stream of this.capWaiters) {
-			if (room <= 0) {
-				return;
-			}
-			this.capWaiters.delete(stream);
-			if (!stream.closed && stream.sourcePaused && stream.pendingBytes < stream.credit) {
-				stream.sourcePaused = false;
-				room--;
-				stream.drained();
-			}
+		if (stream.sourcePaused && (stream.pendingBytes === 0 || this.mayQueueMore(stream))) {
+			stream.sourcePaused = false;
+			stream.drained();
 		}
 	}
 
@@ -566,7 +532,6 @@ export class Mux extends Disposable implements StreamOwner {
 	private forget(stream: MuxStream): void {
 		this.streams.delete(stream.id);
 		this.starved.delete(stream);
-		this.capWaiters.delete(stream);
 		this.queuedTotal -= stream.pendingBytes;
 	}
 
@@ -575,7 +540,6 @@ export class Mux extends Disposable implements StreamOwner {
 		this.streams.clear();
 		this.ready.length = 0;
 		this.starved.clear();
-		this.capWaiters.clear();
 		this.queuedTotal = 0;
 		for (const stream of streams) {
 			stream.terminate(reset);

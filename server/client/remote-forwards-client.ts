@@ -10,6 +10,7 @@ import { resetCodeFor } from '../shared/reset-code';
 import { StreamSocketBridge } from '../shared/stream-socket-bridge';
 import type { ForwardFailure } from './forwarder';
 import type { StreamSession } from './stream-session';
+import { createConnectCanceller } from '../shared/connect-canceller';
 
 interface RemoteEntry {
 	/** What to ask the agent for again on a new session (with the id, which stays the same). */
@@ -36,7 +37,7 @@ export class RemoteForwardsClient extends Disposable {
 
 	private readonly entries = new Map<string, RemoteEntry>();
 	/** Aborted on dispose: connects to targets still under way give up at once. */
-	private readonly connects = new AbortController();
+	private readonly connects = createConnectCanceller();
 
 	constructor(private readonly timers: Timers) {
 		super();

@@ -24,6 +24,7 @@ import { connectTarget } from '../shared/connect-target';
 import { resetCodeFor } from '../shared/reset-code';
 import { bridgeFailure } from '../shared/bridge-failure';
 import { StreamSocketBridge, type BridgeObserver } from '../shared/stream-socket-bridge';
+import { createConnectCanceller } from '../shared/connect-canceller';
 
 export interface MuxConnectionsOptions {
 	readonly timers: Timers;
@@ -105,7 +106,7 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 /** One stream session on the agent. */
 class AgentMuxSession extends Disposable {
 	/** Aborted when the session ends: connects to targets still under way give up at once. */
-	private readonly connects = new AbortController();
+	private readonly connects = createConnectCanceller();
 	onEnd: (() => void) | undefined;
 	private readonly session: Session;
 	private readonly mux: Mux;
