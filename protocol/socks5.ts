@@ -148,6 +148,10 @@ export function parseRequest(bytes: Uint8Array): Parsed<{ command: SocksCommand;
 			reply: SocksReply.CommandNotSupported,
 		};
 	}
+	// UDP ASSOCIATE may name 0.0.0.0:0 (the client does not know its UDP address yet); a connect may not.
+	if (command === SocksCommand.Connect && address.value.port === 0) {
+		return { type: 'error', reason: 'port 0 is no destination', reply: SocksReply.GeneralFailure };
+	}
 	return { type: 'done', value: { command, address: address.value }, consumed: address.consumed };
 }
 
@@ -180,6 +184,9 @@ export function parseUdpDatagram(bytes: Uint8Array): Parsed<{ address: SocksAddr
 			type: 'error',
 			reason: address.type === 'error' ? address.reason : 'a truncated datagram header',
 		};
+	}
+	if (address.value.port === 0) {
+		return { type: 'error', reason: 'a datagram to port 0' };
 	}
 	return {
 		type: 'done',
@@ -250,9 +257,6 @@ function parseAddress(bytes: Uint8Array, at: number): Parsed<SocksAddress> {
 			};
 	}
 	const port = (bytes[end]! << 8) | bytes[end + 1]!;
-	if (port === 0) {
-		return { type: 'error', reason: 'port 0 is no destination', reply: SocksReply.GeneralFailure };
-	}
 	return { type: 'done', value: { host, port, isDomain: type === AddressType.Domain }, consumed: end + 2 };
 }
 

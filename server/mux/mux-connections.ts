@@ -25,6 +25,7 @@ import { resetCodeFor } from '../shared/reset-code';
 import { bridgeFailure } from '../shared/bridge-failure';
 import { StreamSocketBridge, type BridgeObserver } from '../shared/stream-socket-bridge';
 import { createConnectCanceller } from '../shared/connect-canceller';
+import { UdpEgress } from '../shared/proxy/udp-egress';
 
 export interface MuxConnectionsOptions {
 	readonly timers: Timers;
@@ -207,6 +208,10 @@ class AgentMuxSession extends Disposable {
 				return;
 			case 'reverse':
 				stream.reset(ResetCode.Rejected, 'only the agent opens streams for reverse forwards');
+				return;
+			case 'udp':
+				// A SOCKS5 UDP association whose datagrams leave here, each checked against the policy.
+				new UdpEgress(stream, this.options.policy, this.log.fork('udp'));
 				return;
 			default:
 				assertNever(target, 'stream target');

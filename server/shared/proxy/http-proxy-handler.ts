@@ -180,6 +180,7 @@ export class HttpProxyHandler implements IDisposable {
 			}
 		}
 		return {
+			kind: 'tcp',
 			target,
 			config: mergeConfig(user.config, fromHeader?.error === undefined ? fromHeader?.config : undefined),
 			name: user.name,

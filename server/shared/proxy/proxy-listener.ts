@@ -11,8 +11,9 @@ import { HttpProxyHandler } from './http-proxy-handler';
 import type { ProxyCredentials } from './proxy-credentials';
 import { ProxyConnections } from './proxy-connections';
 import { socksReplyFor } from './proxy-replies';
-import type { ProxyRoute } from './proxy-route';
+import type { ProxyRequest, ProxyRoute } from './proxy-route';
 import { runSocks5Handshake } from './socks5-handshake';
+import { UdpAssociation } from './udp-association';
 
 /** A proxy client has this long from connect to a complete request (greeting, credentials, target). */
 export const PROXY_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -149,8 +150,8 @@ export class ProxyListener extends Disposable {
 			socket.end();
 			return;
 		}
-		if (request.command !== SocksCommand.Connect) {
-			socket.end(encodeReply(SocksReply.CommandNotSupported));
+		if (request.command !== SocksCommand.Connect && request.command !== SocksCommand.UdpAssociate) {
+			socket.end(encodeReply(SocksReply.CommandNotSupported)); // BIND: nothing to bind on the far side
 			return;
 		}
 		if (request.user.error !== undefined) {
@@ -159,12 +160,13 @@ export class ProxyListener extends Disposable {
 				name: request.user.name,
 			});
 		}
-		const proxyRequest = {
+		const proxyRequest: ProxyRequest = {
+			kind: request.command === SocksCommand.Connect ? 'tcp' : 'udp',
 			target: { host: request.address.host, port: request.address.port },
 			config: request.user.config,
 			name: request.user.name,
 			from: formatHostPort(socket.remoteAddress, socket.remotePort),
-			protocol: 'socks5' as const,
+			protocol: 'socks5',
 		};
 		const opened = await this.connections.route.open(proxyRequest);
 		handshake.dispose();
@@ -172,12 +174,14 @@ export class ProxyListener extends Disposable {
 			socket.end(encodeReply(socksReplyFor(opened.code)));
 			return;
 		}
+		if (proxyRequest.kind === 'udp') {
+			const bind = socket.localAddress ?? this.options.bind;
+			const { address } = await UdpAssociation.start(bind, opened.stream, socket, this.options.log);
+			socket.write(encodeReply(SocksReply.Succeeded, address));
+			return;
+		}
 		socket.write(encodeReply(SocksReply.Succeeded, UNSPECIFIED));
-		this.connections.bridge(
-			opened.stream,
-			socket,
-			proxyRequest,
-			request.leftover.byteLength > 0 ? [request.leftover] : [],
-		);
+		const initial = request.leftover.byteLength > 0 ? [request.leftover] : [];
+		this.connections.bridge(opened.stream, socket, proxyRequest, initial);
 	}
 }

@@ -4,6 +4,8 @@ import type { ProxyConnectionConfig } from '../../../protocol/proxy-config';
 
 /** One connection a proxy client asked for, with what it said about itself. */
 export interface ProxyRequest {
+	/** A TCP connection to `target`, or a UDP association (SOCKS5 UDP ASSOCIATE; `target` unused). */
+	readonly kind: 'tcp' | 'udp';
 	readonly target: { readonly host: string; readonly port: number };
 	/** From the username's labels, or the `x-berth-config` header (proxy-config.ts). */
 	readonly config: ProxyConnectionConfig;

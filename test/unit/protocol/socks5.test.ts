@@ -82,9 +82,9 @@ describe('SOCKS5 request', () => {
 			value: { command: SocksCommand.Connect, address: { host: '::1', port: 22, isDomain: false } },
 		},
 		{
-			name: 'UDP ASSOCIATE from 0.0.0.0:0 (the client does not know yet)',
-			bytes: '05 03 00 01 00000000 0001',
-			value: { command: SocksCommand.UdpAssociate, address: { host: '0.0.0.0', port: 1, isDomain: false } },
+			name: 'UDP ASSOCIATE from 0.0.0.0:0 (the client does not know its address yet)',
+			bytes: '05 03 00 01 00000000 0000',
+			value: { command: SocksCommand.UdpAssociate, address: { host: '0.0.0.0', port: 0, isDomain: false } },
 		},
 		{ name: 'an unknown command', bytes: '05 09 00 01 7f000001 0050', reply: SocksReply.CommandNotSupported },
 		{
@@ -153,6 +153,10 @@ describe('SOCKS5 UDP datagrams', () => {
 			/reserved/,
 		);
 		assert.equal(parseUdpDatagram(hex('0000 00 01 7f00')).type, 'error');
+		assert.match(
+			(parseUdpDatagram(hex('0000 00 01 7f000001 0000 00')) as { reason: string }).reason,
+			/port 0/,
+		);
 	});
 	it('round-trips a datagram for a domain name', () => {
 		const out = encodeUdpDatagram({ host: 'dns.example', port: 53, isDomain: true }, Buffer.from('q'));
