@@ -214,6 +214,10 @@ export const MAX_CLIENT_NAME_CHARS = 128;
 export const MAX_DECLARED_LISTENERS = 1_024;
 /** Longest network identity accepted from a peer (Berth's agents send 32 hex digits). */
 const MAX_NETWORK_IDENTITY_CHARS = 128;
+/** Most ports accepted in one `listeningPorts` answer or `portsChanged` event (the rest are dropped). */
+const MAX_LISTENING_PORTS = 4_096;
+/** Longest command line kept of a listening port's process. */
+const MAX_COMMAND_CHARS = 2_048;
 /** Longest session id or peer address in a client list. */
 const MAX_CLIENT_FIELD_CHARS = 300;
 
@@ -317,6 +321,39 @@ export function parseListClientsResult(value: unknown): AgentClientInfo[] | unde
 		return undefined;
 	}
 	return [...value['clients']];
+}
+
+/** The ports of an untrusted array: entries that are not a ListeningPort are dropped. */
+export function parseListeningPorts(value: unknown): ListeningPort[] {
+	if (!isArray(value)) {
+		return [];
+	}
+	const out: ListeningPort[] = [];
+	for (const item of value.slice(0, MAX_LISTENING_PORTS)) {
+		if (
+			!isObject(item) ||
+			!isBoundedString(item['host'], MAX_HOST_CHARS) ||
+			!isInteger(item['port'], 1, MAX_PORT)
+		) {
+			continue;
+		}
+		const { pid, command } = item;
+		out.push({
+			host: item['host'],
+			port: item['port'],
+			...(isInteger(pid, 1) ? { pid } : {}),
+			...(isString(command) ? { command: command.slice(0, MAX_COMMAND_CHARS) } : {}),
+		});
+	}
+	return out;
+}
+
+/** A `portsChanged` event's data, or undefined when it is not one. */
+export function parsePortsChanged(value: unknown): AgentEvents['portsChanged'] | undefined {
+	if (!isObject(value) || !isArray(value['added']) || !isArray(value['removed'])) {
+		return undefined;
+	}
+	return { added: parseListeningPorts(value['added']), removed: parseListeningPorts(value['removed']) };
 }
 
 function isBoundedString(value: unknown, max: number): value is string {
