@@ -175,12 +175,12 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	}
 
 	/** The agent's clients now (this forwarder's session marked `isSelf`). */
-	listClients(): Promise<AgentClientInfo[]> {
+	async listClients(): Promise<AgentClientInfo[]> {
 		return this.connected().listClients();
 	}
 
 	/** Ends another client's session on the agent; it is not banned, and may reconnect. */
-	disconnectClient(id: string): Promise<void> {
+	async disconnectClient(id: string): Promise<void> {
 		return this.connected().disconnectClient(id);
 	}
 
