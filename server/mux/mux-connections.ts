@@ -20,6 +20,7 @@ import type {
 } from '../handshake/connection-types';
 import type { Logger } from '../shared/log';
 import type { AgentRpc } from '../management/agent-methods';
+import type { ClientSession } from '../agent-clients';
 import { connectTarget } from '../shared/connect-target';
 import { resetCodeFor } from '../shared/reset-code';
 import { bridgeFailure } from '../shared/bridge-failure';
@@ -33,8 +34,8 @@ export interface MuxConnectionsOptions {
 	readonly limits: MessageLimits;
 	readonly policy: TargetPolicy;
 	readonly allowRemoteBind: boolean;
-	/** Registers the agent's methods for a session; disposed with it. */
-	readonly serve: (rpc: AgentRpc, forwards: RemoteForwards) => IDisposable;
+	/** Registers the agent's methods for a session, given its description for the client list; disposed with it. */
+	readonly serve: (rpc: AgentRpc, forwards: RemoteForwards, session: ClientSession) => IDisposable;
 }
 
 /**
@@ -150,7 +151,7 @@ class AgentMuxSession extends Disposable {
 				onChange: (info) => this.rpc.emit('forwardChanged', info),
 			}),
 		);
-		this._register(options.serve(this.rpc, forwards));
+		this._register(options.serve(this.rpc, forwards, this.describe(number, request, forwards)));
 		this._register(this.rpc.onDidReceiveInvalid((what) => this.log.warn('dropped an RPC message', { what })));
 		this._register(
 			this.session.onDidLoseTransport((e) => {
@@ -171,6 +172,24 @@ class AgentMuxSession extends Disposable {
 
 	get streamCount(): number {
 		return this.mux.streamCount;
+	}
+
+	/** What the agent's client list shows of this session; `since` is the wall clock at its start. */
+	private describe(number: number, request: ConnectionRequest, forwards: RemoteForwards): ClientSession {
+		return {
+			id: `streams#${number}`,
+			kind: 'streams',
+			since: Date.now(),
+			address: () => request.remoteAddress,
+			isConnected: () => !this.isDisposed,
+			forwards: () => forwards.list(),
+			streams: () => this.mux.streamCount,
+			disconnect: () => {
+				this.log.info('disconnected by another client (disconnectClient)');
+				this.session.sendDisconnect();
+				this.dispose();
+			},
+		};
 	}
 
 	/** One observer for every stream of the session (no closure per connection). */
