@@ -5,7 +5,15 @@ import { parseAgentUrl } from '../client/agent-url';
 import type { PeerKind } from '../client/client-handshake';
 import type { AgentEndpoint } from '../client/dial';
 import { fetchAgentCommit } from '../client/fetch-commit';
-import { formatLocalForwardSpec, parseLocalForwardSpec, type LocalForwardSpec } from '../client/forward-spec';
+import {
+	formatLocalForwardSpec,
+	parseDynamicForwardSpec,
+	parseLocalForwardSpec,
+	type DynamicForwardSpec,
+	type LocalForwardSpec,
+} from '../client/forward-spec';
+import type { ProxyCredentials } from '../shared/proxy/proxy-credentials';
+import { readProxyCredentials } from './read-proxy-credentials';
 import type { Forwarder } from '../client/forwarder';
 import { TunnelForwarder } from '../client/tunnel-forwarder';
 import type { TransportMode } from '../client/open-transport';
@@ -41,6 +49,11 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 		process.stdout.write(FORWARD_HELP);
 		return ExitCode.Ok;
 	}
+	return runForward(values);
+}
+
+/** `berth forward` with its flags read (also `berth client`, which is forward -D by another name). */
+export async function runForward(values: ForwardValues): Promise<number> {
 	const timers = createNodeTimers();
 	const log = createLogger({ ...parseLogFlags(values), timers });
 	try {
@@ -50,7 +63,7 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 	}
 }
 
-type ForwardValues = ReturnType<typeof parseForwardFlags>;
+export type ForwardValues = ReturnType<typeof parseForwardFlags>;
 
 function parseForwardFlags(argv: string[]) {
 	return parseFlags('forward', argv, {
@@ -59,6 +72,9 @@ function parseForwardFlags(argv: string[]) {
 		L: { type: 'string', multiple: true },
 		R: { type: 'string', multiple: true },
 		D: { type: 'string', multiple: true },
+		n: { type: 'string' },
+		w: { type: 'string' },
+		'socks-password-file': { type: 'string' },
 		'token-file': { type: 'string' },
 		'no-token': { type: 'boolean' },
 		transport: { type: 'string' },
@@ -70,12 +86,6 @@ function parseForwardFlags(argv: string[]) {
 
 /** The command once its logger is up: connects, opens the forwards, waits for a signal. */
 async function forward(values: ForwardValues, log: Logger, timers: Timers): Promise<number> {
-	if (values.D !== undefined) {
-		throw new BerthError(
-			'BERTH_ERR_USAGE',
-			'forward: -D (a SOCKS5/HTTP proxy) is not available yet in this version',
-		);
-	}
 	if (values.url === undefined) {
 		throw new BerthError(
 			'BERTH_ERR_USAGE',
@@ -85,9 +95,20 @@ async function forward(values: ForwardValues, log: Logger, timers: Timers): Prom
 	const address = parseAgentUrl(values.url);
 	const locals = (values.L ?? []).map(parseLocalForwardSpec);
 	const remotes = (values.R ?? []).map(parseLocalForwardSpec);
-	if (locals.length + remotes.length === 0) {
-		throw new BerthError('BERTH_ERR_USAGE', 'forward: give at least one -L or -R [BIND:]PORT:HOST:PORT');
+	const proxies = (values.D ?? []).map(parseDynamicForwardSpec);
+	if (locals.length + remotes.length + proxies.length === 0) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			'forward: give at least one -L or -R [BIND:]PORT:HOST:PORT, or -D [BIND:]PORT',
+		);
 	}
+	const credentials = readProxyCredentials({
+		name: values.n,
+		password: values.w,
+		passwordFile: values['socks-password-file'],
+		env: process.env,
+		warn: (message) => log.warn(message),
+	});
 	const connectTimeoutS = parseSecondsFlag(
 		'--connect-timeout',
 		values['connect-timeout'],
@@ -105,6 +126,12 @@ async function forward(values: ForwardValues, log: Logger, timers: Timers): Prom
 		throw new BerthError(
 			'BERTH_ERR_USAGE',
 			"--peer vscode needs --transport tcp: VS Code's server cannot carry Tunnel connections over WebSocket frames",
+		);
+	}
+	if (peer === 'vscode' && proxies.length > 0) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			"-D needs a Berth agent: VS Code's server cannot tell a proxy's target before it connects",
 		);
 	}
 	if (peer === 'vscode' && remotes.length > 0) {
@@ -167,8 +194,13 @@ async function forward(values: ForwardValues, log: Logger, timers: Timers): Prom
 		),
 	);
 
-	const { opened, failures } = await openForwards(forwarder, locals, remotes, address.display, log);
-	if (opened === 0) {
+	const forwards = await openForwards(forwarder, locals, remotes, address.display, log);
+	const proxied =
+		forwarder instanceof StreamForwarder
+			? await openProxies(forwarder, proxies, credentials, address.display, log)
+			: { opened: 0, failures: [] };
+	const failures = [...forwards.failures, ...proxied.failures];
+	if (forwards.opened + proxied.opened === 0) {
 		subscriptions.dispose();
 		forwarder.dispose();
 		throw noForwardOpened(failures);
@@ -256,6 +288,31 @@ function describer(forwarder: Forwarder): (id: string) => string {
 		const info = forwarder.list().find((f) => f.id === id);
 		return info ? `${endpointText(info.bindHost, info.bindPort)} -> ${target(info)}` : id;
 	};
+}
+
+/** Opens each -D proxy, printing one stdout line per proxy that listens. */
+async function openProxies(
+	forwarder: StreamForwarder,
+	proxies: readonly DynamicForwardSpec[],
+	credentials: ProxyCredentials,
+	agent: string,
+	log: Logger,
+): Promise<{ opened: number; failures: unknown[] }> {
+	let opened = 0;
+	const failures: unknown[] = [];
+	for (const spec of proxies) {
+		try {
+			const proxy = await forwarder.addProxy(spec, credentials, log);
+			process.stdout.write(
+				`Proxy (SOCKS5 and HTTP) on ${endpointText(spec.bind, proxy.port)}, traffic leaves from ${agent}\n`,
+			);
+			opened++;
+		} catch (error) {
+			failures.push(error);
+			log.error(`forward -D ${endpointText(spec.bind, spec.port)}: ${errorMessage(error)}`);
+		}
+	}
+	return { opened, failures };
 }
 
 /** Logs the link's ups and downs; resolves only if it fails for good (a refusal that needs a human). */

@@ -4,7 +4,8 @@ export const MAIN_HELP = `berth: secure tunnels and port forwarding to remote ma
 
 Usage:
   berth server [flags]      run the agent on this host
-  berth forward [flags]     forward local ports through an agent
+  berth forward [flags]     forward ports through an agent (-L, -R), or proxy through it (-D)
+  berth client [flags]      a SOCKS5 + HTTP proxy here whose traffic leaves from the agent
   berth --version           print the version and the build's commit
   berth <command> --help    flags of one command
 
@@ -76,7 +77,7 @@ allow a list of what they may reach, or deny every address it listens on:
 
 export const FORWARD_HELP = `berth forward: forward ports through an agent
 
-Usage: berth forward -u URL (-L SPEC | -R SPEC)... [flags]
+Usage: berth forward -u URL (-L SPEC | -R SPEC | -D [BIND:]PORT)... [flags]
 
 Against a Berth agent every forwarded connection is a stream inside one authenticated session:
 no new socket or handshake per connection. If the session drops, its connections close, the
@@ -97,7 +98,17 @@ Flags:
   -R SPEC                    reverse forward [BIND:]REMOTEPORT:HOST:PORT, repeatable: the agent
                              listens on BIND:REMOTEPORT (loopback unless it runs with
                              --allow-remote-bind) and connects come back to HOST:PORT from here
-  -D [BIND:]PORT             reserved for the SOCKS5/HTTP proxy (not in this version)
+  -D [BIND:]PORT             a SOCKS5 and HTTP proxy on one port, ssh's dynamic forward,
+                             repeatable: listen here on BIND:PORT (127.0.0.1 unless given;
+                             PORT 0 picks one); every connection it carries leaves from the
+                             agent, which resolves names (socks5h) and applies --allow/--deny.
+                             SOCKS5 CONNECT and UDP ASSOCIATE; HTTP CONNECT and GET http://...
+                             A proxy username NAME-idle-30s-ttl-1h closes a connection after
+                             30 s idle or 1 h in all (also x-berth-config: idle=30s on CONNECT)
+  -n NAME                    the proxy username's base a client must give (needs a password)
+  --socks-password-file FILE the proxy's password: clients must give it (SOCKS5 RFC 1929 or
+                             Proxy-Authorization: Basic); also $BERTH_SOCKS_PASSWORD. -w PASS is
+                             accepted, with a warning: argv is public on the host
   --token-file FILE          read the connection token from FILE ('-' = stdin), at most 16 KiB;
                              a FILE other users can read, or a symbolic link, gets a warning.
                              Without it: $BERTH_TOKEN, else the first line of stdin, however
@@ -123,6 +134,7 @@ Flags:
 
 Environment:
   BERTH_TOKEN                the connection token, when --token-file is not given
+  BERTH_SOCKS_PASSWORD       the proxy's password, when --socks-password-file is not given
 
 Forwarding loops: a forward never leads to a listener of this client. Against an agent on
 this machine (same kernel and network namespace, from its serverInfo) -L 8080:localhost:8080
@@ -137,4 +149,37 @@ Exit codes: 0 stopped by SIGINT/SIGTERM; 2 bad command line, or a token that is 
 unreadable or over 16 KiB; 3 the agent refused us (wrong token, version mismatch) or could not
 prove it knows the token; 4 the agent could not be reached; 5 no forward could be opened;
 6 every forward was refused as a loop (it would reach a listener of this client).
+`;
+
+export const CLIENT_HELP = `berth client: a SOCKS5 + HTTP proxy whose traffic leaves from the agent
+
+Usage: berth client -u URL [-p PORT] [flags]
+
+LinkSocks's forward mode under Berth's name; the same as berth forward -u URL -D PORT. One port
+speaks SOCKS5 (CONNECT, UDP ASSOCIATE; names resolved on the agent, so socks5h works) and HTTP
+proxying (CONNECT, and GET http://... with keep-alive). Every connection is a stream of one
+session with the agent.
+
+  curl --socks5-hostname 127.0.0.1:1080 http://intranet.example/
+  curl -x http://127.0.0.1:1080 http://intranet.example/
+  curl --proxy-user 'app-idle-30s:' --socks5-hostname 127.0.0.1:1080 https://example.org/
+
+Flags:
+  -u, --url URL              the agent (as berth forward)
+  -p, --port PORT            the proxy's port (default 1080; 0 picks one)
+  --host HOST                the address it listens on (default 127.0.0.1)
+  -n NAME                    the username's base a client must give (needs a password)
+  --socks-password-file FILE the password clients must give; also $BERTH_SOCKS_PASSWORD; -w PASS
+                             is accepted with a warning (argv is public on the host)
+  --token-file FILE          the connection token (as berth forward; also $BERTH_TOKEN or stdin)
+  --no-token, --transport, --skip-commit-check, --connect-timeout, --log-format, --log-level
+                             as berth forward
+  -r, --reverse              reverse mode (this host as the exit): not in this version
+  -h, --help                 this text
+
+Username labels: NAME-idle-30s closes a connection after 30 s without a byte, NAME-ttl-2h after
+2 h in all (durations 90s, 15m, 48h, 2d, 12h_30m); unknown parts are skipped, a label that does
+not parse leaves the connection without limits (logged at debug level).
+
+Exit codes: as berth forward.
 `;

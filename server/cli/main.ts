@@ -1,6 +1,7 @@
 import { errorMessage } from '../../protocol/errors';
 import { BERTH_COMMIT, BERTH_VERSION } from '../shared/version';
 import { ExitCode, exitCodeFor } from './exit-codes';
+import { runClientCommand } from './client-command';
 import { runForwardCommand } from './forward-command';
 import { MAIN_HELP } from './help';
 import { runServerCommand } from './server-command';
@@ -14,6 +15,8 @@ export async function main(argv: string[]): Promise<number> {
 				return await runServerCommand(rest);
 			case 'forward':
 				return await runForwardCommand(rest);
+			case 'client':
+				return await runClientCommand(rest);
 			case '--version':
 			case '-V':
 			case 'version':

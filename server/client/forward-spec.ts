@@ -47,6 +47,34 @@ export function parseLocalForwardSpec(text: string): LocalForwardSpec {
 	return { bind, localPort, host, port };
 }
 
+/** A dynamic forward (-D): a SOCKS5 + HTTP proxy listening on bind:port. */
+export interface DynamicForwardSpec {
+	readonly bind: string;
+	/** 0 lets the system pick. */
+	readonly port: number;
+}
+
+/**
+ * Parses ssh's -D grammar, `[BIND:]PORT`: `1080`, `0.0.0.0:1080`, `*:1080`, `[::1]:1080`.
+ */
+export function parseDynamicForwardSpec(text: string): DynamicForwardSpec {
+	const parts = splitSpec(text);
+	if (!parts || parts.length > 2 || parts.some((part, i) => part === '' && i === parts.length - 1)) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			`cannot read the proxy ${JSON.stringify(text)}: use [BIND:]PORT, for example 1080 or 127.0.0.1:1080`,
+		);
+	}
+	const [bindPart, portPart] = parts.length === 2 ? parts : [undefined, parts[0]!];
+	const bind =
+		bindPart === undefined || bindPart === ''
+			? DEFAULT_BIND_ADDRESS
+			: bindPart === '*'
+				? '0.0.0.0'
+				: bindPart;
+	return { bind, port: parsePort(portPart!, true, text) };
+}
+
 /** Splits on ':' outside brackets, dropping the brackets; undefined if brackets do not balance. */
 function splitSpec(text: string): string[] | undefined {
 	const parts: string[] = [];

@@ -15,6 +15,11 @@ import { bindHosts } from './forward-loop';
 import { openLocalForward } from './open-local-forward';
 import { OwnForwards } from './own-forwards';
 import { targetPlace, type TargetWhere } from './target-locality';
+import { ProxyListener } from '../shared/proxy/proxy-listener';
+import type { ProxyCredentials } from '../shared/proxy/proxy-credentials';
+import type { Logger } from '../shared/log';
+import { SessionProxyRoute } from './session-proxy-route';
+import type { DynamicForwardSpec } from './forward-spec';
 
 /** Where the agent binds a reverse forward whose spec names no address (its own default). */
 const DEFAULT_REMOTE_BIND = '127.0.0.1';
@@ -46,6 +51,8 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	private currentState: ForwarderState;
 	private renewal: RetryRun<{ session: StreamSession; info: ServerInfo }> | undefined;
 	private readonly locals: LocalForwards;
+	/** The -D proxies: listeners here whose connections leave from the agent. */
+	private readonly proxies = this._register(new DisposableStore());
 	/** The agent's network identity and name, from its latest session. */
 	private agentNetwork: string;
 	private agentHost: string;
@@ -172,6 +179,34 @@ export class StreamForwarder extends Disposable implements Forwarder {
 				}
 			}
 		}
+	}
+
+	/**
+	 * A SOCKS5 + HTTP proxy listening here (ssh's -D): each connection becomes a stream, and its
+	 * traffic leaves from the agent. Lives as long as this forwarder; connections made while the
+	 * agent is away wait for it as -L's do.
+	 * @throws BerthError BERTH_ERR_LISTEN when the port cannot be opened.
+	 */
+	async addProxy(
+		spec: DynamicForwardSpec,
+		credentials: ProxyCredentials,
+		log: Logger,
+	): Promise<ProxyListener> {
+		const route = new SessionProxyRoute({
+			session: () => this.current,
+			onDidConnect: (listener) =>
+				this.onDidChangeState((state) => (state.type === 'connected' ? listener(state) : undefined)),
+			timers: this.endpoint.timers,
+		});
+		const proxy = await ProxyListener.listen({
+			bind: spec.bind,
+			port: spec.port,
+			route,
+			credentials,
+			timers: this.endpoint.timers,
+			log: log.fork('proxy'),
+		});
+		return this.proxies.add(proxy);
 	}
 
 	/** The agent's clients now (this forwarder's session marked `isSelf`). */

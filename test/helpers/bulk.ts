@@ -105,8 +105,8 @@ export async function startBulkTarget(
 				if (mode === BulkMode.Upload) {
 					socket.end(Buffer.from([good ? VERDICT_OK : VERDICT_BAD]));
 				}
-			} else {
-				socket.end();
+			} else if (mode !== BulkMode.Download) {
+				socket.end(); // a header that never came; a download ends when its pump has sent it all
 			}
 		});
 	});
@@ -138,23 +138,32 @@ export function bulkConnection(
 	id: number,
 	bytes: number,
 ): Promise<BulkOutcome> {
+	const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
 	return new Promise((resolve) => {
-		const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+		socket.on('error', () => resolve('error'));
+		socket.on('connect', () => resolve(bulkOver(socket, mode, id, bytes)));
+	});
+}
+
+/**
+ * One bulk exchange on a socket already connected to the bulk target (directly, or through a
+ * proxy whose handshake is done); resolves with its outcome once the socket closes.
+ */
+export function bulkOver(socket: Socket, mode: BulkMode, id: number, bytes: number): Promise<BulkOutcome> {
+	return new Promise((resolve) => {
 		const hash = createHash('sha256');
 		const received: Buffer[] = [];
 		let failed = false;
 		socket.on('error', () => (failed = true));
-		socket.on('connect', () => {
-			const header = Buffer.alloc(HEADER_BYTES);
-			header[0] = mode;
-			header.writeUInt32BE(id, 1);
-			socket.write(header);
-			if (mode === BulkMode.Download) {
-				socket.end();
-			} else {
-				pump(socket, chunksOf(id, 0, bytes));
-			}
-		});
+		const header = Buffer.alloc(HEADER_BYTES);
+		header[0] = mode;
+		header.writeUInt32BE(id, 1);
+		socket.write(header);
+		if (mode === BulkMode.Download) {
+			socket.end();
+		} else {
+			pump(socket, chunksOf(id, 0, bytes));
+		}
 		socket.on('data', (chunk: Buffer) => {
 			if (mode === BulkMode.Upload) {
 				received.push(chunk);

@@ -26,6 +26,8 @@ export class UdpAssociation implements StreamHandler, IDisposable {
 		stream.attach(this);
 		relay.on('message', (datagram, from) => this.fromClient(datagram, from));
 		relay.on('error', (error) => this.log.debug('UDP relay error', { error: error.message }));
+		// The proxy's sockets allow half-open connections: the client's FIN is 'end', not 'close'.
+		control.once('end', () => this.dispose());
 		control.once('close', () => this.dispose());
 		control.on('data', () => undefined); // the control connection carries nothing more
 		control.resume();

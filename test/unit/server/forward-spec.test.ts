@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatLocalForwardSpec, parseLocalForwardSpec } from '../../../server/client/forward-spec';
+import {
+	formatLocalForwardSpec,
+	parseDynamicForwardSpec,
+	parseLocalForwardSpec,
+} from '../../../server/client/forward-spec';
 
 describe('-L [BIND:]LOCALPORT:HOST:PORT', () => {
 	const rows: [string, { bind: string; localPort: number; host: string; port: number }][] = [
@@ -35,4 +39,23 @@ describe('-L [BIND:]LOCALPORT:HOST:PORT', () => {
 	it('writes a spec back in ssh’s syntax', () => {
 		assert.equal(formatLocalForwardSpec(parseLocalForwardSpec('[::1]:1:[::2]:3')), '[::1]:1:[::2]:3');
 	});
+});
+
+describe('-D [BIND:]PORT', () => {
+	const good: [string, { bind: string; port: number }][] = [
+		['1080', { bind: '127.0.0.1', port: 1080 }],
+		['0', { bind: '127.0.0.1', port: 0 }],
+		['0.0.0.0:1080', { bind: '0.0.0.0', port: 1080 }],
+		['*:1080', { bind: '0.0.0.0', port: 1080 }],
+		['[::1]:1080', { bind: '::1', port: 1080 }],
+		['localhost:9870', { bind: 'localhost', port: 9870 }],
+		[':1080', { bind: '127.0.0.1', port: 1080 }],
+	];
+	for (const [text, spec] of good) {
+		it(`reads ${text}`, () => assert.deepEqual(parseDynamicForwardSpec(text), spec));
+	}
+	for (const text of ['', 'a:b:c', '1080:', '65536', '-1', 'x', '[::1:1080', '1:2:3']) {
+		it(`refuses ${JSON.stringify(text)}`, () =>
+			assert.throws(() => parseDynamicForwardSpec(text), { code: 'BERTH_ERR_USAGE' }));
+	}
 });

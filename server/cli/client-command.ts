@@ -1,0 +1,43 @@
+import { BerthError } from '../../protocol/errors';
+import { COMMON_OPTIONS, parseFlags } from './args';
+import { ExitCode } from './exit-codes';
+import { runForward } from './forward-command';
+import { CLIENT_HELP } from './help';
+
+/** The proxy port of `berth client` when -p is not given (LinkSocks's and ssh users' habit). */
+const DEFAULT_CLIENT_PROXY_PORT = 1080;
+
+/**
+ * `berth client` (LinkSocks's forward mode): a SOCKS5 + HTTP proxy here whose traffic leaves from
+ * the agent. It is `berth forward -D` under LinkSocks's name and flags (-p is the proxy port).
+ */
+export async function runClientCommand(argv: string[]): Promise<number> {
+	const values = parseFlags('client', argv, {
+		...COMMON_OPTIONS,
+		url: { type: 'string', short: 'u' },
+		port: { type: 'string', short: 'p' },
+		host: { type: 'string' },
+		reverse: { type: 'boolean', short: 'r' },
+		n: { type: 'string' },
+		w: { type: 'string' },
+		'socks-password-file': { type: 'string' },
+		'token-file': { type: 'string' },
+		'no-token': { type: 'boolean' },
+		transport: { type: 'string' },
+		'skip-commit-check': { type: 'boolean' },
+		'connect-timeout': { type: 'string' },
+	});
+	if (values.help) {
+		process.stdout.write(CLIENT_HELP);
+		return ExitCode.Ok;
+	}
+	if (values.reverse) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			'client: -r (reverse mode, this host as the exit) is not in this version; use berth forward -D for forward mode',
+		);
+	}
+	const { port, host, ...rest } = values;
+	const bind = host === undefined ? '' : host.includes(':') ? `[${host}]:` : `${host}:`;
+	return runForward({ ...rest, D: [`${bind}${port ?? DEFAULT_CLIENT_PROXY_PORT}`] });
+}
