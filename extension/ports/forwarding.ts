@@ -132,11 +132,12 @@ export class Forwarding extends Disposable {
 	}
 
 	private attributesOf(_agentId: string, host: string, port: number, command?: string): PortAttributes {
-		return resolvePortAttributes(this.host.settings().portsAttributes, {
-			host,
-			port,
-			...(command !== undefined ? { command } : {}),
-		});
+		const settings = this.host.settings();
+		return resolvePortAttributes(
+			settings.portsAttributes,
+			{ host, port, ...(command !== undefined ? { command } : {}) },
+			settings.otherPortsAttributes,
+		);
 	}
 
 	private onConnectionRegistryChange(change: ConnectionRegistryChange): void {
