@@ -196,26 +196,32 @@ export function describeForwardError(error: unknown, forward: ForwardRef): Error
 }
 
 /**
- * One forwarded connection failed on the agent's side: the agent's words (`connect ECONNREFUSED
- * 127.0.0.1:5432`) as a sentence. The errno is read from the agent's text: it is all the wire
- * carries for a failed connection.
+ * One forwarded connection failed to reach its target: the words that came with it (`connect
+ * ECONNREFUSED 127.0.0.1:5432`) as a sentence. The errno is read from the text: for a local
+ * forward it is all the wire carries. `side` says where the target is: from the agent (a local
+ * forward), or from this machine (a reverse forward).
  */
-export function describeForwardFailure(agentMessage: string, target: string): string {
-	const errno = /\b(E[A-Z]{3,}|EAI_[A-Z]+)\b/.exec(agentMessage)?.[1];
+export function describeForwardFailure(
+	message: string,
+	target: string,
+	side: 'agent' | 'here' = 'agent',
+): string {
+	const errno = /\b(E[A-Z]{3,}|EAI_[A-Z]+)\b/.exec(message)?.[1];
+	const who = side === 'agent' ? 'The agent' : 'This machine';
 	switch (errno) {
 		case 'ECONNREFUSED':
-			return `Nothing is listening on ${target} on the agent's side.`;
+			return `Nothing is listening on ${target} ${side === 'agent' ? "on the agent's side" : 'on this machine'}.`;
 		case 'ENOTFOUND':
 		case 'EAI_AGAIN':
-			return `The agent cannot find the host of ${target}.`;
+			return `${who} cannot find the host of ${target}.`;
 		case 'ETIMEDOUT':
 		case 'EHOSTUNREACH':
 		case 'ENETUNREACH':
-			return `The agent cannot reach ${target}.`;
+			return `${who} cannot reach ${target}.`;
 		case 'ECONNRESET':
 			return `${target} closed the connection.`;
 		default:
-			return `The agent could not reach ${target}: ${agentMessage}`;
+			return `${who} could not reach ${target}: ${message}`;
 	}
 }
 

@@ -137,6 +137,13 @@ describe('describeForwardFailure', () => {
 			assert.match(describeForwardFailure(agentMessage, 'localhost:42481'), sentence);
 		});
 	}
+
+	it('says "on this machine" for a reverse forward, whose target is here', () => {
+		assert.equal(
+			describeForwardFailure('connect ECONNREFUSED 127.0.0.1:3000', 'localhost:3000', 'here'),
+			'Nothing is listening on localhost:3000 on this machine.',
+		);
+	});
 });
 
 describe('describeAgentExit', () => {
