@@ -1,7 +1,7 @@
 import { errorMessage } from '../../protocol/errors';
 import { Disposable, DisposableStore, Emitter } from '../../protocol/lifecycle';
 import type { ExtensionLogger } from '../logger';
-import { Connection, type AgentTarget } from './connection';
+import { Connection, type AgentTarget, type ConnectionFailure } from './connection';
 
 /** What changed: `status` (connection up or down), `forwards`, `ports` or the set of agents. */
 export interface ConnectionRegistryChange {
@@ -17,11 +17,21 @@ export class ConnectionRegistry extends Disposable {
 	private readonly _onDidChange = this._register(new Emitter<ConnectionRegistryChange>());
 	readonly onDidChange = this._onDidChange.event;
 
+	private readonly _onDidFailConnection = this._register(
+		new Emitter<ConnectionFailure & { readonly agentId: string }>(),
+	);
+	/** A forwarded connection failed on some agent (the forward goes on). */
+	readonly onDidFailConnection = this._onDidFailConnection.event;
+
 	private readonly connections = new Map<string, { connection: Connection; listeners: DisposableStore }>();
 	/** Agents being connected, so the panel can say so. */
 	private readonly pending = new Map<string, AgentTarget>();
 
-	constructor(private readonly log: ExtensionLogger) {
+	constructor(
+		private readonly log: ExtensionLogger,
+		/** What this window calls itself on every agent (`hello`), e.g. `alice@laptop (VS Code, window 1a2b)`. */
+		readonly clientName: string,
+	) {
 		super();
 		this._register({
 			dispose: () => {
@@ -57,7 +67,7 @@ export class ConnectionRegistry extends Disposable {
 		this._onDidChange.fire({ agentId: target.id, kind: 'status' });
 		let connection: Connection;
 		try {
-			connection = await Connection.open(target, log);
+			connection = await Connection.open(target, log, this.clientName);
 		} catch (error) {
 			log.warn(`connecting failed: ${errorMessage(error)}`);
 			throw error;
@@ -75,6 +85,11 @@ export class ConnectionRegistry extends Disposable {
 			this._onDidChange.fire({ agentId: target.id, kind });
 		listeners.add(connection.onDidChangeForward(fire('forwards')));
 		listeners.add(connection.onDidChangePorts(fire('ports')));
+		listeners.add(
+			connection.onDidFailConnection((failure) =>
+				this._onDidFailConnection.fire({ ...failure, agentId: target.id }),
+			),
+		);
 		listeners.add(
 			connection.onDidChangeStatus((status) => {
 				switch (status.type) {

@@ -6,7 +6,8 @@
 
 import { BerthError, errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter, type Event, type IDisposable } from '../../protocol/lifecycle';
-import type { ForwardInfo, ListeningPort } from '../../protocol/rpc';
+import { formatHostPort } from '../../protocol/host-port';
+import type { AddForwardParams, AgentClientInfo, ForwardInfo, ListeningPort } from '../../protocol/rpc';
 import { ConnectionType } from '../../protocol/wire';
 import {
 	AgentLink,
@@ -22,6 +23,7 @@ import {
 } from '../../server/client/index';
 import type { ExtensionLogger } from '../logger';
 import { applyPortsChanged, parseListeningPortsResult, parsePortsChanged } from './listening-ports';
+import { parseAgentClients } from './tunnel-clients';
 
 /** Whom a connection talks to: a Berth agent (verified), or a VS Code server (`--peer vscode`). */
 export type PeerKind = 'berth' | 'vscode';
@@ -51,6 +53,12 @@ export type ConnectionStatus =
 	  }
 	| { readonly type: 'failed'; readonly message: string };
 
+/** One forwarded connection failed: the forward (when still known) and the agent's words. */
+export interface ConnectionFailure {
+	readonly forward: ForwardInfo | undefined;
+	readonly message: string;
+}
+
 /** A local forward to open: listen on bind:localPort here, reach host:port from the agent. */
 export interface LocalForwardRequest {
 	readonly bind: string;
@@ -65,6 +73,24 @@ export interface LocalForwardRequest {
  */
 export function agentIdForUrl(url: string): string {
 	return parseAgentUrl(url).display;
+}
+
+/** The agent's URL, host and port for messages (error-text.ts's AgentRef). @throws like agentIdForUrl. */
+export function agentRefForUrl(url: string): { url: string; host: string; port: number } {
+	const address = parseAgentUrl(url);
+	return { url: address.display, host: address.host, port: address.port };
+}
+
+/** Time allowed for the reachability check before the token is asked for. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Checks that something answers at the agent's URL (`GET /version`, which needs no token, on a
+ * Berth agent and on a VS Code server alike) before the user is asked for a token.
+ * @throws BerthError BERTH_ERR_CONNECT (with the socket error as its cause) when nothing answers.
+ */
+export async function probeAgent(url: string): Promise<void> {
+	await fetchAgentCommit(parseAgentUrl(url), PROBE_TIMEOUT_MS);
 }
 
 /**
@@ -92,6 +118,9 @@ export class Connection extends Disposable {
 	private readonly _onDidChangeClients = this._register(new Emitter<number>());
 	/** The number of the agent's other clients changed (see `otherClients`). */
 	readonly onDidChangeClients = this._onDidChangeClients.event;
+	private readonly _onDidFailConnection = this._register(new Emitter<ConnectionFailure>());
+	/** A forwarded connection failed (nothing listening at the target, …); the forward goes on. */
+	readonly onDidFailConnection = this._onDidFailConnection.event;
 	/** Clients the agent reports, this window's own sessions included. */
 	private agentClients = 0;
 
@@ -105,12 +134,18 @@ export class Connection extends Disposable {
 		private readonly link: AgentLink | undefined,
 		private readonly forwarder: Forwarder,
 		private readonly log: ExtensionLogger,
+		/** What this window calls itself on the agent (`hello`). */
+		private readonly clientName: string,
 	) {
 		super();
 		this._register(forwarder);
 		this.onDidChangeForward = forwarder.onDidChange;
 		this._register(
-			forwarder.onDidFailConnection((failure) => log.warn(`forward ${failure.id}: ${failure.message}`)),
+			forwarder.onDidFailConnection((failure) => {
+				const forward = forwarder.list().find((f) => f.id === failure.id);
+				log.warn(`${forward ? describeForward(forward) : 'a forward'}: ${failure.message}`);
+				this._onDidFailConnection.fire({ forward, message: failure.message });
+			}),
 		);
 		const state = link?.state;
 		this.current = state ? toStatus(state) : { type: 'connected' };
@@ -128,7 +163,7 @@ export class Connection extends Disposable {
 	 * challenge); a VS Code server must accept the token and its own commit.
 	 * @throws BerthError: BERTH_ERR_CONNECT, BERTH_ERR_HANDSHAKE_REFUSED, BERTH_ERR_SERVER_UNVERIFIED, …
 	 */
-	static async open(target: AgentTarget, log: ExtensionLogger): Promise<Connection> {
+	static async open(target: AgentTarget, log: ExtensionLogger, clientName: string): Promise<Connection> {
 		const address = parseAgentUrl(target.url);
 		const timers = createNodeTimers();
 		const commit = target.peer === 'vscode' ? await fetchAgentCommit(address) : undefined;
@@ -144,11 +179,11 @@ export class Connection extends Disposable {
 			const { transport } = await dial(endpoint, { connectionType: ConnectionType.Management });
 			transport.dispose();
 			log.warn(`${address.display} is a VS Code server: it cannot sign, so its identity is not verified`);
-			return new Connection(target, undefined, await createForwarder(endpoint), log);
+			return new Connection(target, undefined, await createForwarder(endpoint), log, clientName);
 		}
 		const link = await AgentLink.open(endpoint);
 		try {
-			return new Connection(target, link, await createForwarder(endpoint), log);
+			return new Connection(target, link, await createForwarder(endpoint), log, clientName);
 		} catch (error) {
 			link.dispose();
 			throw error;
@@ -182,8 +217,40 @@ export class Connection extends Disposable {
 		return this.forwarder.addLocal(request);
 	}
 
+	/**
+	 * Has the agent listen on `params.bindPort` and carry each connection back here (ssh -R).
+	 * @throws BerthError BERTH_ERR_USAGE for a VS Code server (it has no reverse forwards), or what the agent refused.
+	 */
+	addRemote(params: AddForwardParams): Promise<ForwardInfo> {
+		return this.forwarder.addRemote(params);
+	}
+
 	remove(forwardId: string): Promise<void> {
 		return this.forwarder.remove(forwardId);
+	}
+
+	/**
+	 * Who is connected to the agent (`listClients`), checked; this window's sessions included.
+	 * @throws BerthError BERTH_ERR_CLOSED while the link is down, BERTH_ERR_RPC_UNKNOWN_METHOD from an older agent.
+	 */
+	async listClients(): Promise<AgentClientInfo[]> {
+		return parseAgentClients(await this.currentSession().rpc.request('listClients', {}));
+	}
+
+	/** Ends a client's session on the agent (`disconnectClient`). @throws like listClients. */
+	async disconnectClient(sessionId: string): Promise<void> {
+		await this.currentSession().rpc.request('disconnectClient', { id: sessionId });
+	}
+
+	private currentSession(): NonNullable<AgentLink['session']> {
+		const session = this.link?.session;
+		if (!session) {
+			throw new BerthError(
+				'BERTH_ERR_CLOSED',
+				`not connected to ${this.target.id} now: try again once it is back`,
+			);
+		}
+		return session;
 	}
 
 	private onLinkState(state: LinkState): void {
@@ -213,6 +280,7 @@ export class Connection extends Disposable {
 			return;
 		}
 		this.watchedSession = session;
+		this.sayHello(session);
 		this.portEvents?.dispose();
 		this.portEvents = session.rpc.onDidReceiveEvent((event) => {
 			if (event.event === 'clientsChanged') {
@@ -247,6 +315,18 @@ export class Connection extends Disposable {
 		);
 	}
 
+	/** Tells the agent who this is, for its owner's list of clients (an older agent does not ask). */
+	private sayHello(session: NonNullable<AgentLink['session']>): void {
+		session.rpc.request('hello', { name: this.clientName }).catch((error: unknown) => {
+			if (
+				!(error instanceof BerthError && error.code === 'BERTH_ERR_RPC_UNKNOWN_METHOD') &&
+				!this.isDisposed
+			) {
+				this.log.debug(`hello was not answered: ${errorMessage(error)}`);
+			}
+		});
+	}
+
 	private setPorts(ports: ListeningPort[] | undefined): void {
 		if (this.isDisposed) {
 			return;
@@ -270,6 +350,15 @@ function toStatus(state: LinkState): ConnectionStatus {
 		case 'failed':
 			return { type: 'failed', message: state.error.message };
 	}
+}
+
+/** A forward for the log: its ports, not its id (`127.0.0.1:8080 → localhost:3000`). */
+export function describeForward(forward: ForwardInfo): string {
+	const bind = formatHostPort(forward.bindHost, forward.bindPort);
+	const target = formatHostPort(forward.targetHost, forward.targetPort);
+	return forward.direction === 'local'
+		? `forward ${bind} → ${target}`
+		: `reverse forward agent ${bind} → ${target}`;
 }
 
 /** True when retrying cannot help (wrong token, refused, unverifiable agent). */
