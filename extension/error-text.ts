@@ -54,7 +54,7 @@ function unreachable(errno: string | undefined, agent: AgentRef): string | undef
 	const where = formatHostPort(agent.host, agent.port);
 	switch (errno) {
 		case 'ECONNREFUSED':
-			return `Nothing is listening at ${where}. Is \`berth server\` running?`;
+			return `Nothing is listening at ${where}. Is "berth server" running there?`;
 		case 'ENOTFOUND':
 		case 'EAI_AGAIN':
 		case 'EAI_NONAME':

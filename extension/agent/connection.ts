@@ -167,14 +167,17 @@ export class Connection extends Disposable {
 		const address = parseAgentUrl(target.url);
 		const timers = createNodeTimers();
 		const commit = target.peer === 'vscode' ? await fetchAgentCommit(address) : undefined;
-		const endpoint: AgentEndpoint = {
+		// `clientName`: the client library sends it in `hello` on each of its sessions (area A's
+		// AgentEndpoint field; a library without it ignores it, and sayHello below covers the link).
+		const endpoint = {
 			address,
 			token: target.token,
 			mode: 'tcp',
 			peer: target.peer,
 			timers,
+			clientName,
 			...(commit !== undefined ? { commit } : {}),
-		};
+		} as AgentEndpoint;
 		if (target.peer === 'vscode') {
 			const { transport } = await dial(endpoint, { connectionType: ConnectionType.Management });
 			transport.dispose();

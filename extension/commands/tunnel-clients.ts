@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { errorMessage } from '../../protocol/errors';
+import { BerthError, errorMessage } from '../../protocol/errors';
 import { LOCAL_AGENT_ID } from '../agent/connection';
 import { describeTunnelClient, groupTunnelClients, type TunnelClient } from '../agent/tunnel-clients';
 import { showError } from '../notify';
@@ -24,7 +24,11 @@ async function listTunnelClients(services: Services): Promise<TunnelClient[] | u
 	try {
 		return groupTunnelClients(await connection.listClients(), services.connections.clientName);
 	} catch (error) {
-		void showError(`Could not list the clients of tunnel access: ${errorMessage(error)}`);
+		void showError(
+			error instanceof BerthError && error.code === 'BERTH_ERR_RPC_UNKNOWN_METHOD'
+				? "This machine's agent cannot list its clients: it is older than this extension. Turn tunnel access off and on again."
+				: `Could not list the clients of tunnel access: ${errorMessage(error)}`,
+		);
 		return undefined;
 	}
 }

@@ -136,7 +136,7 @@ export function registerTunnelCommands(services: Services): vscode.Disposable[] 
 			await vscode.env.clipboard.writeText(url);
 			void vscode.window.showInformationMessage(
 				isLoopbackAddress(state.host)
-					? `Copied ${url}. It is loopback only: other machines reach it through \`ssh -L ${state.port}:127.0.0.1:${state.port} ${hostname()}\`.`
+					? `Copied ${url}. It is loopback only: other machines reach it through "ssh -L ${state.port}:127.0.0.1:${state.port} ${hostname()}".`
 					: `Copied ${url}.`,
 			);
 		}),

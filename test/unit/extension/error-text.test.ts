@@ -54,7 +54,7 @@ describe('describeConnectError', () => {
 		[
 			'nothing listening',
 			socketError('ECONNREFUSED'),
-			/^Nothing is listening at host:8765\. Is `berth server` running\?$/,
+			/^Nothing is listening at host:8765\. Is "berth server" running there\?$/,
 			'retry',
 		],
 		['an unknown name', socketError('ENOTFOUND'), /^The host name host was not found/, 'retry'],
