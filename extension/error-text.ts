@@ -174,6 +174,13 @@ export function describeForwardError(error: unknown, forward: ForwardRef): Error
 	if (error instanceof BerthError && error.code === 'BERTH_ERR_CLOSED') {
 		return { message: 'The connection to the agent is down. Try again once it is back.', action: 'retry' };
 	}
+	if (error instanceof BerthError && error.code === 'BERTH_ERR_LOOP') {
+		// The client library's reason names the forward it would reach; the sentence says it is refused.
+		return {
+			message: `Berth did not forward ${forward.target}: ${error.message}.`,
+			action: 'none',
+		};
+	}
 	switch (errnoOf(error)) {
 		case 'EADDRINUSE':
 			return {

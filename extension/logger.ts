@@ -4,6 +4,7 @@
  */
 
 import type { IDisposable } from '../protocol/lifecycle';
+import { formatRepeatSummary, LOG_COALESCE_WINDOW_MS, LogCoalescer } from '../protocol/log-coalescer';
 import type { Timers } from '../protocol/timers';
 
 /** The LogOutputChannel's levels. */
@@ -68,23 +69,11 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 	return out.replace(/([?&](?:tkn|token|connectionToken)=)[^&\s]+/g, '$1***');
 }
 
-/** A repeated line is written once per window; the repeats are summed up when the window ends. */
-export const LOG_COALESCE_WINDOW_MS = 10_000;
-/** Distinct lines followed at once; past it the oldest is summed up early. */
-const MAX_COALESCED_LINES = 64;
-
-interface Repeats {
-	readonly level: LogLevel;
-	last: string;
-	count: number;
-	readonly startedAt: number;
-	readonly timer: IDisposable;
-}
-
 /**
- * A sink in front of `sink` that writes a repeated line once, then at the window's end
- * `<the line> (… 1,204 more in 10 s)`. Lines that differ only by a session number (`session#41`)
- * or an id count as repeats: a storm of "session#N: the session closed" is one line. Disposing
+ * A sink in front of `sink` that writes a repeated line once, then when the window ends
+ * `<the line> (… 1,204 more in 10 s)` (protocol/log-coalescer.ts, as the CLI's log). What is
+ * the extension's own is the key: lines that differ only by a session number (`session#41`) or
+ * an id count as repeats, so a storm of "session#N: the session closed" is one line. Disposing
  * writes what is pending.
  */
 export function createCoalescingSink(
@@ -92,41 +81,18 @@ export function createCoalescingSink(
 	timers: Timers,
 	windowMs = LOG_COALESCE_WINDOW_MS,
 ): LogSink & IDisposable {
-	const open = new Map<string, Repeats>();
-	const close = (key: string): void => {
-		const entry = open.get(key);
-		if (!entry) {
-			return;
-		}
-		open.delete(key);
-		entry.timer.dispose();
-		if (entry.count > 0) {
-			const seconds = Math.max(1, Math.round((timers.now() - entry.startedAt) / 1000));
-			sink(entry.level, `${entry.last} (… ${entry.count.toLocaleString('en-US')} more in ${seconds} s)`);
-		}
-	};
-	const coalescing = (level: LogLevel, text: string): void => {
-		const key = `${level} ${coalesceKey(text)}`;
-		const entry = open.get(key);
-		if (entry) {
-			entry.count++;
-			entry.last = text;
-			return;
-		}
-		if (open.size >= MAX_COALESCED_LINES) {
-			close(open.keys().next().value!);
-		}
-		sink(level, text);
-		const timer = timers.timeout(() => close(key), windowMs);
-		open.set(key, { level, last: text, count: 0, startedAt: timers.now(), timer });
-	};
-	return Object.assign(coalescing, {
-		dispose: () => {
-			for (const key of [...open.keys()]) {
-				close(key);
-			}
-		},
+	const coalescer = new LogCoalescer<{ readonly level: LogLevel; readonly text: string }>({
+		timers,
+		windowMs,
+		write: ({ level, text }) => sink(level, text),
+		summarize: ({ level, text }, count, window) => ({
+			level,
+			text: `${text} (${formatRepeatSummary(count, window)})`,
+		}),
 	});
+	const coalescing = (level: LogLevel, text: string): void =>
+		coalescer.offer(`${level} ${coalesceKey(text)}`, { level, text });
+	return Object.assign(coalescing, { dispose: () => coalescer.dispose() });
 }
 
 /** What makes two lines "the same": session numbers and ids masked. */

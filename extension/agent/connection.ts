@@ -5,7 +5,7 @@
  */
 
 import { BerthError, errorMessage } from '../../protocol/errors';
-import { Disposable, Emitter, type Event, type IDisposable } from '../../protocol/lifecycle';
+import { Disposable, DisposableStore, Emitter, type Event, type IDisposable } from '../../protocol/lifecycle';
 import { formatHostPort } from '../../protocol/host-port';
 import type { AddForwardParams, AgentClientInfo, ForwardInfo, ListeningPort } from '../../protocol/rpc';
 import { ConnectionType } from '../../protocol/wire';
@@ -20,16 +20,26 @@ import {
 	type AgentEndpoint,
 	type Forwarder,
 	type LinkState,
+	type OwnForwards,
 } from '../../server/client/index';
 import type { ExtensionLogger } from '../logger';
-import { applyPortsChanged, parseListeningPortsResult, parsePortsChanged } from './listening-ports';
-import { parseAgentClients } from './tunnel-clients';
+import { applyPortsChanged } from './listening-ports';
 
 /** Whom a connection talks to: a Berth agent (verified), or a VS Code server (`--peer vscode`). */
 export type PeerKind = 'berth' | 'vscode';
 
 /** The id of the agent this window runs itself. */
 export const LOCAL_AGENT_ID = 'local';
+
+/**
+ * Who this window is to the agents: the name it gives in `hello` (their owners' client lists) and
+ * its forwards on every agent (one OwnForwards per window, so a forward through one agent cannot
+ * lead to this window's listener of a forward through another).
+ */
+export interface WindowIdentity {
+	readonly clientName: string;
+	readonly own: OwnForwards;
+}
 
 /** An agent to connect to. */
 export interface AgentTarget {
@@ -125,6 +135,8 @@ export class Connection extends Disposable {
 	private agentClients = 0;
 
 	private current: ConnectionStatus;
+	/** The link's `sameNetwork` when it was last connected (it cannot change while it is down). */
+	private onThisLoopback = false;
 	private ports: ListeningPort[] | undefined;
 	private portEvents: IDisposable | undefined;
 	private watchedSession: unknown;
@@ -134,8 +146,6 @@ export class Connection extends Disposable {
 		private readonly link: AgentLink | undefined,
 		private readonly forwarder: Forwarder,
 		private readonly log: ExtensionLogger,
-		/** What this window calls itself on the agent (`hello`). */
-		private readonly clientName: string,
 	) {
 		super();
 		this._register(forwarder);
@@ -150,6 +160,7 @@ export class Connection extends Disposable {
 		const state = link?.state;
 		this.current = state ? toStatus(state) : { type: 'connected' };
 		this.agentClients = state?.type === 'connected' ? state.info.clients : 0;
+		this.onThisLoopback = state?.type === 'connected' && state.sameNetwork;
 		if (link) {
 			this._register(link);
 			this._register(link.onDidChangeState((s) => this.onLinkState(s)));
@@ -163,30 +174,29 @@ export class Connection extends Disposable {
 	 * challenge); a VS Code server must accept the token and its own commit.
 	 * @throws BerthError: BERTH_ERR_CONNECT, BERTH_ERR_HANDSHAKE_REFUSED, BERTH_ERR_SERVER_UNVERIFIED, …
 	 */
-	static async open(target: AgentTarget, log: ExtensionLogger, clientName: string): Promise<Connection> {
+	static async open(target: AgentTarget, log: ExtensionLogger, window: WindowIdentity): Promise<Connection> {
 		const address = parseAgentUrl(target.url);
 		const timers = createNodeTimers();
 		const commit = target.peer === 'vscode' ? await fetchAgentCommit(address) : undefined;
-		// `clientName`: the client library sends it in `hello` on each of its sessions (area A's
-		// AgentEndpoint field; a library without it ignores it, and sayHello below covers the link).
-		const endpoint = {
+		const endpoint: AgentEndpoint = {
 			address,
 			token: target.token,
 			mode: 'tcp',
 			peer: target.peer,
 			timers,
-			clientName,
+			clientName: window.clientName,
+			own: window.own,
 			...(commit !== undefined ? { commit } : {}),
-		} as AgentEndpoint;
+		};
 		if (target.peer === 'vscode') {
 			const { transport } = await dial(endpoint, { connectionType: ConnectionType.Management });
 			transport.dispose();
 			log.warn(`${address.display} is a VS Code server: it cannot sign, so its identity is not verified`);
-			return new Connection(target, undefined, await createForwarder(endpoint), log, clientName);
+			return new Connection(target, undefined, await createForwarder(endpoint), log);
 		}
 		const link = await AgentLink.open(endpoint);
 		try {
-			return new Connection(target, link, await createForwarder(endpoint), log, clientName);
+			return new Connection(target, link, await createForwarder(endpoint), log);
 		} catch (error) {
 			link.dispose();
 			throw error;
@@ -237,12 +247,17 @@ export class Connection extends Disposable {
 	 * @throws BerthError BERTH_ERR_CLOSED while the link is down, BERTH_ERR_RPC_UNKNOWN_METHOD from an older agent.
 	 */
 	async listClients(): Promise<AgentClientInfo[]> {
-		return parseAgentClients(await this.currentSession().rpc.request('listClients', {}));
+		return this.currentSession().listClients();
 	}
 
 	/** Ends a client's session on the agent (`disconnectClient`). @throws like listClients. */
 	async disconnectClient(sessionId: string): Promise<void> {
-		await this.currentSession().rpc.request('disconnectClient', { id: sessionId });
+		return this.currentSession().disconnectClient(sessionId);
+	}
+
+	/** Whether the agent shares this window's loopback (this machine's agent, or another on this host). */
+	get sameNetwork(): boolean {
+		return this.target.isLocal || this.onThisLoopback;
 	}
 
 	private currentSession(): NonNullable<AgentLink['session']> {
@@ -260,6 +275,7 @@ export class Connection extends Disposable {
 		this.current = toStatus(state);
 		this._onDidChangeStatus.fire(this.current);
 		if (state.type === 'connected') {
+			this.onThisLoopback = state.sameNetwork;
 			this.setClients(state.info.clients);
 			this.watchPorts();
 		}
@@ -273,9 +289,9 @@ export class Connection extends Disposable {
 	}
 
 	/**
-	 * Asks the agent's current session for its listening ports and follows `portsChanged`. An agent
-	 * that does not serve `listeningPorts` yet answers "unknown method": then there are simply no
-	 * detected ports.
+	 * Asks the agent's current session for its listening ports and follows `portsChanged` (both
+	 * without this window's own listeners: the client library leaves them out). An agent that does
+	 * not serve `listeningPorts` yet answers "unknown method": then there are simply no detected ports.
 	 */
 	private watchPorts(): void {
 		const session = this.link?.session;
@@ -283,28 +299,30 @@ export class Connection extends Disposable {
 			return;
 		}
 		this.watchedSession = session;
-		this.sayHello(session);
 		this.portEvents?.dispose();
-		this.portEvents = session.rpc.onDidReceiveEvent((event) => {
-			if (event.event === 'clientsChanged') {
-				const clients = (event.data as { clients?: unknown } | undefined)?.clients;
-				if (typeof clients === 'number' && Number.isInteger(clients) && clients >= 0) {
-					this.setClients(clients);
+		const events = new DisposableStore();
+		this.portEvents = events;
+		events.add(
+			session.rpc.onDidReceiveEvent((event) => {
+				if (event.event === 'clientsChanged') {
+					const clients = (event.data as { clients?: unknown } | undefined)?.clients;
+					if (typeof clients === 'number' && Number.isInteger(clients) && clients >= 0) {
+						this.setClients(clients);
+					}
 				}
-				return;
-			}
-			if (event.event !== 'portsChanged' || this.ports === undefined) {
-				return;
-			}
-			const change = parsePortsChanged(event.data);
-			if (change) {
-				this.setPorts(applyPortsChanged(this.ports, change));
-			}
-		});
-		session.rpc.request('listeningPorts', {}).then(
-			(result) => {
+			}),
+		);
+		events.add(
+			session.api.onDidChangePorts((change) => {
+				if (this.ports !== undefined) {
+					this.setPorts(applyPortsChanged(this.ports, change));
+				}
+			}),
+		);
+		session.api.listeningPorts().then(
+			(ports) => {
 				if (!this.isDisposed && session === this.watchedSession) {
-					this.setPorts(applyPortsChanged([], { added: parseListeningPortsResult(result), removed: [] }));
+					this.setPorts(applyPortsChanged([], { added: ports, removed: [] }));
 				}
 			},
 			(error: unknown) => {
@@ -316,18 +334,6 @@ export class Connection extends Disposable {
 				this.setPorts(undefined);
 			},
 		);
-	}
-
-	/** Tells the agent who this is, for its owner's list of clients (an older agent does not ask). */
-	private sayHello(session: NonNullable<AgentLink['session']>): void {
-		session.rpc.request('hello', { name: this.clientName }).catch((error: unknown) => {
-			if (
-				!(error instanceof BerthError && error.code === 'BERTH_ERR_RPC_UNKNOWN_METHOD') &&
-				!this.isDisposed
-			) {
-				this.log.debug(`hello was not answered: ${errorMessage(error)}`);
-			}
-		});
 	}
 
 	private setPorts(ports: ListeningPort[] | undefined): void {

@@ -1,18 +1,12 @@
 /**
- * Who is using my tunnel: the local agent's `listClients` answer, checked, without this window's
- * own sessions, and grouped so that one VS Code window (a Management session and a stream
- * session, both named in `hello`) is one client. Pure, so it is unit-tested; the quick pick in
+ * Who is using my tunnel: the local agent's `listClients` answer (checked by the client library)
+ * without this window's own sessions, grouped so that one VS Code window (a Management session
+ * and a stream session, both named in `hello`) is one client. Pure, so it is unit-tested; the quick pick in
  * extension/commands/tunnel-clients.ts shows the result.
  */
 
-import { isArray, isBoolean, isInteger, isObject, isString } from '../../protocol/guards';
 import { formatHostPort } from '../../protocol/host-port';
-import { isForwardInfo, type AgentClientInfo, type ForwardInfo } from '../../protocol/rpc';
-
-/** Most clients read from one answer. */
-const MAX_CLIENTS = 1_024;
-/** Longest id, address or name kept. */
-const MAX_FIELD_CHARS = 300;
+import type { AgentClientInfo, ForwardInfo } from '../../protocol/rpc';
 
 /** One client of the tunnel: the sessions of one peer that named itself, or one unnamed session. */
 export interface TunnelClient {
@@ -28,41 +22,6 @@ export interface TunnelClient {
 	readonly forwards: readonly ForwardInfo[];
 	/** Connections it has open through the tunnel now. */
 	readonly streams: number;
-}
-
-/** The clients of a `listClients` answer; invalid entries are dropped, a wrong answer is empty. */
-export function parseAgentClients(value: unknown): AgentClientInfo[] {
-	const list = isObject(value) ? value['clients'] : undefined;
-	if (!isArray(list)) {
-		return [];
-	}
-	return list.slice(0, MAX_CLIENTS).flatMap((item): AgentClientInfo[] => {
-		if (
-			!isObject(item) ||
-			!isField(item['id']) ||
-			(item['kind'] !== 'management' && item['kind'] !== 'streams') ||
-			!isField(item['address']) ||
-			!(item['name'] === undefined || isField(item['name'])) ||
-			!isInteger(item['since'], 0) ||
-			!isInteger(item['streams'], 0) ||
-			!isBoolean(item['isSelf'])
-		) {
-			return [];
-		}
-		const forwards = isArray(item['forwards']) ? item['forwards'].filter(isForwardInfo) : [];
-		return [
-			{
-				id: item['id'],
-				kind: item['kind'],
-				address: item['address'],
-				...(item['name'] !== undefined ? { name: item['name'] } : {}),
-				since: item['since'],
-				forwards,
-				streams: item['streams'],
-				isSelf: item['isSelf'],
-			},
-		];
-	});
 }
 
 /**
@@ -145,8 +104,4 @@ export function formatDuration(ms: number): string {
 function hostOf(address: string): string {
 	const bracketed = /^\[([^\]]+)\]/.exec(address);
 	return bracketed ? bracketed[1]! : address.replace(/:\d+$/, '');
-}
-
-function isField(value: unknown): value is string {
-	return isString(value) && value.length > 0 && value.length <= MAX_FIELD_CHARS;
 }

@@ -9,8 +9,9 @@ import type { Forwarding, ForwardingHost } from './forwarding';
 /**
  * Auto-forwarding, as VS Code's Ports view does it: a port an agent reports after its first
  * listing is forwarded as `berth.portsAttributes` (or `otherPortsAttributes`) says, and an
- * auto-forward whose port went away is stopped. Ports of this machine's own agent are never
- * auto-forwarded: they are reachable here already.
+ * auto-forward whose port went away is stopped. Ports of an agent on this machine's loopback (its
+ * own agent, or another agent on this host) are never auto-forwarded: they are reachable here
+ * already, and forwarding them is how a same-host agent's forwards would chain.
  */
 export class AutoForwarder {
 	/** Ports seen per agent since it connected: the first listing is the baseline. */
@@ -44,7 +45,7 @@ export class AutoForwarder {
 				await this.forwarding.stop(agentId, forward.id);
 			}
 		}
-		if (!seen || connection.target.isLocal || !this.host.settings().autoForwardPorts) {
+		if (!seen || connection.sameNetwork || !this.host.settings().autoForwardPorts) {
 			return;
 		}
 		for (const port of ports.filter((p) => !seen.has(listeningPortKey(p)) && isForwardableHost(p.host))) {

@@ -24,6 +24,16 @@ import {
 	type SavedState,
 } from './saved-state';
 
+/**
+ * A local port another can replace: it is taken, or listening there would be a loop (the client
+ * library refuses a listener where one of this window's forwards leads, BERTH_ERR_LOOP).
+ */
+function isRetryableLocalPort(error: unknown): boolean {
+	return (
+		error instanceof BerthError && (error.code === 'BERTH_ERR_LISTEN' || error.code === 'BERTH_ERR_LOOP')
+	);
+}
+
 /** An auto-forwarded port the user is told about. */
 export interface AutoForwardNote {
 	/** The agent's port. */
@@ -129,16 +139,14 @@ export class Forwarding extends Disposable {
 	async forward(agentId: string, target: ForwardTarget, options: ForwardOptions): Promise<ForwardInfo> {
 		const connection = this.connectionOf(agentId);
 		const bind = this.host.settings().localAddress;
-		// Through this machine's own agent the target's port is on this machine too: listening on the
-		// same number (another loopback address) could make the forward reach itself, so pick any.
-		const samePortIsSafe = !connection.target.isLocal;
-		const preferred = options.localPort ?? (samePortIsSafe ? target.port : 0);
+		// Through an agent on this machine's loopback the target's port is here too: the same number
+		// is taken, or (on another loopback address) would be a loop, so pick any.
+		const preferred = options.localPort ?? (connection.sameNetwork ? 0 : target.port);
 		let info: ForwardInfo;
 		try {
 			info = await connection.addLocal({ bind, localPort: preferred, host: target.host, port: target.port });
 		} catch (error) {
-			const inUse = error instanceof BerthError && error.code === 'BERTH_ERR_LISTEN';
-			if (!inUse || preferred === 0 || options.exactLocalPort) {
+			if (!isRetryableLocalPort(error) || preferred === 0 || options.exactLocalPort) {
 				throw error;
 			}
 			info = await connection.addLocal({ bind, localPort: 0, host: target.host, port: target.port });

@@ -112,6 +112,14 @@ describe('describeForwardError', () => {
 			/rules do not allow forwarding to localhost:3000/,
 		],
 		['a lost connection', new BerthError('BERTH_ERR_CLOSED', 'x'), /connection to the agent is down/],
+		[
+			'a forwarding loop',
+			new BerthError(
+				'BERTH_ERR_LOOP',
+				"localhost:3000 is this forward's own listener: the forward would reach itself",
+			),
+			/^Berth did not forward localhost:3000: localhost:3000 is this forward's own listener: the forward would reach itself\.$/,
+		],
 	];
 	for (const [what, error, message] of table) {
 		it(`words ${what}`, () => {

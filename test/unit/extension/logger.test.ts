@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-	LOG_COALESCE_WINDOW_MS,
 	createCoalescingSink,
 	createSinkLogger,
 	redactSecrets,
 	type LogLevel,
 } from '../../../extension/logger';
+import { LOG_COALESCE_WINDOW_MS } from '../../../protocol/log-coalescer';
 import { ensureNoLeaks } from '../../helpers/leaks';
 
 describe('the extension logger', () => {
@@ -50,7 +50,7 @@ describe('the coalescing log sink', () => {
 		]);
 		timers.advance(LOG_COALESCE_WINDOW_MS);
 		assert.deepEqual(lines.slice(2), [
-			['warn', 'agent: session#1205: the session closed (… 1,204 more in 10 s)'],
+			['warn', 'agent: session#1: the session closed (… 1,204 more in 10 s)'],
 		]);
 		sink('warn', 'agent: session#9999: the session closed');
 		assert.equal(lines.at(-1)![1], 'agent: session#9999: the session closed', 'a new window starts in full');
@@ -71,7 +71,7 @@ describe('the coalescing log sink', () => {
 			'forwarding 127.0.0.1:3000',
 			'forwarding 127.0.0.1:3001',
 			'forwarding 127.0.0.1:3001',
-			'forwarding 127.0.0.1:3001 (… 1 more in 1 s)',
+			'forwarding 127.0.0.1:3001 (… 1 more in 10 s)',
 		]);
 	});
 });

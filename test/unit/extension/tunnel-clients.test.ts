@@ -5,7 +5,6 @@ import {
 	describeTunnelClient,
 	formatDuration,
 	groupTunnelClients,
-	parseAgentClients,
 } from '../../../extension/agent/tunnel-clients';
 
 const MINUTE = 60_000;
@@ -33,25 +32,6 @@ const reverse: ForwardInfo = {
 	state: 'active',
 	counters: { open: 0, total: 0, bytesIn: 0, bytesOut: 0 },
 };
-
-describe('parseAgentClients', () => {
-	it('keeps valid entries and drops the rest', () => {
-		const valid = client({ id: 's1', name: 'alice@laptop (VS Code)', forwards: [reverse] });
-		const parsed = parseAgentClients({
-			clients: [valid, { ...valid, id: '' }, { ...valid, kind: 'other' }, { ...valid, since: -1 }, 42],
-		});
-		assert.deepEqual(parsed, [valid]);
-		assert.deepEqual(parseAgentClients({ clients: 'no' }), []);
-		assert.deepEqual(parseAgentClients(undefined), []);
-	});
-
-	it('drops forwards that are not forwards, not the client', () => {
-		const parsed = parseAgentClients({
-			clients: [{ ...client({ id: 's1' }), forwards: [reverse, { id: 1 }] }],
-		});
-		assert.deepEqual(parsed[0]!.forwards, [reverse]);
-	});
-});
 
 describe('groupTunnelClients', () => {
 	it('leaves out this window, and makes one client of a named peer’s sessions', () => {
