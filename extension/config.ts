@@ -35,7 +35,7 @@ export class Config extends Disposable {
 		for (const key of SETTING_KEYS) {
 			raw[key] = section.get(key);
 		}
-		const settings = resolveSettings(raw as RawSettings);
+		const settings = resolveSettings(raw satisfies RawSettings);
 		for (const problem of settings.problems) {
 			this.log.warn(`settings: ${problem}`);
 		}

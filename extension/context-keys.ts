@@ -4,10 +4,14 @@ import * as vscode from 'vscode';
 export interface ContextKeys {
 	/** Tunnel access is on (the local agent runs). */
 	readonly 'berth.agentRunning': boolean;
-	/** At least one agent is connected (the local one included). */
+	/** At least one remote agent is connected, or being reconnected (this machine's agent is not counted). */
 	readonly 'berth.hasConnections': boolean;
-	/** At least one forward is open. */
+	/** At least one forward is open, through any agent. */
 	readonly 'berth.hasForwards': boolean;
+	/** Tunnel access is on and someone else uses it. */
+	readonly 'berth.hasTunnelClients': boolean;
+	/** At least one connected agent is a Berth agent (reverse forwards need one). */
+	readonly 'berth.hasBerthAgents': boolean;
 }
 
 /** Sets context keys, skipping values that did not change. The one place that calls setContext. */

@@ -1,15 +1,19 @@
+import { createHash } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createNodeTimers } from '../server/client/index';
 import { ConnectionRegistry } from './agent/connection-registry';
 import { LocalAgent } from './agent/local-agent';
+import { parseRememberedTunnelPort, probePort } from './agent/tunnel-port';
 import { registerConnectCommands, restoreAgents } from './commands/connect';
 import { registerForwardCommands } from './commands/forward';
 import { handlePanelMessage } from './commands/panel-messages';
-import { registerTunnelCommands, startAgent } from './commands/tunnel';
+import { registerPortActions } from './commands/port-actions';
+import { registerTunnelCommands, turnOnTunnelAccess } from './commands/tunnel';
 import { Config } from './config';
 import { createLog } from './log';
-import { AutoForwardNotifier, openInBrowser } from './notify';
+import { AutoForwardNotifier, notifyConnectionFailed, openInBrowser } from './notify';
 import { Forwarding } from './ports/forwarding';
 import { panelNotice } from './ports/ports-model';
 import { PortsPresenter } from './ports/ports-presenter';
@@ -21,15 +25,18 @@ import { StatusController } from './status-controller';
 import { errorMessage } from '../protocol/errors';
 import { setUnexpectedErrorHandler } from '../protocol/lifecycle';
 
+/** globalState: the tunnel port chosen last time (tunnel-port.ts), so the URL survives restarts. */
+const TUNNEL_PORT_KEY = 'berth.tunnel.lastPort';
+
 /** The running agent, for deactivate() to stop and await. */
 let localAgent: LocalAgent | undefined;
 
 /** Wires the extension: everything it creates goes into `context.subscriptions`. */
 export function activate(context: vscode.ExtensionContext): void {
-	const services = createServices(context);
 	const push = <T extends { dispose(): void }>(item: T): T => (context.subscriptions.push(item), item);
-	const { connections, forwarding, log } = services;
-	localAgent = services.localAgent;
+	const core = createServices(context);
+	const { connections, forwarding, log } = core;
+	localAgent = core.localAgent;
 	// An error no session contained (a listener that threw) goes to the log; the extension goes on.
 	push(
 		setUnexpectedErrorHandler((error) => log.error(`unexpected error (contained): ${errorMessage(error)}`)),
@@ -45,14 +52,16 @@ export function activate(context: vscode.ExtensionContext): void {
 		new PortsViewProvider(
 			context.extensionUri,
 			presenter,
-			(m) => handlePanelMessage(services, m),
+			// Messages arrive once the view resolves, after `ready` below exists.
+			(m) => handlePanelMessage(ready, m),
 			log.fork('panel'),
 		),
 	);
+	const ready: Services = { ...core, panel: provider };
 	push(vscode.window.registerWebviewViewProvider(PortsViewProvider.viewType, provider));
-	push(new StatusController(services.localAgent, connections, () => startAgent(services)));
-	push(services.localAgent.onDidChangeState(() => presenter.schedule()));
-	push(services.config.onDidChange(() => presenter.schedule()));
+	push(new StatusController(core.localAgent, connections, () => turnOnTunnelAccess(ready)));
+	push(core.localAgent.onDidChangeState(() => presenter.schedule()));
+	push(core.config.onDidChange(() => presenter.schedule()));
 	push(
 		vscode.workspace.onDidGrantWorkspaceTrust(() => {
 			log.info('the workspace is trusted now: tunnel access can be turned on');
@@ -60,21 +69,30 @@ export function activate(context: vscode.ExtensionContext): void {
 		}),
 	);
 	context.subscriptions.push(
-		...registerTunnelCommands(services),
-		...registerConnectCommands(services),
-		...registerForwardCommands(services),
+		...registerTunnelCommands(ready),
+		...registerConnectCommands(ready),
+		...registerForwardCommands(ready),
+		...registerPortActions(ready),
 	);
-	void restore(services);
+	void restore(ready);
+}
+
+/** What this window calls itself on agents (`hello`): who, where, and which window. */
+function clientName(): string {
+	const window = createHash('sha256').update(vscode.env.sessionId).digest('hex').slice(0, 4);
+	return `${userInfo().username}@${hostname()} (VS Code, window ${window})`;
 }
 
 /** The long-lived objects, each registered for disposal with the extension. */
-function createServices(context: vscode.ExtensionContext): Services {
+function createServices(context: vscode.ExtensionContext): Omit<Services, 'panel'> {
 	const push = <T extends { dispose(): void }>(item: T): T => (context.subscriptions.push(item), item);
+	const timers = createNodeTimers();
 	const secrets = new Secrets(context.secrets);
-	const { channel, log } = createLog(() => secrets.knownTokens);
+	const { channel, log, coalescer } = createLog(() => secrets.knownTokens, timers);
 	push(channel);
+	push(coalescer);
 	const config = push(new Config(log));
-	const connections = push(new ConnectionRegistry(log));
+	const connections = push(new ConnectionRegistry(log, clientName()));
 	const saved = createSavedStateStore(context.workspaceState);
 	const notifier = new AutoForwardNotifier();
 	const forwarding = push(
@@ -84,7 +102,9 @@ function createServices(context: vscode.ExtensionContext): Services {
 				settings: () => config.settings,
 				loadState: saved.load,
 				saveState: saved.save,
-				notifyAutoForwarded: (message, url) => notifier.notify(message, url),
+				externalUri: async (url) => (await vscode.env.asExternalUri(vscode.Uri.parse(url))).toString(true),
+				notifyAutoForwarded: (note) => notifier.notify(note),
+				notifyConnectionFailed,
 				openBrowser: (url) => void openInBrowser(url),
 			},
 			log.fork('ports'),
@@ -95,9 +115,15 @@ function createServices(context: vscode.ExtensionContext): Services {
 			serverJs: path.join(context.extensionPath, 'dist', 'server.js'),
 			storageDir: context.globalStorageUri.fsPath,
 			token: () => secrets.localAgentToken(),
+			address: () => ({ host: config.settings.tunnelHost, port: config.settings.tunnelPort }),
+			portMemory: {
+				load: () => parseRememberedTunnelPort(context.globalState.get(TUNNEL_PORT_KEY)),
+				save: (port) => void context.globalState.update(TUNNEL_PORT_KEY, port),
+			},
+			probe: probePort,
 			connections,
 			log,
-			timers: createNodeTimers(),
+			timers,
 		}),
 	);
 	return { context, log, channel, config, secrets, connections, localAgent: agent, forwarding, saved };
@@ -111,7 +137,7 @@ async function restore(services: Services): Promise<void> {
 	}
 	if (state.tunnelAccess && vscode.workspace.isTrusted) {
 		services.log.info('restoring tunnel access');
-		await startAgent(services);
+		await turnOnTunnelAccess(services);
 	}
 	await restoreAgents(services);
 }

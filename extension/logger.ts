@@ -3,6 +3,10 @@
  * code can be tested with a fake. extension/log.ts puts it on the "Berth" LogOutputChannel.
  */
 
+import type { IDisposable } from '../protocol/lifecycle';
+import { formatRepeatSummary, LOG_COALESCE_WINDOW_MS, LogCoalescer } from '../protocol/log-coalescer';
+import type { Timers } from '../protocol/timers';
+
 /** The LogOutputChannel's levels. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
@@ -63,4 +67,37 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 		}
 	}
 	return out.replace(/([?&](?:tkn|token|connectionToken)=)[^&\s]+/g, '$1***');
+}
+
+/**
+ * A sink in front of `sink` that writes a repeated line once, then when the window ends
+ * `<the line> (… 1,204 more in 10 s)` (protocol/log-coalescer.ts, as the CLI's log). What is
+ * the extension's own is the key: lines that differ only by a session number (`session#41`) or
+ * an id count as repeats, so a storm of "session#N: the session closed" is one line. Disposing
+ * writes what is pending.
+ */
+export function createCoalescingSink(
+	sink: LogSink,
+	timers: Timers,
+	windowMs = LOG_COALESCE_WINDOW_MS,
+): LogSink & IDisposable {
+	const coalescer = new LogCoalescer<{ readonly level: LogLevel; readonly text: string }>({
+		timers,
+		windowMs,
+		write: ({ level, text }) => sink(level, text),
+		summarize: ({ level, text }, count, window) => ({
+			level,
+			text: `${text} (${formatRepeatSummary(count, window)})`,
+		}),
+	});
+	const coalescing = (level: LogLevel, text: string): void =>
+		coalescer.offer(`${level} ${coalesceKey(text)}`, { level, text });
+	return Object.assign(coalescing, { dispose: () => coalescer.dispose() });
+}
+
+/** What makes two lines "the same": session numbers and ids masked. */
+function coalesceKey(text: string): string {
+	return text
+		.replace(/#\d+/g, '#N')
+		.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, 'ID');
 }

@@ -1,45 +1,89 @@
 import * as vscode from 'vscode';
+import type { ErrorAction } from './error-text';
+import type { AutoForwardNote } from './ports/forwarding';
 
 /** Commands the notifications run. */
 const SHOW_LOG_COMMAND = 'berth.showLog';
+const SHOW_PANEL_COMMAND = 'berth.showPanel';
+
+/** The buttons of an error, by what can help (error-text.ts decides), besides Show Log. */
+const ACTION_LABELS: Readonly<Record<ErrorAction, string | undefined>> = {
+	enterToken: 'Enter Token...',
+	retry: 'Retry',
+	connect: 'Connect to Agent...',
+	none: undefined,
+};
 
 /**
- * Shows an error that says what failed, with "Show Log" and, when `retry` is given, "Retry".
- * Resolves once the user picked an action (or dismissed it); the action has run by then.
+ * Shows an error that says what failed, with "Show Log" and, when `act` is given, the button for
+ * `action` ("Retry" by default). Resolves once the user picked one (or dismissed it); the action
+ * has run by then.
  */
-export async function showError(message: string, retry?: () => unknown): Promise<void> {
-	const actions = retry ? ['Retry', 'Show Log'] : ['Show Log'];
-	const choice = await vscode.window.showErrorMessage(message, ...actions);
+export async function showError(
+	message: string,
+	act?: () => unknown,
+	action: ErrorAction = 'retry',
+): Promise<void> {
+	const label = act ? ACTION_LABELS[action] : undefined;
+	const choice = await vscode.window.showErrorMessage(message, ...(label ? [label] : []), 'Show Log');
 	if (choice === 'Show Log') {
 		await vscode.commands.executeCommand(SHOW_LOG_COMMAND);
-	} else if (choice === 'Retry' && retry) {
-		await retry();
+	} else if (choice !== undefined && choice === label) {
+		await act?.();
 	}
 }
 
 /** Auto-forward notes: at most one every 5 s (VS Code's pace). */
 const AUTO_FORWARD_NOTE_INTERVAL_MS = 5_000;
 
-/** Shows "your application is available" notes, dropping those that come too fast. */
+/**
+ * Shows "Your application running on port N is available", as VS Code's Ports view does: a link
+ * to all forwarded ports (the panel), Open in Browser and Preview in Editor. Notes that come too
+ * fast are dropped.
+ */
 export class AutoForwardNotifier {
 	private lastShownAt = -Infinity;
 
-	notify(message: string, url: string): void {
+	notify(note: AutoForwardNote): void {
 		const now = Date.now();
 		if (now - this.lastShownAt < AUTO_FORWARD_NOTE_INTERVAL_MS) {
 			return;
 		}
 		this.lastShownAt = now;
-		void vscode.window.showInformationMessage(message, 'Open in Browser').then((choice) => {
-			if (choice === 'Open in Browser') {
-				void openInBrowser(url);
-			}
-		});
+		const message =
+			`Your application running on ${note.name} is available. ` +
+			`[See all forwarded ports](command:${SHOW_PANEL_COMMAND})`;
+		void vscode.window
+			.showInformationMessage(message, 'Open in Browser', 'Preview in Editor')
+			.then((choice) => {
+				if (choice === 'Open in Browser') {
+					void openInBrowser(note.url);
+				} else if (choice === 'Preview in Editor') {
+					void previewInEditor(note.url);
+				}
+			});
 	}
 }
 
-/** Opens a local URL in the user's browser (through VS Code's port mapping in a web workbench). */
-export async function openInBrowser(url: string): Promise<void> {
-	const external = await vscode.env.asExternalUri(vscode.Uri.parse(url));
-	await vscode.env.openExternal(external);
+/** A connection through a forward failed (the first time for that forward). */
+export function notifyConnectionFailed(message: string): void {
+	void vscode.window.showWarningMessage(message, 'Show Forwarded Ports', 'Show Log').then((choice) => {
+		if (choice) {
+			void vscode.commands.executeCommand(choice === 'Show Log' ? SHOW_LOG_COMMAND : SHOW_PANEL_COMMAND);
+		}
+	});
+}
+
+/** Opens an address that works from where the user is (already through asExternalUri) in their browser. */
+export async function openInBrowser(externalUrl: string): Promise<void> {
+	await vscode.env.openExternal(vscode.Uri.parse(externalUrl));
+}
+
+/** Opens it in VS Code's Simple Browser, beside the editor; the browser when that is not there. */
+export async function previewInEditor(externalUrl: string): Promise<void> {
+	try {
+		await vscode.commands.executeCommand('simpleBrowser.show', externalUrl);
+	} catch {
+		await openInBrowser(externalUrl);
+	}
 }

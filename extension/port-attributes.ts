@@ -10,6 +10,9 @@
  *
  * When several keys match, each property comes from the most specific key that sets it:
  * host:port, then port, then the narrowest range, then regular expressions in settings order.
+ * A port that no key matches gets `berth.otherPortsAttributes` (VS Code's
+ * `remote.otherPortsAttributes`), e.g. `{ "onAutoForward": "ignore" }` to auto-forward only the
+ * ports listed.
  */
 
 import { isObject, isString } from '../protocol/guards';
@@ -58,7 +61,13 @@ export interface PortCandidate {
 	readonly command?: string;
 }
 
-/** What a port no key matches gets (VS Code's defaults). */
+/** `berth.otherPortsAttributes`: what a port that no key matches gets (no label: it names no port). */
+export interface OtherPortsAttributes {
+	readonly onAutoForward?: OnAutoForward;
+	readonly protocol?: PortProtocol;
+}
+
+/** What a port no key matches gets when otherPortsAttributes says nothing (VS Code's defaults). */
 export const DEFAULT_PORT_ATTRIBUTES: PortAttributes = { onAutoForward: 'notify', protocol: 'http' };
 
 /** Longest label kept from settings. */
@@ -105,6 +114,36 @@ export function parsePortsAttributes(value: unknown): { rules: PortAttributesRul
 	return { rules: sortBySpecificity(rules), problems };
 }
 
+/** Reads `berth.otherPortsAttributes`; unknown values are dropped, with a problem saying so. */
+export function parseOtherPortsAttributes(value: unknown): {
+	attributes: OtherPortsAttributes;
+	problems: string[];
+} {
+	if (value === undefined || value === null) {
+		return { attributes: {}, problems: [] };
+	}
+	if (!isObject(value)) {
+		return { attributes: {}, problems: ['berth.otherPortsAttributes must be an object'] };
+	}
+	const problems: string[] = [];
+	const onAutoForward = value['onAutoForward'];
+	const protocol = value['protocol'];
+	const knownAutoForward = ON_AUTO_FORWARD_VALUES.includes(onAutoForward as OnAutoForward);
+	if (onAutoForward !== undefined && !knownAutoForward) {
+		problems.push(`berth.otherPortsAttributes.onAutoForward: unknown value ${JSON.stringify(onAutoForward)}`);
+	}
+	if (protocol !== undefined && protocol !== 'http' && protocol !== 'https') {
+		problems.push(`berth.otherPortsAttributes.protocol: unknown value ${JSON.stringify(protocol)}`);
+	}
+	return {
+		attributes: {
+			...(knownAutoForward ? { onAutoForward: onAutoForward as OnAutoForward } : {}),
+			...(protocol === 'http' || protocol === 'https' ? { protocol } : {}),
+		},
+		problems,
+	};
+}
+
 /** A key's matcher, or why the key cannot be read. */
 export function parseMatcher(key: string): PortMatcher | string {
 	const trimmed = key.trim();
@@ -133,21 +172,31 @@ export function parseMatcher(key: string): PortMatcher | string {
 	}
 }
 
-/** The attributes of `candidate`: each property from the most specific rule that sets it. */
+/**
+ * The attributes of `candidate`: each property from the most specific rule that sets it; a port
+ * that no rule matches gets `other` (otherPortsAttributes).
+ */
 export function resolvePortAttributes(
 	rules: readonly PortAttributesRule[],
 	candidate: PortCandidate,
+	other: OtherPortsAttributes = {},
 ): PortAttributes {
 	let label: string | undefined;
 	let onAutoForward: OnAutoForward | undefined;
 	let protocol: PortProtocol | undefined;
+	let matched = false;
 	for (const rule of rules) {
 		if (!matches(rule.matcher, candidate)) {
 			continue;
 		}
+		matched = true;
 		label ??= rule.label;
 		onAutoForward ??= rule.onAutoForward;
 		protocol ??= rule.protocol;
+	}
+	if (!matched) {
+		onAutoForward = other.onAutoForward;
+		protocol = other.protocol;
 	}
 	return {
 		...(label !== undefined ? { label } : {}),

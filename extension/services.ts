@@ -18,6 +18,13 @@ export interface Services {
 	readonly localAgent: LocalAgent;
 	readonly forwarding: Forwarding;
 	readonly saved: SavedStateStore;
+	/** The Remote Port Forwarding panel: `reveal` shows it with a row focused (a `rowKeyOf` key). */
+	readonly panel: PanelHost;
+}
+
+/** What commands need of the panel (PortsViewProvider). */
+export interface PanelHost {
+	reveal(rowKey: string): void;
 }
 
 /** This window's remembered state (workspaceState). */

@@ -3,8 +3,13 @@
  * values from VS Code and hands them here, so the defaults and the validation are unit-tested.
  */
 
-import { isBoolean, isString } from '../protocol/guards';
-import { parsePortsAttributes, type PortAttributesRule } from './port-attributes';
+import { isBoolean, isInteger, isString } from '../protocol/guards';
+import {
+	parseOtherPortsAttributes,
+	parsePortsAttributes,
+	type OtherPortsAttributes,
+	type PortAttributesRule,
+} from './port-attributes';
 import { bracketHost } from '../protocol/host-port';
 
 /** The settings, resolved. */
@@ -13,39 +18,51 @@ export interface BerthSettings {
 	readonly autoForwardPorts: boolean;
 	/** Rules from `berth.portsAttributes`, most specific first. */
 	readonly portsAttributes: readonly PortAttributesRule[];
-	/** Where local listeners bind (default 127.0.0.1). */
-	readonly localAddress: string;
+	/** `berth.otherPortsAttributes`: for ports that no rule matches. */
+	readonly otherPortsAttributes: OtherPortsAttributes;
+	/** Where local listeners bind: one of LOCAL_ADDRESSES (default 127.0.0.1). */
+	readonly localAddress: LocalAddress;
 	/** Bring back this window's connections and forwards after a reload (default true). */
 	readonly restoreForwardedPorts: boolean;
+	/** Where tunnel access listens (`berth.tunnel.host`, default 127.0.0.1). */
+	readonly tunnelHost: string;
+	/** The port tunnel access tries first (`berth.tunnel.port`, default 8765; 0: any free port). */
+	readonly tunnelPort: number;
 	/** What was wrong with the values given (shown in the log; defaults were used instead). */
 	readonly problems: readonly string[];
 }
 
-/** The raw values, as `WorkspaceConfiguration.get` returns them. */
-export interface RawSettings {
-	readonly autoForwardPorts?: unknown;
-	readonly portsAttributes?: unknown;
-	readonly localAddress?: unknown;
-	readonly restoreForwardedPorts?: unknown;
-}
+/** The raw values, as `WorkspaceConfiguration.get` returns them, by setting name under `berth.`. */
+export type RawSettings = { readonly [K in (typeof SETTING_KEYS)[number]]?: unknown };
+
+/** `berth.localAddress`'s values (an enum, as VS Code's `remote.localPortHost` is). */
+export const LOCAL_ADDRESSES = ['127.0.0.1', 'localhost', '::1', '0.0.0.0'] as const;
+export type LocalAddress = (typeof LOCAL_ADDRESSES)[number];
 
 /** Loopback only, as ssh -L binds by default. */
-export const DEFAULT_LOCAL_ADDRESS = '127.0.0.1';
+export const DEFAULT_LOCAL_ADDRESS: LocalAddress = '127.0.0.1';
+/** Tunnel access is loopback only unless the user says otherwise (and is warned). */
+export const DEFAULT_TUNNEL_HOST = '127.0.0.1';
+/** The agent's own default port (`berth server`), so `ssh -L 8765:127.0.0.1:8765` is the same everywhere. */
+export const DEFAULT_TUNNEL_PORT = 8765;
 
 /** The setting names under `berth.`, in package.json's order. */
 export const SETTING_KEYS = [
 	'autoForwardPorts',
 	'portsAttributes',
+	'otherPortsAttributes',
 	'localAddress',
 	'restoreForwardedPorts',
+	'tunnel.host',
+	'tunnel.port',
 ] as const;
 
 /** The snapshot: each value validated, defaulted when missing or wrong (with a problem saying so). */
 export function resolveSettings(raw: RawSettings): BerthSettings {
 	const problems: string[] = [];
-	const bool = (key: keyof RawSettings, fallback: boolean): boolean => {
+	const bool = (key: 'autoForwardPorts' | 'restoreForwardedPorts', fallback: boolean): boolean => {
 		const value = raw[key];
-		if (value === undefined || value === null) {
+		if (isUnset(value)) {
 			return fallback;
 		}
 		if (!isBoolean(value)) {
@@ -55,24 +72,63 @@ export function resolveSettings(raw: RawSettings): BerthSettings {
 		return value;
 	};
 	const attributes = parsePortsAttributes(raw.portsAttributes);
-	problems.push(...attributes.problems);
-	let localAddress = DEFAULT_LOCAL_ADDRESS;
-	if (raw.localAddress !== undefined && raw.localAddress !== null && raw.localAddress !== '') {
-		if (isString(raw.localAddress) && isBindAddress(raw.localAddress.trim())) {
-			localAddress = raw.localAddress.trim();
-		} else {
-			problems.push(
-				`berth.localAddress ${JSON.stringify(raw.localAddress)} is not an IP address or "localhost"; using ${DEFAULT_LOCAL_ADDRESS}`,
-			);
-		}
-	}
+	const other = parseOtherPortsAttributes(raw.otherPortsAttributes);
+	problems.push(...attributes.problems, ...other.problems);
 	return {
 		autoForwardPorts: bool('autoForwardPorts', true),
 		portsAttributes: attributes.rules,
-		localAddress,
+		otherPortsAttributes: other.attributes,
+		localAddress: resolveLocalAddress(raw.localAddress, problems),
 		restoreForwardedPorts: bool('restoreForwardedPorts', true),
+		tunnelHost: resolveTunnelHost(raw['tunnel.host'], problems),
+		tunnelPort: resolveTunnelPort(raw['tunnel.port'], problems),
 		problems,
 	};
+}
+
+function isUnset(value: unknown): boolean {
+	return value === undefined || value === null || value === '';
+}
+
+function resolveLocalAddress(value: unknown, problems: string[]): LocalAddress {
+	if (isUnset(value)) {
+		return DEFAULT_LOCAL_ADDRESS;
+	}
+	const text = isString(value) ? value.trim() : value;
+	const known = LOCAL_ADDRESSES.find((address) => address === text);
+	if (known) {
+		return known;
+	}
+	problems.push(
+		`berth.localAddress ${JSON.stringify(value)} is not one of ${LOCAL_ADDRESSES.join(', ')}; using ${DEFAULT_LOCAL_ADDRESS}`,
+	);
+	return DEFAULT_LOCAL_ADDRESS;
+}
+
+function resolveTunnelHost(value: unknown, problems: string[]): string {
+	if (isUnset(value)) {
+		return DEFAULT_TUNNEL_HOST;
+	}
+	if (isString(value) && isBindAddress(value.trim())) {
+		return value.trim();
+	}
+	problems.push(
+		`berth.tunnel.host ${JSON.stringify(value)} is not an IP address or "localhost"; using ${DEFAULT_TUNNEL_HOST}`,
+	);
+	return DEFAULT_TUNNEL_HOST;
+}
+
+function resolveTunnelPort(value: unknown, problems: string[]): number {
+	if (isUnset(value)) {
+		return DEFAULT_TUNNEL_PORT;
+	}
+	if (isInteger(value, 0, 65535)) {
+		return value;
+	}
+	problems.push(
+		`berth.tunnel.port ${JSON.stringify(value)} is not a port (0-65535); using ${DEFAULT_TUNNEL_PORT}`,
+	);
+	return DEFAULT_TUNNEL_PORT;
 }
 
 /** `localhost`, a dotted IPv4 address, or an IPv6 address (no brackets). */
@@ -85,6 +141,11 @@ export function isBindAddress(text: string): boolean {
 		return v4.slice(1).every((part) => Number(part) <= 255);
 	}
 	return /^[0-9a-fA-F:]+$/.test(text) && text.includes(':') && text.split('::').length <= 2;
+}
+
+/** True for an address only this machine can reach: `localhost`, 127.0.0.0/8, `::1`. */
+export function isLoopbackAddress(host: string): boolean {
+	return host === 'localhost' || /^127\./.test(host) || host === '::1' || host === '0:0:0:0:0:0:0:1';
 }
 
 /** The host to put in a URL for a listener bound on `bindHost` (all interfaces → localhost). */

@@ -2,14 +2,6 @@ import * as vscode from 'vscode';
 import { Disposable } from '../protocol/lifecycle';
 import type { StatusText } from './status-text';
 
-/** Actions in the tunnel item's tooltip while the agent runs, as command links. */
-const RUNNING_ACTIONS =
-	'[$(copy) Copy URL](command:berth.copyAgentUrl) · [$(key) Copy Token](command:berth.copyAgentToken) · ' +
-	'[$(debug-stop) Stop](command:berth.stopAgent) · [$(output) Show Log](command:berth.showLog)';
-const IDLE_ACTIONS =
-	'[$(play) Start](command:berth.startAgent) · [$(plug) Connect to Agent…](command:berth.connect) · ' +
-	'[$(output) Show Log](command:berth.showLog)';
-
 /**
  * Berth's two status bar items: tunnel access (click toggles it) and, while remote agents are
  * connected, their connection state (click shows the panel). Texts come from status-text.ts.
@@ -31,8 +23,8 @@ export class StatusBar extends Disposable {
 		this.agents.command = 'berth.showPanel';
 	}
 
-	showTunnel(status: StatusText, running: boolean): void {
-		apply(this.tunnel, status, running ? RUNNING_ACTIONS : IDLE_ACTIONS);
+	showTunnel(status: StatusText): void {
+		apply(this.tunnel, status);
 	}
 
 	showAgents(status: StatusText | undefined): void {
@@ -40,19 +32,16 @@ export class StatusBar extends Disposable {
 			this.agents.hide();
 			return;
 		}
-		apply(
-			this.agents,
-			status,
-			'[$(plug) Connect to Agent…](command:berth.connect) · [$(list-flat) Show Panel](command:berth.showPanel)',
-		);
+		apply(this.agents, status);
 		this.agents.show();
 	}
 }
 
-function apply(item: vscode.StatusBarItem, status: StatusText, actions: string): void {
+function apply(item: vscode.StatusBarItem, status: StatusText): void {
 	item.text = status.text;
 	item.accessibilityInformation = { label: status.accessibilityLabel };
-	const tooltip = new vscode.MarkdownString([...status.tooltip, '', actions].join('\n\n'), true);
+	const actions = status.actions.map((a) => `[${a.label}](command:${a.command})`).join(' · ');
+	const tooltip = new vscode.MarkdownString([...status.tooltip, actions].join('\n\n'), true);
 	tooltip.isTrusted = true;
 	item.tooltip = tooltip;
 	item.backgroundColor =

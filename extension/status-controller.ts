@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import * as vscode from 'vscode';
 import { Disposable } from '../protocol/lifecycle';
 import type { ConnectionRegistry } from './agent/connection-registry';
@@ -28,9 +29,9 @@ export class StatusController extends Disposable {
 		this._register(
 			localAgent.onDidChangeState((state) => {
 				this.refresh();
-				// A failure while running (startAgent reports failures to start itself).
+				// A failure while running (turning it on reports its own failures).
 				if (state.type === 'error' && this.previous.type === 'on') {
-					void showError(`Berth: ${state.message}`, retryAgent);
+					void showError(state.message, retryAgent);
 				}
 				this.previous = state;
 			}),
@@ -40,22 +41,38 @@ export class StatusController extends Disposable {
 
 	refresh(): void {
 		const all = this.connections.all();
-		const forwards = all.reduce((n, c) => n + c.forwards.filter((f) => f.state !== 'closed').length, 0);
+		const open = (forwards: readonly { state: string }[]): number =>
+			forwards.filter((f) => f.state !== 'closed').length;
+		const local = all.find((c) => c.target.isLocal);
+		const remote = all.filter((c) => !c.target.isLocal);
+		const state = this.localAgent.state;
 		this.statusBar.showTunnel(
-			describeTunnelStatus({ agent: this.localAgent.state, trusted: vscode.workspace.isTrusted, forwards }),
-			this.localAgent.isRunning,
+			describeTunnelStatus({
+				agent: state,
+				trusted: vscode.workspace.isTrusted,
+				forwards: local ? open(local.forwards) : 0,
+				machine: hostname(),
+			}),
 		);
 		this.statusBar.showAgents(
 			describeRemoteAgents([
 				...this.connections
 					.connecting()
 					.filter((t) => !t.isLocal)
-					.map((t) => ({ id: t.id, state: { type: 'connecting' as const } })),
-				...all.filter((c) => !c.target.isLocal).map((c) => ({ id: c.target.id, state: c.status })),
+					.map((t) => ({ id: t.id, state: { type: 'connecting' as const }, forwards: 0 })),
+				...remote.map((c) => ({ id: c.target.id, state: c.status, forwards: open(c.forwards) })),
 			]),
 		);
-		this.keys.set('berth.agentRunning', this.localAgent.state.type === 'on');
-		this.keys.set('berth.hasConnections', all.length > 0);
-		this.keys.set('berth.hasForwards', forwards > 0);
+		this.keys.set('berth.agentRunning', state.type === 'on');
+		this.keys.set('berth.hasConnections', remote.length > 0);
+		this.keys.set(
+			'berth.hasForwards',
+			all.some((c) => open(c.forwards) > 0),
+		);
+		this.keys.set('berth.hasTunnelClients', state.type === 'on' && state.clients > 0);
+		this.keys.set(
+			'berth.hasBerthAgents',
+			all.some((c) => c.target.peer === 'berth'),
+		);
 	}
 }

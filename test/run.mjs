@@ -70,8 +70,8 @@ if (want('integration')) {
 if (want('e2e') && existsSync(join(root, 'test/e2e'))) {
 	const e2e = findTests(join(root, 'test/e2e'), '.test.ts');
 	if (e2e.length > 0) {
-		// npm run package: vsce with the URL flags the README's relative links need (it also runs
-		// vscode:prepublish, a production build).
+		// npm run package: the extension page's README (scripts/extension-readme.mjs), then vsce
+		// (it also runs vscode:prepublish, a production build).
 		run('vsce package', 'npm', ['run', '--silent', 'package']);
 		nodeTest('e2e tests (real VS Code in Chromium)', e2e, 1);
 	}

@@ -44,9 +44,17 @@ export function parseAgentLogLine(line: string): AgentLogRecord | undefined {
 	};
 }
 
-/** The record as one log line: `component: message key=value …` (the channel adds time and level). */
+/** The agent's own top component, which the extension's `agent: ` prefix already says. */
+const AGENT_COMPONENT = /^agent(?:: |$)/;
+
+/**
+ * The record as one log line: `component: message key=value …` (the channel adds time and
+ * level). The agent's top component is left out: the line goes to a logger forked as `agent`,
+ * and "agent: agent: …" said it twice.
+ */
 export function formatAgentLogRecord(record: AgentLogRecord): string {
-	const prefix = record.component ? `${record.component}: ` : '';
+	const component = record.component.replace(AGENT_COMPONENT, '');
+	const prefix = component ? `${component}: ` : '';
 	const fields = Object.entries(record.fields)
 		.filter(([, v]) => v !== undefined)
 		.map(([k, v]) => ` ${k}=${typeof v === 'string' && /^[\w.:/@[\]#-]+$/.test(v) ? v : JSON.stringify(v)}`)

@@ -16,6 +16,9 @@ export interface AgentProcessOptions {
 	/** A private folder (the extension's global storage): the token file and BERTH_CONFIG_DIR live here. */
 	readonly storageDir: string;
 	readonly token: string;
+	/** Where it listens (`--host`, `--port`; 0 lets the system pick). */
+	readonly host: string;
+	readonly port: number;
 	readonly log: ExtensionLogger;
 	/** For the start and stop deadlines. */
 	readonly timers: Timers;
@@ -76,11 +79,27 @@ export class AgentProcess extends Disposable {
 		const tokenFile = writeTokenFile(options.storageDir, options.token);
 		const child = fork(
 			options.serverJs,
-			['server', '--port', '0', '--connection-token-file', tokenFile, '--log-format', 'json'],
+			[
+				'server',
+				'--host',
+				options.host,
+				'--port',
+				String(options.port),
+				'--connection-token-file',
+				tokenFile,
+				'--log-format',
+				'json',
+			],
 			{
 				stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
 				execArgv: [],
-				env: { ...process.env, BERTH_CONFIG_DIR: join(options.storageDir, 'agent') },
+				env: {
+					...process.env,
+					BERTH_CONFIG_DIR: join(options.storageDir, 'agent'),
+					// In a desktop window's UI extension host, execPath is VS Code's Electron binary:
+					// this makes it run the agent as plain Node (as vscode-languageclient does).
+					ELECTRON_RUN_AS_NODE: '1',
+				},
 			},
 		);
 		const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

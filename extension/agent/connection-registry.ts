@@ -1,7 +1,8 @@
 import { errorMessage } from '../../protocol/errors';
 import { Disposable, DisposableStore, Emitter } from '../../protocol/lifecycle';
 import type { ExtensionLogger } from '../logger';
-import { Connection, type AgentTarget } from './connection';
+import { OwnForwards } from '../../server/client/index';
+import { Connection, type AgentTarget, type ConnectionFailure, type WindowIdentity } from './connection';
 
 /** What changed: `status` (connection up or down), `forwards`, `ports` or the set of agents. */
 export interface ConnectionRegistryChange {
@@ -17,12 +18,26 @@ export class ConnectionRegistry extends Disposable {
 	private readonly _onDidChange = this._register(new Emitter<ConnectionRegistryChange>());
 	readonly onDidChange = this._onDidChange.event;
 
+	private readonly _onDidFailConnection = this._register(
+		new Emitter<ConnectionFailure & { readonly agentId: string }>(),
+	);
+	/** A forwarded connection failed on some agent (the forward goes on). */
+	readonly onDidFailConnection = this._onDidFailConnection.event;
+
 	private readonly connections = new Map<string, { connection: Connection; listeners: DisposableStore }>();
 	/** Agents being connected, so the panel can say so. */
 	private readonly pending = new Map<string, AgentTarget>();
+	/** This window's name and forwards, the same on every agent (see WindowIdentity). */
+	private readonly window: WindowIdentity;
 
-	constructor(private readonly log: ExtensionLogger) {
+	constructor(
+		private readonly log: ExtensionLogger,
+		/** What this window calls itself on every agent (`hello`), e.g. `alice@laptop (VS Code, window 1a2b)`. */
+		readonly clientName: string,
+		own: OwnForwards = new OwnForwards(),
+	) {
 		super();
+		this.window = { clientName, own: this._register(own) };
 		this._register({
 			dispose: () => {
 				for (const { connection, listeners } of this.connections.values()) {
@@ -57,7 +72,7 @@ export class ConnectionRegistry extends Disposable {
 		this._onDidChange.fire({ agentId: target.id, kind: 'status' });
 		let connection: Connection;
 		try {
-			connection = await Connection.open(target, log);
+			connection = await Connection.open(target, log, this.window);
 		} catch (error) {
 			log.warn(`connecting failed: ${errorMessage(error)}`);
 			throw error;
@@ -75,6 +90,11 @@ export class ConnectionRegistry extends Disposable {
 			this._onDidChange.fire({ agentId: target.id, kind });
 		listeners.add(connection.onDidChangeForward(fire('forwards')));
 		listeners.add(connection.onDidChangePorts(fire('ports')));
+		listeners.add(
+			connection.onDidFailConnection((failure) =>
+				this._onDidFailConnection.fire({ ...failure, agentId: target.id }),
+			),
+		);
 		listeners.add(
 			connection.onDidChangeStatus((status) => {
 				switch (status.type) {

@@ -5,8 +5,9 @@
  */
 
 import { BerthError, errorMessage } from '../../protocol/errors';
-import { Disposable, Emitter, type Event, type IDisposable } from '../../protocol/lifecycle';
-import type { ForwardInfo, ListeningPort } from '../../protocol/rpc';
+import { Disposable, DisposableStore, Emitter, type Event, type IDisposable } from '../../protocol/lifecycle';
+import { formatHostPort } from '../../protocol/host-port';
+import type { AddForwardParams, AgentClientInfo, ForwardInfo, ListeningPort } from '../../protocol/rpc';
 import { ConnectionType } from '../../protocol/wire';
 import {
 	AgentLink,
@@ -19,15 +20,26 @@ import {
 	type AgentEndpoint,
 	type Forwarder,
 	type LinkState,
+	type OwnForwards,
 } from '../../server/client/index';
 import type { ExtensionLogger } from '../logger';
-import { applyPortsChanged, parseListeningPortsResult, parsePortsChanged } from './listening-ports';
+import { applyPortsChanged } from './listening-ports';
 
 /** Whom a connection talks to: a Berth agent (verified), or a VS Code server (`--peer vscode`). */
 export type PeerKind = 'berth' | 'vscode';
 
 /** The id of the agent this window runs itself. */
 export const LOCAL_AGENT_ID = 'local';
+
+/**
+ * Who this window is to the agents: the name it gives in `hello` (their owners' client lists) and
+ * its forwards on every agent (one OwnForwards per window, so a forward through one agent cannot
+ * lead to this window's listener of a forward through another).
+ */
+export interface WindowIdentity {
+	readonly clientName: string;
+	readonly own: OwnForwards;
+}
 
 /** An agent to connect to. */
 export interface AgentTarget {
@@ -51,6 +63,12 @@ export type ConnectionStatus =
 	  }
 	| { readonly type: 'failed'; readonly message: string };
 
+/** One forwarded connection failed: the forward (when still known) and the agent's words. */
+export interface ConnectionFailure {
+	readonly forward: ForwardInfo | undefined;
+	readonly message: string;
+}
+
 /** A local forward to open: listen on bind:localPort here, reach host:port from the agent. */
 export interface LocalForwardRequest {
 	readonly bind: string;
@@ -65,6 +83,24 @@ export interface LocalForwardRequest {
  */
 export function agentIdForUrl(url: string): string {
 	return parseAgentUrl(url).display;
+}
+
+/** The agent's URL, host and port for messages (error-text.ts's AgentRef). @throws like agentIdForUrl. */
+export function agentRefForUrl(url: string): { url: string; host: string; port: number } {
+	const address = parseAgentUrl(url);
+	return { url: address.display, host: address.host, port: address.port };
+}
+
+/** Time allowed for the reachability check before the token is asked for. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/**
+ * Checks that something answers at the agent's URL (`GET /version`, which needs no token, on a
+ * Berth agent and on a VS Code server alike) before the user is asked for a token.
+ * @throws BerthError BERTH_ERR_CONNECT (with the socket error as its cause) when nothing answers.
+ */
+export async function probeAgent(url: string): Promise<void> {
+	await fetchAgentCommit(parseAgentUrl(url), PROBE_TIMEOUT_MS);
 }
 
 /**
@@ -92,10 +128,15 @@ export class Connection extends Disposable {
 	private readonly _onDidChangeClients = this._register(new Emitter<number>());
 	/** The number of the agent's other clients changed (see `otherClients`). */
 	readonly onDidChangeClients = this._onDidChangeClients.event;
+	private readonly _onDidFailConnection = this._register(new Emitter<ConnectionFailure>());
+	/** A forwarded connection failed (nothing listening at the target, …); the forward goes on. */
+	readonly onDidFailConnection = this._onDidFailConnection.event;
 	/** Clients the agent reports, this window's own sessions included. */
 	private agentClients = 0;
 
 	private current: ConnectionStatus;
+	/** The link's `sameNetwork` when it was last connected (it cannot change while it is down). */
+	private onThisLoopback = false;
 	private ports: ListeningPort[] | undefined;
 	private portEvents: IDisposable | undefined;
 	private watchedSession: unknown;
@@ -110,11 +151,16 @@ export class Connection extends Disposable {
 		this._register(forwarder);
 		this.onDidChangeForward = forwarder.onDidChange;
 		this._register(
-			forwarder.onDidFailConnection((failure) => log.warn(`forward ${failure.id}: ${failure.message}`)),
+			forwarder.onDidFailConnection((failure) => {
+				const forward = forwarder.list().find((f) => f.id === failure.id);
+				log.warn(`${forward ? describeForward(forward) : 'a forward'}: ${failure.message}`);
+				this._onDidFailConnection.fire({ forward, message: failure.message });
+			}),
 		);
 		const state = link?.state;
 		this.current = state ? toStatus(state) : { type: 'connected' };
 		this.agentClients = state?.type === 'connected' ? state.info.clients : 0;
+		this.onThisLoopback = state?.type === 'connected' && state.sameNetwork;
 		if (link) {
 			this._register(link);
 			this._register(link.onDidChangeState((s) => this.onLinkState(s)));
@@ -128,7 +174,7 @@ export class Connection extends Disposable {
 	 * challenge); a VS Code server must accept the token and its own commit.
 	 * @throws BerthError: BERTH_ERR_CONNECT, BERTH_ERR_HANDSHAKE_REFUSED, BERTH_ERR_SERVER_UNVERIFIED, …
 	 */
-	static async open(target: AgentTarget, log: ExtensionLogger): Promise<Connection> {
+	static async open(target: AgentTarget, log: ExtensionLogger, window: WindowIdentity): Promise<Connection> {
 		const address = parseAgentUrl(target.url);
 		const timers = createNodeTimers();
 		const commit = target.peer === 'vscode' ? await fetchAgentCommit(address) : undefined;
@@ -138,6 +184,8 @@ export class Connection extends Disposable {
 			mode: 'tcp',
 			peer: target.peer,
 			timers,
+			clientName: window.clientName,
+			own: window.own,
 			...(commit !== undefined ? { commit } : {}),
 		};
 		if (target.peer === 'vscode') {
@@ -182,14 +230,52 @@ export class Connection extends Disposable {
 		return this.forwarder.addLocal(request);
 	}
 
+	/**
+	 * Has the agent listen on `params.bindPort` and carry each connection back here (ssh -R).
+	 * @throws BerthError BERTH_ERR_USAGE for a VS Code server (it has no reverse forwards), or what the agent refused.
+	 */
+	addRemote(params: AddForwardParams): Promise<ForwardInfo> {
+		return this.forwarder.addRemote(params);
+	}
+
 	remove(forwardId: string): Promise<void> {
 		return this.forwarder.remove(forwardId);
+	}
+
+	/**
+	 * Who is connected to the agent (`listClients`), checked; this window's sessions included.
+	 * @throws BerthError BERTH_ERR_CLOSED while the link is down, BERTH_ERR_RPC_UNKNOWN_METHOD from an older agent.
+	 */
+	async listClients(): Promise<AgentClientInfo[]> {
+		return this.currentSession().listClients();
+	}
+
+	/** Ends a client's session on the agent (`disconnectClient`). @throws like listClients. */
+	async disconnectClient(sessionId: string): Promise<void> {
+		return this.currentSession().disconnectClient(sessionId);
+	}
+
+	/** Whether the agent shares this window's loopback (this machine's agent, or another on this host). */
+	get sameNetwork(): boolean {
+		return this.target.isLocal || this.onThisLoopback;
+	}
+
+	private currentSession(): NonNullable<AgentLink['session']> {
+		const session = this.link?.session;
+		if (!session) {
+			throw new BerthError(
+				'BERTH_ERR_CLOSED',
+				`not connected to ${this.target.id} now: try again once it is back`,
+			);
+		}
+		return session;
 	}
 
 	private onLinkState(state: LinkState): void {
 		this.current = toStatus(state);
 		this._onDidChangeStatus.fire(this.current);
 		if (state.type === 'connected') {
+			this.onThisLoopback = state.sameNetwork;
 			this.setClients(state.info.clients);
 			this.watchPorts();
 		}
@@ -203,9 +289,9 @@ export class Connection extends Disposable {
 	}
 
 	/**
-	 * Asks the agent's current session for its listening ports and follows `portsChanged`. An agent
-	 * that does not serve `listeningPorts` yet answers "unknown method": then there are simply no
-	 * detected ports.
+	 * Asks the agent's current session for its listening ports and follows `portsChanged` (both
+	 * without this window's own listeners: the client library leaves them out). An agent that does
+	 * not serve `listeningPorts` yet answers "unknown method": then there are simply no detected ports.
 	 */
 	private watchPorts(): void {
 		const session = this.link?.session;
@@ -214,26 +300,29 @@ export class Connection extends Disposable {
 		}
 		this.watchedSession = session;
 		this.portEvents?.dispose();
-		this.portEvents = session.rpc.onDidReceiveEvent((event) => {
-			if (event.event === 'clientsChanged') {
-				const clients = (event.data as { clients?: unknown } | undefined)?.clients;
-				if (typeof clients === 'number' && Number.isInteger(clients) && clients >= 0) {
-					this.setClients(clients);
+		const events = new DisposableStore();
+		this.portEvents = events;
+		events.add(
+			session.rpc.onDidReceiveEvent((event) => {
+				if (event.event === 'clientsChanged') {
+					const clients = (event.data as { clients?: unknown } | undefined)?.clients;
+					if (typeof clients === 'number' && Number.isInteger(clients) && clients >= 0) {
+						this.setClients(clients);
+					}
 				}
-				return;
-			}
-			if (event.event !== 'portsChanged' || this.ports === undefined) {
-				return;
-			}
-			const change = parsePortsChanged(event.data);
-			if (change) {
-				this.setPorts(applyPortsChanged(this.ports, change));
-			}
-		});
-		session.rpc.request('listeningPorts', {}).then(
-			(result) => {
+			}),
+		);
+		events.add(
+			session.api.onDidChangePorts((change) => {
+				if (this.ports !== undefined) {
+					this.setPorts(applyPortsChanged(this.ports, change));
+				}
+			}),
+		);
+		session.api.listeningPorts().then(
+			(ports) => {
 				if (!this.isDisposed && session === this.watchedSession) {
-					this.setPorts(applyPortsChanged([], { added: parseListeningPortsResult(result), removed: [] }));
+					this.setPorts(applyPortsChanged([], { added: ports, removed: [] }));
 				}
 			},
 			(error: unknown) => {
@@ -270,6 +359,15 @@ function toStatus(state: LinkState): ConnectionStatus {
 		case 'failed':
 			return { type: 'failed', message: state.error.message };
 	}
+}
+
+/** A forward for the log: its ports, not its id (`127.0.0.1:8080 → localhost:3000`). */
+export function describeForward(forward: ForwardInfo): string {
+	const bind = formatHostPort(forward.bindHost, forward.bindPort);
+	const target = formatHostPort(forward.targetHost, forward.targetPort);
+	return forward.direction === 'local'
+		? `forward ${bind} → ${target}`
+		: `reverse forward agent ${bind} → ${target}`;
 }
 
 /** True when retrying cannot help (wrong token, refused, unverifiable agent). */

@@ -1,53 +1,11 @@
 /**
- * Listening ports reported by an agent (`listeningPorts` answers, `portsChanged` events): validated
- * before use, and kept as one list per agent. Pure, so it is unit-tested.
+ * Listening ports reported by an agent, kept as one list per agent (the client library checks
+ * `listeningPorts` answers and `portsChanged` events, and leaves this window's listeners out).
+ * Pure, so it is unit-tested.
  */
 
-import { isInteger, isObject, isPort, isString } from '../../protocol/guards';
 import type { ListeningPort } from '../../protocol/rpc';
 import { formatHostPort } from '../../protocol/host-port';
-
-/** Most ports accepted in one answer or event. */
-const MAX_PORTS = 4096;
-/** Longest command line kept. */
-const MAX_COMMAND_CHARS = 2048;
-
-/** The ports in an untrusted array; invalid entries are dropped. */
-export function parseListeningPorts(value: unknown): ListeningPort[] {
-	if (!Array.isArray(value)) {
-		return [];
-	}
-	const out: ListeningPort[] = [];
-	for (const item of value.slice(0, MAX_PORTS)) {
-		if (!isObject(item) || !isString(item['host']) || item['host'].length > 64 || !isPort(item['port'])) {
-			continue;
-		}
-		const pid = item['pid'];
-		const command = item['command'];
-		out.push({
-			host: item['host'],
-			port: item['port'],
-			...(isInteger(pid, 1) ? { pid } : {}),
-			...(isString(command) ? { command: command.slice(0, MAX_COMMAND_CHARS) } : {}),
-		});
-	}
-	return out;
-}
-
-/** The `ports` of a `listeningPorts` answer. */
-export function parseListeningPortsResult(value: unknown): ListeningPort[] {
-	return isObject(value) ? parseListeningPorts(value['ports']) : [];
-}
-
-/** A `portsChanged` event's data; undefined if it is not one. */
-export function parsePortsChanged(
-	value: unknown,
-): { added: ListeningPort[]; removed: ListeningPort[] } | undefined {
-	if (!isObject(value) || !Array.isArray(value['added']) || !Array.isArray(value['removed'])) {
-		return undefined;
-	}
-	return { added: parseListeningPorts(value['added']), removed: parseListeningPorts(value['removed']) };
-}
 
 /** Identifies a listening socket: `host:port`. */
 export function listeningPortKey(port: Pick<ListeningPort, 'host' | 'port'>): string {

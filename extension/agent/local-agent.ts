@@ -1,16 +1,28 @@
 import { errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
 import type { Timers } from '../../protocol/timers';
+import { describeAgentExit } from '../error-text';
 import type { ExtensionLogger } from '../logger';
 import { AgentProcess } from './agent-process';
 import type { ConnectionRegistry } from './connection-registry';
 import { LOCAL_AGENT_ID } from './connection';
+import { groupTunnelClients } from './tunnel-clients';
+import { chooseTunnelPort, type PortProbe, type RememberedTunnelPort } from './tunnel-port';
 
 /** Tunnel access: the agent this window runs on this machine. */
 export type LocalAgentState =
 	| { readonly type: 'off' }
 	| { readonly type: 'starting' }
-	| { readonly type: 'on'; readonly url: string; readonly clients: number }
+	| {
+			readonly type: 'on';
+			/** The URL the agent printed (`ws://127.0.0.1:8765`). */
+			readonly url: string;
+			/** Where it listens, as configured (`berth.tunnel.host`) and chosen. */
+			readonly host: string;
+			readonly port: number;
+			/** Other clients using it (one per peer; this window not counted). */
+			readonly clients: number;
+	  }
 	| { readonly type: 'stopping' }
 	| { readonly type: 'error'; readonly message: string };
 
@@ -20,6 +32,14 @@ export interface LocalAgentOptions {
 	readonly storageDir: string;
 	/** The agent's connection token (SecretStorage; created on first use). */
 	readonly token: () => Promise<string>;
+	/** Where to listen: `berth.tunnel.host` and `berth.tunnel.port`, read at each start. */
+	readonly address: () => { readonly host: string; readonly port: number };
+	/** The port chosen last time, kept across restarts (globalState). */
+	readonly portMemory: {
+		load(): RememberedTunnelPort | undefined;
+		save(port: RememberedTunnelPort): void;
+	};
+	readonly probe: PortProbe;
 	readonly connections: ConnectionRegistry;
 	readonly log: ExtensionLogger;
 	readonly timers: Timers;
@@ -27,8 +47,9 @@ export interface LocalAgentOptions {
 
 /**
  * Starts and stops this window's own agent, and connects to it like to any other agent (id
- * `local`), so its forwards and detected ports show in the panel. An agent that exits on its own
- * puts the state to `error`; `stop()` is what deactivate() awaits.
+ * `local`), so its forwards and detected ports show in the panel. It listens on a stable port
+ * (tunnel-port.ts). An agent that exits on its own puts the state to `error`; `stop()` is what
+ * deactivate() awaits.
  */
 export class LocalAgent extends Disposable {
 	private readonly _onDidChangeState = this._register(new Emitter<LocalAgentState>());
@@ -80,44 +101,67 @@ export class LocalAgent extends Disposable {
 	}
 
 	private async doStart(): Promise<void> {
-		const { log } = this.options;
+		const { log, address, portMemory } = this.options;
 		this.setState({ type: 'starting' });
 		try {
 			const token = await this.options.token();
+			const { host, port: preferred } = address();
+			const port = await chooseTunnelPort(host, preferred, portMemory.load(), this.options.probe);
 			const agent = await AgentProcess.start({
 				serverJs: this.options.serverJs,
 				storageDir: this.options.storageDir,
 				token,
+				host,
+				port,
 				log: log.fork('agent'),
 				timers: this.options.timers,
 			});
 			this.attach(agent);
+			const actualPort = Number(new URL(agent.url).port) || port;
+			portMemory.save({ preferred, port: actualPort });
 			log.info(`agent started at ${agent.url} (pid ${agent.pid ?? '?'}, extension host pid ${process.pid})`);
-			const connection = await this.options.connections.connect({
-				id: LOCAL_AGENT_ID,
-				url: agent.url,
-				token,
-				peer: 'berth',
-				isLocal: true,
-			});
-			// The agent says when its clients come and go (RPC `clientsChanged`).
-			this.processListeners.push(
-				connection.onDidChangeClients(() => {
-					if (this.current.type === 'on') {
-						this.setState({ ...this.current, clients: this.clients() });
-					}
-				}),
-			);
-			this.setState({ type: 'on', url: agent.url, clients: this.clients() });
+			await this.connect(agent.url, token);
+			this.setState({ type: 'on', url: agent.url, host, port: actualPort, clients: 0 });
+			this.countClients();
 		} catch (error) {
-			const message = errorMessage(error);
-			log.error(`starting the agent failed: ${message}`);
+			log.error(`starting the agent failed: ${errorMessage(error)}`);
 			const failed = this.process;
 			this.detach();
 			await failed?.stop();
-			this.setState({ type: 'error', message });
+			this.setState({ type: 'error', message: errorMessage(error) });
 			throw error;
 		}
+	}
+
+	/** Connects to the agent as to any other; its clients are counted as they come and go. */
+	private async connect(url: string, token: string): Promise<void> {
+		const connection = await this.options.connections.connect({
+			id: LOCAL_AGENT_ID,
+			url,
+			token,
+			peer: 'berth',
+			isLocal: true,
+		});
+		// The agent says when its clients come and go (RPC `clientsChanged`).
+		this.processListeners.push(connection.onDidChangeClients(() => this.countClients()));
+	}
+
+	/** The other clients, one per peer (`listClients`), or by session when the agent cannot list them. */
+	private countClients(): void {
+		const connection = this.options.connections.get(LOCAL_AGENT_ID);
+		if (!connection) {
+			return;
+		}
+		const set = (clients: number): void => {
+			if (this.current.type === 'on' && this.current.clients !== clients) {
+				this.setState({ ...this.current, clients });
+			}
+		};
+		set(connection.otherClients);
+		connection.listClients().then(
+			(clients) => set(groupTunnelClients(clients, this.options.connections.clientName).length),
+			() => undefined, // the session count stands
+		);
 	}
 
 	private attach(agent: AgentProcess): void {
@@ -127,11 +171,11 @@ export class LocalAgent extends Disposable {
 				if (exit.expected || this.process !== agent) {
 					return;
 				}
-				const how = exit.signal ?? `code ${exit.code}`;
-				this.options.log.error(`the agent exited unexpectedly (${how})`);
+				const message = describeAgentExit(exit);
+				this.options.log.error(`${message} (${exit.signal ?? `exit code ${exit.code}`})`);
 				this.options.connections.disconnect(LOCAL_AGENT_ID);
 				this.detach();
-				this.setState({ type: 'error', message: `the agent exited unexpectedly (${how})` });
+				this.setState({ type: 'error', message });
 			}),
 		];
 	}
@@ -142,11 +186,6 @@ export class LocalAgent extends Disposable {
 		}
 		this.processListeners = [];
 		this.process = undefined;
-	}
-
-	/** Clients other than this window's own connection. */
-	private clients(): number {
-		return this.options.connections.get(LOCAL_AGENT_ID)?.otherClients ?? 0;
 	}
 
 	private setState(state: LocalAgentState): void {

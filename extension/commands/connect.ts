@@ -1,10 +1,19 @@
 import * as vscode from 'vscode';
-import { errorMessage } from '../../protocol/errors';
 import { parseRowContext } from '../../protocol/webview';
-import { agentIdForUrl, LOCAL_AGENT_ID, type AgentTarget, type PeerKind } from '../agent/connection';
+import { readAgentAddress } from '../agent/agent-address-input';
+import {
+	agentIdForUrl,
+	agentRefForUrl,
+	LOCAL_AGENT_ID,
+	probeAgent,
+	type AgentTarget,
+	type PeerKind,
+} from '../agent/connection';
+import { describeConnectError } from '../error-text';
 import { showError } from '../notify';
 import { withAgent, withoutAgent } from '../ports/saved-state';
 import type { Services } from '../services';
+import { MultiStepInput, type InputStep } from './multi-step-input';
 
 interface PeerItem extends vscode.QuickPickItem {
 	readonly peer: PeerKind;
@@ -13,83 +22,166 @@ interface PeerItem extends vscode.QuickPickItem {
 const PEER_ITEMS: readonly PeerItem[] = [
 	{
 		label: 'Berth agent',
+		description: 'berth server',
 		detail: 'The token never leaves this machine: each side proves it knows it, and an impostor is refused.',
 		peer: 'berth',
 	},
 	{
 		label: 'VS Code server',
-		detail:
-			'A real VS Code server (--peer vscode). The token is sent to it, and its identity is NOT verified.',
+		description: 'code serve-web, code-server, openvscode-server',
+		detail: 'The token is sent to it, as VS Code does, and its identity cannot be checked.',
 		peer: 'vscode',
 	},
 ];
 
-/** `Berth: Connect to Agent...`: URL, kind of peer, token; then connects and remembers it. */
-export async function connectToAgent(services: Services): Promise<void> {
-	const url = await vscode.window.showInputBox({
-		title: 'Connect to Agent (1/3)',
-		prompt: "The agent's URL. Never put the token in it.",
-		placeHolder: 'ws://host:8765',
-		ignoreFocusOut: true,
-		validateInput: (value) => {
-			try {
-				agentIdForUrl(value.trim());
-				return undefined;
-			} catch (error) {
-				return errorMessage(error);
-			}
-		},
-	});
-	if (!url) {
-		return;
-	}
-	const id = agentIdForUrl(url.trim());
-	const peerItem = await vscode.window.showQuickPick(PEER_ITEMS, {
-		title: 'Connect to Agent (2/3)',
-		placeHolder: `What runs at ${id}?`,
-		ignoreFocusOut: true,
-	});
-	if (!peerItem) {
-		return;
-	}
-	const saved = await services.secrets.agentToken(id);
-	const token = await vscode.window.showInputBox({
-		title: 'Connect to Agent (3/3)',
-		prompt: saved
-			? `Connection token for ${id} (leave empty to use the saved one)`
-			: `Connection token for ${id} (kept in VS Code's secret storage; leave empty if the agent has none)`,
-		password: true,
-		ignoreFocusOut: true,
-		validateInput: (value) =>
-			value === '' || /^[0-9A-Za-z_-]+$/.test(value.trim())
-				? undefined
-				: "A token has only letters, digits, '-' and '_'",
-	});
-	if (token === undefined) {
-		return;
-	}
-	const chosen = token.trim() || saved;
-	if (chosen) {
-		await services.secrets.storeAgentToken(id, chosen);
-	}
-	await connectTo(services, { id, url: id, token: chosen, peer: peerItem.peer, isLocal: false });
+const TITLE = 'Connect to Agent';
+const TOKEN_PATTERN = /^[0-9A-Za-z_-]+$/;
+const TOKEN_RULE = "A token has only letters, digits, '-' and '_'";
+
+/** What the flow has gathered so far (Back keeps it). */
+interface ConnectDraft {
+	address?: string;
+	url?: string;
+	peer?: PeerKind;
+	token?: string;
 }
 
-/** Connects with progress, remembers the agent, and offers Retry when it fails. */
-export async function connectTo(services: Services, target: AgentTarget): Promise<boolean> {
+/**
+ * `Berth: Connect to Agent...`: the address (checked to answer before anything else), what runs
+ * there, the token; then connects, and stores the token only once it worked. Resolves with the
+ * agent's id once connected.
+ */
+export async function connectToAgent(
+	services: Services,
+	start: ConnectDraft = {},
+): Promise<string | undefined> {
+	const draft: ConnectDraft = { ...start };
+	let done = false;
+	const tokenStep: InputStep = async (input) => {
+		const id = agentIdForUrl(draft.url!);
+		const saved = await services.secrets.agentToken(id);
+		draft.token = await input.showInputBox({
+			title: TITLE,
+			step: 3,
+			totalSteps: 3,
+			value: '',
+			password: true,
+			prompt: saved
+				? `The connection token of ${id} (leave empty to use the saved one)`
+				: `The connection token of ${id}. VS Code keeps it in its secret storage; leave empty if the agent has none.`,
+			validate: (value) => (value === '' || TOKEN_PATTERN.test(value.trim()) ? undefined : TOKEN_RULE),
+		});
+		done = true;
+	};
+	const peerStep: InputStep = async (input) => {
+		const item = await input.showQuickPick({
+			title: TITLE,
+			step: 2,
+			totalSteps: 3,
+			items: PEER_ITEMS,
+			placeholder: `What runs at ${draft.url}?`,
+			...(draft.peer ? { active: PEER_ITEMS.find((i) => i.peer === draft.peer)! } : {}),
+		});
+		draft.peer = item.peer;
+		return tokenStep;
+	};
+	const addressStep: InputStep = async (input) => {
+		draft.address = await input.showInputBox({
+			title: TITLE,
+			step: 1,
+			totalSteps: 3,
+			value: draft.address ?? '',
+			placeholder: 'host, host:port or ws://host:8765',
+			prompt: "The agent's address (port 8765 unless it was started on another). Never put the token in it.",
+			validate: (value) => validateAddress(value),
+			check: async (value) => {
+				const url = (readAgentAddress(value) as { url: string }).url;
+				try {
+					await probeAgent(url);
+				} catch (error) {
+					return describeConnectError(error, agentRefForUrl(url)).message;
+				}
+				draft.url = url;
+				return undefined;
+			},
+		});
+		return peerStep;
+	};
+	await MultiStepInput.run(addressStep);
+	if (!done || !draft.url || !draft.peer) {
+		return undefined;
+	}
+	const id = agentIdForUrl(draft.url);
+	const typed = draft.token?.trim();
+	const token = typed || (await services.secrets.agentToken(id));
+	const target: AgentTarget = { id, url: id, token, peer: draft.peer, isLocal: false };
+	return (await connectTo(services, target, { storeToken: Boolean(typed) })) ? id : undefined;
+}
+
+/** The address step's message, or undefined when it can be checked. */
+function validateAddress(value: string): string | undefined {
+	const address = readAgentAddress(value);
+	if (typeof address === 'string') {
+		return address;
+	}
+	try {
+		agentIdForUrl(address.url);
+		return undefined;
+	} catch {
+		return `${JSON.stringify(value.trim())} is not an address. Enter host, host:port or ws://host:port.`;
+	}
+}
+
+/**
+ * Connects with progress and remembers the agent; a token typed by the user is stored only once
+ * it worked. A failure says what went wrong in words and offers what can help: Enter Token...
+ * for a refused token, Retry when the cause may pass, Connect to Agent... for a wrong kind.
+ */
+export async function connectTo(
+	services: Services,
+	target: AgentTarget,
+	options: { readonly storeToken?: boolean } = {},
+): Promise<boolean> {
 	try {
 		await vscode.window.withProgress(
-			{ location: vscode.ProgressLocation.Notification, title: `Berth: connecting to ${target.id}…` },
+			{ location: vscode.ProgressLocation.Notification, title: `Connecting to ${target.id}…` },
 			() => services.connections.connect(target),
 		);
-		services.saved.save(withAgent(services.saved.load(), { url: target.id, peer: target.peer }));
-		return true;
 	} catch (error) {
-		void showError(`Berth: could not connect to ${target.id}: ${errorMessage(error)}`, () =>
-			connectTo(services, target),
-		);
+		const text = describeConnectError(error, agentRefForUrl(target.url));
+		const act = (): unknown => {
+			switch (text.action) {
+				case 'enterToken':
+					return enterToken(services, target);
+				case 'connect':
+					return connectToAgent(services, { address: target.url });
+				default:
+					return connectTo(services, target, options);
+			}
+		};
+		void showError(text.message, act, text.action);
 		return false;
 	}
+	if (options.storeToken && target.token) {
+		await services.secrets.storeAgentToken(target.id, target.token);
+	}
+	services.saved.save(withAgent(services.saved.load(), { url: target.id, peer: target.peer }));
+	return true;
+}
+
+/** Enter Token...: asks for the token again and retries with it. */
+async function enterToken(services: Services, target: AgentTarget): Promise<boolean> {
+	const token = await vscode.window.showInputBox({
+		title: `Connect to ${target.id}`,
+		prompt: `The connection token of ${target.id}`,
+		password: true,
+		ignoreFocusOut: true,
+		validateInput: (value) => (TOKEN_PATTERN.test(value.trim()) ? undefined : TOKEN_RULE),
+	});
+	if (token === undefined) {
+		return false;
+	}
+	return connectTo(services, { ...target, token: token.trim() }, { storeToken: true });
 }
 
 /** Reconnects every agent this window was connected to before the reload (tokens from SecretStorage). */
@@ -100,7 +192,7 @@ export async function restoreAgents(services: Services): Promise<void> {
 	}
 }
 
-/** The agent a command is about: from a panel row, a webview message, or a pick. */
+/** The remote agent a command is about: from a panel row, a tooltip link, or a pick. */
 async function pickAgent(services: Services, arg: unknown, placeHolder: string): Promise<string | undefined> {
 	if (typeof arg === 'string') {
 		return arg;
@@ -110,8 +202,12 @@ async function pickAgent(services: Services, arg: unknown, placeHolder: string):
 		return row.berthAgentId;
 	}
 	const remote = services.connections.all().filter((c) => !c.target.isLocal);
-	if (remote.length <= 1) {
-		return remote[0]?.target.id;
+	if (remote.length === 0) {
+		void vscode.window.showInformationMessage('This window is not connected to any remote agent.');
+		return undefined;
+	}
+	if (remote.length === 1) {
+		return remote[0]!.target.id;
 	}
 	const item = await vscode.window.showQuickPick(
 		remote.map((c) => ({ label: c.target.id, description: c.status.type, id: c.target.id })),
@@ -120,28 +216,26 @@ async function pickAgent(services: Services, arg: unknown, placeHolder: string):
 	return item?.id;
 }
 
-/** Registers Connect to Agent..., Disconnect and Reconnect. */
+/** Registers Connect to Agent..., Disconnect from Agent... and Reconnect to Agent. */
 export function registerConnectCommands(services: Services): vscode.Disposable[] {
 	return [
 		vscode.commands.registerCommand('berth.connect', () => connectToAgent(services)),
 		vscode.commands.registerCommand('berth.disconnect', async (arg: unknown) => {
 			const agentId = await pickAgent(services, arg, 'Disconnect from which agent?');
-			if (!agentId) {
-				return;
-			}
 			if (agentId === LOCAL_AGENT_ID) {
-				await vscode.commands.executeCommand('berth.stopAgent');
-				return;
+				// This machine's agent is tunnel access: turning it off asks before it closes forwards.
+				await vscode.commands.executeCommand('berth.turnOffTunnelAccess');
+			} else if (agentId) {
+				services.connections.disconnect(agentId);
+				services.saved.save(withoutAgent(services.saved.load(), agentId));
+				services.log.info(`disconnected from ${agentId}`);
 			}
-			services.connections.disconnect(agentId);
-			services.saved.save(withoutAgent(services.saved.load(), agentId));
-			services.log.info(`disconnected from ${agentId}`);
 		}),
 		vscode.commands.registerCommand('berth.reconnect', async (arg: unknown) => {
 			const agentId = await pickAgent(services, arg, 'Reconnect to which agent?');
 			const connection = agentId ? services.connections.get(agentId) : undefined;
 			if (agentId === LOCAL_AGENT_ID) {
-				await vscode.commands.executeCommand('berth.startAgent');
+				await vscode.commands.executeCommand('berth.turnOnTunnelAccess');
 			} else if (connection) {
 				await connectTo(services, connection.target);
 			}

@@ -1,56 +1,33 @@
 import * as vscode from 'vscode';
-import { errorMessage } from '../../protocol/errors';
-import type { ForwardInfo } from '../../protocol/rpc';
-import { parseRowContext, type ForwardRef } from '../../protocol/webview';
-import { openInBrowser, showError } from '../notify';
+import { parseRowContext } from '../../protocol/webview';
+import { describeForwardError } from '../error-text';
+import { showError } from '../notify';
 import {
 	connectHostFor,
 	formatHostPort,
 	parseForwardInput,
-	type ForwardTarget,
+	parsePortInput,
+	parseTargetInput,
+	type ForwardInput,
 } from '../ports/forward-input';
+import { rowKeyOf } from '../ports/ports-model';
 import type { Services } from '../services';
+import { MultiStepInput } from './multi-step-input';
+import { agentName, pickConnectedAgent, pickForward } from './pick';
+
+/** What the Ports view says, word for word, for a port forwarded already. */
+export const ALREADY_FORWARDED = 'Port is already forwarded';
 
 /** Shows the Remote Port Forwarding panel (the view's generated focus command). */
 export async function showPanel(preserveFocus = false): Promise<void> {
 	await vscode.commands.executeCommand('berth.portsView.focus', { preserveFocus });
 }
 
-/** The agent to forward through: the only connected one, or the user's pick. */
-async function pickConnectedAgent(services: Services, arg: unknown): Promise<string | undefined> {
-	const row = parseRowContext(arg);
-	if (row) {
-		return row.berthAgentId;
-	}
-	const connected = services.connections.all().filter((c) => c.status.type !== 'failed');
-	if (connected.length === 0) {
-		const choice = await vscode.window.showInformationMessage(
-			'Berth: forwarding needs an agent. Turn on tunnel access to forward through this machine, or connect to a remote agent.',
-			'Connect to Agent…',
-			'Turn On Tunnel Access',
-		);
-		if (choice === 'Connect to Agent…') {
-			await vscode.commands.executeCommand('berth.connect');
-		} else if (choice === 'Turn On Tunnel Access') {
-			await vscode.commands.executeCommand('berth.startAgent');
-		}
-		return undefined;
-	}
-	if (connected.length === 1) {
-		return connected[0]!.target.id;
-	}
-	const item = await vscode.window.showQuickPick(
-		connected.map((c) => ({
-			label: c.target.isLocal ? 'This machine' : c.target.id,
-			description: c.target.isLocal ? c.target.url : undefined,
-			id: c.target.id,
-		})),
-		{ placeHolder: 'Forward a port of which agent?' },
-	);
-	return item?.id;
-}
-
-/** `Berth: Forward a Port...`: `3000` or `host:port`, as seen from the agent. */
+/**
+ * Forward a Port...: a detected row's port at once; else `3000`, `db:5432`, `8080:3000` or
+ * `8080:db:5432` through the agent picked. A port forwarded already says so in the input box,
+ * and Enter then shows its row.
+ */
 export async function forwardPort(services: Services, arg?: unknown): Promise<void> {
 	const row = parseRowContext(arg);
 	if (row?.webviewSection === 'detected' && row.berthHost !== undefined && row.berthPort !== undefined) {
@@ -60,150 +37,185 @@ export async function forwardPort(services: Services, arg?: unknown): Promise<vo
 		});
 		return;
 	}
-	const agentId = await pickConnectedAgent(services, arg);
+	const agentId = await pickConnectedAgent(services, arg, 'Forward a port of which agent?');
 	if (!agentId) {
 		return;
 	}
-	const input = await vscode.window.showInputBox({
-		title: 'Forward a Port',
-		prompt: 'Port number or address (as the agent sees it)',
-		placeHolder: '3000 or host:port',
-		validateInput: (value) => {
-			const parsed = parseForwardInput(value);
-			return typeof parsed === 'string' ? parsed : undefined;
-		},
-	});
-	const target = input === undefined ? undefined : parseForwardInput(input);
-	if (target === undefined || typeof target === 'string') {
-		return;
+	const input = vscode.window.createInputBox();
+	input.title = agentId === 'local' ? 'Forward a Port' : `Forward a Port of ${agentName(agentId)}`;
+	input.prompt = 'A port, or host:port as the agent sees it; put a local port first to choose it (8080:3000)';
+	input.placeholder = '3000, db:5432 or 8080:3000';
+	input.ignoreFocusOut = true;
+	const validate = (value: string): void => {
+		const parsed = parseForwardInput(value);
+		const duplicate = typeof parsed !== 'string' && services.forwarding.findForwardTo(agentId, parsed);
+		input.validationMessage = typeof parsed === 'string' ? parsed : duplicate ? ALREADY_FORWARDED : undefined;
+	};
+	const target = await new Promise<ForwardInput | undefined>((resolve) => {
+		input.onDidChangeValue((value) =>
+			value.trim() === '' ? (input.validationMessage = undefined) : validate(value),
+		);
+		input.onDidAccept(() => {
+			const parsed = parseForwardInput(input.value);
+			if (typeof parsed === 'string') {
+				input.validationMessage = parsed;
+				return;
+			}
+			const existing = services.forwarding.findForwardTo(agentId, parsed);
+			if (existing) {
+				// Enter on "Port is already forwarded" goes to that port's row, as the Ports view does.
+				services.panel.reveal(rowKeyOf(agentId, 'local', existing.id));
+			}
+			resolve(existing ? undefined : parsed);
+			input.hide();
+		});
+		input.onDidHide(() => resolve(undefined));
+		input.show();
+	}).finally(() => input.dispose());
+	if (target) {
+		await forwardTarget(services, agentId, target);
 	}
-	await forwardTarget(services, agentId, target);
 }
 
-/** Forwards and shows the panel; failures offer Retry. */
+/**
+ * Forwards and shows the panel; a port forwarded already shows its row instead. Failures say why
+ * in words and offer Retry when it can help.
+ */
 export async function forwardTarget(
 	services: Services,
 	agentId: string,
-	target: ForwardTarget,
+	target: ForwardInput,
 ): Promise<void> {
-	try {
-		await services.forwarding.forward(agentId, target, { origin: 'user' });
-		await showPanel(true);
-	} catch (error) {
-		void showError(
-			`Berth: could not forward ${formatHostPort(target.host, target.port)}: ${errorMessage(error)}`,
-			() => forwardTarget(services, agentId, target),
-		);
-	}
-}
-
-/** The forward a command is about: from a row's context menu, a webview message, or a pick. */
-export async function pickForward(
-	services: Services,
-	arg: unknown,
-	placeHolder: string,
-): Promise<{ agentId: string; info: ForwardInfo } | undefined> {
-	const ref = toForwardRef(arg);
-	if (ref) {
-		const info = services.forwarding.find(ref.agentId, ref.forwardId);
-		return info ? { agentId: ref.agentId, info } : undefined;
-	}
-	const all = services.connections
-		.all()
-		.flatMap((c) =>
-			c.forwards.filter((f) => f.state !== 'closed').map((info) => ({ agentId: c.target.id, info })),
-		);
-	if (all.length <= 1) {
-		return all[0];
-	}
-	const item = await vscode.window.showQuickPick(
-		all.map((entry) => ({
-			label:
-				`${services.forwarding.labelFor(entry.agentId, entry.info.targetHost, entry.info.targetPort) ?? ''} ${formatHostPort(entry.info.targetHost, entry.info.targetPort)}`.trim(),
-			description: `→ ${formatHostPort(entry.info.bindHost, entry.info.bindPort)}`,
-			detail: entry.agentId === 'local' ? 'This machine' : entry.agentId,
-			entry,
-		})),
-		{ placeHolder },
-	);
-	return item?.entry;
-}
-
-function toForwardRef(arg: unknown): ForwardRef | undefined {
-	const row = parseRowContext(arg);
-	if (row?.berthForwardId) {
-		return { agentId: row.berthAgentId, forwardId: row.berthForwardId };
-	}
-	const value = arg as Partial<ForwardRef> | undefined;
-	return typeof value?.agentId === 'string' && typeof value.forwardId === 'string'
-		? { agentId: value.agentId, forwardId: value.forwardId }
-		: undefined;
-}
-
-/** Set Port Label: for a forward, or a detected port (host and port from the row). */
-export async function setPortLabel(services: Services, arg: unknown): Promise<void> {
-	const row = parseRowContext(arg);
-	let target: { agentId: string; host: string; port: number } | undefined;
-	if (row?.berthHost !== undefined && row.berthPort !== undefined && !row.berthForwardId) {
-		target = { agentId: row.berthAgentId, host: row.berthHost, port: row.berthPort };
-	} else if (isPortRef(arg)) {
-		target = arg;
-	} else {
-		const picked = await pickForward(services, arg, 'Label which port?');
-		target = picked && {
-			agentId: picked.agentId,
-			host: picked.info.targetHost,
-			port: picked.info.targetPort,
-		};
-	}
-	if (!target) {
+	const existing = services.forwarding.findForwardTo(agentId, target);
+	if (existing) {
+		services.panel.reveal(rowKeyOf(agentId, 'local', existing.id));
 		return;
 	}
-	const current = services.forwarding.labelFor(target.agentId, target.host, target.port);
-	const label = await vscode.window.showInputBox({
-		title: `Set Port Label: ${formatHostPort(target.host, target.port)}`,
-		prompt: 'A name for this port (empty removes the label)',
-		value: current ?? '',
-	});
-	if (label !== undefined) {
-		services.forwarding.setLabel(target.agentId, target.host, target.port, label);
+	try {
+		await services.forwarding.forward(agentId, target, {
+			origin: 'user',
+			...(target.localPort !== undefined ? { localPort: target.localPort, exactLocalPort: true } : {}),
+		});
+		await showPanel(true);
+	} catch (error) {
+		const text = describeForwardError(error, {
+			bindHost: services.config.settings.localAddress,
+			bindPort: target.localPort ?? 0,
+			target: formatHostPort(target.host, target.port),
+		});
+		void showError(text.message, () => forwardTarget(services, agentId, target), text.action);
 	}
 }
 
-function isPortRef(arg: unknown): arg is { agentId: string; host: string; port: number } {
-	const value = arg as { agentId?: unknown; host?: unknown; port?: unknown } | undefined;
-	return (
-		typeof value?.agentId === 'string' && typeof value.host === 'string' && typeof value.port === 'number'
+/**
+ * Forward a Port to the Agent... (ssh -R): the agent listens on a port of its host and sends each
+ * connection to a port of this machine. Two steps, with Back.
+ */
+export async function forwardRemotePort(services: Services, arg?: unknown): Promise<void> {
+	const agentId = await pickConnectedAgent(
+		services,
+		arg,
+		'Which agent should listen?',
+		(peer) => peer === 'berth',
 	);
+	if (!agentId) {
+		return;
+	}
+	const title = `Forward a Port to ${agentName(agentId)}`;
+	let bind: { host: string; port: number } | undefined;
+	let target: { host: string; port: number } | undefined;
+	await MultiStepInput.run(async (input) => {
+		const text = await input.showInputBox({
+			title,
+			step: 1,
+			totalSteps: 2,
+			value: bind ? String(bind.port) : '',
+			prompt: 'The port the agent listens on, on its loopback (or bind address:port, if the agent allows it)',
+			placeholder: '9000 or 127.0.0.1:9000',
+			validate: (value) => errorOf(parseTargetInput(value)),
+		});
+		bind = parseTargetInput(text) as { host: string; port: number };
+		return async (next) => {
+			const local = await next.showInputBox({
+				title,
+				step: 2,
+				totalSteps: 2,
+				value: '',
+				prompt: `Where connections to the agent's port ${bind!.port} go, on this machine`,
+				placeholder: '3000 or host:3000',
+				validate: (value) => errorOf(parseTargetInput(value)),
+			});
+			target = parseTargetInput(local) as { host: string; port: number };
+		};
+	});
+	if (!bind || !target) {
+		return;
+	}
+	try {
+		await services.forwarding.forwardRemote(agentId, {
+			...(bind.host !== 'localhost' ? { bindHost: bind.host } : {}),
+			bindPort: bind.port,
+			...target,
+		});
+		await showPanel(true);
+	} catch (error) {
+		const text = describeForwardError(error, {
+			bindHost: bind.host,
+			bindPort: bind.port,
+			target: formatHostPort(target.host, target.port),
+		});
+		void showError(text.message, () => forwardRemotePort(services, agentId), text.action);
+	}
 }
 
-/** Registers the forwarding commands, Show Remote Port Forwarding and Show Log. */
+function errorOf(parsed: unknown): string | undefined {
+	return typeof parsed === 'string' ? parsed : undefined;
+}
+
+/** Change Local Address Port...: moves a local forward to the port typed (exactly that one). */
+export async function changeLocalPort(services: Services, arg: unknown): Promise<void> {
+	const picked = await pickForward(services, arg, 'Change the local port of which forward?', 'local');
+	if (!picked) {
+		return;
+	}
+	const { agentId, info } = picked;
+	const text = await vscode.window.showInputBox({
+		title: `Change Local Address Port: ${formatHostPort(info.targetHost, info.targetPort)}`,
+		prompt: `The local port to listen on instead of ${info.bindPort}`,
+		value: String(info.bindPort),
+		ignoreFocusOut: true,
+		validateInput: (value) => {
+			const port = parsePortInput(value);
+			return typeof port === 'string' ? port : undefined;
+		},
+	});
+	const port = text === undefined ? undefined : parsePortInput(text);
+	if (typeof port !== 'number' || port === info.bindPort) {
+		return;
+	}
+	try {
+		await services.forwarding.changeLocalPort(agentId, info.id, port);
+	} catch (error) {
+		const target = formatHostPort(info.targetHost, info.targetPort);
+		void showError(describeForwardError(error, { bindHost: info.bindHost, bindPort: port, target }).message);
+	}
+}
+
+/** Registers Forward a Port..., Forward a Port to the Agent..., Stop Forwarding Port and Change Local Address Port.... */
 export function registerForwardCommands(services: Services): vscode.Disposable[] {
-	const { forwarding } = services;
 	return [
 		vscode.commands.registerCommand('berth.forwardPort', (arg: unknown) => forwardPort(services, arg)),
+		vscode.commands.registerCommand('berth.forwardRemotePort', (arg: unknown) =>
+			forwardRemotePort(services, arg),
+		),
+		vscode.commands.registerCommand('berth.changeLocalPort', (arg: unknown) =>
+			changeLocalPort(services, arg),
+		),
 		vscode.commands.registerCommand('berth.stopForwarding', async (arg: unknown) => {
 			const picked = await pickForward(services, arg, 'Stop forwarding which port?');
 			if (picked) {
-				await forwarding.stop(picked.agentId, picked.info.id);
+				await services.forwarding.stop(picked.agentId, picked.info.id);
 			}
 		}),
-		vscode.commands.registerCommand('berth.openInBrowser', async (arg: unknown) => {
-			const picked = await pickForward(services, arg, 'Open which port in the browser?');
-			if (picked) {
-				await openInBrowser(forwarding.localUrl(picked.agentId, picked.info));
-			}
-		}),
-		vscode.commands.registerCommand('berth.copyLocalAddress', async (arg: unknown) => {
-			const picked = await pickForward(services, arg, 'Copy the local address of which port?');
-			if (picked) {
-				const address = formatHostPort(picked.info.bindHost, picked.info.bindPort);
-				await vscode.env.clipboard.writeText(address);
-				void vscode.window.showInformationMessage(`Berth: copied ${address}`);
-			}
-		}),
-		vscode.commands.registerCommand('berth.setPortLabel', (arg: unknown) => setPortLabel(services, arg)),
-		vscode.commands.registerCommand('berth.showPanel', () => showPanel()),
-		vscode.commands.registerCommand('berth.showLog', () => services.channel.show(true)),
 	];
 }

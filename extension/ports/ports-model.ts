@@ -55,6 +55,26 @@ export function forwardKey(agentId: string, forwardId: string): string {
 	return `${agentId}|${forwardId}`;
 }
 
+/** A row key's middle part per kind: short, as keys travel in every patch and sit in the DOM. */
+const KIND_CODES: Readonly<Record<'local' | 'remote' | 'detected', string>> = {
+	local: 'f',
+	remote: 'r',
+	detected: 'd',
+};
+
+/**
+ * A row's key, stable across updates: `agentId|f|forwardId` (local forward), `agentId|r|forwardId`
+ * (reverse forward), `agentId|d|host:port` (detected port, `host:port` from `listeningPortKey`).
+ * PortsViewProvider.reveal takes it. (Area C's stub of the agreed contract; area B's replaces it.)
+ */
+export function rowKeyOf(
+	agentId: string,
+	kind: 'local' | 'remote' | 'detected',
+	idOrHostPort: string,
+): string {
+	return `${agentId}|${KIND_CODES[kind]}|${idOrHostPort}`;
+}
+
 /** The panel's state: agents in the given order, each followed by its forwards (by port), then its detected ports. */
 export function buildPortsViewState(input: ModelInput): PortsViewState {
 	const agents: AgentRow[] = [];

@@ -65,6 +65,15 @@ export class PortsViewProvider extends Disposable implements vscode.WebviewViewP
 		);
 	}
 
+	/**
+	 * Shows the panel and moves the keyboard focus to the row `rowKey` (`rowKeyOf`). Area C's stub
+	 * of the agreed contract: it only shows the panel; area B's focuses the row.
+	 */
+	reveal(rowKey: string): void {
+		this.log.debug(`reveal ${rowKey}`);
+		void vscode.commands.executeCommand(`${PortsViewProvider.viewType}.focus`);
+	}
+
 	private receive(value: unknown): void {
 		const message = parseFromWebview(value);
 		if (!message) {

@@ -1,6 +1,7 @@
 /**
  * What this window remembers across reloads (workspace state, never a secret): whether tunnel
- * access was on, the agents it was connected to, the user's forwards and the port labels.
+ * access was on, the agents it was connected to, the user's forwards (both ways), the port
+ * labels and the protocols chosen with Change Port Protocol.
  * Tokens live in SecretStorage. Parsing is pure and defensive: the stored value may come from an
  * older version.
  */
@@ -21,17 +22,39 @@ export interface SavedForward {
 	readonly localPort: number;
 }
 
+/** A reverse forward to bring back: the agent listens on bindHost:bindPort, connections come to host:port here. */
+export interface SavedReverseForward {
+	readonly agentId: string;
+	readonly bindHost: string;
+	readonly bindPort: number;
+	readonly host: string;
+	readonly port: number;
+}
+
+/** The scheme Open in Browser uses for a port. */
+export type SavedProtocol = 'http' | 'https';
+
 /** Everything remembered for this window. */
 export interface SavedState {
 	readonly tunnelAccess: boolean;
 	readonly agents: readonly SavedAgent[];
 	readonly forwards: readonly SavedForward[];
+	readonly reverseForwards: readonly SavedReverseForward[];
 	/** Port labels, by `agentId|host:port`. */
 	readonly labels: Readonly<Record<string, string>>;
+	/** Protocols chosen by the user, by `portKey` (agent and port; loopback spellings are one host). */
+	readonly protocols: Readonly<Record<string, SavedProtocol>>;
 }
 
 /** A window that remembers nothing. */
-export const EMPTY_SAVED_STATE: SavedState = { tunnelAccess: false, agents: [], forwards: [], labels: {} };
+export const EMPTY_SAVED_STATE: SavedState = {
+	tunnelAccess: false,
+	agents: [],
+	forwards: [],
+	reverseForwards: [],
+	labels: {},
+	protocols: {},
+};
 
 /** Most entries kept of each kind. */
 const MAX_ENTRIES = 256;
@@ -57,19 +80,74 @@ export function parseSavedState(value: unknown): SavedState {
 			? [{ agentId: f['agentId'], host: f['host'], port: f['port'], localPort: f['localPort'] }]
 			: [],
 	);
-	const labels: Record<string, string> = {};
-	if (isObject(value['labels'])) {
-		for (const [key, label] of Object.entries(value['labels']).slice(0, MAX_ENTRIES)) {
-			if (isText(key) && isText(label)) {
-				labels[key] = label;
-			}
-		}
-	}
+	const reverseForwards = list(value['reverseForwards']).flatMap((f): SavedReverseForward[] =>
+		isObject(f) &&
+		isText(f['agentId']) &&
+		isText(f['bindHost']) &&
+		isPort(f['bindPort']) &&
+		isText(f['host']) &&
+		isPort(f['port'])
+			? [
+					{
+						agentId: f['agentId'],
+						bindHost: f['bindHost'],
+						bindPort: f['bindPort'],
+						host: f['host'],
+						port: f['port'],
+					},
+				]
+			: [],
+	);
 	return {
 		tunnelAccess: isBoolean(value['tunnelAccess']) ? value['tunnelAccess'] : false,
 		agents,
 		forwards,
-		labels,
+		reverseForwards,
+		labels: readRecord(value['labels'], isText),
+		protocols: readRecord(value['protocols'], (v): v is SavedProtocol => v === 'http' || v === 'https'),
+	};
+}
+
+function readRecord<T>(value: unknown, isValue: (v: unknown) => v is T): Record<string, T> {
+	const out: Record<string, T> = {};
+	if (isObject(value)) {
+		for (const [key, item] of Object.entries(value).slice(0, MAX_ENTRIES)) {
+			if (isText(key) && isValue(item)) {
+				out[key] = item;
+			}
+		}
+	}
+	return out;
+}
+
+const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '::1', '0:0:0:0:0:0:0:1']);
+
+/** The key of a per-port preference: agent and port, with `localhost`, `127.0.0.1` and `::1` as one host. */
+export function portKey(agentId: string, host: string, port: number): string {
+	const name = host.toLowerCase();
+	return `${agentId}|${LOOPBACK_NAMES.has(name) ? 'localhost' : name}:${port}`;
+}
+
+/** The state with the protocol for a port set. */
+export function withProtocol(state: SavedState, key: string, protocol: SavedProtocol): SavedState {
+	return { ...state, protocols: { ...state.protocols, [key]: protocol } };
+}
+
+/** The state with `forward` remembered once (same agent and bind port replace the old entry). */
+export function withReverseForward(state: SavedState, forward: SavedReverseForward): SavedState {
+	return { ...state, reverseForwards: [...withoutReverseForward(state, forward).reverseForwards, forward] };
+}
+
+/** The state without the reverse forward that listens on that agent's port. */
+export function withoutReverseForward(
+	state: SavedState,
+	forward: Pick<SavedReverseForward, 'agentId' | 'bindPort'>,
+): SavedState {
+	return {
+		...state,
+		reverseForwards: state.reverseForwards.filter(
+			(f) => !(f.agentId === forward.agentId && f.bindPort === forward.bindPort),
+		),
 	};
 }
 

@@ -79,7 +79,7 @@ describe('Berth in a real VS Code (web workbench in Chromium)', { timeout: 10 * 
 	it('keeps tunnel access off in Restricted Mode and says why', async () => {
 		// The server runs with Workspace Trust on and never prompts: a fresh folder opens untrusted.
 		await statusItem(page, /Berth: restricted/).waitFor({ timeout: UI_TIMEOUT_MS });
-		await runCommand(page, 'Berth: Start Agent');
+		await runCommand(page, 'Berth: Turn On Tunnel Access');
 		await notification(page, /Restricted Mode/).waitFor({ timeout: UI_TIMEOUT_MS });
 		await screenshot('restricted');
 		await notification(page, /Restricted Mode/)
@@ -97,7 +97,7 @@ describe('Berth in a real VS Code (web workbench in Chromium)', { timeout: 10 * 
 
 	it('turns tunnel access on from the status bar', async () => {
 		await statusItem(page, /Berth: off/).click();
-		await statusItem(page, /Berth: 0 clients · 0 forwards/).waitFor({ timeout: UI_TIMEOUT_MS });
+		await statusItem(page, /Berth: on/).waitFor({ timeout: UI_TIMEOUT_MS });
 		await screenshot('tunnel-on');
 	});
 
@@ -125,7 +125,6 @@ describe('Berth in a real VS Code (web workbench in Chromium)', { timeout: 10 * 
 			UI_TIMEOUT_MS,
 			200,
 		);
-		await statusItem(page, /Berth: 0 clients · 1 forward\b/).waitFor({ timeout: UI_TIMEOUT_MS });
 		await screenshot('forwarded');
 	});
 
@@ -161,7 +160,7 @@ describe('Berth in a real VS Code (web workbench in Chromium)', { timeout: 10 * 
 	it('brings tunnel access, the forward and its label back after a window reload', async () => {
 		await page.reload();
 		await page.locator('.statusbar').waitFor({ timeout: UI_TIMEOUT_MS });
-		await statusItem(page, /Berth: 0 clients · 1 forward\b/).waitFor({ timeout: UI_TIMEOUT_MS });
+		await statusItem(page, /Berth: on/).waitFor({ timeout: UI_TIMEOUT_MS });
 		await runCommand(page, 'Berth: Show Remote Port Forwarding');
 		const row = forwardRow(page, 'local', webPort).filter({ hasText: 'Test server' });
 		await row.waitFor({ timeout: UI_TIMEOUT_MS });
@@ -179,7 +178,6 @@ describe('Berth in a real VS Code (web workbench in Chromium)', { timeout: 10 * 
 		await row.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
 		const localPort = Number(address.split(':').pop());
 		await waitFor(async () => !(await isListening(localPort)), 'the local port to close', UI_TIMEOUT_MS, 100);
-		await statusItem(page, /Berth: 0 clients · 0 forwards/).waitFor({ timeout: UI_TIMEOUT_MS });
 		await screenshot('stopped');
 	});
 
@@ -203,20 +201,20 @@ describe('Berth in a real VS Code (web workbench in Chromium)', { timeout: 10 * 
 		assert.equal(await response.text(), GREETING);
 		await screenshot('vscode-peer');
 
-		await runCommand(page, 'Berth: Disconnect');
+		await runCommand(page, 'Berth: Disconnect from Agent...');
 		await row.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
 	});
 
 	it('turns tunnel access off from the status bar, and the agent stops', async () => {
 		assert.equal(await isListening(agentPort), true);
-		await statusItem(page, /Berth: 0 clients/).click();
+		await statusItem(page, /Berth: on/).click();
 		await statusItem(page, /Berth: off/).waitFor({ timeout: UI_TIMEOUT_MS });
 		assert.equal(await isListening(agentPort), false);
 	});
 
 	it('never lets the agent outlive VS Code', async () => {
 		await statusItem(page, /Berth: off/).click();
-		await statusItem(page, /Berth: 0 clients/).waitFor({ timeout: UI_TIMEOUT_MS });
+		await statusItem(page, /Berth: on/).waitFor({ timeout: UI_TIMEOUT_MS });
 		const agent = portsPanel(page).locator('tr.agent[data-status="connected"]', { hasText: 'This machine' });
 		await agent.waitFor({ timeout: UI_TIMEOUT_MS });
 		const port = Number(/ws:\/\/127\.0\.0\.1:(\d+)/.exec((await agent.textContent()) ?? '')?.[1]);

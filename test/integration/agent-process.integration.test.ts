@@ -8,8 +8,11 @@ import { BerthError } from '../../protocol/errors';
 import { AgentConnection, parseAgentUrl } from '../../server/client';
 import { createNodeTimers } from '../../server/shared/transport/node-timers';
 import { SERVER_JS, tempDir } from '../helpers/agent-process';
+import { freePort } from '../helpers/net';
 
 const TOKEN = 'a-very-secret-token';
+/** Loopback, on a port the system picks. */
+const ANY_PORT = { host: '127.0.0.1', port: 0 };
 
 /** The extension's view of the real dist/server.js: a storage folder, a log that keeps its lines. */
 function setup(): {
@@ -47,7 +50,14 @@ describe('AgentProcess with the real agent', { timeout: 60_000 }, () => {
 		const { storageDir, lines, log } = setup();
 		const files = watchTokenFileModes(storageDir);
 		const timers = createNodeTimers();
-		const agent = await AgentProcess.start({ serverJs: SERVER_JS, storageDir, token: TOKEN, log, timers });
+		const agent = await AgentProcess.start({
+			...ANY_PORT,
+			serverJs: SERVER_JS,
+			storageDir,
+			token: TOKEN,
+			log,
+			timers,
+		});
 		try {
 			files.close();
 			assert.match(agent.url, /^ws:\/\/127\.0\.0\.1:\d+$/);
@@ -80,9 +90,29 @@ describe('AgentProcess with the real agent', { timeout: 60_000 }, () => {
 		}
 	});
 
+	it('listens on the host and port it is given (tunnel access keeps its port across restarts)', async () => {
+		const { storageDir, log } = setup();
+		const port = await freePort();
+		const agent = await AgentProcess.start({
+			host: '127.0.0.1',
+			port,
+			serverJs: SERVER_JS,
+			storageDir,
+			token: TOKEN,
+			log,
+			timers: createNodeTimers(),
+		});
+		try {
+			assert.equal(agent.url, `ws://127.0.0.1:${port}`);
+		} finally {
+			await agent.stop();
+		}
+	});
+
 	it('reports an expected exit after stop()', async () => {
 		const { storageDir, log } = setup();
 		const agent = await AgentProcess.start({
+			...ANY_PORT,
 			serverJs: SERVER_JS,
 			storageDir,
 			token: TOKEN,
@@ -99,7 +129,14 @@ describe('AgentProcess with the real agent', { timeout: 60_000 }, () => {
 		const { storageDir, log } = setup();
 		// An empty token breaks the agent's token rule: it says so and exits with the usage code.
 		await assert.rejects(
-			AgentProcess.start({ serverJs: SERVER_JS, storageDir, token: '', log, timers: createNodeTimers() }),
+			AgentProcess.start({
+				...ANY_PORT,
+				serverJs: SERVER_JS,
+				storageDir,
+				token: '',
+				log,
+				timers: createNodeTimers(),
+			}),
 			(error: unknown) =>
 				error instanceof BerthError &&
 				error.code === 'BERTH_ERR_LISTEN' &&

@@ -39,7 +39,16 @@ describe('formatAgentLogRecord', () => {
 		)!;
 		assert.equal(
 			formatAgentLogRecord(record),
-			'agent: connection peer=127.0.0.1:5 outcome=refused reason="auth mismatch"',
+			'connection peer=127.0.0.1:5 outcome=refused reason="auth mismatch"',
+			'the agent component is the logger fork’s already',
 		);
+	});
+
+	it('keeps the components under the agent’s, and others as they are', () => {
+		const format = (component: string) =>
+			formatAgentLogRecord({ ...parseAgentLogLine(line({ message: 'closed' }))!, component });
+		assert.equal(format('agent: session#3'), 'session#3: closed');
+		assert.equal(format('agents'), 'agents: closed');
+		assert.equal(format(''), 'closed');
 	});
 });

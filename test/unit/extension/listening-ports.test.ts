@@ -4,37 +4,9 @@ import {
 	applyPortsChanged,
 	isForwardableHost,
 	listeningPortKey,
-	parseListeningPortsResult,
-	parsePortsChanged,
 } from '../../../extension/agent/listening-ports';
 
 describe('listening ports from the agent', () => {
-	it('keeps valid entries of a listeningPorts answer', () => {
-		assert.deepEqual(
-			parseListeningPortsResult({
-				ports: [
-					{ host: '127.0.0.1', port: 3000, pid: 7, command: 'node app.js' },
-					{ host: '::', port: 8080, pid: -1 },
-					{ host: 'x', port: 0 },
-					'junk',
-				],
-			}),
-			[
-				{ host: '127.0.0.1', port: 3000, pid: 7, command: 'node app.js' },
-				{ host: '::', port: 8080 },
-			],
-		);
-		assert.deepEqual(parseListeningPortsResult(undefined), []);
-	});
-
-	it('reads portsChanged events and refuses malformed ones', () => {
-		assert.deepEqual(parsePortsChanged({ added: [{ host: '0.0.0.0', port: 1 }], removed: [] }), {
-			added: [{ host: '0.0.0.0', port: 1 }],
-			removed: [],
-		});
-		assert.equal(parsePortsChanged({ added: [] }), undefined);
-	});
-
 	it('applies a change: removed ones go, added ones replace the same socket, sorted by port', () => {
 		const current = [
 			{ host: '127.0.0.1', port: 3000 },

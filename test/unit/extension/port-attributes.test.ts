@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
 	parseMatcher,
 	parsePortsAttributes,
+	parseOtherPortsAttributes,
 	resolvePortAttributes,
 	type PortCandidate,
 } from '../../../extension/port-attributes';
@@ -103,5 +104,36 @@ describe('resolvePortAttributes', () => {
 		});
 		assert.equal(resolve({ host: 'localhost', port: 8443 }).protocol, 'https');
 		assert.equal(resolve({ host: 'localhost', port: 9443 }).protocol, 'https');
+	});
+
+	it('gives a port that no key matches otherPortsAttributes, and only such a port', () => {
+		const other = { onAutoForward: 'ignore' as const, protocol: 'https' as const };
+		assert.deepEqual(resolvePortAttributes(rules, { host: 'localhost', port: 8000 }, other), {
+			onAutoForward: 'ignore',
+			protocol: 'https',
+		});
+		assert.equal(
+			resolvePortAttributes(rules, { host: 'localhost', port: 3000 }, other).onAutoForward,
+			'openBrowser',
+		);
+		assert.equal(
+			resolvePortAttributes(rules, { host: 'localhost', port: 3050 }, other).onAutoForward,
+			'ignore',
+		);
+		assert.equal(resolvePortAttributes(rules, { host: 'localhost', port: 3050 }, other).protocol, 'http');
+	});
+});
+
+describe('parseOtherPortsAttributes', () => {
+	it('keeps known values and names unknown ones', () => {
+		assert.deepEqual(parseOtherPortsAttributes({ onAutoForward: 'silent', protocol: 'https' }), {
+			attributes: { onAutoForward: 'silent', protocol: 'https' },
+			problems: [],
+		});
+		const parsed = parseOtherPortsAttributes({ onAutoForward: 'never', protocol: 'ftp' });
+		assert.deepEqual(parsed.attributes, {});
+		assert.equal(parsed.problems.length, 2);
+		assert.deepEqual(parseOtherPortsAttributes(undefined), { attributes: {}, problems: [] });
+		assert.equal(parseOtherPortsAttributes('ignore').problems.length, 1);
 	});
 });

@@ -4,11 +4,15 @@ import {
 	EMPTY_SAVED_STATE,
 	labelKey,
 	parseSavedState,
+	portKey,
 	withAgent,
 	withForward,
 	withLabel,
+	withProtocol,
+	withReverseForward,
 	withoutAgent,
 	withoutForward,
+	withoutReverseForward,
 } from '../../../extension/ports/saved-state';
 
 describe('saved state', () => {
@@ -21,7 +25,9 @@ describe('saved state', () => {
 			tunnelAccess: true,
 			agents: [{ url: 'ws://a:1', peer: 'berth' }],
 			forwards: [{ agentId: 'ws://a:1', host: 'localhost', port: 3000, localPort: 3000 }],
+			reverseForwards: [],
 			labels: { 'ws://a:1|localhost:3000': 'Web' },
+			protocols: {},
 		});
 	});
 
@@ -38,13 +44,22 @@ describe('saved state', () => {
 				{ agentId: 'x', host: 'h', port: 0, localPort: 1 },
 				{ agentId: 'x', host: 'h', port: 80, localPort: 0 },
 			],
+			reverseForwards: [
+				{ agentId: 'x', bindHost: '127.0.0.1', bindPort: 9000, host: 'localhost', port: 3000 },
+				{ agentId: 'x', bindHost: '127.0.0.1', bindPort: 0, host: 'localhost', port: 3000 },
+			],
 			labels: { a: 5, b: 'B' },
+			protocols: { a: 'ftp', b: 'https' },
 		});
 		assert.deepEqual(state, {
 			tunnelAccess: false,
 			agents: [{ url: 'ws://b:2', peer: 'vscode' }],
 			forwards: [{ agentId: 'x', host: 'h', port: 80, localPort: 0 }],
+			reverseForwards: [
+				{ agentId: 'x', bindHost: '127.0.0.1', bindPort: 9000, host: 'localhost', port: 3000 },
+			],
 			labels: { b: 'B' },
+			protocols: { b: 'https' },
 		});
 	});
 
@@ -61,5 +76,22 @@ describe('saved state', () => {
 	it('removes a label set to empty', () => {
 		const state = withLabel(withLabel(EMPTY_SAVED_STATE, 'k', 'Web'), 'k', '  ');
 		assert.deepEqual(state.labels, {});
+	});
+
+	it('keeps one reverse forward per agent port, and removes it', () => {
+		const forward = { agentId: 'x', bindHost: '127.0.0.1', bindPort: 9000, host: 'localhost', port: 3000 };
+		let state = withReverseForward(EMPTY_SAVED_STATE, forward);
+		state = withReverseForward(state, { ...forward, port: 4000 });
+		assert.deepEqual(state.reverseForwards, [{ ...forward, port: 4000 }]);
+		assert.deepEqual(withoutReverseForward(state, { agentId: 'x', bindPort: 9000 }).reverseForwards, []);
+	});
+
+	it('keys a port preference by agent and port, whatever the loopback is called', () => {
+		assert.equal(portKey('local', 'localhost', 3000), portKey('local', '127.0.0.1', 3000));
+		assert.equal(portKey('local', '::1', 3000), 'local|localhost:3000');
+		assert.notEqual(portKey('local', 'db', 3000), portKey('local', 'localhost', 3000));
+		assert.notEqual(portKey('a', 'localhost', 3000), portKey('b', 'localhost', 3000));
+		const state = withProtocol(EMPTY_SAVED_STATE, portKey('a', '127.0.0.1', 443), 'https');
+		assert.deepEqual(state.protocols, { 'a|localhost:443': 'https' });
 	});
 });

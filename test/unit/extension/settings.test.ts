@@ -1,14 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { browsableHost, isBindAddress, resolveSettings } from '../../../extension/settings';
+import {
+	browsableHost,
+	isBindAddress,
+	isLoopbackAddress,
+	resolveSettings,
+} from '../../../extension/settings';
 
 describe('resolveSettings', () => {
 	it('defaults everything when nothing is set', () => {
 		assert.deepEqual(resolveSettings({}), {
 			autoForwardPorts: true,
 			portsAttributes: [],
+			otherPortsAttributes: {},
 			localAddress: '127.0.0.1',
 			restoreForwardedPorts: true,
+			tunnelHost: '127.0.0.1',
+			tunnelPort: 8765,
 			problems: [],
 		});
 	});
@@ -19,7 +27,13 @@ describe('resolveSettings', () => {
 			localAddress: ' 0.0.0.0 ',
 			restoreForwardedPorts: false,
 			portsAttributes: { '3000': { label: 'Web' } },
+			otherPortsAttributes: { onAutoForward: 'ignore' },
+			'tunnel.host': ' 0.0.0.0 ',
+			'tunnel.port': 0,
 		});
+		assert.deepEqual(settings.otherPortsAttributes, { onAutoForward: 'ignore' });
+		assert.equal(settings.tunnelHost, '0.0.0.0');
+		assert.equal(settings.tunnelPort, 0);
 		assert.equal(settings.autoForwardPorts, false);
 		assert.equal(settings.localAddress, '0.0.0.0');
 		assert.equal(settings.restoreForwardedPorts, false);
@@ -34,6 +48,34 @@ describe('resolveSettings', () => {
 		assert.equal(settings.problems.length, 2);
 		assert.ok(settings.problems.some((p) => /^berth\.localAddress/.test(p)));
 		assert.ok(settings.problems.some((p) => /^berth\.autoForwardPorts/.test(p)));
+	});
+
+	it('takes only the listed local addresses, as an enum', () => {
+		for (const address of ['127.0.0.1', 'localhost', '::1', '0.0.0.0']) {
+			assert.equal(resolveSettings({ localAddress: address }).localAddress, address);
+		}
+		const settings = resolveSettings({ localAddress: '192.168.1.5' });
+		assert.equal(settings.localAddress, '127.0.0.1');
+		assert.match(settings.problems[0]!, /is not one of 127\.0\.0\.1, localhost, ::1, 0\.0\.0\.0/);
+	});
+
+	it('defaults a wrong tunnel host or port, and says why', () => {
+		const settings = resolveSettings({ 'tunnel.host': 'example.com', 'tunnel.port': 70000 });
+		assert.equal(settings.tunnelHost, '127.0.0.1');
+		assert.equal(settings.tunnelPort, 8765);
+		assert.equal(settings.problems.length, 2);
+		assert.equal(resolveSettings({ 'tunnel.port': 8765.5 }).tunnelPort, 8765);
+	});
+});
+
+describe('isLoopbackAddress', () => {
+	it('knows loopback from the rest', () => {
+		for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '::1']) {
+			assert.equal(isLoopbackAddress(host), true, host);
+		}
+		for (const host of ['0.0.0.0', '::', '192.168.1.5', 'fe80::1']) {
+			assert.equal(isLoopbackAddress(host), false, host);
+		}
 	});
 });
 
