@@ -6,6 +6,7 @@
  */
 
 import { isBoolean, isObject, isPort, isString } from '../../protocol/guards';
+import { formatHostPort } from '../../protocol/host-port';
 
 /** A remote agent to reconnect to (its token is in SecretStorage under the same URL). */
 export interface SavedAgent {
@@ -26,7 +27,7 @@ export interface SavedState {
 	readonly tunnelAccess: boolean;
 	readonly agents: readonly SavedAgent[];
 	readonly forwards: readonly SavedForward[];
-	/** Port labels, by `agentId|host:port`. */
+	/** Port labels, by `labelKey`: `agentId|port` for this agent's own host, else `agentId|host:port`. */
 	readonly labels: Readonly<Record<string, string>>;
 }
 
@@ -60,8 +61,10 @@ export function parseSavedState(value: unknown): SavedState {
 	const labels: Record<string, string> = {};
 	if (isObject(value['labels'])) {
 		for (const [key, label] of Object.entries(value['labels']).slice(0, MAX_ENTRIES)) {
-			if (isText(key) && isText(label)) {
-				labels[key] = label;
+			const canonical = isText(key) ? canonicalLabelKey(key) : undefined;
+			// Older versions keyed labels by the spelling of the host: the first of the spellings wins.
+			if (canonical !== undefined && isText(label) && !(canonical in labels)) {
+				labels[canonical] = label;
 			}
 		}
 	}
@@ -73,9 +76,50 @@ export function parseSavedState(value: unknown): SavedState {
 	};
 }
 
-/** The key of a port label. */
+/**
+ * Every spelling of "the agent's own host" as a forward target or a listener: a label names the
+ * port, whichever of these reached it.
+ */
+const OWN_HOST_SPELLINGS: ReadonlySet<string> = new Set([
+	'localhost',
+	'127.0.0.1',
+	'::1',
+	'0.0.0.0',
+	'::',
+	'0:0:0:0:0:0:0:1',
+	'0:0:0:0:0:0:0:0',
+]);
+
+/**
+ * The key of a port label: per agent and port (`agentId|3000`) for the agent's own host however
+ * it is spelled (`localhost`, `127.0.0.1`, `::1`, `0.0.0.0`), per host and port for another
+ * host (`agentId|db:5432`).
+ */
 export function labelKey(agentId: string, host: string, port: number): string {
-	return `${agentId}|${host}:${port}`;
+	const name = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+	return OWN_HOST_SPELLINGS.has(name) ? `${agentId}|${port}` : `${agentId}|${formatHostPort(name, port)}`;
+}
+
+/**
+ * A stored label key in today's form: `agentId|port` stays, `agentId|host:port` (an older
+ * version's key, the host unbracketed: `local|::1:3000`) goes through `labelKey`. Undefined for
+ * a key that is neither.
+ */
+export function canonicalLabelKey(key: string): string | undefined {
+	const bar = key.indexOf('|');
+	if (bar <= 0) {
+		return undefined;
+	}
+	const agentId = key.slice(0, bar);
+	const rest = key.slice(bar + 1);
+	const colon = rest.lastIndexOf(':');
+	const host = colon < 0 ? undefined : rest.slice(0, colon);
+	const digits = colon < 0 ? rest : rest.slice(colon + 1);
+	const port = Number(digits);
+	if (!/^\d{1,5}$/.test(digits) || !isPort(port) || host === '') {
+		return undefined;
+	}
+	return host === undefined ? `${agentId}|${port}` : labelKey(agentId, host, port);
 }
 
 /** The state with `forward` remembered once (same agent, host and port replace the old entry). */
