@@ -40,14 +40,17 @@ export function activate(context: vscode.ExtensionContext): void {
 			trusted: vscode.workspace.isTrusted,
 			agents: connections.all().length + connections.connecting().length,
 		});
-	const presenter = push(new PortsPresenter(connections, forwarding, notice));
+	const presenter = push(
+		new PortsPresenter(connections, forwarding, {
+			timers: createNodeTimers(),
+			notice,
+			// Until Forwarding.externalUrl (area C) lands: the same asExternalUri of the local URL.
+			externalUrl: async (agentId, info) =>
+				(await vscode.env.asExternalUri(vscode.Uri.parse(forwarding.localUrl(agentId, info)))).toString(),
+		}),
+	);
 	const provider = push(
-		new PortsViewProvider(
-			context.extensionUri,
-			presenter,
-			(m) => handlePanelMessage(services, m),
-			log.fork('panel'),
-		),
+		new PortsViewProvider(context.extensionUri, presenter, handlePanelMessage, log.fork('panel')),
 	);
 	push(vscode.window.registerWebviewViewProvider(PortsViewProvider.viewType, provider));
 	push(new StatusController(services.localAgent, connections, () => startAgent(services)));

@@ -19,7 +19,7 @@ const NONCE_BYTES = 18;
 /**
  * The Remote Port Forwarding panel (a webview view in the bottom panel). The webview says `ready`,
  * gets a snapshot, then patches; nothing is posted before `ready`. Its messages are validated by
- * protocol/webview.ts and handed to `onMessage`.
+ * protocol/webview.ts and handed to `onMessage`. `reveal` shows the panel with a row focused.
  */
 export class PortsViewProvider extends Disposable implements vscode.WebviewViewProvider {
 	static readonly viewType = PORTS_VIEW_ID;
@@ -27,6 +27,8 @@ export class PortsViewProvider extends Disposable implements vscode.WebviewViewP
 	private viewStore: DisposableStore | undefined;
 	private ready = false;
 	private sent: PortsViewState | undefined;
+	/** A row to focus once the webview is ready (reveal before the view was resolved). */
+	private pendingReveal: string | undefined;
 
 	constructor(
 		private readonly extensionUri: vscode.Uri,
@@ -65,6 +67,29 @@ export class PortsViewProvider extends Disposable implements vscode.WebviewViewP
 		);
 	}
 
+	/**
+	 * Shows the panel and moves the keyboard focus to the row `rowKey` (`rowKeyOf`), now or as
+	 * soon as the row is drawn: for "Port is already forwarded" and the first-failure toast.
+	 */
+	reveal(rowKey: string): void {
+		this.pendingReveal = rowKey;
+		if (this.view) {
+			this.view.show(false);
+			this.flushReveal();
+		} else {
+			// Resolving the view runs resolveWebviewView; the reveal follows the webview's `ready`.
+			void vscode.commands.executeCommand(`${PORTS_VIEW_ID}.focus`);
+		}
+	}
+
+	private flushReveal(): void {
+		if (this.view && this.ready && this.pendingReveal !== undefined) {
+			const message: ToWebview = { type: 'reveal', key: this.pendingReveal };
+			this.pendingReveal = undefined;
+			void this.view.webview.postMessage(message);
+		}
+	}
+
 	private receive(value: unknown): void {
 		const message = parseFromWebview(value);
 		if (!message) {
@@ -75,6 +100,7 @@ export class PortsViewProvider extends Disposable implements vscode.WebviewViewP
 			this.ready = true;
 			this.sent = undefined;
 			this.push(this.presenter.state());
+			this.flushReveal();
 			return;
 		}
 		this.onMessage(message);
