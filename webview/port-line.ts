@@ -127,9 +127,11 @@ export class PortLine {
 		this.drawProcess(row, state.icon);
 		setText(this.cell('origin'), formatOrigin(row));
 		setText(this.cell('conn'), formatConnections(row));
-		setText(this.connInline, row.kind === 'detected' ? '' : `${row.openConnections} open · `);
+		setText(this.connInline, row.kind === 'detected' ? '' : `${row.openConnections} open ·`);
 		setText(this.traffic, formatTraffic(row));
-		setText(this.rate, formatTrafficRate(row));
+		const rate = formatTrafficRate(row);
+		setText(this.rate, rate ? `${rate} ·` : '');
+		this.rate.hidden = !rate;
 		setTitle(this.cell('traffic'), row.kind === 'detected' ? '' : trafficTitle(row));
 		setText(this.cell('state'), state.text);
 		setTitle(this.cell('state'), processTitle(row) || state.text);
@@ -186,7 +188,7 @@ export class PortLine {
 		this.cell('port').append(flex(this.status.element, this.port, portActions));
 		this.cell('address').append(flex(this.address, addressActions));
 		this.cell('process').append(flex(this.problemIcon.element, this.process));
-		this.cell('traffic').append(flex(this.connInline, this.traffic, this.rate));
+		this.cell('traffic').append(flex(this.connInline, this.rate, this.traffic));
 	}
 
 	private drawAddress(row: PortRow): void {

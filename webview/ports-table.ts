@@ -88,7 +88,9 @@ export class PortsTable {
 		this.place(elements);
 		this.order = order;
 		const revealed = this.pendingReveal !== undefined && order.includes(this.pendingReveal);
-		this.setActive(revealed ? this.pendingReveal : keepFocus(previous, order, this.activeKey));
+		// Nothing focused yet: the first port, else the first line (an agent with nothing forwarded).
+		const first = order.find((k) => this.lines.get(k) instanceof PortLine) ?? order[0];
+		this.setActive(revealed ? this.pendingReveal : keepFocus(previous, order, this.activeKey ?? first));
 		if (revealed) {
 			this.pendingReveal = undefined;
 			this.focusActive();
