@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { assertNever } from '../../protocol/errors';
-import type { ForwardRef, FromWebview, RowContext } from '../../protocol/webview';
+import { PORTS_VIEW_ID, type ForwardRef, type FromWebview, type RowContext } from '../../protocol/webview';
 import { LOCAL_AGENT_ID } from '../agent/connection';
 
 /**
@@ -31,7 +31,11 @@ export function handlePanelMessage(message: FromWebview): void {
 		case 'copyLocalAddress':
 			return run('berth.copyLocalAddress', forwardRow(message));
 		case 'setLabel':
-			return run('berth.setPortLabel', portRow('detected', message.agentId, message.host, message.port));
+			void askThenRefocus(
+				'berth.setPortLabel',
+				portRow('detected', message.agentId, message.host, message.port),
+			);
+			return;
 		case 'disconnect':
 			return run('berth.disconnect', agentRow(message.agentId));
 		case 'reconnect':
@@ -39,6 +43,15 @@ export function handlePanelMessage(message: FromWebview): void {
 		default:
 			assertNever(message, 'panel message');
 	}
+}
+
+/**
+ * Runs a command that asks in a quick input, then gives the focus back to the panel: the workbench
+ * does not give it back to a webview, and a keyboard user goes on from the row (F2, then Delete).
+ */
+async function askThenRefocus(command: string, arg: RowContext): Promise<void> {
+	await vscode.commands.executeCommand(command, arg);
+	await vscode.commands.executeCommand(`${PORTS_VIEW_ID}.focus`);
 }
 
 /**
