@@ -85,7 +85,7 @@ export function rowKeyOf(agentId: string, kind: PortRowKind, idOrHostPort: strin
 /**
  * The panel's state: agents in the given order, each followed by its local forwards and then its
  * reverse forwards (each by port), then its detected ports. This machine's agent lists no
- * detected ports: they are reachable here already.
+ * detected ports (they are reachable here already), nor does an agent while it is away.
  */
 export function buildPortsViewState(input: ModelInput): PortsViewState {
 	const agents: AgentRow[] = [];
@@ -107,7 +107,8 @@ export function buildPortsViewState(input: ModelInput): PortsViewState {
 					: toRemoteRow(agent, forward, input),
 			);
 		}
-		if (!agent.isLocal) {
+		// This machine's ports are reachable here already; an agent away has only a stale list.
+		if (!agent.isLocal && agent.state.type === 'connected') {
 			rows.push(...detectedRows(agent, forwards, input));
 		}
 	}

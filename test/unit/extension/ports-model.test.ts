@@ -224,6 +224,18 @@ describe('buildPortsViewState', () => {
 		);
 	});
 
+	it('lists no detected ports of an agent that is away (its list is stale)', () => {
+		const state = buildPortsViewState(
+			input([
+				agent({
+					state: { type: 'reconnecting', attempt: 1, delayMs: 1000 },
+					listeningPorts: [{ host: '127.0.0.1', port: 8080 }],
+				}),
+			]),
+		);
+		assert.deepEqual(state.rows, []);
+	});
+
 	it('names the local agent "This machine" and passes the notice on', () => {
 		const state = buildPortsViewState(
 			input([agent({ id: 'local', url: 'ws://127.0.0.1:1234', isLocal: true })], { notice: 'hello' }),
