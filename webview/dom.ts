@@ -72,3 +72,27 @@ export function iconButton(name: IconName, label: string, onClick: () => void): 
 	});
 	return b;
 }
+
+/** Sets `hidden` only when it changes. */
+export function setHidden(el: HTMLElement, hidden: boolean): void {
+	if (el.hidden !== hidden) {
+		el.hidden = hidden;
+	}
+}
+
+/**
+ * Opens the row's context menu from the keyboard (Shift+F10, the menu key): VS Code's webview
+ * host shows its `webview/context` menu for a `contextmenu` event, with the row's
+ * `data-vscode-context`, at the event's position (here, under the row's start).
+ */
+export function openContextMenu(tr: HTMLTableRowElement): void {
+	const rect = tr.getBoundingClientRect();
+	tr.dispatchEvent(
+		new MouseEvent('contextmenu', {
+			bubbles: true,
+			cancelable: true,
+			clientX: rect.left + 16,
+			clientY: rect.bottom,
+		}),
+	);
+}

@@ -6,10 +6,18 @@
  * surviving one, across updates.
  */
 
-import type { AgentRow, FromWebview, PortRow, PortsViewState } from '../protocol/webview';
-import { AgentLine, EmptyLine, GroupLine, agentLineKey, emptyLineKey, groupLineKey } from './agent-lines';
+import type { FromWebview, PortsViewState } from '../protocol/webview';
+import {
+	AgentLine,
+	GroupLine,
+	agentLineKey,
+	emptyLineKey,
+	groupLineKey,
+	type EmptyLine,
+} from './agent-lines';
 import { COLUMNS } from './columns';
-import { element } from './dom';
+import { element, openContextMenu, setHidden } from './dom';
+import { LineStore, type Line } from './line-store';
 import { PortLine } from './port-line';
 import { keyAction, type KeyAction } from './row-actions';
 import { keepFocus, moveFocus } from './roving';
@@ -23,15 +31,13 @@ export interface TableHost {
 	onCollapsed(agentIds: readonly string[]): void;
 }
 
-type Line = PortLine | AgentLine | GroupLine | EmptyLine;
-
 /** The panel's DOM. */
 export class PortsTable {
 	private readonly notice: HTMLParagraphElement;
 	private readonly welcome: Welcome;
 	private readonly table: HTMLTableElement;
 	private readonly body: HTMLTableSectionElement;
-	private readonly lines = new Map<string, Line>();
+	private readonly lines: LineStore;
 	/** Focusable lines' keys, in the order drawn. */
 	private order: string[] = [];
 	private activeKey: string | undefined;
@@ -49,6 +55,7 @@ export class PortsTable {
 	) {
 		this.activeKey = initial.activeKey;
 		this.collapsed = new Set(initial.collapsed);
+		this.lines = new LineStore(host.send, (agentId) => this.toggle(agentId));
 		this.notice = element('p', { className: 'notice', role: 'status' });
 		this.welcome = new Welcome(host.send);
 		this.table = element('table', { role: 'treegrid', ariaLabel: 'Forwarded and detected ports' });
@@ -126,31 +133,25 @@ export class PortsTable {
 			}
 		};
 		for (const agent of view.agents) {
-			use(agentLineKey(agent.id), this.agentLine(agent));
+			use(agentLineKey(agent.id), this.lines.agent(agent));
 			const rows = view.rows.filter((r) => r.agentId === agent.id);
 			const forwards = rows.filter((r) => r.kind !== 'detected');
 			const detected = rows.filter((r) => r.kind === 'detected');
-			forwards.forEach((row) => use(row.key, this.portLine(row)));
+			forwards.forEach((row) => use(row.key, this.lines.port(row)));
 			if (forwards.length === 0) {
-				use(emptyLineKey(agent.id), this.emptyLine(agent.id), false);
+				use(emptyLineKey(agent.id), this.lines.empty(agent.id), false);
 			}
 			if (detected.length > 0) {
 				const expanded = !this.collapsed.has(agent.id);
-				const group = this.groupLine(agent.id);
+				const group = this.lines.group(agent.id);
 				group.update(detected.length, expanded);
 				use(groupLineKey(agent.id), group);
 				if (expanded) {
-					detected.forEach((row) => use(row.key, this.portLine(row)));
+					detected.forEach((row) => use(row.key, this.lines.port(row)));
 				}
 			}
 		}
-		const drawn = new Set(elements);
-		for (const [key, line] of this.lines) {
-			if (!drawn.has(line.element)) {
-				line.element.remove();
-				this.lines.delete(key);
-			}
-		}
+		this.lines.retain(new Set(elements));
 		return { elements, order };
 	}
 
@@ -164,42 +165,6 @@ export class PortsTable {
 				this.body.insertBefore(el, cursor);
 			}
 		}
-	}
-
-	private agentLine(agent: AgentRow): AgentLine {
-		const line = this.lineOf(agentLineKey(agent.id), AgentLine, () => new AgentLine(agent, this.host.send));
-		line.update(agent);
-		return line;
-	}
-
-	private portLine(row: PortRow): PortLine {
-		const line = this.lineOf(row.key, PortLine, () => new PortLine(row, this.host.send));
-		line.update(row);
-		return line;
-	}
-
-	private groupLine(agentId: string): GroupLine {
-		return this.lineOf(
-			groupLineKey(agentId),
-			GroupLine,
-			() => new GroupLine(agentId, () => this.toggle(agentId)),
-		);
-	}
-
-	private emptyLine(agentId: string): EmptyLine {
-		return this.lineOf(emptyLineKey(agentId), EmptyLine, () => new EmptyLine(agentId));
-	}
-
-	/** The line of `key` if it is of that class, else a new one (a key never changes its kind). */
-	private lineOf<T extends Line>(key: string, type: new (...args: never[]) => T, create: () => T): T {
-		const existing = this.lines.get(key);
-		if (existing instanceof type) {
-			return existing;
-		}
-		existing?.element.remove();
-		const line = create();
-		this.lines.set(key, line);
-		return line;
 	}
 
 	private setActive(key: string | undefined): void {
@@ -229,7 +194,7 @@ export class PortsTable {
 	}
 
 	private lineElement(key: string | undefined): HTMLTableRowElement | undefined {
-		return key === undefined ? undefined : this.lines.get(key)?.element;
+		return this.lines.get(key)?.element;
 	}
 
 	private toggle(agentId: string, expand?: boolean): void {
@@ -259,7 +224,7 @@ export class PortsTable {
 	private onKey(event: KeyboardEvent): void {
 		const tr = (event.target as HTMLElement).closest('tr');
 		const key = tr?.dataset['key'];
-		const line = key === undefined ? undefined : this.lines.get(key);
+		const line = this.lines.get(key);
 		if (!tr || key === undefined || !line || line.kind === 'empty') {
 			return;
 		}
@@ -310,27 +275,4 @@ export class PortsTable {
 				return true;
 		}
 	}
-}
-
-function setHidden(el: HTMLElement, hidden: boolean): void {
-	if (el.hidden !== hidden) {
-		el.hidden = hidden;
-	}
-}
-
-/**
- * Opens the row's context menu from the keyboard (Shift+F10, the menu key): VS Code's webview
- * host shows its `webview/context` menu for a `contextmenu` event, with the row's
- * `data-vscode-context`, at the event's position (here, under the row's start).
- */
-function openContextMenu(tr: HTMLTableRowElement): void {
-	const rect = tr.getBoundingClientRect();
-	tr.dispatchEvent(
-		new MouseEvent('contextmenu', {
-			bubbles: true,
-			cancelable: true,
-			clientX: rect.left + 16,
-			clientY: rect.bottom,
-		}),
-	);
 }

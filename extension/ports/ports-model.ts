@@ -15,11 +15,10 @@ import type {
 	PortRowKind,
 	PortsViewState,
 	RemoteForwardRow,
-	RowProblem,
-	ToWebview,
 } from '../../protocol/webview';
 import { isForwardableHost, listeningPortKey } from '../agent/listening-ports';
 import { formatHostPort } from './forward-input';
+import { describeAgentState, forwardProblem } from './row-problem';
 
 /** Where a connection stands, as the model needs it (connections.ts's ConnectionStatus fits). */
 export type AgentConnectionState =
@@ -133,34 +132,6 @@ function detectedRows(
 	return out;
 }
 
-/** The message that brings a webview from `previous` to `next`; undefined when nothing changed. */
-export function diffPortsState(
-	previous: PortsViewState | undefined,
-	next: PortsViewState,
-): ToWebview | undefined {
-	if (
-		!previous ||
-		previous.notice !== next.notice ||
-		JSON.stringify(previous.agents) !== JSON.stringify(next.agents) ||
-		!sameOrder(previous.rows, next.rows)
-	) {
-		return { type: 'snapshot', state: next };
-	}
-	const before = new Map(previous.rows.map((r) => [r.key, JSON.stringify(r)]));
-	const upserted = next.rows.filter((r) => before.get(r.key) !== JSON.stringify(r));
-	const keys = new Set(next.rows.map((r) => r.key));
-	const removed = previous.rows.filter((r) => !keys.has(r.key)).map((r) => r.key);
-	return upserted.length === 0 && removed.length === 0 ? undefined : { type: 'patch', upserted, removed };
-}
-
-/** A patch can only drop rows and change values: new rows (and their place) come in a snapshot. */
-function sameOrder(previous: readonly PortRow[], next: readonly PortRow[]): boolean {
-	const nextKeys = next.map((r) => r.key);
-	const kept = new Set(nextKeys);
-	const previousKept = previous.map((r) => r.key).filter((k) => kept.has(k));
-	return previousKept.length === nextKeys.length && previousKept.every((k, i) => k === nextKeys[i]);
-}
-
 /** A listener reached by a local forward: same port, and the forward's target names that listener's host. */
 function reaches(forward: ForwardInfo, port: ListeningPort): boolean {
 	if (forward.targetPort !== port.port) {
@@ -196,69 +167,6 @@ function toAgentRow(agent: AgentInput): AgentRow {
 
 function statusOf(state: AgentConnectionState): AgentStatus {
 	return state.type;
-}
-
-/** The agent in a sentence: "this machine", the host name it reported, or its address. */
-export function agentName(agent: Pick<AgentInput, 'isLocal' | 'url' | 'state'>): string {
-	if (agent.isLocal) {
-		return 'this machine';
-	}
-	return (agent.state.type === 'connected' && agent.state.host) || agent.url.replace(/^wss?:\/\//, '');
-}
-
-/** A short sentence for the panel and tooltips. */
-export function describeAgentState(state: AgentConnectionState, peer: 'berth' | 'vscode'): string {
-	switch (state.type) {
-		case 'connecting':
-			return 'Connecting…';
-		case 'connected':
-			if (peer === 'vscode') {
-				return 'Connected to a VS Code server (its identity cannot be verified)';
-			}
-			return `Connected${state.host ? ` to ${state.host}` : ''}${state.version ? ` (Berth ${state.version})` : ''}`;
-		case 'reconnecting':
-			return (
-				`Connection lost; reconnecting in ${Math.round(state.delayMs / 1000)} s (attempt ${state.attempt})` +
-				(state.lastError ? `: ${state.lastError}` : '')
-			);
-		case 'failed':
-			return `Disconnected: ${state.message}`;
-	}
-}
-
-/**
- * What is wrong with a forward, most serious first: its listener failed; its agent is away;
- * nothing listens at its target (with the agent's reason when a connection failed); or a
- * connection failed where the agent cannot say whether anything listens. A failure is not shown
- * once a listener is known to be there: the counters keep the last error even after successes.
- */
-export function forwardProblem(
-	agent: Pick<AgentInput, 'isLocal' | 'url' | 'state'>,
-	forward: Pick<ForwardInfo, 'state' | 'error' | 'targetPort' | 'counters'>,
-	listening: boolean | undefined,
-): RowProblem | undefined {
-	const reason = forward.counters.lastError;
-	if (forward.state === 'failed') {
-		return {
-			kind: 'forwardFailed',
-			message: `The forward stopped: ${forward.error ?? 'its listener closed'}`,
-		};
-	}
-	if (agent.state.type === 'reconnecting' || agent.state.type === 'failed') {
-		const message =
-			agent.state.type === 'reconnecting'
-				? `Waiting for ${agentName(agent)} to reconnect`
-				: `Not connected to ${agentName(agent)}`;
-		return { kind: 'agentOffline', message };
-	}
-	if (listening === false) {
-		const message = `Nothing is listening on ${forward.targetPort} on ${agentName(agent)}`;
-		return { kind: 'noListener', message: reason !== undefined ? `${message} (${reason})` : message };
-	}
-	if (reason !== undefined && listening === undefined) {
-		return { kind: 'connectionFailed', message: `A connection failed: ${reason}` };
-	}
-	return undefined;
 }
 
 /** The fields of every forward row. */

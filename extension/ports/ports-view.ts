@@ -10,7 +10,7 @@ import {
 } from '../../protocol/webview';
 import type { ExtensionLogger } from '../logger';
 import { renderPortsHtml } from './ports-html';
-import { diffPortsState } from './ports-model';
+import { diffPortsState } from './ports-diff';
 import type { PortsPresenter } from './ports-presenter';
 
 /** Bytes of randomness in a CSP nonce. */
