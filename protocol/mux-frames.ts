@@ -16,6 +16,8 @@
  *     4 End        id      empty: the sender will send no more (TCP FIN); the other way stays open
  *     5 Reset      id      u8 ResetCode, then a UTF-8 reason: the stream is over both ways
  *     6 Window     id      u32 BE: more bytes the reader may now be sent
+ *     7 Datagram   id      one datagram of a `udp` stream, whole: no credit, dropped when the
+ *                          session is congested (UDP's promise, not TCP's)
  *
  * Stream ids: the client opens odd ones, the agent even ones (reverse forwards), so both may open
  * streams without agreeing first. A stream is over once End went both ways, or after a Reset.
@@ -38,7 +40,11 @@ export enum FrameKind {
 	End = 4,
 	Reset = 5,
 	Window = 6,
+	Datagram = 7,
 }
+
+/** Largest datagram carried (UDP's own limit, plus a SOCKS5 UDP header of at most 262 bytes). */
+export const MAX_DATAGRAM_BYTES = 65_535 + 262;
 
 export const FRAME_HEADER_BYTES = 5;
 
@@ -46,11 +52,14 @@ export const FRAME_HEADER_BYTES = 5;
  * Where a new stream goes:
  * - `tcp`: a host and port, reached by the side that accepts the stream (under its policy);
  * - `reverse`: a connection that arrived on a reverse forward's listener (opened by the agent),
- *   to be carried to that forward's target on the client; `from` is the peer's address, for logs.
+ *   to be carried to that forward's target on the client; `from` is the peer's address, for logs;
+ * - `udp`: a SOCKS5 UDP association: the accepting side opens a UDP socket and relays Datagram
+ *   frames, each a SOCKS5 UDP datagram (protocol/socks5.ts) naming its destination or source.
  */
 export type OpenTarget =
 	| { readonly kind: 'tcp'; readonly host: string; readonly port: number }
-	| { readonly kind: 'reverse'; readonly forward: string; readonly from?: string };
+	| { readonly kind: 'reverse'; readonly forward: string; readonly from?: string }
+	| { readonly kind: 'udp' };
 
 /**
  * Why a stream was reset, as a code both sides can act on (a SOCKS reply, an HTTP status, a
@@ -89,11 +98,13 @@ export interface StreamReset {
 export interface MuxArgs {
 	/** Frame format version; the agent refuses versions it does not speak. */
 	readonly version: number;
-	/** Optional features the client wants; the agent uses the ones it knows (none are defined yet). */
+	/** Optional features the client wants; the agent uses the ones it knows (MUX_FEATURES). */
 	readonly features: readonly string[];
 }
 
 export const MUX_VERSION = 2;
+/** Features this side knows: `datagram` (FrameKind.Datagram and `udp` targets). */
+export const MUX_FEATURES: readonly string[] = ['datagram'];
 /** At most this many features, each at most this long: the args arrive before much is trusted. */
 const MAX_FEATURES = 32;
 const MAX_FEATURE_CHARS = 64;
@@ -166,6 +177,8 @@ export function parseOpenTarget(body: Uint8Array): OpenTarget | undefined {
 				? { kind: 'tcp', host, port }
 				: undefined;
 		}
+		case 'udp':
+			return { kind: 'udp' };
 		case 'reverse': {
 			const forward = value['forward'];
 			const from = value['from'];

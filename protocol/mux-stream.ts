@@ -22,11 +22,14 @@ export interface StreamHandler {
 	onDrain(): void;
 	/** For the side that opened the stream: the other side reached the target. */
 	onOpened?(): void;
+	/** One whole datagram of a `udp` stream (mux-frames.ts: Datagram). */
+	onDatagram?(datagram: Uint8Array): void;
 }
 
 /** The Mux's side of a stream: what a MuxStream asks of it. */
 export interface StreamOwner {
 	writeData(stream: MuxStream, chunk: Uint8Array): boolean;
+	sendDatagram(stream: MuxStream, datagram: Uint8Array): boolean;
 	endStream(stream: MuxStream): void;
 	resetStream(stream: MuxStream, reset: StreamReset, tellPeer: boolean): void;
 	acceptStream(stream: MuxStream): void;
@@ -113,6 +116,14 @@ export class MuxStream {
 		return this.owner.writeData(this, chunk);
 	}
 
+	/**
+	 * Sends one datagram (a `udp` stream), whole and outside the credit windows. False when it was
+	 * dropped: the session is congested or closed, as a full network drops UDP.
+	 */
+	sendDatagram(datagram: Uint8Array): boolean {
+		return this.owner.sendDatagram(this, datagram);
+	}
+
 	/** Half-close: no more data from this side; the peer may go on sending. */
 	end(): void {
 		this.owner.endStream(this);
@@ -187,6 +198,11 @@ export class MuxStream {
 			this.buffered += chunk.byteLength;
 		}
 		this.syncCommitted();
+	}
+
+	/** @internal One datagram from the peer (dropped when no handler takes datagrams yet). */
+	deliverDatagram(datagram: Uint8Array): void {
+		this.handler?.onDatagram?.(datagram);
 	}
 
 	/** @internal The peer's End. */

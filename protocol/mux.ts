@@ -18,6 +18,7 @@ import {
 	encodeWindow,
 	FRAME_HEADER_BYTES,
 	FrameKind,
+	MAX_DATAGRAM_BYTES,
 	parseOpenTarget,
 	parseReset,
 	ResetCode,
@@ -112,6 +113,7 @@ export class Mux extends Disposable implements StreamOwner {
 	private readonly sendQueueCap: number;
 	/** A Data frame header, rewritten for each frame (the channel copies it at once). */
 	private readonly dataHeader = encodeFrameHeader(FrameKind.Data, 0);
+	private readonly datagramHeader = encodeFrameHeader(FrameKind.Datagram, 0);
 	/** For headers that straddle two segments. */
 	private readonly headerScratch = new Uint8Array(FRAME_HEADER_BYTES);
 
@@ -201,6 +203,15 @@ export class Mux extends Disposable implements StreamOwner {
 			stream.sourcePaused = true;
 			return false;
 		}
+		return true;
+	}
+
+	sendDatagram(stream: MuxStream, datagram: Uint8Array): boolean {
+		if (stream.closed || this.congested || this.isChannelBusy() || datagram.byteLength > MAX_DATAGRAM_BYTES) {
+			return false;
+		}
+		writeU32(this.datagramHeader, 1, stream.id);
+		this.options.channel.send(datagram, this.datagramHeader);
 		return true;
 	}
 
@@ -450,6 +461,11 @@ export class Mux extends Disposable implements StreamOwner {
 				}
 				return;
 			}
+			case FrameKind.Datagram:
+				if (body.byteLength <= MAX_DATAGRAM_BYTES) {
+					this.streams.get(id)?.deliverDatagram(body);
+				}
+				return;
 			case FrameKind.Reset: {
 				const stream = this.streams.get(id);
 				if (stream) {

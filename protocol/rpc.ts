@@ -4,7 +4,7 @@
  * declares their shapes and the methods and events both ends speak.
  */
 
-import { isInteger, isObject, isString } from './guards';
+import { isArray, isBoolean, isInteger, isObject, isString } from './guards';
 
 /** A call. `id` is unique among the sender's open requests. */
 export interface RpcRequest {
@@ -208,6 +208,19 @@ const MAX_HOST_CHARS = 255;
 /** The highest TCP port. */
 const MAX_PORT = 65_535;
 
+/** Longest name a client gives itself in `hello` (Berth's bound; longer names are cut). */
+export const MAX_CLIENT_NAME_CHARS = 128;
+/** Most listeners one session may declare (`declareListeners`): Berth's bound on what it holds per session. */
+export const MAX_DECLARED_LISTENERS = 1_024;
+/** Longest network identity accepted from a peer (Berth's agents send 32 hex digits). */
+const MAX_NETWORK_IDENTITY_CHARS = 128;
+/** Most ports accepted in one `listeningPorts` answer or `portsChanged` event (the rest are dropped). */
+const MAX_LISTENING_PORTS = 4_096;
+/** Longest command line kept of a listening port's process. */
+const MAX_COMMAND_CHARS = 2_048;
+/** Longest session id or peer address in a client list. */
+const MAX_CLIENT_FIELD_CHARS = 300;
+
 const FORWARD_DIRECTIONS: ReadonlySet<unknown> = new Set<ForwardDirection>(['local', 'remote']);
 const FORWARD_STATES: ReadonlySet<unknown> = new Set<ForwardState>(['active', 'failed', 'closed']);
 
@@ -272,6 +285,79 @@ function isForwardCounters(value: unknown): value is ForwardCounters {
 		isInteger(value['bytesOut'], 0) &&
 		isOptionalString(value['lastError'])
 	);
+}
+
+/** A `ServerInfo.network` from the peer: letters, digits, `-` and `_`, bounded; anything else reads as absent. */
+export function parseNetworkIdentity(value: unknown): string | undefined {
+	return isString(value) && value.length <= MAX_NETWORK_IDENTITY_CHARS && /^[\w-]+$/.test(value)
+		? value
+		: undefined;
+}
+
+/** A listener a client declares (`declareListeners` params), checked field by field. */
+export function isClientListener(value: unknown): value is ClientListener {
+	return isObject(value) && isHost(value['host']) && isInteger(value['port'], 1, MAX_PORT);
+}
+
+/** An AgentClientInfo from the peer (a `listClients` answer), checked field by field. */
+export function isAgentClientInfo(value: unknown): value is AgentClientInfo {
+	return (
+		isObject(value) &&
+		isBoundedString(value['id'], MAX_CLIENT_FIELD_CHARS) &&
+		(value['kind'] === 'management' || value['kind'] === 'streams') &&
+		isBoundedString(value['address'], MAX_CLIENT_FIELD_CHARS) &&
+		(value['name'] === undefined || isBoundedString(value['name'], MAX_CLIENT_NAME_CHARS)) &&
+		isInteger(value['since'], 0) &&
+		isArray(value['forwards']) &&
+		value['forwards'].every(isForwardInfo) &&
+		isInteger(value['streams'], 0) &&
+		isBoolean(value['isSelf'])
+	);
+}
+
+/** The clients of a `listClients` answer, or undefined when the answer is not one. */
+export function parseListClientsResult(value: unknown): AgentClientInfo[] | undefined {
+	if (!isObject(value) || !isArray(value['clients']) || !value['clients'].every(isAgentClientInfo)) {
+		return undefined;
+	}
+	return [...value['clients']];
+}
+
+/** The ports of an untrusted array: entries that are not a ListeningPort are dropped. */
+export function parseListeningPorts(value: unknown): ListeningPort[] {
+	if (!isArray(value)) {
+		return [];
+	}
+	const out: ListeningPort[] = [];
+	for (const item of value.slice(0, MAX_LISTENING_PORTS)) {
+		if (
+			!isObject(item) ||
+			!isBoundedString(item['host'], MAX_HOST_CHARS) ||
+			!isInteger(item['port'], 1, MAX_PORT)
+		) {
+			continue;
+		}
+		const { pid, command } = item;
+		out.push({
+			host: item['host'],
+			port: item['port'],
+			...(isInteger(pid, 1) ? { pid } : {}),
+			...(isString(command) ? { command: command.slice(0, MAX_COMMAND_CHARS) } : {}),
+		});
+	}
+	return out;
+}
+
+/** A `portsChanged` event's data, or undefined when it is not one. */
+export function parsePortsChanged(value: unknown): AgentEvents['portsChanged'] | undefined {
+	if (!isObject(value) || !isArray(value['added']) || !isArray(value['removed'])) {
+		return undefined;
+	}
+	return { added: parseListeningPorts(value['added']), removed: parseListeningPorts(value['removed']) };
+}
+
+function isBoundedString(value: unknown, max: number): value is string {
+	return isString(value) && value.length <= max;
 }
 
 function isHost(value: unknown): value is string {

@@ -1,4 +1,4 @@
-import { Disposable, Emitter } from '../protocol/lifecycle';
+import { Disposable, DisposableStore, Emitter, type IDisposable } from '../protocol/lifecycle';
 import type { MessageLimits } from '../protocol/message-reader';
 import type { Timers } from '../protocol/timers';
 import { ListeningPortScanner } from './forward/listening-ports';
@@ -11,6 +11,9 @@ import { MuxConnections } from './mux/mux-connections';
 import type { Logger } from './shared/log';
 import type { TargetPolicy } from './shared/target-policy';
 import { TunnelConnections } from './tunnel/tunnel-connections';
+import { AgentClients, type ClientSession } from './agent-clients';
+import type { AgentRpc } from './management/agent-methods';
+import type { RemoteForwards } from './forward/remote-forwards';
 
 /** What the agent's connection types need, resolved from its configuration. */
 export interface AgentSessionsConfig {
@@ -36,6 +39,8 @@ export class AgentSessions extends Disposable {
 	readonly management: ManagementSessions;
 	readonly tunnels: TunnelConnections;
 	readonly streams: MuxConnections;
+	/** Every client session: names, the client list, declared listeners. */
+	readonly clientList: AgentClients;
 	private lastClients = 0;
 	private readonly _onDidChangeClients = this._register(new Emitter<number>());
 	/** The number of connected clients changed (every session is told too: `clientsChanged`). */
@@ -43,15 +48,19 @@ export class AgentSessions extends Disposable {
 
 	constructor(config: AgentSessionsConfig) {
 		super();
-		const { timers, log, identity } = config;
+		const { timers, log } = config;
+		this.clientList = this._register(new AgentClients());
+		// The agent's own listeners (its -R forwards) are not the user's services, nor are those
+		// that clients on its loopback declare as their forwards' listeners.
 		this.ports = this._register(
 			new PortWatcher(
 				new ListeningPortScanner({ excludePids: new Set([process.pid]) }),
 				timers,
 				log.fork('ports'),
+				(port) => this.clientList.isDeclared(port),
 			),
 		);
-		const clients = (): number => this.clients;
+		this._register(this.clientList.onDidChangeListeners(() => this.ports.refilter()));
 		this.management = this._register(
 			new ManagementSessions({
 				timers,
@@ -60,7 +69,7 @@ export class AgentSessions extends Disposable {
 				shortGraceMs: config.shortGraceMs,
 				...(config.maxWaitingSessions !== undefined ? { maxWaiting: config.maxWaitingSessions } : {}),
 				limits: config.limits,
-				serve: (rpc) => serveAgentMethods(rpc, { identity, timers, ports: this.ports, clients }),
+				serve: (rpc, session) => this.serve(config, rpc, session, undefined),
 			}),
 		);
 		this.tunnels = this._register(
@@ -73,12 +82,13 @@ export class AgentSessions extends Disposable {
 				limits: config.limits,
 				policy: config.policy,
 				allowRemoteBind: config.allowRemoteBind,
-				serve: (rpc, forwards) =>
-					serveAgentMethods(rpc, { identity, timers, ports: this.ports, forwards, clients }),
+				serve: (rpc, forwards, session) => this.serve(config, rpc, session, forwards),
 			}),
 		);
-		this._register(this.management.onDidChangeCounts(() => this.clientsMayHaveChanged()));
-		this._register(this.streams.onDidChangeCounts(() => this.clientsMayHaveChanged()));
+		this._register(this.management.onDidChangeCounts(() => this.clientsMayHaveChanged(false)));
+		this._register(this.streams.onDidChangeCounts(() => this.clientsMayHaveChanged(false)));
+		// A client that names itself changes the list, not the count: tell the sessions anyway.
+		this._register(this.clientList.onDidRename(() => this.clientsMayHaveChanged(true)));
 		this._register(this.registry.register(this.management));
 		this._register(this.registry.register(extensionHostRefusal));
 		this._register(this.registry.register(this.tunnels));
@@ -97,12 +107,39 @@ export class AgentSessions extends Disposable {
 		this.tunnels.dispose();
 	}
 
-	private clientsMayHaveChanged(): void {
+	/** Serves the agent's methods to one session, registered in the client list while it lasts. */
+	private serve(
+		config: AgentSessionsConfig,
+		rpc: AgentRpc,
+		session: ClientSession,
+		forwards: RemoteForwards | undefined,
+	): IDisposable {
+		const store = new DisposableStore();
+		const self = store.add(this.clientList.add(session));
+		store.add(
+			serveAgentMethods(rpc, {
+				identity: config.identity,
+				timers: config.timers,
+				ports: this.ports,
+				clients: () => this.clients,
+				registry: this.clientList,
+				self,
+				...(forwards ? { forwards } : {}),
+			}),
+		);
+		return store;
+	}
+
+	/** Tells every session when the count changed, or (`renamed`) when a client named itself. */
+	private clientsMayHaveChanged(renamed: boolean): void {
 		const clients = this.clients;
-		if (clients !== this.lastClients) {
+		const counted = clients !== this.lastClients;
+		if (counted || renamed) {
 			this.lastClients = clients;
 			this.management.broadcast('clientsChanged', { clients });
 			this.streams.broadcast('clientsChanged', { clients });
+		}
+		if (counted) {
 			this._onDidChangeClients.fire(clients);
 		}
 	}

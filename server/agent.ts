@@ -16,6 +16,7 @@ import { Disposable, type IDisposable } from '../protocol/lifecycle';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../protocol/message-reader';
 import { checkTimerDelay, type Timers } from '../protocol/timers';
 import { AgentSessions, type AgentSessionsConfig } from './agent-sessions';
+import { computeNetworkIdentity } from './shared/network-identity';
 import type { ConnectionToken } from './connection-token';
 import type { ConnectionTypeRegistry } from './handshake/connection-types';
 import { runServerHandshake } from './handshake/server-handshake';
@@ -133,6 +134,7 @@ export class Agent extends Disposable {
 				commit: config.commit,
 				startedAt: this.startedAt,
 				reconnectionGraceMs: graceMs,
+				network: computeNetworkIdentity(),
 			},
 			timers: config.timers,
 			log: this.log,

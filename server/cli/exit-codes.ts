@@ -14,6 +14,8 @@ export const ExitCode = {
 	Unreachable: 4,
 	/** A listening port could not be opened (in use, no permission). */
 	Listen: 5,
+	/** Every forward was refused because it would reach its own listener or another forward's (a loop). */
+	Loop: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -40,6 +42,8 @@ export function exitCodeFor(error: unknown): ExitCode {
 			return ExitCode.Unreachable;
 		case 'BERTH_ERR_LISTEN':
 			return ExitCode.Listen;
+		case 'BERTH_ERR_LOOP':
+			return ExitCode.Loop;
 		case 'BERTH_ERR_LIMIT':
 		case 'BERTH_ERR_INTERNAL':
 			return ExitCode.Failure;

@@ -5,12 +5,14 @@ import { parseAgentUrl } from '../client/agent-url';
 import type { PeerKind } from '../client/client-handshake';
 import type { AgentEndpoint } from '../client/dial';
 import { fetchAgentCommit } from '../client/fetch-commit';
-import { parseLocalForwardSpec, type LocalForwardSpec } from '../client/forward-spec';
+import { formatLocalForwardSpec, parseLocalForwardSpec, type LocalForwardSpec } from '../client/forward-spec';
 import type { Forwarder } from '../client/forwarder';
 import { TunnelForwarder } from '../client/tunnel-forwarder';
 import type { TransportMode } from '../client/open-transport';
 import { StreamForwarder, type ForwarderState } from '../client/stream-forwarder';
 import { createLogger, type Logger } from '../shared/log';
+import { hostname } from 'node:os';
+import type { Timers } from '../../protocol/timers';
 import { createNodeTimers } from '../shared/transport/node-timers';
 import { BERTH_COMMIT } from '../shared/version';
 import { COMMON_OPTIONS, parseChoice, parseFlags, parseLogFlags, parseSecondsFlag } from './args';
@@ -34,7 +36,24 @@ const DEFAULT_CONNECT_TIMEOUT_S = RECONNECT_ATTEMPT_TIMEOUT_MS / 1000;
  * connection is its own Tunnel connection, as VS Code does it.
  */
 export async function runForwardCommand(argv: string[]): Promise<number> {
-	const values = parseFlags('forward', argv, {
+	const values = parseForwardFlags(argv);
+	if (values.help) {
+		process.stdout.write(FORWARD_HELP);
+		return ExitCode.Ok;
+	}
+	const timers = createNodeTimers();
+	const log = createLogger({ ...parseLogFlags(values), timers });
+	try {
+		return await forward(values, log, timers);
+	} finally {
+		log.dispose(); // the summaries of repeated lines still pending
+	}
+}
+
+type ForwardValues = ReturnType<typeof parseForwardFlags>;
+
+function parseForwardFlags(argv: string[]) {
+	return parseFlags('forward', argv, {
 		...COMMON_OPTIONS,
 		url: { type: 'string', short: 'u' },
 		L: { type: 'string', multiple: true },
@@ -47,11 +66,10 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 		'skip-commit-check': { type: 'boolean' },
 		'connect-timeout': { type: 'string' },
 	});
-	if (values.help) {
-		process.stdout.write(FORWARD_HELP);
-		return ExitCode.Ok;
-	}
-	const log = createLogger(parseLogFlags(values));
+}
+
+/** The command once its logger is up: connects, opens the forwards, waits for a signal. */
+async function forward(values: ForwardValues, log: Logger, timers: Timers): Promise<number> {
 	if (values.D !== undefined) {
 		throw new BerthError(
 			'BERTH_ERR_USAGE',
@@ -119,8 +137,9 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 		token,
 		mode,
 		peer,
-		timers: createNodeTimers(),
+		timers,
 		connectTimeoutMs: connectTimeoutS * 1000,
+		clientName: `berth forward on ${hostname()}`,
 		...(commit !== undefined ? { commit } : {}),
 	};
 
@@ -148,11 +167,11 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 		),
 	);
 
-	const opened = await openForwards(forwarder, locals, remotes, address.display, log);
+	const { opened, failures } = await openForwards(forwarder, locals, remotes, address.display, log);
 	if (opened === 0) {
 		subscriptions.dispose();
 		forwarder.dispose();
-		throw new BerthError('BERTH_ERR_LISTEN', 'forward: no forward could be opened');
+		throw noForwardOpened(failures);
 	}
 	const ended = await Promise.race([stopped, lost]);
 	subscriptions.dispose();
@@ -165,15 +184,33 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 	return ExitCode.Ok;
 }
 
-/** Opens each forward, printing one stdout line per forward that works; returns how many did. */
+/**
+ * The error when no forward opened: a loop when every forward was refused as one (exit 6), else
+ * a listen failure (exit 5).
+ */
+function noForwardOpened(failures: readonly unknown[]): BerthError {
+	const loops = failures.every((f) => f instanceof BerthError && f.code === 'BERTH_ERR_LOOP');
+	return loops
+		? new BerthError(
+				'BERTH_ERR_LOOP',
+				'forward: no forward could be opened: each would reach a listener of this client',
+			)
+		: new BerthError('BERTH_ERR_LISTEN', 'forward: no forward could be opened');
+}
+
+/**
+ * Opens each forward, printing one stdout line per forward that works; returns how many did,
+ * and the errors of those that did not.
+ */
 async function openForwards(
 	forwarder: Forwarder,
 	locals: readonly LocalForwardSpec[],
 	remotes: readonly LocalForwardSpec[],
 	agent: string,
 	log: Logger,
-): Promise<number> {
+): Promise<{ opened: number; failures: unknown[] }> {
 	let opened = 0;
+	const failures: unknown[] = [];
 	for (const spec of locals) {
 		try {
 			const info = await forwarder.addLocal(spec);
@@ -182,7 +219,8 @@ async function openForwards(
 			);
 			opened++;
 		} catch (error) {
-			log.error(`forward -L ${spec.bind}:${spec.localPort}: ${errorMessage(error)}`);
+			failures.push(error);
+			log.error(`forward -L ${formatLocalForwardSpec(spec)}: ${errorMessage(error)}`);
 		}
 	}
 	for (const spec of remotes) {
@@ -198,10 +236,11 @@ async function openForwards(
 			);
 			opened++;
 		} catch (error) {
-			log.error(`forward -R ${spec.bind}:${spec.localPort}: ${errorMessage(error)}`);
+			failures.push(error);
+			log.error(`forward -R ${formatLocalForwardSpec(spec)}: ${errorMessage(error)}`);
 		}
 	}
-	return opened;
+	return { opened, failures };
 }
 
 function endpointText(host: string, port: number): string {

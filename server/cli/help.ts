@@ -16,6 +16,7 @@ Exit codes:
   3  the agent refused the connection, or could not prove it knows the token
   4  the agent could not be reached, or the connection was lost for good
   5  a listening port could not be opened
+  6  every forward was refused: each would reach a listener of the same client (a loop)
 `;
 
 export const SERVER_HELP = `berth server: run the remote agent
@@ -123,7 +124,17 @@ Flags:
 Environment:
   BERTH_TOKEN                the connection token, when --token-file is not given
 
+Forwarding loops: a forward never leads to a listener of this client. Against an agent on
+this machine (same kernel and network namespace, from its serverInfo) -L 8080:localhost:8080
+would reach itself and is refused, as is a forward to another forward's listener, or a listener
+on a port another forward leads to; against a remote agent it is the usual ssh -L. LOCALPORT 0
+never picks a port a forward leads to. An agent on this machine is told which ports this client
+listens on, and leaves them out of the ports it reports (so nothing auto-forwards them). With
+--peer vscode, the first forward to a loopback target probes once where the server runs.
+The agent lists this client as "berth forward on HOSTNAME".
+
 Exit codes: 0 stopped by SIGINT/SIGTERM; 2 bad command line, or a token that is invalid,
 unreadable or over 16 KiB; 3 the agent refused us (wrong token, version mismatch) or could not
-prove it knows the token; 4 the agent could not be reached; 5 no forward could be opened.
+prove it knows the token; 4 the agent could not be reached; 5 no forward could be opened;
+6 every forward was refused as a loop (it would reach a listener of this client).
 `;

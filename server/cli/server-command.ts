@@ -1,7 +1,8 @@
 import { Agent } from '../agent';
 import { formatListeningLine } from '../../protocol/listening-line';
 import { defaultConfigDir, resolveConnectionToken } from '../connection-token';
-import { createLogger } from '../shared/log';
+import { createLogger, type Logger } from '../shared/log';
+import type { Timers } from '../../protocol/timers';
 import { TargetPolicy } from '../shared/target-policy';
 import { createNodeTimers } from '../shared/transport/node-timers';
 import { BERTH_COMMIT, BERTH_VERSION } from '../shared/version';
@@ -18,7 +19,22 @@ const DEFAULT_GRACE_S = 10_800;
 
 /** `berth server`: resolves flags into an AgentConfig, starts the agent, stops it on a signal. */
 export async function runServerCommand(argv: string[]): Promise<number> {
-	const values = parseFlags('server', argv, {
+	const values = parseServerFlags(argv);
+	if (values.help) {
+		process.stdout.write(SERVER_HELP);
+		return ExitCode.Ok;
+	}
+	const timers = createNodeTimers();
+	const log = createLogger({ ...parseLogFlags(values), timers });
+	try {
+		return await serve(values, log, timers);
+	} finally {
+		log.dispose(); // the summaries of repeated lines still pending
+	}
+}
+
+function parseServerFlags(argv: string[]) {
+	return parseFlags('server', argv, {
 		...COMMON_OPTIONS,
 		host: { type: 'string' },
 		port: { type: 'string' },
@@ -30,11 +46,14 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 		deny: { type: 'string', multiple: true },
 		'allow-remote-bind': { type: 'boolean' },
 	});
-	if (values.help) {
-		process.stdout.write(SERVER_HELP);
-		return ExitCode.Ok;
-	}
-	const log = createLogger(parseLogFlags(values));
+}
+
+/** The command once its logger is up: starts the agent, stops it on a signal. */
+async function serve(
+	values: ReturnType<typeof parseServerFlags>,
+	log: Logger,
+	timers: Timers,
+): Promise<number> {
 	const crashGuard = installCrashGuard(log);
 	const host = values.host ?? DEFAULT_HOST;
 	const port = parsePortFlag('--port', values.port, DEFAULT_PORT);
@@ -67,7 +86,7 @@ export async function runServerCommand(argv: string[]): Promise<number> {
 		version: BERTH_VERSION,
 		commit: BERTH_COMMIT,
 		log,
-		timers: createNodeTimers(),
+		timers,
 		reconnectionGraceMs: graceSeconds * 1000,
 		policy,
 		allowRemoteBind: values['allow-remote-bind'] ?? false,

@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { RECONNECTION_GRACE_MS } from '../../protocol/constants';
 import { BerthError } from '../../protocol/errors';
 import { Disposable, Emitter } from '../../protocol/lifecycle';
-import type { AgentEvents, AgentMethods, ServerInfo } from '../../protocol/rpc';
+import type { AgentClientInfo, AgentEvents, AgentMethods, ServerInfo } from '../../protocol/rpc';
 import { RpcEndpoint } from '../../protocol/rpc-endpoint';
 import { concatBytes } from '../../protocol/bytes';
 import { Session } from '../../protocol/session';
 import { ConnectionType } from '../../protocol/wire';
 import { dial, type AgentEndpoint, type DialedConnection } from './dial';
 import { isPermanentError, reconnectDelayMs, retry, type RetryOutcome, type RetryRun } from './retry';
+import { agentNetworkOf, OwnForwards } from './own-forwards';
+import { greetAgent, SessionApi } from './session-api';
 
 /** Where a connection to an agent stands. */
 export type ConnectionState =
@@ -41,6 +43,7 @@ export class AgentConnection extends Disposable {
 	private current: ConnectionState = { type: 'connected' };
 	private graceMs = RECONNECTION_GRACE_MS;
 	private reconnecting: RetryRun<DialedConnection> | undefined;
+	private services: SessionApi | undefined;
 
 	private constructor(
 		private readonly endpoint: AgentEndpoint,
@@ -75,8 +78,12 @@ export class AgentConnection extends Disposable {
 		connection.session.attach(transport, leftover);
 		transport.resume();
 		try {
-			const info = await connection.rpc.request('serverInfo', {});
+			const info = await greetAgent(connection.rpc, endpoint.clientName);
 			connection.graceMs = info.reconnectionGraceMs;
+			const own = endpoint.own ?? connection._register(new OwnForwards());
+			connection.services = connection._register(
+				new SessionApi(connection.rpc, own, agentNetworkOf(info, endpoint.address.display)),
+			);
 			return { connection, info };
 		} catch (error) {
 			connection.dispose();
@@ -86,6 +93,35 @@ export class AgentConnection extends Disposable {
 
 	get state(): ConnectionState {
 		return this.current;
+	}
+
+	/**
+	 * Typed, checked calls on this session: the agent's listening ports without this client's own
+	 * listeners (`listeningPorts`, `onDidChangePorts`), its clients, this client's declarations.
+	 */
+	get api(): SessionApi {
+		if (!this.services) {
+			throw new BerthError('BERTH_ERR_INTERNAL', 'the connection is not connected yet');
+		}
+		return this.services;
+	}
+
+	/** Whether the agent shares this client's loopback (its network identity equals this client's). */
+	get sameNetwork(): boolean {
+		return this.api.sameNetwork;
+	}
+
+	/** The agent's clients now, this one marked `isSelf`. */
+	listClients(): Promise<AgentClientInfo[]> {
+		return this.api.listClients();
+	}
+
+	/**
+	 * Ends another client's session on the agent. It is not banned: a Berth client opens a new
+	 * session at once, as after any drop (the agent's owner should revoke the token to keep it out).
+	 */
+	disconnectClient(id: string): Promise<void> {
+		return this.api.disconnectClient(id);
 	}
 
 	/** Ends the session for good: the agent drops it at once instead of waiting out the grace. */

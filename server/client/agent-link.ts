@@ -29,7 +29,7 @@ export class AgentLink extends Disposable {
 		info: ServerInfo,
 	) {
 		super();
-		this.current = { type: 'connected', info, renewed: false };
+		this.current = { type: 'connected', info, renewed: false, sameNetwork: first.sameNetwork };
 		this.info = info;
 		this.adopt(first);
 		this._register({
@@ -69,8 +69,13 @@ export class AgentLink extends Disposable {
 	private onConnectionState(state: ConnectionState): void {
 		switch (state.type) {
 			case 'connected':
-				if (this.current.type !== 'connected') {
-					this.setState({ type: 'connected', info: this.info, renewed: false });
+				if (this.current.type !== 'connected' && this.connection) {
+					this.setState({
+						type: 'connected',
+						info: this.info,
+						renewed: false,
+						sameNetwork: this.connection.sameNetwork,
+					});
 				}
 				return;
 			case 'reconnecting':
@@ -120,7 +125,7 @@ export class AgentLink extends Disposable {
 				}
 				this.info = info;
 				this.adopt(connection);
-				this.setState({ type: 'connected', info, renewed: true });
+				this.setState({ type: 'connected', info, renewed: true, sameNetwork: connection.sameNetwork });
 				return;
 			}
 			case 'refused':

@@ -6,6 +6,7 @@ import type { Transport } from '../../protocol/transport';
 import type { AgentAddress } from './agent-url';
 import { runClientHandshake, type PeerKind } from './client-handshake';
 import { openTransport, type TransportMode } from './open-transport';
+import type { OwnForwards } from './own-forwards';
 
 /** How to reach and authenticate to one agent: shared by every connection a client opens to it. */
 export interface AgentEndpoint {
@@ -19,6 +20,13 @@ export interface AgentEndpoint {
 	readonly timers: Timers;
 	/** Default time for each dial, upgrade plus handshake, every fallback included (default 30 s). */
 	readonly connectTimeoutMs?: number;
+	/** What this client calls itself: sent in `hello`, shown in the agent's client list. */
+	readonly clientName?: string;
+	/**
+	 * This client's forwards on every agent, for the loop check and `declareListeners`: one per
+	 * client process, shared by all its connections. Each forwarder or link makes its own when absent.
+	 */
+	readonly own?: OwnForwards;
 }
 
 export interface DialOptions {

@@ -20,10 +20,16 @@ export interface Forwarder {
 	list(): ForwardInfo[];
 	/**
 	 * Listens locally and carries each connection to spec.host:spec.port from the agent's side.
-	 * @throws BerthError BERTH_ERR_LISTEN when the local port cannot be opened.
+	 * Local port 0 picks one, never a port this client's forwards lead to.
+	 * @throws BerthError BERTH_ERR_LOOP when the forward would reach its own listener or another of
+	 *   this client's (or listen where one of its forwards leads); BERTH_ERR_LISTEN when the local
+	 *   port cannot be opened.
 	 */
 	addLocal(spec: LocalForwardSpec): Promise<ForwardInfo>;
-	/** Has the agent listen and carry each connection back to params.target* on this side. */
+	/**
+	 * Has the agent listen and carry each connection back to params.target* on this side.
+	 * @throws BerthError BERTH_ERR_LOOP as addLocal does.
+	 */
 	addRemote(params: AddForwardParams): Promise<ForwardInfo>;
 	remove(id: string): Promise<void>;
 	dispose(): void;

@@ -25,3 +25,6 @@ export { listenLocal } from './local-listener';
 export { openTransport, type TransportMode } from './open-transport';
 export { fetchAgentCommit } from './fetch-commit';
 export { createNodeTimers } from '../shared/transport/node-timers';
+export { OwnForwards, agentNetworkOf, type OwnForwardReservation } from './own-forwards';
+export { SessionApi, type PortsChange } from './session-api';
+export { computeNetworkIdentity } from '../shared/network-identity';

@@ -71,6 +71,11 @@ export class LocalForward extends Disposable {
 		return this.listener?.port ?? this.spec.localPort;
 	}
 
+	/** Every address listened on (both loopbacks for `localhost`). */
+	get addresses(): readonly string[] {
+		return this.listener?.addresses ?? [];
+	}
+
 	get counters(): ForwardCounters {
 		return this.stats.counters;
 	}

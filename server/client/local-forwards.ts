@@ -12,6 +12,7 @@ import type { LocalForwardSpec } from './forward-spec';
 import type { ForwardFailure } from './forwarder';
 import { listenLocal, type LocalListener } from './local-listener';
 import type { StreamSession } from './stream-session';
+import type { OwnForwardReservation } from './own-forwards';
 
 /** How long a local connection accepted while the agent is unreachable waits for it. */
 const HOLD_WHILE_RECONNECTING_MS = 10_000;
@@ -40,6 +41,8 @@ interface LocalEntry {
 	readonly stats: ForwardStats;
 	/** Watches all of the forward's connections (one object per forward, not per connection). */
 	readonly observer: BridgeObserver;
+	/** Its place among this client's forwards (the loop check), released when it ends. */
+	readonly reservation: OwnForwardReservation | undefined;
 }
 
 /** A local connection accepted while there is no session, waiting for one. */
@@ -80,6 +83,7 @@ export class LocalForwards extends Disposable {
 				for (const entry of this.entries.values()) {
 					entry.listener.dispose();
 					entry.stats.dispose();
+					entry.reservation?.dispose();
 				}
 				this.entries.clear();
 			},
@@ -90,8 +94,12 @@ export class LocalForwards extends Disposable {
 		return [...this.entries.values()].map((entry) => describe(entry, 'active'));
 	}
 
-	/** @throws BerthError BERTH_ERR_LISTEN when the local port cannot be opened. */
-	async add(spec: LocalForwardSpec): Promise<ForwardInfo> {
+	/**
+	 * Listens for `spec` and carries its connections; takes over `reservation` (updated with the
+	 * addresses bound, released when the forward ends).
+	 * @throws BerthError BERTH_ERR_LISTEN when the local port cannot be opened.
+	 */
+	async add(spec: LocalForwardSpec, reservation?: OwnForwardReservation): Promise<ForwardInfo> {
 		const id = randomUUID();
 		const listener = await listenLocal(
 			spec.bind,
@@ -109,8 +117,9 @@ export class LocalForwards extends Disposable {
 			toStream: (n) => stats.carriedOut(n),
 			closed: (end) => this.connectionClosed(id, stats, bridgeFailure(end)),
 		};
-		const entry: LocalEntry = { id, spec, listener, stats, observer };
+		const entry: LocalEntry = { id, spec, listener, stats, observer, reservation };
 		this.entries.set(id, entry);
+		reservation?.listening(listener.addresses, listener.port);
 		const info = describe(entry, 'active');
 		this._onDidChange.fire(info);
 		return info;
@@ -125,6 +134,7 @@ export class LocalForwards extends Disposable {
 		this.entries.delete(id);
 		entry.listener.dispose();
 		entry.stats.dispose();
+		entry.reservation?.dispose();
 		this._onDidChange.fire(describe(entry, 'closed'));
 		return true;
 	}

@@ -11,13 +11,20 @@ import { StreamSocketBridge } from '../shared/stream-socket-bridge';
 import type { ForwardFailure } from './forwarder';
 import type { StreamSession } from './stream-session';
 import { createConnectCanceller } from '../shared/connect-canceller';
+import type { OwnForwardReservation } from './own-forwards';
+import { bindHosts } from './forward-loop';
 
 interface RemoteEntry {
 	/** What to ask the agent for again on a new session (with the id, which stays the same). */
 	readonly params: AddForwardParams & { readonly id: string };
 	/** The agent's latest word on it. */
 	info: ForwardInfo;
+	/** Its place among this client's forwards (the loop check), released when it ends. */
+	readonly reservation: OwnForwardReservation | undefined;
 }
+
+/** Records a forward among this client's, once its port is known. @throws BerthError BERTH_ERR_LOOP. */
+export type RemoteReserver = (bindPort: number) => OwnForwardReservation;
 
 /** An event from the agent, as a stream session's RPC endpoint delivers it (data unchecked). */
 export type AgentEvent = { [K in keyof AgentEvents]: { event: K; data: AgentEvents[K] } }[keyof AgentEvents];
@@ -41,18 +48,45 @@ export class RemoteForwardsClient extends Disposable {
 
 	constructor(private readonly timers: Timers) {
 		super();
-		this._register({ dispose: () => this.connects.abort() });
+		this._register({
+			dispose: () => {
+				this.connects.abort();
+				for (const entry of this.entries.values()) {
+					entry.reservation?.dispose();
+				}
+			},
+		});
 	}
 
 	list(): ForwardInfo[] {
 		return [...this.entries.values()].map((entry) => entry.info);
 	}
 
-	/** Asks the agent to listen. @throws what the agent answers (BERTH_ERR_RPC with its code as the reason). */
-	async add(session: StreamSession, params: AddForwardParams): Promise<ForwardInfo> {
+	/**
+	 * Asks the agent to listen. `reserve` records the forward among this client's: before asking
+	 * when the port is given, once the agent has chosen one otherwise (a refusal then closes it).
+	 * @throws BerthError BERTH_ERR_LOOP from `reserve`; what the agent answers (BERTH_ERR_RPC with
+	 *   its code as the reason).
+	 */
+	async add(
+		session: StreamSession,
+		params: AddForwardParams,
+		reserve?: RemoteReserver,
+	): Promise<ForwardInfo> {
 		const withId = { ...params, id: params.id ?? randomUUID() };
-		const info = await session.rpc.request('addForward', withId);
-		this.entries.set(withId.id, { params: withId, info });
+		let reservation = params.bindPort !== 0 ? reserve?.(params.bindPort) : undefined;
+		let info: ForwardInfo;
+		try {
+			info = await session.rpc.request('addForward', withId);
+			reservation ??= reserve?.(info.bindPort);
+		} catch (error) {
+			reservation?.dispose();
+			if (error instanceof BerthError && error.code === 'BERTH_ERR_LOOP') {
+				await session.rpc.request('removeForward', { id: withId.id }).catch(() => undefined);
+			}
+			throw error;
+		}
+		this.entries.set(withId.id, { params: withId, info, reservation });
 		this._onDidChange.fire(info);
 		return info;
 	}
@@ -68,6 +102,7 @@ export class RemoteForwardsClient extends Disposable {
 			return;
 		}
 		this.entries.delete(id);
+		entry.reservation?.dispose();
 		this._onDidChange.fire({ ...entry.info, state: 'closed' });
 		try {
 			await session?.rpc.request('removeForward', { id });
@@ -147,6 +182,9 @@ export class RemoteForwardsClient extends Disposable {
 	private update(entry: RemoteEntry, info: ForwardInfo): void {
 		// Removed while the request was out: the agent's answer no longer concerns anyone.
 		if (this.entries.get(entry.params.id) === entry && !this.isDisposed) {
+			if (info.bindPort !== entry.info.bindPort && info.state === 'active') {
+				entry.reservation?.listening(bindHosts(info.bindHost), info.bindPort); // the agent chose anew
+			}
 			entry.info = info;
 			this._onDidChange.fire(info);
 		}

@@ -1,6 +1,7 @@
 import { BerthError } from '../../protocol/errors';
 import { Disposable, DisposableStore, Emitter } from '../../protocol/lifecycle';
-import type { AddForwardParams, ForwardInfo, ServerInfo } from '../../protocol/rpc';
+import { formatHostPort } from '../../protocol/host-port';
+import type { AddForwardParams, AgentClientInfo, ForwardInfo, ServerInfo } from '../../protocol/rpc';
 import type { AgentEndpoint } from './dial';
 import { countOpenFiles, readOpenFilesLimit } from './fd-limit';
 import type { LocalForwardSpec } from './forward-spec';
@@ -10,6 +11,15 @@ import { LocalForwards, type OpenFiles } from './local-forwards';
 import { RemoteForwardsClient } from './remote-forwards-client';
 import { isPermanentError, reconnectDelayMs, retry, type RetryRun } from './retry';
 import { StreamSession } from './stream-session';
+import { bindHosts } from './forward-loop';
+import { openLocalForward } from './open-local-forward';
+import { OwnForwards } from './own-forwards';
+import { targetPlace, type TargetWhere } from './target-locality';
+
+/** Where the agent binds a reverse forward whose spec names no address (its own default). */
+const DEFAULT_REMOTE_BIND = '127.0.0.1';
+/** Times a reverse forward on any port is asked for again when the agent's pick would loop. */
+const MAX_REMOTE_PORT_PICKS = 3;
 
 /** Where the forwarder's link to the agent stands (the same states as an AgentLink's). */
 export type ForwarderState = LinkState;
@@ -36,16 +46,25 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	private currentState: ForwarderState;
 	private renewal: RetryRun<{ session: StreamSession; info: ServerInfo }> | undefined;
 	private readonly locals: LocalForwards;
+	/** The agent's network identity and name, from its latest session. */
+	private agentNetwork: string;
+	private agentHost: string;
 
 	private constructor(
-		private readonly endpoint: AgentEndpoint,
+		private readonly endpoint: AgentEndpoint & { readonly own: OwnForwards },
 		private readonly remotes: RemoteForwardsClient,
 		openFiles: OpenFiles,
 		session: StreamSession,
 		info: ServerInfo,
+		ownsOwn: boolean,
 	) {
 		super();
 		this._register(remotes);
+		if (ownsOwn) {
+			this._register(endpoint.own);
+		}
+		this.agentNetwork = session.api.agentNetwork;
+		this.agentHost = info.host;
 		this.locals = this._register(
 			new LocalForwards({ timers: endpoint.timers, session: () => this.current, openFiles }),
 		);
@@ -53,7 +72,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 			this._register(part.onDidChange((e) => this._onDidChange.fire(e)));
 			this._register(part.onDidFailConnection((e) => this._onDidFailConnection.fire(e)));
 		}
-		this.currentState = { type: 'connected', info, renewed: false };
+		this.currentState = { type: 'connected', info, renewed: false, sameNetwork: session.sameNetwork };
 		this.adopt(session);
 		this._register({
 			dispose: () => {
@@ -64,18 +83,27 @@ export class StreamForwarder extends Disposable implements Forwarder {
 		});
 	}
 
-	/** Opens the first session; fails at once if the agent cannot be reached or refuses. */
+	/**
+	 * Opens the first session; fails at once if the agent cannot be reached or refuses. Its
+	 * forwards are checked against `endpoint.own` (this client's forwards on every agent), or
+	 * against its own alone when the endpoint has none.
+	 */
 	static async start(endpoint: AgentEndpoint): Promise<StreamForwarder> {
 		// The agent may open streams for remote forwards as soon as the session is up.
 		const remotes = new RemoteForwardsClient(endpoint.timers);
+		const own = endpoint.own ?? new OwnForwards();
+		const withOwn = { ...endpoint, own };
 		try {
-			const { session, info } = await StreamSession.connect(endpoint, (stream, target) =>
+			const { session, info } = await StreamSession.connect(withOwn, (stream, target) =>
 				remotes.accept(stream, target),
 			);
 			const openFiles = { limit: readOpenFilesLimit(), baseline: countOpenFiles() };
-			return new StreamForwarder(endpoint, remotes, openFiles, session, info);
+			return new StreamForwarder(withOwn, remotes, openFiles, session, info, own !== endpoint.own);
 		} catch (error) {
 			remotes.dispose();
+			if (own !== endpoint.own) {
+				own.dispose();
+			}
 			throw error;
 		}
 	}
@@ -93,18 +121,79 @@ export class StreamForwarder extends Disposable implements Forwarder {
 		return [...this.locals.list(), ...this.remotes.list()];
 	}
 
-	addLocal(spec: LocalForwardSpec): Promise<ForwardInfo> {
-		return this.locals.add(spec);
+	/** Whether the agent shares this client's loopback (see LinkState). */
+	get sameNetwork(): boolean {
+		return this.agentNetwork === this.endpoint.own.network;
 	}
 
-	addRemote(params: AddForwardParams): Promise<ForwardInfo> {
+	/**
+	 * Listens here and carries each connection to spec.host:spec.port from the agent's side.
+	 * @throws BerthError BERTH_ERR_LOOP when it would reach one of this client's listeners, or
+	 *   listen where one of its forwards leads; BERTH_ERR_LISTEN when the port cannot be opened.
+	 */
+	async addLocal(spec: LocalForwardSpec): Promise<ForwardInfo> {
+		const own = this.endpoint.own;
+		const target = await targetPlace(spec.host, spec.port, this.where(this.agentNetwork));
+		return openLocalForward({
+			spec,
+			own,
+			target,
+			declared: () => this.current?.api.declared() ?? Promise.resolve(),
+			listen: (chosen, reservation) => this.locals.add(chosen, reservation),
+		});
+	}
+
+	/**
+	 * Has the agent listen and carry each connection back to params.target* on this side.
+	 * @throws BerthError BERTH_ERR_LOOP (see addLocal); what the agent answers.
+	 */
+	async addRemote(params: AddForwardParams): Promise<ForwardInfo> {
 		const session = this.current;
 		if (!session) {
-			return Promise.reject(
-				new BerthError('BERTH_ERR_CLOSED', 'not connected to the agent: try again once it is back'),
-			);
+			throw new BerthError('BERTH_ERR_CLOSED', 'not connected to the agent: try again once it is back');
 		}
-		return this.remotes.add(session, params);
+		const own = this.endpoint.own;
+		const target = await targetPlace(params.targetHost, params.targetPort, this.where(own.network));
+		const bindHost = params.bindHost ?? DEFAULT_REMOTE_BIND;
+		const reserve = (port: number) =>
+			own.reserve({
+				label: `agent ${formatHostPort(bindHost, port)} -> ${formatHostPort(target.host, target.port)}`,
+				listen: { network: this.agentNetwork, hosts: bindHosts(bindHost), port },
+				target,
+			});
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.remotes.add(session, params, reserve);
+			} catch (error) {
+				// The agent chose a port this client's forwards lead to: ask it for another.
+				const loop = error instanceof BerthError && error.code === 'BERTH_ERR_LOOP';
+				if (!loop || params.bindPort !== 0 || attempt >= MAX_REMOTE_PORT_PICKS) {
+					throw error;
+				}
+			}
+		}
+	}
+
+	/** The agent's clients now (this forwarder's session marked `isSelf`). */
+	async listClients(): Promise<AgentClientInfo[]> {
+		return this.connected().listClients();
+	}
+
+	/** Ends another client's session on the agent; it is not banned, and may reconnect. */
+	async disconnectClient(id: string): Promise<void> {
+		return this.connected().disconnectClient(id);
+	}
+
+	private connected(): StreamSession {
+		if (!this.current) {
+			throw new BerthError('BERTH_ERR_CLOSED', 'not connected to the agent: try again once it is back');
+		}
+		return this.current;
+	}
+
+	private where(network: string): TargetWhere {
+		const { own, timers } = this.endpoint;
+		return { network, clientNetwork: own.network, timers, agentHost: this.agentHost };
 	}
 
 	/** @throws BerthError when the agent did not confirm closing a remote forward (it has left the list anyway). */
@@ -121,6 +210,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 
 	private adopt(session: StreamSession): void {
 		this.current = session;
+		this.agentNetwork = session.api.agentNetwork;
 		this.sessionEvents?.dispose();
 		const events = (this.sessionEvents = new DisposableStore());
 		events.add(session.rpc.onDidReceiveEvent((event) => this.remotes.receive(event)));
@@ -161,8 +251,9 @@ export class StreamForwarder extends Disposable implements Forwarder {
 					session.close();
 					return;
 				}
+				this.agentHost = info.host;
 				this.adopt(session);
-				this.setState({ type: 'connected', info, renewed: true });
+				this.setState({ type: 'connected', info, renewed: true, sameNetwork: session.sameNetwork });
 				this.remotes.restore(session);
 				return;
 			}

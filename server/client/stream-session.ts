@@ -3,13 +3,15 @@ import { Disposable, Emitter } from '../../protocol/lifecycle';
 import { Mux } from '../../protocol/mux';
 import { MUX_VERSION, ResetCode, type MuxArgs, type OpenTarget } from '../../protocol/mux-frames';
 import type { MuxStream } from '../../protocol/mux-stream';
-import type { AgentEvents, AgentMethods, ServerInfo } from '../../protocol/rpc';
+import type { AgentClientInfo, AgentEvents, AgentMethods, ServerInfo } from '../../protocol/rpc';
 import { RpcEndpoint } from '../../protocol/rpc-endpoint';
 import { Session } from '../../protocol/session';
 import type { Timers } from '../../protocol/timers';
 import { ConnectionType } from '../../protocol/wire';
 import type { ClientRpc } from './agent-connection';
 import { dial, type AgentEndpoint } from './dial';
+import { agentNetworkOf, OwnForwards } from './own-forwards';
+import { greetAgent, SessionApi } from './session-api';
 
 /** Called when the agent opens a stream towards this client (a reverse forward's connection). */
 export type IncomingStreamHandler = (stream: MuxStream, target: OpenTarget) => void;
@@ -28,6 +30,7 @@ export class StreamSession extends Disposable {
 	private readonly session: Session;
 	private readonly mux: Mux;
 	private closeError: BerthError | undefined;
+	private services: SessionApi | undefined;
 
 	private constructor(timers: Timers, onIncoming: IncomingStreamHandler | undefined) {
 		super();
@@ -84,11 +87,39 @@ export class StreamSession extends Disposable {
 		session.session.attach(transport, leftover);
 		transport.resume();
 		try {
-			return { session, info: await session.rpc.request('serverInfo', {}) };
+			const info = await greetAgent(session.rpc, endpoint.clientName);
+			const own = endpoint.own ?? session._register(new OwnForwards());
+			session.services = session._register(
+				new SessionApi(session.rpc, own, agentNetworkOf(info, endpoint.address.display)),
+			);
+			return { session, info };
 		} catch (error) {
 			session.close(new BerthError('BERTH_ERR_CLOSED', errorMessage(error)));
 			throw error;
 		}
+	}
+
+	/** Typed, checked calls on this session (listening ports, clients, declarations). */
+	get api(): SessionApi {
+		if (!this.services) {
+			throw new BerthError('BERTH_ERR_INTERNAL', 'the stream session is not connected yet');
+		}
+		return this.services;
+	}
+
+	/** Whether the agent shares this client's loopback (its network identity equals this client's). */
+	get sameNetwork(): boolean {
+		return this.api.sameNetwork;
+	}
+
+	/** The agent's clients now, this one marked `isSelf`. */
+	listClients(): Promise<AgentClientInfo[]> {
+		return this.api.listClients();
+	}
+
+	/** Ends another client's session on the agent; it is not banned, and may reconnect. */
+	disconnectClient(id: string): Promise<void> {
+		return this.api.disconnectClient(id);
 	}
 
 	get streamCount(): number {

@@ -6,18 +6,25 @@ import { ConnectionType } from '../../protocol/wire';
 import { dial, type AgentEndpoint } from './dial';
 import type { LocalForwardSpec } from './forward-spec';
 import type { Forwarder, ForwardFailure } from './forwarder';
-import { LocalForward } from './local-forward';
+import { LocalForward, type TunnelOpener } from './local-forward';
+import { probeSharedLoopback } from './loopback-probe';
+import { openLocalForward } from './open-local-forward';
+import { agentNetworkOf, OwnForwards, type OwnForwardReservation } from './own-forwards';
+import { targetPlace } from './target-locality';
 
 interface TunnelEntry {
 	readonly forward: LocalForward;
 	readonly spec: LocalForwardSpec;
-	/** The forwarder's subscriptions to this forward's events. */
+	/** The forwarder's subscriptions to this forward's events, and its place among this client's forwards. */
 	readonly listeners: DisposableStore;
 }
 
 /**
  * A Forwarder that carries each connection in its own Tunnel (3) connection, VS Code's way. It
- * works against a real VS Code server too (`peer: "vscode"`), but has no remote forwards.
+ * works against a real VS Code server too (`peer: "vscode"`), but has no remote forwards. Such a
+ * server does not say which network it is on: the first time a forward leads to a loopback (or
+ * other own) address, a probe finds out whether it shares this client's (`probeSharedLoopback`),
+ * so that a forward to its own listener is refused there too.
  */
 export class TunnelForwarder extends Disposable implements Forwarder {
 	private readonly _onDidChange = this._register(new Emitter<ForwardInfo>());
@@ -25,9 +32,16 @@ export class TunnelForwarder extends Disposable implements Forwarder {
 	private readonly _onDidFailConnection = this._register(new Emitter<ForwardFailure>());
 	readonly onDidFailConnection = this._onDidFailConnection.event;
 	private readonly forwards = new Map<string, TunnelEntry>();
+	private readonly own: OwnForwards;
+	private readonly opener: TunnelOpener;
+	/** The agent's network, once probed. */
+	private agentNetwork: Promise<string> | undefined;
 
 	constructor(private readonly endpoint: AgentEndpoint) {
 		super();
+		this.own = endpoint.own ?? this._register(new OwnForwards());
+		this.opener = (host, port) =>
+			dial(this.endpoint, { connectionType: ConnectionType.Tunnel, args: { host, port } });
 		this._register({
 			dispose: () => {
 				for (const { forward, listeners } of this.forwards.values()) {
@@ -43,18 +57,56 @@ export class TunnelForwarder extends Disposable implements Forwarder {
 		return [...this.forwards.keys()].map((id) => this.describe(id)!);
 	}
 
+	/**
+	 * Listens here and carries each connection to spec.host:spec.port from the agent's side.
+	 * @throws BerthError BERTH_ERR_LOOP when it would reach one of this client's listeners (on an
+	 *   agent that shares this loopback), BERTH_ERR_LISTEN when the port cannot be opened.
+	 */
 	async addLocal(spec: LocalForwardSpec): Promise<ForwardInfo> {
-		const forward = await LocalForward.listen(
+		const { timers } = this.endpoint;
+		const here = { clientNetwork: this.own.network, timers };
+		const assumed = await targetPlace(spec.host, spec.port, { ...here, network: this.own.network });
+		const network = assumed.isLocal ? await this.networkOfAgent() : this.unknownNetwork;
+		const target = { ...assumed, network };
+		const forward = await openLocalForward({
 			spec,
-			(host, port) => dial(this.endpoint, { connectionType: ConnectionType.Tunnel, args: { host, port } }),
-			this.endpoint.timers,
+			own: this.own,
+			target,
+			declared: () => Promise.resolve(), // a VS Code server has no declareListeners
+			listen: async (chosen, reservation) => {
+				const opened = await LocalForward.listen(chosen, this.opener, timers);
+				reservation.listening(opened.addresses, opened.localPort);
+				return { opened, reservation };
+			},
+		});
+		return this.adopt(forward.opened, spec, forward.reservation);
+	}
+
+	/** Whether the agent shares this loopback, asked once (see `probeSharedLoopback`). */
+	private networkOfAgent(): Promise<string> {
+		this.agentNetwork ??= probeSharedLoopback(this.opener, this.endpoint.timers).then((shared) =>
+			shared ? this.own.network : this.unknownNetwork,
 		);
+		return this.agentNetwork;
+	}
+
+	private get unknownNetwork(): string {
+		return agentNetworkOf(undefined, this.endpoint.address.display);
+	}
+
+	private adopt(
+		forward: LocalForward,
+		spec: LocalForwardSpec,
+		reservation: OwnForwardReservation,
+	): ForwardInfo {
 		if (this.isDisposed) {
 			forward.dispose();
+			reservation.dispose();
 			throw new BerthError('BERTH_ERR_CLOSED', 'the forwarder was closed while the forward was opening');
 		}
 		const id = randomUUID();
 		const listeners = new DisposableStore();
+		listeners.add(reservation);
 		listeners.add(forward.onDidFailConnection((message) => this._onDidFailConnection.fire({ id, message })));
 		listeners.add(forward.onDidChangeCounters(() => this.announce(id)));
 		this.forwards.set(id, { forward, spec, listeners });

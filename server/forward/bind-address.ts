@@ -1,7 +1,10 @@
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { BerthError } from '../../protocol/errors';
 import { formatHostPort } from '../../protocol/host-port';
+import { isLoopbackAddress } from '../shared/loopback-address';
+
+export { isLoopbackAddress };
 
 /** Every address a name resolves to: the system's resolver on the agent, a table in tests. */
 export type BindLookup = (hostname: string) => Promise<readonly { readonly address: string }[]>;
@@ -63,16 +66,4 @@ async function resolveName(host: string, port: number, lookupAll: BindLookup): P
 		);
 	}
 	return addresses;
-}
-
-/** 127.0.0.0/8 and ::1, however spelled (`::ffff:127.0.0.1`, `0:0::1`). Not 0.0.0.0 or `::`: those are every interface. */
-export function isLoopbackAddress(address: string): boolean {
-	const family = isIP(address);
-	if (family === 0) {
-		return false;
-	}
-	const loopback = new BlockList();
-	loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-	loopback.addAddress('::1', 'ipv6');
-	return loopback.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }

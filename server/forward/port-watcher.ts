@@ -15,13 +15,21 @@ export type PortsChange = {
 	readonly removed: readonly ListeningPort[];
 };
 
+/** Whether a listening port is left out of every list (a client's declared forward listener). */
+export type PortFilter = (port: ListeningPort) => boolean;
+
 /**
  * Watches the host's listening ports for whoever subscribes (sessions that feed auto-forwarding):
- * scans every 2 s (slower if scans are slow) while anyone listens, not at all otherwise.
+ * scans every 2 s (slower if scans are slow) while anyone listens, not at all otherwise. Ports
+ * that `exclude` names are left out of every answer and change; when what it names changes,
+ * `refilter` tells the subscribers at once (a listener declared after a scan saw it goes as
+ * `removed`), without waiting for the next scan.
  */
 export class PortWatcher extends Disposable {
 	private readonly listeners = new Set<(change: PortsChange) => void>();
+	/** The last scan as the subscribers saw it (filtered), and as it was. */
 	private last: ListeningPort[] | undefined;
+	private lastScan: ListeningPort[] | undefined;
 	private timer: IDisposable | undefined;
 	private scanning: Promise<ListeningPort[]> | undefined;
 
@@ -29,14 +37,22 @@ export class PortWatcher extends Disposable {
 		private readonly scanner: ListeningPortScanner,
 		private readonly timers: Timers,
 		private readonly log: Logger,
+		private readonly exclude: PortFilter = () => false,
 	) {
 		super();
 		this._register({ dispose: () => this.timer?.dispose() });
 	}
 
-	/** The ports listening now (a fresh scan). */
-	current(): Promise<ListeningPort[]> {
-		return this.scan();
+	/** The ports listening now (a fresh scan), without the excluded ones. */
+	async current(): Promise<ListeningPort[]> {
+		return this.filter(await this.scan());
+	}
+
+	/** What `exclude` names changed: subscribers get the difference now. */
+	refilter(): void {
+		if (this.lastScan && this.last) {
+			this.publish(this.filter(this.lastScan));
+		}
 	}
 
 	subscribe(listener: (change: PortsChange) => void): IDisposable {
@@ -51,6 +67,7 @@ export class PortWatcher extends Disposable {
 					this.timer?.dispose();
 					this.timer = undefined;
 					this.last = undefined;
+					this.lastScan = undefined;
 				}
 			},
 		};
@@ -59,6 +76,23 @@ export class PortWatcher extends Disposable {
 	private scan(): Promise<ListeningPort[]> {
 		this.scanning ??= this.scanner.scan().finally(() => (this.scanning = undefined));
 		return this.scanning;
+	}
+
+	private filter(ports: readonly ListeningPort[]): ListeningPort[] {
+		return ports.filter((port) => !this.exclude(port));
+	}
+
+	/** Sends the difference from what subscribers last saw (nothing on the first scan: it is the baseline). */
+	private publish(ports: ListeningPort[]): void {
+		if (this.last) {
+			const change = diffPorts(this.last, ports);
+			if (change.added.length > 0 || change.removed.length > 0) {
+				for (const listener of [...this.listeners]) {
+					listener(change);
+				}
+			}
+		}
+		this.last = ports;
 	}
 
 	private schedule(delayMs: number): void {
@@ -73,15 +107,9 @@ export class PortWatcher extends Disposable {
 			if (this.isDisposed || this.listeners.size === 0) {
 				return;
 			}
-			if (this.last) {
-				const change = diffPorts(this.last, ports);
-				if (change.added.length > 0 || change.removed.length > 0) {
-					for (const listener of [...this.listeners]) {
-						listener(change);
-					}
-				}
-			}
-			this.last = ports;
+			this.lastScan = ports;
+			// Filtered now, not when the scan began: a declaration that arrived meanwhile counts.
+			this.publish(this.filter(ports));
 		} catch (error) {
 			this.log.warn('listening port scan failed', { error: errorMessage(error) });
 		}

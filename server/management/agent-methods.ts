@@ -1,12 +1,21 @@
 import { hostname } from 'node:os';
 import { BerthError } from '../../protocol/errors';
-import { isObject, isString } from '../../protocol/guards';
+import { isArray, isObject, isString } from '../../protocol/guards';
 import type { IDisposable } from '../../protocol/lifecycle';
-import type { AgentEvents, AgentMethods, ServerInfo } from '../../protocol/rpc';
+import {
+	isClientListener,
+	MAX_CLIENT_NAME_CHARS,
+	MAX_DECLARED_LISTENERS,
+	type AgentEvents,
+	type AgentMethods,
+	type ClientListener,
+	type ServerInfo,
+} from '../../protocol/rpc';
 import type { RpcEndpoint } from '../../protocol/rpc-endpoint';
 import type { Timers } from '../../protocol/timers';
 import type { PortWatcher } from '../forward/port-watcher';
 import type { RemoteForwards } from '../forward/remote-forwards';
+import type { AgentClients, ClientHandle } from '../agent-clients';
 
 /** The agent's side of RPC: serves AgentMethods, sends AgentEvents. */
 export type AgentRpc = RpcEndpoint<AgentMethods, Record<string, never>, AgentEvents, Record<string, never>>;
@@ -17,6 +26,8 @@ export interface AgentIdentity {
 	/** When the agent started, on its clock (`timers.now()`). */
 	readonly startedAt: number;
 	readonly reconnectionGraceMs: number;
+	/** Which loopback the agent is on (server/shared/network-identity.ts). */
+	readonly network: string;
 }
 
 /** What a session's methods reach: the host's ports, and (stream sessions only) its forwards. */
@@ -28,6 +39,10 @@ export interface AgentServices {
 	readonly clients: () => number;
 	readonly ports: PortWatcher;
 	readonly forwards?: RemoteForwards;
+	/** Every client session, for `listClients` and `disconnectClient`. */
+	readonly registry: AgentClients;
+	/** This session's own entry in it. */
+	readonly self: ClientHandle;
 }
 
 /** The agent's answer to `serverInfo`; `now` is on the clock `identity.startedAt` was read from. */
@@ -40,6 +55,7 @@ export function describeAgent(identity: AgentIdentity, clients: number, now: num
 		uptime: Math.floor((now - identity.startedAt) / 1000),
 		reconnectionGraceMs: identity.reconnectionGraceMs,
 		clients,
+		network: identity.network,
 	};
 }
 
@@ -74,5 +90,59 @@ export function serveAgentMethods(rpc: AgentRpc, services: AgentServices): IDisp
 		}
 		return {};
 	});
+	serveClientMethods(rpc, services.registry, services.self);
 	return { dispose: () => portsSubscription?.dispose() };
+}
+
+/** "Who is using my tunnel": every session may name itself, list the clients, end another's session. */
+function serveClientMethods(rpc: AgentRpc, registry: AgentClients, self: ClientHandle): void {
+	rpc.handle('hello', (params) => {
+		self.setName(parseClientName(params));
+		return {};
+	});
+	rpc.handle('listClients', () => ({ clients: registry.list(self.id) }));
+	rpc.handle('disconnectClient', (params) => {
+		const id = isObject(params) && isString(params['id']) ? params['id'] : undefined;
+		if (id === undefined) {
+			throw new BerthError('BERTH_ERR_USAGE', 'disconnectClient: params must be {id: string}');
+		}
+		registry.disconnect(id, self.id);
+		return {};
+	});
+	rpc.handle('declareListeners', (params) => {
+		self.declareListeners(parseDeclaredListeners(params));
+		return {};
+	});
+}
+
+/** C0 and C1 controls: a name is shown to people, and must not move their cursor or colour their terminal. */
+// eslint-disable-next-line no-control-regex -- control characters are what is being removed
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** A `hello` name: trimmed, control characters replaced, cut at MAX_CLIENT_NAME_CHARS; not empty. */
+export function parseClientName(params: unknown): string {
+	const raw = isObject(params) && isString(params['name']) ? params['name'] : '';
+	const name = raw.replace(CONTROL_CHARACTERS, ' ').trim().slice(0, MAX_CLIENT_NAME_CHARS);
+	if (name.length === 0) {
+		throw new BerthError('BERTH_ERR_USAGE', 'hello: params must be {name: string}, not empty');
+	}
+	return name;
+}
+
+/** `declareListeners` params: at most MAX_DECLARED_LISTENERS, each {host, port}. */
+export function parseDeclaredListeners(params: unknown): ClientListener[] {
+	const listeners = isObject(params) ? params['listeners'] : undefined;
+	if (!isArray(listeners) || !listeners.every(isClientListener)) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			'declareListeners: params must be {listeners: [{host: string, port: 1-65535}, …]}',
+		);
+	}
+	if (listeners.length > MAX_DECLARED_LISTENERS) {
+		throw new BerthError(
+			'BERTH_ERR_LIMIT',
+			`declareListeners: at most ${MAX_DECLARED_LISTENERS} listeners per session (${listeners.length} given)`,
+		);
+	}
+	return listeners.map(({ host, port }) => ({ host, port }));
 }

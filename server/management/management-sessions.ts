@@ -9,6 +9,7 @@ import type { Timers } from '../../protocol/timers';
 import { ConnectionType } from '../../protocol/wire';
 import type { Logger } from '../shared/log';
 import type { AgentRpc } from './agent-methods';
+import type { ClientSession } from '../agent-clients';
 import { tokenPrefix } from '../shared/log';
 import type {
 	ConnectionOutcome,
@@ -36,8 +37,11 @@ export interface ManagementSessionsOptions {
 	/** Sessions waiting for their client at once (default MAX_WAITING_MANAGEMENT_SESSIONS). */
 	readonly maxWaiting?: number;
 	readonly limits: MessageLimits;
-	/** Registers the agent's methods on a new session's RPC endpoint; disposed with the session. */
-	readonly serve: (rpc: AgentRpc) => IDisposable | void;
+	/**
+	 * Registers the agent's methods on a new session's RPC endpoint, given the session's
+	 * description for the agent's client list; what it returns is disposed with the session.
+	 */
+	readonly serve: (rpc: AgentRpc, session: ClientSession) => IDisposable | void;
 }
 
 /**
@@ -182,6 +186,8 @@ class ManagementSession extends Disposable {
 	private readonly log: Logger;
 	private longGrace: IDisposable | undefined;
 	private shortGrace: IDisposable | undefined;
+	/** The peer of the socket attached last. */
+	private address = '?';
 	private readonly _onDidChangeConnection = this._register(new Emitter<void>());
 	/** The session gained or lost its socket. */
 	readonly onDidChangeConnection = this._onDidChangeConnection.event;
@@ -203,7 +209,7 @@ class ManagementSession extends Disposable {
 				timers: options.timers,
 			}),
 		);
-		const served = options.serve(this.rpc);
+		const served = options.serve(this.rpc, this.describe(Date.now()));
 		if (served) {
 			this._register(served);
 		}
@@ -242,6 +248,7 @@ class ManagementSession extends Disposable {
 	}
 
 	attach(request: ConnectionRequest): void {
+		this.address = request.remoteAddress;
 		this.stopGrace();
 		this.session.attach(request.transport, request.leftover);
 		request.transport.resume();
@@ -274,6 +281,26 @@ class ManagementSession extends Disposable {
 		}
 		this._onDidEnd.fire();
 		super.dispose();
+	}
+
+	/** What the agent's client list shows of this session; `since` is the wall clock at its start. */
+	private describe(since: number): ClientSession {
+		return {
+			id: `session#${this.number}`,
+			kind: 'management',
+			since,
+			address: () => this.address,
+			isConnected: () => this.isConnected,
+			forwards: () => [],
+			streams: () => 0,
+			disconnect: () => {
+				this.log.info('disconnected by another client (disconnectClient)');
+				if (this.session.isAttached) {
+					this.session.sendDisconnect();
+				}
+				this.dispose();
+			},
+		};
 	}
 
 	private startGrace(): void {

@@ -20,11 +20,13 @@ import type {
 } from '../handshake/connection-types';
 import type { Logger } from '../shared/log';
 import type { AgentRpc } from '../management/agent-methods';
+import type { ClientSession } from '../agent-clients';
 import { connectTarget } from '../shared/connect-target';
 import { resetCodeFor } from '../shared/reset-code';
 import { bridgeFailure } from '../shared/bridge-failure';
 import { StreamSocketBridge, type BridgeObserver } from '../shared/stream-socket-bridge';
 import { createConnectCanceller } from '../shared/connect-canceller';
+import { UdpEgress } from '../shared/proxy/udp-egress';
 
 export interface MuxConnectionsOptions {
 	readonly timers: Timers;
@@ -32,8 +34,8 @@ export interface MuxConnectionsOptions {
 	readonly limits: MessageLimits;
 	readonly policy: TargetPolicy;
 	readonly allowRemoteBind: boolean;
-	/** Registers the agent's methods for a session; disposed with it. */
-	readonly serve: (rpc: AgentRpc, forwards: RemoteForwards) => IDisposable;
+	/** Registers the agent's methods for a session, given its description for the client list; disposed with it. */
+	readonly serve: (rpc: AgentRpc, forwards: RemoteForwards, session: ClientSession) => IDisposable;
 }
 
 /**
@@ -149,7 +151,7 @@ class AgentMuxSession extends Disposable {
 				onChange: (info) => this.rpc.emit('forwardChanged', info),
 			}),
 		);
-		this._register(options.serve(this.rpc, forwards));
+		this._register(options.serve(this.rpc, forwards, this.describe(number, request, forwards)));
 		this._register(this.rpc.onDidReceiveInvalid((what) => this.log.warn('dropped an RPC message', { what })));
 		this._register(
 			this.session.onDidLoseTransport((e) => {
@@ -170,6 +172,24 @@ class AgentMuxSession extends Disposable {
 
 	get streamCount(): number {
 		return this.mux.streamCount;
+	}
+
+	/** What the agent's client list shows of this session; `since` is the wall clock at its start. */
+	private describe(number: number, request: ConnectionRequest, forwards: RemoteForwards): ClientSession {
+		return {
+			id: `streams#${number}`,
+			kind: 'streams',
+			since: Date.now(),
+			address: () => request.remoteAddress,
+			isConnected: () => !this.isDisposed,
+			forwards: () => forwards.list(),
+			streams: () => this.mux.streamCount,
+			disconnect: () => {
+				this.log.info('disconnected by another client (disconnectClient)');
+				this.session.sendDisconnect();
+				this.dispose();
+			},
+		};
 	}
 
 	/** One observer for every stream of the session (no closure per connection). */
@@ -207,6 +227,10 @@ class AgentMuxSession extends Disposable {
 				return;
 			case 'reverse':
 				stream.reset(ResetCode.Rejected, 'only the agent opens streams for reverse forwards');
+				return;
+			case 'udp':
+				// A SOCKS5 UDP association whose datagrams leave here, each checked against the policy.
+				new UdpEgress(stream, this.options.policy, this.log.fork('udp'));
 				return;
 			default:
 				assertNever(target, 'stream target');

@@ -5,6 +5,10 @@
  * connection token: callers pass `tokenPrefix()` or `redactUrl()` output instead.
  */
 
+import type { IDisposable } from '../../protocol/lifecycle';
+import { formatRepeatSummary, LogCoalescer } from '../../protocol/log-coalescer';
+import type { Timers } from '../../protocol/timers';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'text' | 'json';
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -24,36 +28,88 @@ export interface LoggerOptions {
 	/** Where finished lines go (stderr by default). */
 	readonly write?: (line: string) => void;
 	readonly now?: () => Date;
+	/**
+	 * Coalesces repeated lines when given: the same level, component, message and fields again
+	 * within `coalesceWindowMs` (default 10 s) are counted, and summarised once when the window
+	 * ends ("… 1,204 more in 10 s"). A forward that loops, or a target that refuses every
+	 * connection, then costs the log two lines per window, not one per connection.
+	 */
+	readonly timers?: Timers;
+	readonly coalesceWindowMs?: number;
 }
+
+/** The logger a command creates: dispose it last, to write the summaries still pending. */
+export interface RootLogger extends Logger, IDisposable {}
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
 
-export function createLogger(options: LoggerOptions, component = ''): Logger {
+/** One line before it is formatted: what the coalescer compares and summarises. */
+interface LogRecord {
+	readonly level: LogLevel;
+	readonly component: string;
+	readonly message: string;
+	readonly fields: LogFields;
+	/** How many more identical lines this one stands for (a summary), else absent. */
+	readonly repeated?: number;
+}
+
+export function createLogger(options: LoggerOptions): RootLogger {
 	const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
 	const now = options.now ?? (() => new Date());
 	const minimum = LEVEL_RANK[options.level];
-	const emit = (level: LogLevel, message: string, fields: LogFields = {}): void => {
-		if (LEVEL_RANK[level] < minimum) {
+	const format = (record: LogRecord): string => formatRecord(options.format, now().toISOString(), record);
+	const coalescer = options.timers
+		? new LogCoalescer<LogRecord>({
+				timers: options.timers,
+				...(options.coalesceWindowMs !== undefined ? { windowMs: options.coalesceWindowMs } : {}),
+				write: (record) => write(format(record)),
+				summarize: (record, repeated, windowMs) => ({
+					...record,
+					message: `${record.message} (${formatRepeatSummary(repeated, windowMs)})`,
+					repeated,
+				}),
+			})
+		: undefined;
+	const emit = (record: LogRecord): void => {
+		if (LEVEL_RANK[record.level] < minimum) {
 			return;
 		}
-		const time = now().toISOString();
-		if (options.format === 'json') {
-			write(JSON.stringify({ time, level, component: component || undefined, message, ...fields }));
-			return;
+		if (coalescer) {
+			coalescer.offer(
+				JSON.stringify([record.level, record.component, record.message, record.fields]),
+				record,
+			);
+		} else {
+			write(format(record));
 		}
-		const prefix = component ? `${component}: ` : '';
-		write(`${time} ${level.padEnd(5)} ${prefix}${message}${formatFields(fields)}`);
 	};
-	return {
-		debug: (m, f) => emit('debug', m, f),
-		info: (m, f) => emit('info', m, f),
-		warn: (m, f) => emit('warn', m, f),
-		error: (m, f) => emit('error', m, f),
-		fork: (child) => createLogger(options, component ? `${component}: ${child}` : child),
-	};
+	const forkOf = (component: string): Logger => ({
+		debug: (message, fields = {}) => emit({ level: 'debug', component, message, fields }),
+		info: (message, fields = {}) => emit({ level: 'info', component, message, fields }),
+		warn: (message, fields = {}) => emit({ level: 'warn', component, message, fields }),
+		error: (message, fields = {}) => emit({ level: 'error', component, message, fields }),
+		fork: (child) => forkOf(component ? `${component}: ${child}` : child),
+	});
+	return { ...forkOf(''), dispose: () => coalescer?.dispose() };
+}
+
+function formatRecord(format: LogFormat, time: string, record: LogRecord): string {
+	const { level, component, message, fields, repeated } = record;
+	if (format === 'json') {
+		return JSON.stringify({
+			time,
+			level,
+			component: component || undefined,
+			message,
+			...fields,
+			...(repeated !== undefined ? { repeated } : {}),
+		});
+	}
+	const prefix = component ? `${component}: ` : '';
+	return `${time} ${level.padEnd(5)} ${prefix}${message}${formatFields(fields)}`;
 }
 
 /** A logger that drops everything (tests, library users who pass none). */

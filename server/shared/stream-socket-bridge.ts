@@ -54,8 +54,12 @@ export class StreamSocketBridge implements StreamHandler {
 		private readonly observer: BridgeObserver | undefined,
 	) {}
 
-	/** Starts moving bytes (resumes the socket, which callers usually create paused). */
-	start(): void {
+	/**
+	 * Starts moving bytes (resumes the socket, which callers usually create paused). `initial`
+	 * holds bytes already read from the socket (a proxy read past its handshake): they go to the
+	 * stream first, in order.
+	 */
+	start(initial: readonly Uint8Array[] = []): void {
 		const socket = this.socket as BridgedSocket;
 		socket[kBridge] = this;
 		socket.on('data', onSocketData);
@@ -64,7 +68,16 @@ export class StreamSocketBridge implements StreamHandler {
 		socket.on('error', onSocketError);
 		socket.on('close', onSocketClose);
 		this.stream.attach(this);
-		socket.resume();
+		let paused = false;
+		for (const chunk of initial) {
+			if (chunk.byteLength > 0) {
+				this.observer?.toStream?.(chunk.byteLength);
+				paused = !this.stream.write(chunk) || paused;
+			}
+		}
+		if (!paused) {
+			socket.resume();
+		}
 	}
 
 	// --- StreamHandler: from the stream --------------------------------------------------

@@ -69,6 +69,8 @@ describe('parseOpenTarget', () => {
 			input: { kind: 'reverse', forward: 'x', from: '1.2.3.4:5', extra: true },
 			target: { kind: 'reverse', forward: 'x', from: '1.2.3.4:5' },
 		},
+		// A UDP association names no destination: each datagram carries its own.
+		{ input: { kind: 'udp', host: 'h', port: 53 }, target: { kind: 'udp' } },
 	];
 	for (const row of good) {
 		it(`reads ${JSON.stringify(row.input)}`, () => {
@@ -84,7 +86,7 @@ describe('parseOpenTarget', () => {
 		{ kind: 'tcp', host: 'h', port: '80' },
 		{ kind: 'reverse', forward: '' },
 		{ kind: 'reverse', forward: 'f'.repeat(65) },
-		{ kind: 'udp', host: 'h', port: 53 },
+		{ kind: 'datagram' },
 		[1, 2],
 		'text',
 	];

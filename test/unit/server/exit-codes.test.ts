@@ -11,6 +11,7 @@ describe('CLI exit codes', () => {
 		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_SERVER_UNVERIFIED', '')), 3);
 		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_CONNECT', '')), 4);
 		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_LISTEN', '')), 5);
+		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_LOOP', '')), 6);
 		assert.equal(exitCodeFor(new Error('bug')), 1);
 	});
 });

@@ -1,0 +1,27 @@
+import { ResetCode, type StreamReset } from '../../../protocol/mux-frames';
+import type { MuxStream, StreamHandler } from '../../../protocol/mux-stream';
+
+/** How an Open ended: the far side reached the target, or it reset the stream (with why). */
+export type OpenOutcome = { readonly ok: true } | { readonly ok: false; readonly reset: StreamReset };
+
+/**
+ * Waits until the far side of a just-opened stream reached its target (OpenOk) or refused it
+ * (Reset). A proxy must know before it answers its client: SOCKS5's reply and HTTP's 200 mean
+ * "connected". Data cannot arrive before OpenOk; whatever does is kept for the next handler.
+ */
+export function awaitOpen(stream: MuxStream): Promise<OpenOutcome> {
+	return new Promise((resolve) => {
+		const early: Uint8Array[] = [];
+		const waiting: StreamHandler = {
+			onData: (chunk) => early.push(chunk),
+			onEnd: () => undefined,
+			onReset: (reset) => resolve({ ok: false, reset }),
+			onDrain: () => undefined,
+			onOpened: () => resolve({ ok: true }),
+		};
+		stream.attach(waiting);
+		if (stream.closed) {
+			resolve({ ok: false, reset: { code: ResetCode.SessionClosed, reason: 'the session closed' } });
+		}
+	});
+}
