@@ -56,6 +56,15 @@ export class PortsViewProvider extends Disposable implements vscode.WebviewViewP
 			styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css')).toString(),
 		});
 		store.add(view.webview.onDidReceiveMessage((value: unknown) => this.receive(value)));
+		// A hidden webview view loses its page (no retainContextWhenHidden) and drops messages: a
+		// reveal waits for the `ready` its new page says when shown again.
+		store.add(
+			view.onDidChangeVisibility(() => {
+				if (!view.visible) {
+					this.ready = false;
+				}
+			}),
+		);
 		store.add(
 			view.onDidDispose(() => {
 				if (this.view === view) {
