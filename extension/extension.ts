@@ -47,15 +47,15 @@ export function activate(context: vscode.ExtensionContext): void {
 			trusted: vscode.workspace.isTrusted,
 			agents: connections.all().length + connections.connecting().length,
 		});
-	const presenter = push(new PortsPresenter(connections, forwarding, notice));
+	const presenter = push(
+		new PortsPresenter(connections, forwarding, {
+			timers: createNodeTimers(),
+			notice,
+			externalUrl: (agentId, info) => forwarding.externalUrl(agentId, info),
+		}),
+	);
 	const provider = push(
-		new PortsViewProvider(
-			context.extensionUri,
-			presenter,
-			// Messages arrive once the view resolves, after `ready` below exists.
-			(m) => handlePanelMessage(ready, m),
-			log.fork('panel'),
-		),
+		new PortsViewProvider(context.extensionUri, presenter, handlePanelMessage, log.fork('panel')),
 	);
 	const ready: Services = { ...core, panel: provider };
 	push(vscode.window.registerWebviewViewProvider(PortsViewProvider.viewType, provider));

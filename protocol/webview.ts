@@ -5,10 +5,11 @@
  *
  *     webview                        extension
  *       │  ready ───────────────────────▶ │   (the host queues nothing before this)
- *       │ ◀─────────────────── snapshot   │   full state: agents, rows, flags
- *       │ ◀────────────────────── patch   │   rows upserted/removed, agents replaced (≥ 1/s while traffic moves)
- *       │  forwardDetected, stopForwarding, openInBrowser, copyLocalAddress, setLabel,
- *       │  forwardPort, connect, disconnect, reconnect ─────▶ │
+ *       │ ◀─────────────────── snapshot   │   full state: agents, rows, notice
+ *       │ ◀────────────────────── patch   │   rows upserted/removed (≥ 1/s while traffic moves)
+ *       │ ◀───────────────────── reveal   │   focus this row (PortsViewProvider.reveal)
+ *       │  forwardDetected, stopForwarding, openInBrowser, previewInEditor, copyLocalAddress,
+ *       │  setLabel, forwardPort, turnOnTunnelAccess, connect, disconnect, reconnect ─────▶ │
  *
  * Messages from the webview are untrusted input: the host narrows each through `parseFromWebview`.
  */
@@ -28,7 +29,7 @@ export type AgentStatus = 'connecting' | 'connected' | 'reconnecting' | 'failed'
 export interface AgentRow {
 	/** `local` for the agent this window started, else the agent URL without secrets. */
 	readonly id: string;
-	/** "This machine" or `host:port`. */
+	/** "This machine", or the agent's URL. */
 	readonly label: string;
 	/** The agent URL without secrets, e.g. `ws://127.0.0.1:8765`. */
 	readonly url: string;
@@ -45,59 +46,117 @@ export interface AgentRow {
 /** Who started a forward: the user, or auto-forwarding when the agent reported a new port. */
 export type PortOrigin = 'user' | 'auto';
 
-/** `detected`: listening on the agent, not forwarded. */
-export type PortRowState = 'active' | 'failed' | 'detected';
+/**
+ * What a row is: a local forward (-L: listens here, reaches a port of the agent's side), a
+ * reverse forward (-R: the agent listens, its connections reach a port on this side), or a port
+ * listening on the agent that no forward reaches. A later issue adds proxy rows: switch on `kind`
+ * exhaustively.
+ */
+export type PortRowKind = 'local' | 'remote' | 'detected';
 
-/** One line of the table: a forward, or a detected port that is not forwarded. */
-export interface PortRow {
-	/** Stable across updates: `agentId|f|forwardId` or `agentId|d|host:port`. */
+/** Whether a forward runs: `failed` means its listener is gone (it could not listen, or stopped). */
+export type ForwardRowState = 'active' | 'failed';
+
+/** Why a forward row needs the user's eye, most serious first. */
+export type RowProblemKind = 'forwardFailed' | 'agentOffline' | 'noListener' | 'connectionFailed';
+
+/** What is wrong with a forward, in the user's words, with the agent's own reason where it gave one. */
+export interface RowProblem {
+	readonly kind: RowProblemKind;
+	/** "Nothing is listening on 42481 on vm (connect ECONNREFUSED 127.0.0.1:42481)". */
+	readonly message: string;
+}
+
+/** What every row has. */
+interface RowBase {
+	/** Stable across updates (`rowKeyOf` in extension/ports/ports-model.ts). */
 	readonly key: string;
 	readonly agentId: string;
-	readonly forwardId?: string;
-	/** The target as the agent sees it. */
+	/** The port that the row is about: as the agent sees it (local, detected), or on this side (remote). */
 	readonly host: string;
 	readonly port: number;
 	/** The user's label, else one from `berth.portsAttributes`. */
 	readonly label?: string;
-	/** Where it is reachable here, `127.0.0.1:3000` (forwards only). */
-	readonly localAddress?: string;
-	/** The owning process's command line and pid, where the agent could read them. */
-	readonly process?: string;
-	readonly origin?: PortOrigin;
+}
+
+/** What a forward row has on top: who made it, its counters and its health. */
+interface ForwardBase extends RowBase {
+	readonly forwardId: string;
+	readonly origin: PortOrigin;
+	readonly state: ForwardRowState;
 	/** Connections open now and accepted in total. */
 	readonly openConnections: number;
 	readonly totalConnections: number;
-	/** Bytes from the target to local clients, and back. */
+	/** Bytes from the target towards the clients (↓), and back (↑). */
 	readonly bytesIn: number;
 	readonly bytesOut: number;
-	readonly state: PortRowState;
-	/** Why it failed, or its last connection error. */
-	readonly error?: string;
+	/** Bytes per second each way, over the last few seconds (0 when idle). */
+	readonly rateIn: number;
+	readonly rateOut: number;
+	/** The last connection failure as the agent reported it (kept even after later successes). */
+	readonly lastError?: string;
+	readonly problem?: RowProblem;
 }
+
+/** A local forward (-L): the port of the agent's side, reachable here. */
+export interface LocalForwardRow extends ForwardBase {
+	readonly kind: 'local';
+	/** Where it listens here, `127.0.0.1:40259`. */
+	readonly localAddress: string;
+	/** The address that opens it from this window (VS Code's `asExternalUri`), once known. */
+	readonly url?: string;
+	/** The target's process on the agent (command line and pid), where the agent could read it. */
+	readonly process?: string;
+}
+
+/** A reverse forward (-R): the agent listens at `agentAddress`; connections reach host:port here. */
+export interface RemoteForwardRow extends ForwardBase {
+	readonly kind: 'remote';
+	/** Where the agent listens, `127.0.0.1:8080` (on the agent's host). */
+	readonly agentAddress: string;
+}
+
+/** A port listening on the agent that no forward reaches yet. */
+export interface DetectedPortRow extends RowBase {
+	readonly kind: 'detected';
+	readonly process?: string;
+}
+
+/** One line of the table. */
+export type PortRow = LocalForwardRow | RemoteForwardRow | DetectedPortRow;
+
+/** A row of a forward (local or remote). */
+export type ForwardRow = LocalForwardRow | RemoteForwardRow;
 
 /** Everything the panel shows. */
 export interface PortsViewState {
 	readonly agents: readonly AgentRow[];
 	readonly rows: readonly PortRow[];
-	/** A line above the table when something needs saying (Restricted Mode, no agent connected). */
+	/** Said above everything when it matters (Restricted Mode). */
 	readonly notice?: string;
 }
 
-/** Host → webview: the whole state; sent after `ready` and whenever agents or the notice change. */
+/** Host → webview: the whole state; sent after `ready` and whenever agents, the notice or the row order change. */
 export interface SnapshotToWebview {
 	readonly type: 'snapshot';
 	readonly state: PortsViewState;
 }
 
-/** Host → webview: rows that changed (added or new values) and rows that are gone, by key. */
+/** Host → webview: rows that changed (new values) and rows that are gone, by key. */
 export interface PatchToWebview {
 	readonly type: 'patch';
 	readonly upserted: readonly PortRow[];
 	readonly removed: readonly string[];
 }
 
+/** Host → webview: give this row the keyboard focus (now, or as soon as it is drawn). */
+export interface RevealToWebview {
+	readonly type: 'reveal';
+	readonly key: string;
+}
+
 /** Every message from the extension to the webview. */
-export type ToWebview = SnapshotToWebview | PatchToWebview;
+export type ToWebview = SnapshotToWebview | PatchToWebview | RevealToWebview;
 
 /** Identifies a forward of one agent. */
 export interface ForwardRef {
@@ -109,8 +168,10 @@ export interface ForwardRef {
 export type FromWebview =
 	/** The script runs and listens: send the snapshot. */
 	| { readonly type: 'ready' }
-	/** "Forward a Port": the host asks which. */
+	/** "Forward a Port...": the host asks which. */
 	| { readonly type: 'forwardPort' }
+	/** The welcome view's "Turn On Tunnel Access". */
+	| { readonly type: 'turnOnTunnelAccess' }
 	/** The one-click Forward of a detected port. */
 	| {
 			readonly type: 'forwardDetected';
@@ -120,6 +181,7 @@ export type FromWebview =
 	  }
 	| ({ readonly type: 'stopForwarding' } & ForwardRef)
 	| ({ readonly type: 'openInBrowser' } & ForwardRef)
+	| ({ readonly type: 'previewInEditor' } & ForwardRef)
 	| ({ readonly type: 'copyLocalAddress' } & ForwardRef)
 	/** Set Port Label: the host asks for the label. */
 	| { readonly type: 'setLabel'; readonly agentId: string; readonly host: string; readonly port: number }
@@ -139,6 +201,7 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
 	switch (type) {
 		case 'ready':
 		case 'forwardPort':
+		case 'turnOnTunnelAccess':
 		case 'connect':
 			return { type };
 		case 'disconnect':
@@ -146,6 +209,7 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
 			return isText(value['agentId']) ? { type, agentId: value['agentId'] } : undefined;
 		case 'stopForwarding':
 		case 'openInBrowser':
+		case 'previewInEditor':
 		case 'copyLocalAddress':
 			return isText(value['agentId']) && isText(value['forwardId'])
 				? { type, agentId: value['agentId'], forwardId: value['forwardId'] }
@@ -160,12 +224,24 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
 	}
 }
 
-/** What a row's `webviewSection` is, in `webview/context` menu `when` clauses. */
-export type RowSection = 'forward' | 'detected' | 'agent';
+/**
+ * What a row's `webviewSection` is, in `webview/context` menu `when` clauses: `forward` a local
+ * forward, `remoteForward` a reverse one, `detected` a detected port, `agent` a remote agent,
+ * `localAgent` this machine's agent (tunnel access).
+ */
+export type RowSection = 'forward' | 'remoteForward' | 'detected' | 'agent' | 'localAgent';
+
+const ROW_SECTIONS: ReadonlySet<unknown> = new Set<RowSection>([
+	'forward',
+	'remoteForward',
+	'detected',
+	'agent',
+	'localAgent',
+]);
 
 /**
  * What a row puts in `data-vscode-context`: VS Code passes it (merged with its own keys) to the
- * command chosen from the row's context menu.
+ * command chosen from the row's context menu, and each row command takes it as its first argument.
  */
 export interface RowContext {
 	readonly webviewSection: RowSection;
@@ -173,6 +249,8 @@ export interface RowContext {
 	readonly berthForwardId?: string;
 	readonly berthHost?: string;
 	readonly berthPort?: number;
+	/** The agent's status (agent rows), for `when` clauses only: Reconnect shows when it is not `connected`. */
+	readonly berthAgentStatus?: AgentStatus;
 	/** Hides Cut/Copy/Paste from the row's menu. */
 	readonly preventDefaultContextMenuItems: true;
 }
@@ -183,14 +261,14 @@ export function parseRowContext(value: unknown): RowContext | undefined {
 		return undefined;
 	}
 	const section = value['webviewSection'];
-	if (section !== 'forward' && section !== 'detected' && section !== 'agent') {
+	if (!ROW_SECTIONS.has(section)) {
 		return undefined;
 	}
 	const forwardId = value['berthForwardId'];
 	const host = value['berthHost'];
 	const port = value['berthPort'];
 	return {
-		webviewSection: section,
+		webviewSection: section as RowSection,
 		berthAgentId: value['berthAgentId'],
 		...(isText(forwardId) ? { berthForwardId: forwardId } : {}),
 		...(isText(host) ? { berthHost: host } : {}),

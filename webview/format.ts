@@ -1,6 +1,6 @@
-/** How the table writes numbers and states. Pure (no DOM), so it is unit-tested. */
+/** How the table writes numbers, states and tooltips. Pure (no DOM), so it is unit-tested. */
 
-import type { PortRow } from '../protocol/webview';
+import type { ForwardRow, PortRow } from '../protocol/webview';
 import { formatHostPort } from '../protocol/host-port';
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -17,42 +17,144 @@ export function formatBytes(bytes: number): string {
 	return `${value.toFixed(digits)} ${UNITS[unit]}`;
 }
 
+/** 1.2 MB/s (whole bytes below 1 KB/s). */
+export function formatRate(bytesPerSecond: number): string {
+	return `${formatBytes(Math.round(bytesPerSecond))}/s`;
+}
+
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '0.0.0.0', '::']);
 
 /** The Port column, as VS Code writes it: `label (3000)`, `3000`, or `host:port` for other hosts. */
 export function formatPort(row: Pick<PortRow, 'host' | 'port' | 'label'>): string {
-	const port = LOCAL_HOSTS.has(row.host) ? String(row.port) : formatHostPort(row.host, row.port);
+	const port = LOCAL_HOSTS.has(row.host.toLowerCase())
+		? String(row.port)
+		: formatHostPort(row.host, row.port);
 	return row.label ? `${row.label} (${port})` : port;
 }
 
-/** The Origin column: Ports view words. */
-export function formatOrigin(row: Pick<PortRow, 'origin' | 'state'>): string {
-	if (row.state === 'detected') {
-		return 'Detected';
-	}
-	return row.origin === 'auto' ? 'Auto Forwarded' : 'User Forwarded';
-}
-
-/** The State column. */
-export function formatState(row: Pick<PortRow, 'state' | 'error'>): string {
-	switch (row.state) {
-		case 'active':
-			return 'Forwarded';
-		case 'failed':
-			return 'Failed';
+/** The Origin column: the Ports view's words, and ours for a reverse forward. */
+export function formatOrigin(row: PortRow): string {
+	switch (row.kind) {
 		case 'detected':
-			return 'Not forwarded';
+			return 'Detected';
+		case 'remote':
+			return 'Forwarded to Agent';
+		case 'local':
+			return row.origin === 'auto' ? 'Auto Forwarded' : 'User Forwarded';
 	}
 }
 
-/** The Connections column: open now and in total. */
-export function formatConnections(
-	row: Pick<PortRow, 'openConnections' | 'totalConnections' | 'state'>,
-): string {
-	return row.state === 'detected' ? '' : `${row.openConnections} open · ${row.totalConnections} total`;
+/** How a row's state looks: the icon, its colour (tone) and the State column's words. */
+export interface StateLook {
+	readonly icon: 'circle-filled' | 'circle-outline' | 'warning' | 'error';
+	readonly tone: 'ok' | 'muted' | 'warning' | 'error';
+	readonly text: string;
 }
 
-/** The Traffic column: bytes towards local clients (↓) and towards the target (↑). */
-export function formatTraffic(row: Pick<PortRow, 'bytesIn' | 'bytesOut' | 'state'>): string {
-	return row.state === 'detected' ? '' : `↓ ${formatBytes(row.bytesIn)} ↑ ${formatBytes(row.bytesOut)}`;
+/** The State column and the status icon at the start of the Port cell. */
+export function formatState(row: PortRow): StateLook {
+	if (row.kind === 'detected') {
+		return { icon: 'circle-outline', tone: 'muted', text: 'Not Forwarded' };
+	}
+	switch (row.problem?.kind) {
+		case 'forwardFailed':
+			return { icon: 'error', tone: 'error', text: 'Failed' };
+		case 'agentOffline':
+			return { icon: 'circle-outline', tone: 'warning', text: 'Agent Offline' };
+		case 'noListener':
+			return { icon: 'warning', tone: 'warning', text: 'No Listener' };
+		case 'connectionFailed':
+			return { icon: 'warning', tone: 'warning', text: 'Connection Failed' };
+		case undefined:
+			return { icon: 'circle-filled', tone: 'ok', text: 'Forwarded' };
+	}
+}
+
+/** The Connections column: open now and in total (forwards only). */
+export function formatConnections(row: PortRow): string {
+	return row.kind === 'detected' ? '' : `${row.openConnections} open · ${row.totalConnections} total`;
+}
+
+/** The Traffic column's totals: bytes towards the clients (↓) and towards the port (↑). */
+export function formatTraffic(row: PortRow): string {
+	return row.kind === 'detected' ? '' : `↓ ${formatBytes(row.bytesIn)} ↑ ${formatBytes(row.bytesOut)}`;
+}
+
+/** The Traffic column's rate, both ways together, while data moves; empty when idle. */
+export function formatTrafficRate(row: PortRow): string {
+	if (row.kind === 'detected') {
+		return '';
+	}
+	const rate = row.rateIn + row.rateOut;
+	return rate > 0 ? formatRate(rate) : '';
+}
+
+/** The Traffic cell's tooltip: what each arrow means, totals and rates. */
+export function trafficTitle(row: ForwardRow): string {
+	const port = formatPort(row);
+	return (
+		`↓ ${formatBytes(row.bytesIn)} from port ${port} to its clients (${formatRate(row.rateIn)} now)\n` +
+		`↑ ${formatBytes(row.bytesOut)} from the clients to port ${port} (${formatRate(row.rateOut)} now)\n` +
+		`${formatConnections(row)} connections`
+	);
+}
+
+/** The Forwarded Address column: the usable address (a link for a local forward). */
+export function formatAddress(row: PortRow): string {
+	switch (row.kind) {
+		case 'local':
+			return row.url ?? row.localAddress;
+		case 'remote':
+			return `${row.agentAddress} on the agent`;
+		case 'detected':
+			return '';
+	}
+}
+
+/** The Forwarded Address tooltip: where it listens, and what the link opens. */
+export function addressTitle(row: PortRow): string {
+	switch (row.kind) {
+		case 'local':
+			return row.url && row.url !== `http://${row.localAddress}/`
+				? `${row.url}\nLocal address: ${row.localAddress}`
+				: `Local address: ${row.localAddress}`;
+		case 'remote':
+			return `The agent listens at ${row.agentAddress}; each connection comes to ${formatHostPort(row.host, row.port)} here`;
+		case 'detected':
+			return '';
+	}
+}
+
+/** The Running Process column: what is wrong first (visible, not only a tooltip), else the process. */
+export function formatProcess(row: PortRow): string {
+	if (row.kind !== 'detected' && row.problem) {
+		return row.problem.message;
+	}
+	return row.kind === 'remote' ? '' : (row.process ?? '');
+}
+
+/** The Running Process tooltip: the whole text, and the last failure when it is not already said. */
+export function processTitle(row: PortRow): string {
+	const lines = [formatProcess(row)];
+	if (row.kind !== 'detected' && row.problem && row.kind === 'local' && row.process) {
+		lines.push(`Process: ${row.process}`);
+	}
+	if (row.kind !== 'detected' && row.lastError && !lines[0]!.includes(row.lastError)) {
+		lines.push(`Last connection failure: ${row.lastError}`);
+	}
+	return lines.filter((l) => l !== '').join('\n');
+}
+
+/** What a screen reader says for a row: the port, its state and the problem, and the address. */
+export function rowLabel(row: PortRow): string {
+	const state = formatState(row).text;
+	const parts = [`Port ${formatPort(row)}`, state, formatOrigin(row)];
+	if (row.kind !== 'detected' && row.problem) {
+		parts.push(row.problem.message);
+	}
+	const address = formatAddress(row);
+	if (address) {
+		parts.push(address);
+	}
+	return parts.join(', ');
 }

@@ -1,5 +1,5 @@
 // The Remote Port Forwarding panel's script: restores the last state at once, says `ready`, then
-// applies the host's snapshot and patches. Messages are typed by protocol/webview.ts.
+// applies the host's snapshots, patches and reveals. Messages are typed by protocol/webview.ts.
 import type { FromWebview, ToWebview } from '../protocol/webview';
 import './ports.css';
 import { PortsTable } from './ports-table';
@@ -26,18 +26,35 @@ function main(): void {
 	};
 	const table = new PortsTable(
 		root,
-		(message) => vscode.postMessage(message),
-		(activeKey) => save({ ...state, activeKey }),
+		{
+			send: (message) => vscode.postMessage(message),
+			onActiveKey: (activeKey) => save({ ...state, activeKey }),
+			onCollapsed: (collapsed) => save({ ...state, collapsed }),
+		},
+		state,
 	);
+	// The panel got the focus (opened, or shown by a command): the keyboard lands on a row, not on <body>.
+	const landFocus = (): void => {
+		if (document.hasFocus() && (document.activeElement === document.body || !document.activeElement)) {
+			table.focusDefault();
+		}
+	};
+	window.addEventListener('focus', landFocus);
 	if (state.view) {
-		table.render(state.view, state.activeKey);
+		table.render(state.view);
 	}
 	window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
-		const view = applyToWebview(state.view, event.data);
+		const message = event.data;
+		const view = applyToWebview(state.view, message);
+		if (message.type === 'reveal') {
+			table.reveal(message.key);
+			return;
+		}
 		if (view) {
 			save({ ...state, view });
 			table.render(view);
 			document.body.dataset['berth'] = 'ready';
+			landFocus();
 		}
 	});
 	vscode.postMessage({ type: 'ready' });

@@ -1,264 +1,278 @@
 /**
- * The table, drawn from PortsViewState and updated in place: rows are keyed, and a cell's text
- * is written only when it changed, so counters tick every second without flicker or lost focus.
+ * The panel's DOM: the notice, the welcome view (no agent yet), and the table, drawn from
+ * PortsViewState and updated in place. Lines are keyed; each agent's header comes first, then its
+ * forwards, then its collapsible "Detected Ports". The table is one tab stop with roving focus
+ * (roving.ts) and the row keys of row-actions.ts; the focus stays on its line, or the nearest
+ * surviving one, across updates.
  */
 
-import type { AgentRow, FromWebview, PortRow, PortsViewState } from '../protocol/webview';
-import { button, element, setContext, setText } from './dom';
-import { formatConnections, formatOrigin, formatPort, formatState, formatTraffic } from './format';
+import type { FromWebview, PortsViewState } from '../protocol/webview';
+import {
+	AgentLine,
+	GroupLine,
+	agentLineKey,
+	emptyLineKey,
+	groupLineKey,
+	type EmptyLine,
+} from './agent-lines';
+import { COLUMNS } from './columns';
+import { element, openContextMenu, setHidden } from './dom';
+import { LineStore, type Line } from './line-store';
+import { PortLine } from './port-line';
+import { keyAction, type KeyAction } from './row-actions';
+import { keepFocus, moveFocus } from './roving';
+import { withCollapsed } from './state';
+import { Welcome } from './welcome';
 
-type Send = (message: FromWebview) => void;
-
-const COLUMNS = [
-	'Port',
-	'Forwarded Address',
-	'Running Process',
-	'Origin',
-	'Connections',
-	'Traffic',
-	'State',
-	'',
-];
-
-interface Line {
-	readonly element: HTMLTableRowElement;
-	readonly cells: HTMLElement[];
-	/** Last JSON drawn, to skip unchanged lines. */
-	drawn: string;
+/** What the table tells its owner (main.ts keeps it with setState). */
+export interface TableHost {
+	send(message: FromWebview): void;
+	onActiveKey(key: string): void;
+	onCollapsed(agentIds: readonly string[]): void;
 }
 
-/** The panel's DOM: toolbar, notice, and the keyed table. */
+/** The panel's DOM. */
 export class PortsTable {
 	private readonly notice: HTMLParagraphElement;
+	private readonly welcome: Welcome;
+	private readonly table: HTMLTableElement;
 	private readonly body: HTMLTableSectionElement;
-	private readonly lines = new Map<string, Line>();
+	private readonly lines: LineStore;
+	/** Focusable lines' keys, in the order drawn. */
+	private order: string[] = [];
 	private activeKey: string | undefined;
+	/** A line to focus as soon as it is drawn (`reveal` before the row arrived). */
+	private pendingReveal: string | undefined;
+	/** Agents whose detected ports are hidden. */
+	private collapsed: ReadonlySet<string>;
+	/** The last view drawn (a collapse redraws it). */
+	private view: PortsViewState | undefined;
 
 	constructor(
 		root: HTMLElement,
-		private readonly send: Send,
-		private readonly onActiveKey: (key: string) => void,
+		private readonly host: TableHost,
+		initial: { activeKey?: string; collapsed?: readonly string[] },
 	) {
-		const toolbar = element('div', {
-			className: 'toolbar',
-			role: 'toolbar',
-			ariaLabel: 'Port forwarding actions',
-		});
-		toolbar.append(
-			button('Forward a Port…', 'Forward a port', () => send({ type: 'forwardPort' }), 'primary'),
-			button('Connect to Agent…', 'Connect to a remote agent', () => send({ type: 'connect' })),
-		);
+		this.activeKey = initial.activeKey;
+		this.collapsed = new Set(initial.collapsed);
+		this.lines = new LineStore(host.send, (agentId) => this.toggle(agentId));
 		this.notice = element('p', { className: 'notice', role: 'status' });
-		const table = element('table', { role: 'grid', ariaLabel: 'Forwarded and detected ports' });
-		const head = table.createTHead().insertRow();
-		for (const name of COLUMNS) {
-			const th = element('th', { role: 'columnheader', textContent: name });
+		this.welcome = new Welcome(host.send);
+		this.table = element('table', { role: 'treegrid', ariaLabel: 'Forwarded and detected ports' });
+		const head = this.table.createTHead().insertRow();
+		for (const column of COLUMNS) {
+			const th = element('th', {
+				className: `c-${column.id}`,
+				role: 'columnheader',
+				textContent: column.name,
+			});
 			th.scope = 'col';
+			th.title = column.title;
 			head.append(th);
 		}
-		this.body = table.createTBody();
+		this.body = this.table.createTBody();
 		this.body.addEventListener('keydown', (e) => this.onKey(e));
 		this.body.addEventListener('focusin', (e) => {
-			const tr = (e.target as HTMLElement).closest('tr');
-			if (tr?.dataset['key']) {
-				this.setActive(tr.dataset['key']);
+			const key = (e.target as HTMLElement).closest('tr')?.dataset['key'];
+			if (key !== undefined && this.order.includes(key)) {
+				this.setActive(key);
 			}
 		});
-		root.replaceChildren(toolbar, this.notice, table);
+		root.replaceChildren(this.notice, this.welcome.element, this.table);
 	}
 
-	render(view: PortsViewState, activeKey?: string): void {
+	render(view: PortsViewState): void {
+		this.view = view;
+		setHidden(this.notice, !view.notice);
 		this.notice.textContent = view.notice ?? '';
-		this.notice.hidden = !view.notice;
-		const order: HTMLTableRowElement[] = [];
-		const keys = new Set<string>();
+		const empty = view.agents.length === 0;
+		setHidden(this.welcome.element, !empty);
+		setHidden(this.table, empty);
+		const hadFocus = this.body.contains(document.activeElement);
+		this.expandForReveal(view);
+		const previous = this.order;
+		const { elements, order } = this.draw(view);
+		this.place(elements);
+		this.order = order;
+		const revealed = this.pendingReveal !== undefined && order.includes(this.pendingReveal);
+		// Nothing focused yet: the first port, else the first line (an agent with nothing forwarded).
+		const first = order.find((k) => this.lines.get(k) instanceof PortLine) ?? order[0];
+		this.setActive(revealed ? this.pendingReveal : keepFocus(previous, order, this.activeKey ?? first));
+		if (revealed) {
+			this.pendingReveal = undefined;
+			this.focusActive();
+		} else if (hadFocus && !this.body.contains(document.activeElement)) {
+			this.focusActive(true);
+		}
+	}
+
+	/** Focuses the line `key` now, or as soon as it is drawn. */
+	reveal(key: string): void {
+		this.pendingReveal = key;
+		if (this.view) {
+			this.render(this.view);
+		}
+	}
+
+	/** Where the keyboard lands when the panel gets the focus: the active line, or the welcome's first button. */
+	focusDefault(): void {
+		if (this.table.hidden) {
+			this.welcome.focus();
+		} else {
+			this.focusActive();
+		}
+	}
+
+	private draw(view: PortsViewState): { elements: HTMLTableRowElement[]; order: string[] } {
+		const elements: HTMLTableRowElement[] = [];
+		const order: string[] = [];
+		const use = (key: string, line: Line, focusable = true): void => {
+			elements.push(line.element);
+			if (focusable) {
+				order.push(key);
+			}
+		};
 		for (const agent of view.agents) {
-			order.push(this.drawAgent(agent, keys));
-			for (const row of view.rows.filter((r) => r.agentId === agent.id)) {
-				order.push(this.drawRow(row, keys));
+			use(agentLineKey(agent.id), this.lines.agent(agent));
+			const rows = view.rows.filter((r) => r.agentId === agent.id);
+			const forwards = rows.filter((r) => r.kind !== 'detected');
+			const detected = rows.filter((r) => r.kind === 'detected');
+			forwards.forEach((row) => use(row.key, this.lines.port(row)));
+			if (forwards.length === 0) {
+				use(emptyLineKey(agent.id), this.lines.empty(agent.id), false);
+			}
+			if (detected.length > 0) {
+				const expanded = !this.collapsed.has(agent.id);
+				const group = this.lines.group(agent.id);
+				group.update(detected.length, expanded);
+				use(groupLineKey(agent.id), group);
+				if (expanded) {
+					detected.forEach((row) => use(row.key, this.lines.port(row)));
+				}
 			}
 		}
-		for (const [key, line] of this.lines) {
-			if (!keys.has(key)) {
-				line.element.remove();
-				this.lines.delete(key);
-			}
-		}
-		order.forEach((tr, i) => {
-			if (this.body.children[i] !== tr) {
-				this.body.insertBefore(tr, this.body.children[i] ?? null);
-			}
-		});
-		const active = activeKey ?? this.activeKey;
-		this.setActive(active !== undefined && this.lines.has(active) ? active : order[0]?.dataset['key']);
+		this.lines.retain(new Set(elements));
+		return { elements, order };
 	}
 
-	private drawAgent(agent: AgentRow, keys: Set<string>): HTMLTableRowElement {
-		const key = `agent|${agent.id}`;
-		keys.add(key);
-		const line = this.line(key, () => {
-			const tr = element('tr', { className: 'agent', role: 'row' });
-			const th = element('th', { role: 'rowheader' });
-			th.colSpan = COLUMNS.length;
-			th.scope = 'rowgroup';
-			tr.append(th);
-			return { element: tr, cells: [th] };
-		});
-		const drawn = JSON.stringify(agent);
-		if (line.drawn !== drawn) {
-			line.drawn = drawn;
-			line.element.dataset['status'] = agent.status;
-			setContext(line.element, {
-				webviewSection: 'agent',
-				berthAgentId: agent.id,
-				preventDefaultContextMenuItems: true,
-			});
-			const title = element('span', { className: 'agent-label', textContent: agent.label });
-			const url = element('span', { className: 'agent-url', textContent: agent.url });
-			const detail = element('span', { className: 'agent-detail', textContent: agent.detail });
-			const actions: HTMLElement[] = [];
-			if (agent.status === 'failed') {
-				actions.push(
-					button('Reconnect', `Reconnect to ${agent.label}`, () =>
-						this.send({ type: 'reconnect', agentId: agent.id }),
-					),
-				);
+	/** Puts the lines in order, moving only those out of place (moving a focused line would blur it). */
+	private place(elements: readonly HTMLTableRowElement[]): void {
+		let cursor = this.body.firstElementChild;
+		for (const el of elements) {
+			if (el === cursor) {
+				cursor = cursor.nextElementSibling;
+			} else {
+				this.body.insertBefore(el, cursor);
 			}
-			if (!agent.isLocal) {
-				actions.push(
-					button('Disconnect', `Disconnect from ${agent.label}`, () =>
-						this.send({ type: 'disconnect', agentId: agent.id }),
-					),
-				);
-			}
-			line.cells[0]!.replaceChildren(title, url, detail, ...actions);
-			line.element.setAttribute('aria-label', `${agent.label}: ${agent.detail}`);
 		}
-		return line.element;
-	}
-
-	private drawRow(row: PortRow, keys: Set<string>): HTMLTableRowElement {
-		keys.add(row.key);
-		const line = this.line(row.key, () => {
-			const tr = element('tr', { className: 'port', role: 'row' });
-			const cells = COLUMNS.map(() => tr.appendChild(element('td', { role: 'gridcell' })));
-			cells[cells.length - 1]!.className = 'actions';
-			cells[cells.length - 1]!.append(...this.actionsFor(row));
-			return { element: tr, cells };
-		});
-		const drawn = JSON.stringify(row);
-		if (line.drawn === drawn) {
-			return line.element;
-		}
-		line.drawn = drawn;
-		const texts = [
-			formatPort(row),
-			row.localAddress ?? '',
-			row.process ?? (row.state === 'detected' ? '' : 'Process information unavailable'),
-			formatOrigin(row),
-			formatConnections(row),
-			formatTraffic(row),
-			formatState(row),
-		];
-		texts.forEach((text, i) => setText(line.cells[i]!, text));
-		line.cells[6]!.title = row.error ?? '';
-		line.element.dataset['state'] = row.state;
-		line.element.setAttribute(
-			'aria-label',
-			`Port ${formatPort(row)}, ${formatState(row)}${row.error ? `: ${row.error}` : ''}`,
-		);
-		setContext(line.element, {
-			webviewSection: row.forwardId ? 'forward' : 'detected',
-			berthAgentId: row.agentId,
-			...(row.forwardId ? { berthForwardId: row.forwardId } : {}),
-			berthHost: row.host,
-			berthPort: row.port,
-			preventDefaultContextMenuItems: true,
-		});
-		return line.element;
-	}
-
-	private actionsFor(row: PortRow): HTMLElement[] {
-		const port = formatPort(row);
-		const { agentId, forwardId } = row;
-		const label = button('Label', `Set the label of port ${port}`, () =>
-			this.send({ type: 'setLabel', agentId, host: row.host, port: row.port }),
-		);
-		if (!forwardId) {
-			return [
-				button(
-					'Forward',
-					`Forward port ${port}`,
-					() => this.send({ type: 'forwardDetected', agentId, host: row.host, port: row.port }),
-					'primary',
-				),
-				label,
-			];
-		}
-		return [
-			button('Open', `Open port ${port} in the browser`, () =>
-				this.send({ type: 'openInBrowser', agentId, forwardId }),
-			),
-			button('Copy', `Copy the local address of port ${port}`, () =>
-				this.send({ type: 'copyLocalAddress', agentId, forwardId }),
-			),
-			label,
-			button('Stop', `Stop forwarding port ${port}`, () =>
-				this.send({ type: 'stopForwarding', agentId, forwardId }),
-			),
-		];
-	}
-
-	private line(key: string, create: () => { element: HTMLTableRowElement; cells: HTMLElement[] }): Line {
-		let line = this.lines.get(key);
-		if (!line) {
-			const { element: tr, cells } = create();
-			tr.dataset['key'] = key;
-			tr.tabIndex = -1;
-			line = { element: tr, cells, drawn: '' };
-			this.lines.set(key, line);
-		}
-		return line;
 	}
 
 	private setActive(key: string | undefined): void {
-		for (const [k, line] of this.lines) {
-			line.element.tabIndex = k === key ? 0 : -1;
+		if (key === this.activeKey && this.lineElement(key)?.tabIndex === 0) {
+			return;
+		}
+		const previous = this.lineElement(this.activeKey);
+		if (previous) {
+			previous.tabIndex = -1;
+		}
+		const next = this.lineElement(key);
+		if (next) {
+			next.tabIndex = 0;
 		}
 		if (key !== undefined && key !== this.activeKey) {
 			this.activeKey = key;
-			this.onActiveKey(key);
+			this.host.onActiveKey(key);
 		}
 	}
 
-	/** Arrows and Home/End move between rows; Enter, Delete, F2 and Ctrl+C act on the row, as in the Ports view. */
+	private focusActive(preventScroll = false): void {
+		const el = this.lineElement(this.activeKey) ?? this.lineElement(this.order[0]);
+		el?.focus({ preventScroll });
+		if (!preventScroll) {
+			el?.scrollIntoView({ block: 'nearest' });
+		}
+	}
+
+	private lineElement(key: string | undefined): HTMLTableRowElement | undefined {
+		return this.lines.get(key)?.element;
+	}
+
+	private toggle(agentId: string, expand?: boolean): void {
+		const collapse = expand === undefined ? !this.collapsed.has(agentId) : !expand;
+		if (collapse !== this.collapsed.has(agentId)) {
+			this.setCollapsed(agentId, collapse);
+			if (this.view) {
+				this.render(this.view);
+			}
+		}
+	}
+
+	private setCollapsed(agentId: string, collapse: boolean): void {
+		const list = withCollapsed([...this.collapsed], agentId, collapse);
+		this.collapsed = new Set(list);
+		this.host.onCollapsed(list);
+	}
+
+	/** A revealed detected port is shown even if its group was collapsed. */
+	private expandForReveal(view: PortsViewState): void {
+		const row = view.rows.find((r) => r.key === this.pendingReveal);
+		if (row?.kind === 'detected' && this.collapsed.has(row.agentId)) {
+			this.setCollapsed(row.agentId, false);
+		}
+	}
+
 	private onKey(event: KeyboardEvent): void {
-		const tr = event.target instanceof HTMLTableRowElement ? event.target : undefined;
-		const rows = [...this.body.rows];
-		const index = tr ? rows.indexOf(tr) : -1;
-		const focus = (i: number): void => {
-			const target = rows[Math.max(0, Math.min(rows.length - 1, i))];
-			target?.focus();
-		};
-		const act = (text: string): void => {
-			const buttons = tr ? [...tr.querySelectorAll('button')] : [];
-			buttons.find((b) => b.textContent === text)?.click();
-		};
-		const keys: Record<string, () => void> = {
-			ArrowDown: () => focus(index + 1),
-			ArrowUp: () => focus(index - 1),
-			Home: () => focus(0),
-			End: () => focus(rows.length - 1),
-			Enter: () => act(tr?.dataset['state'] === 'detected' ? 'Forward' : 'Open'),
-			Delete: () => act('Stop'),
-			F2: () => act('Label'),
-		};
-		const handler =
-			keys[event.key] ??
-			((event.ctrlKey || event.metaKey) && event.key === 'c' ? () => act('Copy') : undefined);
-		if (handler && (tr || event.key.startsWith('Arrow'))) {
+		const tr = (event.target as HTMLElement).closest('tr');
+		const key = tr?.dataset['key'];
+		const line = this.lines.get(key);
+		if (!tr || key === undefined || !line || line.kind === 'empty') {
+			return;
+		}
+		const action = keyAction(event, line.kind);
+		if (action && this.run(action, key, line, tr)) {
 			event.preventDefault();
-			handler();
+			event.stopPropagation();
+		}
+	}
+
+	/** Runs a key's action on a line; false when it does not apply there (the key goes on). */
+	private run(
+		action: KeyAction,
+		key: string,
+		line: Exclude<Line, EmptyLine>,
+		tr: HTMLTableRowElement,
+	): boolean {
+		switch (action.type) {
+			case 'move':
+				this.setActive(moveFocus(this.order, key, action.key));
+				this.focusActive();
+				return true;
+			case 'row':
+				if (line instanceof PortLine) {
+					line.act(action.action);
+					return true;
+				}
+				if (line instanceof AgentLine && action.action === 'open' && !line.agent.isLocal) {
+					this.host.send({ type: 'reconnect', agentId: line.agent.id });
+					return true;
+				}
+				return false;
+			case 'menu':
+				openContextMenu(tr);
+				return true;
+			case 'toggle':
+			case 'expand':
+			case 'collapse':
+				if (line instanceof GroupLine) {
+					this.toggle(line.agentId, action.type === 'toggle' ? undefined : action.type === 'expand');
+				}
+				return true;
+			case 'parent':
+				if (line instanceof PortLine) {
+					this.setActive(groupLineKey(line.row.agentId));
+					this.focusActive();
+				}
+				return true;
 		}
 	}
 }

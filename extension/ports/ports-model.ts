@@ -1,20 +1,24 @@
 /**
- * The panel's state, computed from the connections: one row per forward, and one per detected
- * port that no forward reaches yet. Pure (plain data in, PortsViewState out), so it is
- * unit-tested; extension/ports/ports-presenter.ts feeds it.
+ * The panel's state, computed from the connections: one row per forward (local -L or reverse -R),
+ * and one per detected port that no forward reaches yet. Pure (plain data in, PortsViewState
+ * out), so it is unit-tested; extension/ports/ports-presenter.ts feeds it.
  */
 
 import type { ForwardInfo, ListeningPort } from '../../protocol/rpc';
 import type {
 	AgentRow,
 	AgentStatus,
+	DetectedPortRow,
+	LocalForwardRow,
 	PortOrigin,
 	PortRow,
+	PortRowKind,
 	PortsViewState,
-	ToWebview,
+	RemoteForwardRow,
 } from '../../protocol/webview';
 import { isForwardableHost, listeningPortKey } from '../agent/listening-ports';
 import { formatHostPort } from './forward-input';
+import { describeAgentState, forwardProblem } from './row-problem';
 
 /** Where a connection stands, as the model needs it (connections.ts's ConnectionStatus fits). */
 export type AgentConnectionState =
@@ -40,100 +44,95 @@ export interface AgentInput {
 	readonly listeningPorts: readonly ListeningPort[] | undefined;
 }
 
+/** Bytes per second each way. */
+export interface TrafficRate {
+	readonly rateIn: number;
+	readonly rateOut: number;
+}
+
 /** Everything the panel's state is made of. */
 export interface ModelInput {
 	readonly agents: readonly AgentInput[];
-	/** Origin of each forward, by `agentId|forwardId` (user when unknown). */
+	/** Origin of each forward, by `forwardKey` (user when unknown). */
 	readonly origins: ReadonlyMap<string, PortOrigin>;
 	/** The label for a port: the user's, else one from berth.portsAttributes. */
 	readonly labelFor: (agentId: string, host: string, port: number, command?: string) => string | undefined;
+	/** The address that opens a local forward from this window, by `forwardKey`, once resolved. */
+	readonly urls?: ReadonlyMap<string, string>;
+	/** Traffic rates, by `forwardKey` (0 when absent). */
+	readonly rates?: ReadonlyMap<string, TrafficRate>;
 	readonly notice?: string;
 }
 
-/** The key of a forward in `ModelInput.origins`. */
+/** The key of a forward in `ModelInput.origins`, `urls` and `rates`. */
 export function forwardKey(agentId: string, forwardId: string): string {
 	return `${agentId}|${forwardId}`;
 }
 
 /** A row key's middle part per kind: short, as keys travel in every patch and sit in the DOM. */
-const KIND_CODES: Readonly<Record<'local' | 'remote' | 'detected', string>> = {
-	local: 'f',
-	remote: 'r',
-	detected: 'd',
-};
+const KIND_CODES: Readonly<Record<PortRowKind, string>> = { local: 'f', remote: 'r', detected: 'd' };
 
 /**
  * A row's key, stable across updates: `agentId|f|forwardId` (local forward), `agentId|r|forwardId`
  * (reverse forward), `agentId|d|host:port` (detected port, `host:port` from `listeningPortKey`).
- * PortsViewProvider.reveal takes it. (Area C's stub of the agreed contract; area B's replaces it.)
+ * PortsViewProvider.reveal takes it.
  */
-export function rowKeyOf(
-	agentId: string,
-	kind: 'local' | 'remote' | 'detected',
-	idOrHostPort: string,
-): string {
+export function rowKeyOf(agentId: string, kind: PortRowKind, idOrHostPort: string): string {
 	return `${agentId}|${KIND_CODES[kind]}|${idOrHostPort}`;
 }
 
-/** The panel's state: agents in the given order, each followed by its forwards (by port), then its detected ports. */
+/**
+ * The panel's state: agents in the given order, each followed by its local forwards and then its
+ * reverse forwards (each by port), then its detected ports. This machine's agent lists no
+ * detected ports (they are reachable here already), nor does an agent while it is away.
+ */
 export function buildPortsViewState(input: ModelInput): PortsViewState {
 	const agents: AgentRow[] = [];
 	const rows: PortRow[] = [];
-	// This machine's agent also sees the listeners of our own forwards: those are not candidates.
-	const ownListeners = new Set(input.agents.flatMap((a) => a.forwards.map((f) => f.bindPort)));
 	for (const agent of input.agents) {
 		agents.push(toAgentRow(agent));
-		const ports = agent.listeningPorts ?? [];
-		const reached = new Set<string>();
 		const forwards = agent.forwards
 			.filter((f) => f.state !== 'closed')
-			.sort((a, b) => a.targetPort - b.targetPort || a.bindPort - b.bindPort);
+			.sort(
+				(a, b) =>
+					Number(a.direction === 'remote') - Number(b.direction === 'remote') ||
+					a.targetPort - b.targetPort ||
+					a.bindPort - b.bindPort,
+			);
 		for (const forward of forwards) {
-			const listener = ports.find((p) => reaches(forward, p));
-			if (listener) {
-				reached.add(listeningPortKey(listener));
-			}
-			rows.push(toForwardRow(agent.id, forward, listener, input));
+			rows.push(
+				forward.direction === 'local'
+					? toLocalRow(agent, forward, input)
+					: toRemoteRow(agent, forward, input),
+			);
 		}
-		for (const port of ports) {
-			const ours = agent.isLocal && ownListeners.has(port.port);
-			if (isForwardableHost(port.host) && !reached.has(listeningPortKey(port)) && !ours) {
-				rows.push(toDetectedRow(agent.id, port, input));
-			}
+		// This machine's ports are reachable here already; an agent away has only a stale list.
+		if (!agent.isLocal && agent.state.type === 'connected') {
+			rows.push(...detectedRows(agent, forwards, input));
 		}
 	}
 	return { agents, rows, ...(input.notice ? { notice: input.notice } : {}) };
 }
 
-/** The message that brings a webview from `previous` to `next`; undefined when nothing changed. */
-export function diffPortsState(
-	previous: PortsViewState | undefined,
-	next: PortsViewState,
-): ToWebview | undefined {
-	if (
-		!previous ||
-		previous.notice !== next.notice ||
-		JSON.stringify(previous.agents) !== JSON.stringify(next.agents) ||
-		!sameOrder(previous.rows, next.rows)
-	) {
-		return { type: 'snapshot', state: next };
+/** The agent's listeners that no forward reaches, nor are a reverse forward's own listener. */
+function detectedRows(
+	agent: AgentInput,
+	forwards: readonly ForwardInfo[],
+	input: ModelInput,
+): DetectedPortRow[] {
+	const out: DetectedPortRow[] = [];
+	for (const port of agent.listeningPorts ?? []) {
+		const reached = forwards.some((f) =>
+			f.direction === 'local' ? reaches(f, port) : f.bindPort === port.port,
+		);
+		if (isForwardableHost(port.host) && !reached) {
+			out.push(toDetectedRow(agent.id, port, input));
+		}
 	}
-	const before = new Map(previous.rows.map((r) => [r.key, JSON.stringify(r)]));
-	const upserted = next.rows.filter((r) => before.get(r.key) !== JSON.stringify(r));
-	const keys = new Set(next.rows.map((r) => r.key));
-	const removed = previous.rows.filter((r) => !keys.has(r.key)).map((r) => r.key);
-	return upserted.length === 0 && removed.length === 0 ? undefined : { type: 'patch', upserted, removed };
+	return out;
 }
 
-/** A patch can only drop rows and change values: new rows (and their place) come in a snapshot. */
-function sameOrder(previous: readonly PortRow[], next: readonly PortRow[]): boolean {
-	const nextKeys = next.map((r) => r.key);
-	const kept = new Set(nextKeys);
-	const previousKept = previous.map((r) => r.key).filter((k) => kept.has(k));
-	return previousKept.length === nextKeys.length && previousKept.every((k, i) => k === nextKeys[i]);
-}
-
-/** A listener reached by a forward: same port, and the forward's target names that listener's host. */
+/** A listener reached by a local forward: same port, and the forward's target names that listener's host. */
 function reaches(forward: ForwardInfo, port: ListeningPort): boolean {
 	if (forward.targetPort !== port.port) {
 		return false;
@@ -142,10 +141,21 @@ function reaches(forward: ForwardInfo, port: ListeningPort): boolean {
 	return target === port.host || (isForwardableHost(target) && isForwardableHost(port.host));
 }
 
+/**
+ * Whether something listens where a local forward leads: undefined when the agent cannot tell
+ * (it does not report its ports, or the target is another host).
+ */
+function isListening(forward: ForwardInfo, ports: readonly ListeningPort[] | undefined): boolean | undefined {
+	if (ports === undefined || !isForwardableHost(forward.targetHost.toLowerCase())) {
+		return undefined;
+	}
+	return ports.some((p) => reaches(forward, p));
+}
+
 function toAgentRow(agent: AgentInput): AgentRow {
 	return {
 		id: agent.id,
-		label: agent.isLocal ? 'This machine' : agent.url.replace(/^wss?:\/\//, ''),
+		label: agent.isLocal ? 'This machine' : agent.url,
 		url: agent.url,
 		isLocal: agent.isLocal,
 		peer: agent.peer,
@@ -159,69 +169,68 @@ function statusOf(state: AgentConnectionState): AgentStatus {
 	return state.type;
 }
 
-/** A short sentence for the panel and tooltips. */
-export function describeAgentState(state: AgentConnectionState, peer: 'berth' | 'vscode'): string {
-	switch (state.type) {
-		case 'connecting':
-			return 'Connecting…';
-		case 'connected':
-			if (peer === 'vscode') {
-				return 'Connected to a VS Code server (its identity cannot be verified)';
-			}
-			return `Connected${state.host ? ` to ${state.host}` : ''}${state.version ? ` (Berth ${state.version})` : ''}`;
-		case 'reconnecting':
-			return (
-				`Connection lost; reconnecting in ${Math.round(state.delayMs / 1000)} s (attempt ${state.attempt})` +
-				(state.lastError ? `: ${state.lastError}` : '')
-			);
-		case 'failed':
-			return `Disconnected: ${state.message}`;
-	}
-}
-
-function toForwardRow(
-	agentId: string,
-	forward: ForwardInfo,
-	listener: ListeningPort | undefined,
-	input: ModelInput,
-): PortRow {
-	const label = input.labelFor(agentId, forward.targetHost, forward.targetPort, listener?.command);
-	const error = forward.error ?? forward.counters.lastError;
-	const process = describeProcess(listener);
+/** The fields of every forward row. */
+function forwardFields(agent: AgentInput, forward: ForwardInfo, input: ModelInput, listening?: boolean) {
+	const key = forwardKey(agent.id, forward.id);
+	const rate = input.rates?.get(key);
+	const problem = forwardProblem(agent, forward, listening);
 	return {
-		key: `${agentId}|f|${forward.id}`,
-		agentId,
+		agentId: agent.id,
 		forwardId: forward.id,
-		host: forward.targetHost,
-		port: forward.targetPort,
-		...(label !== undefined ? { label } : {}),
-		localAddress: formatHostPort(forward.bindHost, forward.bindPort),
-		...(process !== undefined ? { process } : {}),
-		origin: input.origins.get(forwardKey(agentId, forward.id)) ?? 'user',
+		origin: input.origins.get(key) ?? 'user',
+		state: forward.state === 'failed' ? 'failed' : 'active',
 		openConnections: forward.counters.open,
 		totalConnections: forward.counters.total,
 		bytesIn: forward.counters.bytesIn,
 		bytesOut: forward.counters.bytesOut,
-		state: forward.state === 'failed' ? 'failed' : 'active',
-		...(error !== undefined ? { error } : {}),
+		rateIn: rate?.rateIn ?? 0,
+		rateOut: rate?.rateOut ?? 0,
+		...(forward.counters.lastError !== undefined ? { lastError: forward.counters.lastError } : {}),
+		...(problem ? { problem } : {}),
+	} as const;
+}
+
+function toLocalRow(agent: AgentInput, forward: ForwardInfo, input: ModelInput): LocalForwardRow {
+	const listener = agent.listeningPorts?.find((p) => reaches(forward, p));
+	const label = input.labelFor(agent.id, forward.targetHost, forward.targetPort, listener?.command);
+	const process = describeProcess(listener);
+	const url = input.urls?.get(forwardKey(agent.id, forward.id));
+	return {
+		kind: 'local',
+		key: rowKeyOf(agent.id, 'local', forward.id),
+		host: forward.targetHost,
+		port: forward.targetPort,
+		...(label !== undefined ? { label } : {}),
+		...forwardFields(agent, forward, input, isListening(forward, agent.listeningPorts)),
+		localAddress: formatHostPort(forward.bindHost, forward.bindPort),
+		...(url !== undefined ? { url } : {}),
+		...(process !== undefined ? { process } : {}),
 	};
 }
 
-function toDetectedRow(agentId: string, port: ListeningPort, input: ModelInput): PortRow {
+/** A reverse forward: the row's port is the target on this side; the agent's listener is its address. */
+function toRemoteRow(agent: AgentInput, forward: ForwardInfo, input: ModelInput): RemoteForwardRow {
+	return {
+		kind: 'remote',
+		key: rowKeyOf(agent.id, 'remote', forward.id),
+		host: forward.targetHost,
+		port: forward.targetPort,
+		...forwardFields(agent, forward, input),
+		agentAddress: formatHostPort(forward.bindHost, forward.bindPort),
+	};
+}
+
+function toDetectedRow(agentId: string, port: ListeningPort, input: ModelInput): DetectedPortRow {
 	const label = input.labelFor(agentId, port.host, port.port, port.command);
 	const process = describeProcess(port);
 	return {
-		key: `${agentId}|d|${listeningPortKey(port)}`,
+		kind: 'detected',
+		key: rowKeyOf(agentId, 'detected', listeningPortKey(port)),
 		agentId,
 		host: port.host,
 		port: port.port,
 		...(label !== undefined ? { label } : {}),
 		...(process !== undefined ? { process } : {}),
-		openConnections: 0,
-		totalConnections: 0,
-		bytesIn: 0,
-		bytesOut: 0,
-		state: 'detected',
 	};
 }
 
@@ -232,12 +241,21 @@ function describeProcess(port: ListeningPort | undefined): string | undefined {
 	return `${port.command ?? 'unknown'}${port.pid !== undefined ? ` (${port.pid})` : ''}`;
 }
 
-/** The line above the table when there is nothing to show yet, or a reason to explain. */
+/** A row's port as the user names it: `Docs server (47427)`, `3000`, `db:5432`. */
+export function rowPortName(row: Pick<PortRow, 'host' | 'port' | 'label'>): string {
+	const port = isForwardableHost(row.host.toLowerCase())
+		? String(row.port)
+		: formatHostPort(row.host, row.port);
+	return row.label ? `${row.label} (${port})` : port;
+}
+
+/**
+ * The line said above everything when the panel has no agent and a reason to explain (Restricted
+ * Mode); the welcome view says the rest.
+ */
 export function panelNotice(input: { trusted: boolean; agents: number }): string | undefined {
-	if (input.agents > 0) {
+	if (input.agents > 0 || input.trusted) {
 		return undefined;
 	}
-	return input.trusted
-		? 'No agent connected. Turn on tunnel access to forward through this machine, or connect to a remote agent.'
-		: 'Restricted Mode: tunnel access is off because this workspace is not trusted. You can still connect to a remote agent.';
+	return 'Restricted Mode: tunnel access stays off because this workspace is not trusted. You can still connect to an agent and forward its ports.';
 }

@@ -10,7 +10,7 @@ import {
 } from '../../protocol/webview';
 import type { ExtensionLogger } from '../logger';
 import { renderPortsHtml } from './ports-html';
-import { diffPortsState } from './ports-model';
+import { diffPortsState } from './ports-diff';
 import type { PortsPresenter } from './ports-presenter';
 
 /** Bytes of randomness in a CSP nonce. */
@@ -19,7 +19,7 @@ const NONCE_BYTES = 18;
 /**
  * The Remote Port Forwarding panel (a webview view in the bottom panel). The webview says `ready`,
  * gets a snapshot, then patches; nothing is posted before `ready`. Its messages are validated by
- * protocol/webview.ts and handed to `onMessage`.
+ * protocol/webview.ts and handed to `onMessage`. `reveal` shows the panel with a row focused.
  */
 export class PortsViewProvider extends Disposable implements vscode.WebviewViewProvider {
 	static readonly viewType = PORTS_VIEW_ID;
@@ -27,6 +27,8 @@ export class PortsViewProvider extends Disposable implements vscode.WebviewViewP
 	private viewStore: DisposableStore | undefined;
 	private ready = false;
 	private sent: PortsViewState | undefined;
+	/** A row to focus once the webview is ready (reveal before the view was resolved). */
+	private pendingReveal: string | undefined;
 
 	constructor(
 		private readonly extensionUri: vscode.Uri,
@@ -54,6 +56,15 @@ export class PortsViewProvider extends Disposable implements vscode.WebviewViewP
 			styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css')).toString(),
 		});
 		store.add(view.webview.onDidReceiveMessage((value: unknown) => this.receive(value)));
+		// A hidden webview view loses its page (no retainContextWhenHidden) and drops messages: a
+		// reveal waits for the `ready` its new page says when shown again.
+		store.add(
+			view.onDidChangeVisibility(() => {
+				if (!view.visible) {
+					this.ready = false;
+				}
+			}),
+		);
 		store.add(
 			view.onDidDispose(() => {
 				if (this.view === view) {
@@ -66,12 +77,26 @@ export class PortsViewProvider extends Disposable implements vscode.WebviewViewP
 	}
 
 	/**
-	 * Shows the panel and moves the keyboard focus to the row `rowKey` (`rowKeyOf`). Area C's stub
-	 * of the agreed contract: it only shows the panel; area B's focuses the row.
+	 * Shows the panel and moves the keyboard focus to the row `rowKey` (`rowKeyOf`), now or as
+	 * soon as the row is drawn: for "Port is already forwarded" and the first-failure toast.
 	 */
 	reveal(rowKey: string): void {
-		this.log.debug(`reveal ${rowKey}`);
-		void vscode.commands.executeCommand(`${PortsViewProvider.viewType}.focus`);
+		this.pendingReveal = rowKey;
+		if (this.view) {
+			this.view.show(false);
+			this.flushReveal();
+		} else {
+			// Resolving the view runs resolveWebviewView; the reveal follows the webview's `ready`.
+			void vscode.commands.executeCommand(`${PORTS_VIEW_ID}.focus`);
+		}
+	}
+
+	private flushReveal(): void {
+		if (this.view && this.ready && this.pendingReveal !== undefined) {
+			const message: ToWebview = { type: 'reveal', key: this.pendingReveal };
+			this.pendingReveal = undefined;
+			void this.view.webview.postMessage(message);
+		}
 	}
 
 	private receive(value: unknown): void {
@@ -84,6 +109,7 @@ export class PortsViewProvider extends Disposable implements vscode.WebviewViewP
 			this.ready = true;
 			this.sent = undefined;
 			this.push(this.presenter.state());
+			this.flushReveal();
 			return;
 		}
 		this.onMessage(message);

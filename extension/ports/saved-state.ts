@@ -7,6 +7,7 @@
  */
 
 import { isBoolean, isObject, isPort, isString } from '../../protocol/guards';
+import { formatHostPort } from '../../protocol/host-port';
 
 /** A remote agent to reconnect to (its token is in SecretStorage under the same URL). */
 export interface SavedAgent {
@@ -40,7 +41,7 @@ export interface SavedState {
 	readonly agents: readonly SavedAgent[];
 	readonly forwards: readonly SavedForward[];
 	readonly reverseForwards: readonly SavedReverseForward[];
-	/** Port labels, by `agentId|host:port`. */
+	/** Port labels, by `labelKey`: `agentId|port` for this agent's own host, else `agentId|host:port`. */
 	readonly labels: Readonly<Record<string, string>>;
 	/** Protocols chosen by the user, by `portKey` (agent and port; loopback spellings are one host). */
 	readonly protocols: Readonly<Record<string, SavedProtocol>>;
@@ -98,12 +99,22 @@ export function parseSavedState(value: unknown): SavedState {
 				]
 			: [],
 	);
+	const labels: Record<string, string> = {};
+	if (isObject(value['labels'])) {
+		for (const [key, label] of Object.entries(value['labels']).slice(0, MAX_ENTRIES)) {
+			const canonical = isText(key) ? canonicalLabelKey(key) : undefined;
+			// Older versions keyed labels by the spelling of the host: the first of the spellings wins.
+			if (canonical !== undefined && isText(label) && !(canonical in labels)) {
+				labels[canonical] = label;
+			}
+		}
+	}
 	return {
 		tunnelAccess: isBoolean(value['tunnelAccess']) ? value['tunnelAccess'] : false,
 		agents,
 		forwards,
 		reverseForwards,
-		labels: readRecord(value['labels'], isText),
+		labels,
 		protocols: readRecord(value['protocols'], (v): v is SavedProtocol => v === 'http' || v === 'https'),
 	};
 }
@@ -151,9 +162,50 @@ export function withoutReverseForward(
 	};
 }
 
-/** The key of a port label. */
+/**
+ * Every spelling of "the agent's own host" as a forward target or a listener: a label names the
+ * port, whichever of these reached it.
+ */
+const OWN_HOST_SPELLINGS: ReadonlySet<string> = new Set([
+	'localhost',
+	'127.0.0.1',
+	'::1',
+	'0.0.0.0',
+	'::',
+	'0:0:0:0:0:0:0:1',
+	'0:0:0:0:0:0:0:0',
+]);
+
+/**
+ * The key of a port label: per agent and port (`agentId|3000`) for the agent's own host however
+ * it is spelled (`localhost`, `127.0.0.1`, `::1`, `0.0.0.0`), per host and port for another
+ * host (`agentId|db:5432`).
+ */
 export function labelKey(agentId: string, host: string, port: number): string {
-	return `${agentId}|${host}:${port}`;
+	const name = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+	return OWN_HOST_SPELLINGS.has(name) ? `${agentId}|${port}` : `${agentId}|${formatHostPort(name, port)}`;
+}
+
+/**
+ * A stored label key in today's form: `agentId|port` stays, `agentId|host:port` (an older
+ * version's key, the host unbracketed: `local|::1:3000`) goes through `labelKey`. Undefined for
+ * a key that is neither.
+ */
+export function canonicalLabelKey(key: string): string | undefined {
+	const bar = key.indexOf('|');
+	if (bar <= 0) {
+		return undefined;
+	}
+	const agentId = key.slice(0, bar);
+	const rest = key.slice(bar + 1);
+	const colon = rest.lastIndexOf(':');
+	const host = colon < 0 ? undefined : rest.slice(0, colon);
+	const digits = colon < 0 ? rest : rest.slice(colon + 1);
+	const port = Number(digits);
+	if (!/^\d{1,5}$/.test(digits) || !isPort(port) || host === '') {
+		return undefined;
+	}
+	return host === undefined ? `${agentId}|${port}` : labelKey(agentId, host, port);
 }
 
 /** The state with `forward` remembered once (same agent, host and port replace the old entry). */

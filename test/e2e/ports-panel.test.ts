@@ -111,7 +111,7 @@ describe('Berth in a real VS Code (web workbench in Chromium)', { timeout: 10 * 
 		assert.ok(agentPort > 0, 'the panel shows the agent URL');
 		const row = forwardRow(page, 'local', webPort);
 		await row.waitFor({ timeout: UI_TIMEOUT_MS });
-		const address = (await row.locator('td').nth(1).textContent()) ?? '';
+		const address = (await row.locator('td.c-address').getAttribute('data-local-address')) ?? '';
 		assert.match(address, /^127\.0\.0\.1:\d+$/);
 		assert.match((await row.textContent()) ?? '', /User Forwarded/);
 
@@ -164,7 +164,7 @@ describe('Berth in a real VS Code (web workbench in Chromium)', { timeout: 10 * 
 		await runCommand(page, 'Berth: Show Remote Port Forwarding');
 		const row = forwardRow(page, 'local', webPort).filter({ hasText: 'Test server' });
 		await row.waitFor({ timeout: UI_TIMEOUT_MS });
-		const address = (await row.locator('td').nth(1).textContent()) ?? '';
+		const address = (await row.locator('td.c-address').getAttribute('data-local-address')) ?? '';
 		assert.equal(await (await fetch(`http://${address}/`)).text(), GREETING);
 		const agent = portsPanel(page).locator('tr.agent[data-status="connected"]', { hasText: 'This machine' });
 		agentPort = Number(/ws:\/\/127\.0\.0\.1:(\d+)/.exec((await agent.textContent()) ?? '')?.[1]);
@@ -173,8 +173,10 @@ describe('Berth in a real VS Code (web workbench in Chromium)', { timeout: 10 * 
 
 	it('stops forwarding from the row, and the row and the local port are gone', async () => {
 		const row = forwardRow(page, 'local', webPort);
-		const address = (await row.locator('td').nth(1).textContent()) ?? '';
-		await row.getByRole('button', { name: /Stop forwarding/ }).click();
+		const address = (await row.locator('td.c-address').getAttribute('data-local-address')) ?? '';
+		// The row's actions show on hover, as the Ports view's do.
+		await row.hover();
+		await row.getByRole('button', { name: /Stop Forwarding Port/ }).click();
 		await row.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
 		const localPort = Number(address.split(':').pop());
 		await waitFor(async () => !(await isListening(localPort)), 'the local port to close', UI_TIMEOUT_MS, 100);
@@ -196,7 +198,7 @@ describe('Berth in a real VS Code (web workbench in Chromium)', { timeout: 10 * 
 		await answerInput(page, 'Forward a Port', `127.0.0.1:${webPort}`);
 		const row = forwardRow(page, agentId, webPort);
 		await row.waitFor({ timeout: UI_TIMEOUT_MS });
-		const address = (await row.locator('td').nth(1).textContent()) ?? '';
+		const address = (await row.locator('td.c-address').getAttribute('data-local-address')) ?? '';
 		const response = await fetch(`http://${address}/`);
 		assert.equal(await response.text(), GREETING);
 		await screenshot('vscode-peer');

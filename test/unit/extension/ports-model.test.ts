@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ForwardInfo } from '../../../protocol/rpc';
-import type { PortsViewState } from '../../../protocol/webview';
+import type { PortRow, PortsViewState } from '../../../protocol/webview';
 import {
 	buildPortsViewState,
-	describeAgentState,
-	diffPortsState,
 	forwardKey,
 	panelNotice,
+	rowKeyOf,
+	rowPortName,
 	type AgentInput,
 	type ModelInput,
 } from '../../../extension/ports/ports-model';
+import { diffPortsState } from '../../../extension/ports/ports-diff';
 
 function forward(id: string, targetPort: number, extra: Partial<ForwardInfo> = {}): ForwardInfo {
 	return {
@@ -43,8 +44,13 @@ function input(agents: AgentInput[], extra: Partial<ModelInput> = {}): ModelInpu
 	return { agents, origins: new Map(), labelFor: () => undefined, ...extra };
 }
 
+/** A forward row's field, or undefined for a detected row (tests read rows of every kind). */
+function field(row: PortRow, name: string): unknown {
+	return (row as unknown as Record<string, unknown>)[name];
+}
+
 describe('buildPortsViewState', () => {
-	it('lists forwards with their counters, origin and label', () => {
+	it('lists local forwards with their counters, origin, label and usable address', () => {
 		const state = buildPortsViewState(
 			input(
 				[
@@ -58,18 +64,67 @@ describe('buildPortsViewState', () => {
 				{
 					origins: new Map([[forwardKey('ws://remote:8765', 'b'), 'auto']]),
 					labelFor: (_agent, _host, port) => (port === 3000 ? 'Web' : undefined),
+					urls: new Map([[forwardKey('ws://remote:8765', 'a'), 'https://proxy.example/43000/']]),
+					rates: new Map([[forwardKey('ws://remote:8765', 'b'), { rateIn: 5, rateOut: 7 }]]),
 				},
 			),
 		);
 		assert.deepEqual(
-			state.rows.map((r) => [r.key, r.port, r.label, r.origin, r.localAddress, r.totalConnections]),
+			state.rows.map((r) => [
+				r.key,
+				r.kind,
+				r.port,
+				r.label,
+				field(r, 'origin'),
+				field(r, 'localAddress'),
+				field(r, 'url'),
+				field(r, 'totalConnections'),
+				field(r, 'rateIn'),
+			]),
 			[
-				['ws://remote:8765|f|a', 3000, 'Web', 'user', '127.0.0.1:43000', 0],
-				['ws://remote:8765|f|b', 5432, undefined, 'auto', '127.0.0.1:45432', 3],
+				[
+					'ws://remote:8765|f|a',
+					'local',
+					3000,
+					'Web',
+					'user',
+					'127.0.0.1:43000',
+					'https://proxy.example/43000/',
+					0,
+					0,
+				],
+				['ws://remote:8765|f|b', 'local', 5432, undefined, 'auto', '127.0.0.1:45432', undefined, 3, 5],
 			],
 		);
-		assert.equal(state.agents[0]!.label, 'remote:8765');
+		assert.equal(state.agents[0]!.label, 'ws://remote:8765');
 		assert.equal(state.agents[0]!.detectsPorts, false);
+	});
+
+	it('lists reverse forwards after local ones, with the agent side as their address', () => {
+		const state = buildPortsViewState(
+			input([
+				agent({
+					forwards: [
+						forward('r', 3000, {
+							direction: 'remote',
+							bindHost: '127.0.0.1',
+							bindPort: 8080,
+							targetHost: 'localhost',
+						}),
+						forward('l', 9000),
+					],
+					listeningPorts: [{ host: '127.0.0.1', port: 8080, command: 'berth server' }],
+				}),
+			]),
+		);
+		assert.deepEqual(
+			state.rows.map((r) => [r.key, r.kind, r.port, field(r, 'agentAddress')]),
+			[
+				['ws://remote:8765|f|l', 'local', 9000, undefined],
+				['ws://remote:8765|r|r', 'remote', 3000, '127.0.0.1:8080'],
+			],
+			"the reverse forward's own listener on the agent is not a detected port",
+		);
 	});
 
 	it('adds detected ports that no forward reaches, and gives forwards their process', () => {
@@ -86,16 +141,16 @@ describe('buildPortsViewState', () => {
 			]),
 		);
 		assert.deepEqual(
-			state.rows.map((r) => [r.key, r.state, r.process]),
+			state.rows.map((r) => [r.key, r.kind, field(r, 'process'), field(r, 'problem')]),
 			[
-				['ws://remote:8765|f|a', 'active', 'node server.js (42)'],
-				['ws://remote:8765|d|127.0.0.1:8080', 'detected', undefined],
+				['ws://remote:8765|f|a', 'local', 'node server.js (42)', undefined],
+				['ws://remote:8765|d|127.0.0.1:8080', 'detected', undefined, undefined],
 			],
 		);
 		assert.equal(state.agents[0]!.detectsPorts, true);
 	});
 
-	it('leaves out closed forwards and shows failed ones with their error', () => {
+	it('leaves out closed forwards and says why a failed one stopped', () => {
 		const state = buildPortsViewState(
 			input([
 				agent({
@@ -107,21 +162,21 @@ describe('buildPortsViewState', () => {
 			]),
 		);
 		assert.deepEqual(
-			state.rows.map((r) => [r.forwardId, r.state, r.error]),
-			[['b', 'failed', 'EADDRINUSE']],
+			state.rows.map((r) => [field(r, 'forwardId'), field(r, 'state'), field(r, 'problem')]),
+			[['b', 'failed', { kind: 'forwardFailed', message: 'The forward stopped: EADDRINUSE' }]],
 		);
 	});
 
-	it("does not offer this machine's own forward listeners as detected ports", () => {
+	it("shows no detected ports for this machine's agent: they are reachable here already", () => {
 		const state = buildPortsViewState(
 			input([
 				agent({
 					id: 'local',
+					url: 'ws://127.0.0.1:8765',
 					isLocal: true,
 					forwards: [forward('a', 3000)],
 					listeningPorts: [
 						{ host: '127.0.0.1', port: 3000 },
-						{ host: '127.0.0.1', port: 43000 },
 						{ host: '127.0.0.1', port: 5000 },
 					],
 				}),
@@ -129,8 +184,54 @@ describe('buildPortsViewState', () => {
 		);
 		assert.deepEqual(
 			state.rows.map((r) => r.key),
-			['local|f|a', 'local|d|127.0.0.1:5000'],
+			['local|f|a'],
 		);
+	});
+
+	it('says in the row that nothing listens where a forward leads, with the reason of a failed connection', () => {
+		const state = buildPortsViewState(
+			input([
+				agent({
+					state: { type: 'connected', host: 'vm' },
+					forwards: [
+						forward('a', 42481, {
+							counters: {
+								open: 0,
+								total: 1,
+								bytesIn: 0,
+								bytesOut: 170,
+								lastError: 'connect ECONNREFUSED 127.0.0.1:42481',
+							},
+						}),
+						forward('b', 5432, { targetHost: 'db' }),
+					],
+					listeningPorts: [{ host: '127.0.0.1', port: 8080 }],
+				}),
+			]),
+		);
+		assert.deepEqual(
+			state.rows.filter((r) => r.kind === 'local').map((r) => field(r, 'problem')),
+			[
+				undefined,
+				{
+					kind: 'noListener',
+					message: 'Nothing is listening on 42481 on vm (connect ECONNREFUSED 127.0.0.1:42481)',
+				},
+			],
+			'another host than the agent: the agent cannot tell, so nothing is said',
+		);
+	});
+
+	it('lists no detected ports of an agent that is away (its list is stale)', () => {
+		const state = buildPortsViewState(
+			input([
+				agent({
+					state: { type: 'reconnecting', attempt: 1, delayMs: 1000 },
+					listeningPorts: [{ host: '127.0.0.1', port: 8080 }],
+				}),
+			]),
+		);
+		assert.deepEqual(state.rows, []);
 	});
 
 	it('names the local agent "This machine" and passes the notice on', () => {
@@ -142,25 +243,17 @@ describe('buildPortsViewState', () => {
 	});
 });
 
-describe('describeAgentState', () => {
-	it('says how the connection stands', () => {
-		assert.equal(describeAgentState({ type: 'connecting' }, 'berth'), 'Connecting…');
-		assert.equal(
-			describeAgentState({ type: 'connected', host: 'vm', version: '1.2.3' }, 'berth'),
-			'Connected to vm (Berth 1.2.3)',
-		);
-		assert.match(describeAgentState({ type: 'connected' }, 'vscode'), /cannot be verified/);
-		assert.equal(
-			describeAgentState(
-				{ type: 'reconnecting', attempt: 2, delayMs: 5000, lastError: 'ECONNREFUSED' },
-				'berth',
-			),
-			'Connection lost; reconnecting in 5 s (attempt 2): ECONNREFUSED',
-		);
-		assert.equal(
-			describeAgentState({ type: 'failed', message: 'auth mismatch' }, 'berth'),
-			'Disconnected: auth mismatch',
-		);
+describe('rowKeyOf and rowPortName', () => {
+	it('builds the keys the rows carry', () => {
+		assert.equal(rowKeyOf('local', 'local', 'f1'), 'local|f|f1');
+		assert.equal(rowKeyOf('ws://a:1', 'remote', 'r1'), 'ws://a:1|r|r1');
+		assert.equal(rowKeyOf('ws://a:1', 'detected', '[::1]:3000'), 'ws://a:1|d|[::1]:3000');
+	});
+
+	it('names a port as the panel does', () => {
+		assert.equal(rowPortName({ host: 'localhost', port: 3000, label: 'Web' }), 'Web (3000)');
+		assert.equal(rowPortName({ host: '0.0.0.0', port: 3000 }), '3000');
+		assert.equal(rowPortName({ host: 'db', port: 5432 }), 'db:5432');
 	});
 });
 
@@ -218,8 +311,8 @@ describe('diffPortsState', () => {
 });
 
 describe('panelNotice', () => {
-	it('explains an empty panel, and Restricted Mode', () => {
-		assert.match(panelNotice({ trusted: true, agents: 0 }) ?? '', /No agent connected/);
+	it('explains Restricted Mode when no agent is connected (the welcome view says the rest)', () => {
+		assert.equal(panelNotice({ trusted: true, agents: 0 }), undefined);
 		assert.match(panelNotice({ trusted: false, agents: 0 }) ?? '', /Restricted Mode/);
 		assert.equal(panelNotice({ trusted: false, agents: 1 }), undefined);
 	});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
 	EMPTY_SAVED_STATE,
+	canonicalLabelKey,
 	labelKey,
 	parseSavedState,
 	portKey,
@@ -26,7 +27,7 @@ describe('saved state', () => {
 			agents: [{ url: 'ws://a:1', peer: 'berth' }],
 			forwards: [{ agentId: 'ws://a:1', host: 'localhost', port: 3000, localPort: 3000 }],
 			reverseForwards: [],
-			labels: { 'ws://a:1|localhost:3000': 'Web' },
+			labels: { 'ws://a:1|3000': 'Web' },
 			protocols: {},
 		});
 	});
@@ -48,7 +49,7 @@ describe('saved state', () => {
 				{ agentId: 'x', bindHost: '127.0.0.1', bindPort: 9000, host: 'localhost', port: 3000 },
 				{ agentId: 'x', bindHost: '127.0.0.1', bindPort: 0, host: 'localhost', port: 3000 },
 			],
-			labels: { a: 5, b: 'B' },
+			labels: { a: 5, 'x|b': 'B', 'x|80': 'Web' },
 			protocols: { a: 'ftp', b: 'https' },
 		});
 		assert.deepEqual(state, {
@@ -58,7 +59,7 @@ describe('saved state', () => {
 			reverseForwards: [
 				{ agentId: 'x', bindHost: '127.0.0.1', bindPort: 9000, host: 'localhost', port: 3000 },
 			],
-			labels: { b: 'B' },
+			labels: { 'x|80': 'Web' },
 			protocols: { b: 'https' },
 		});
 	});
@@ -71,6 +72,37 @@ describe('saved state', () => {
 		state = withAgent(withAgent(state, { url: 'u', peer: 'berth' }), { url: 'u', peer: 'vscode' });
 		assert.deepEqual(state.agents, [{ url: 'u', peer: 'vscode' }]);
 		assert.deepEqual(withoutAgent(state, 'u').agents, []);
+	});
+
+	it('keys labels per agent and port, whichever spelling of the own host reached it', () => {
+		const keys = ['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0', '::', 'LocalHost'].map((host) =>
+			labelKey('ws://a:1', host, 3000),
+		);
+		assert.deepEqual(new Set(keys), new Set(['ws://a:1|3000']));
+		assert.equal(labelKey('ws://a:1', 'DB', 5432), 'ws://a:1|db:5432');
+		assert.equal(labelKey('ws://a:1', 'fe80::1', 80), 'ws://a:1|[fe80::1]:80');
+		assert.notEqual(labelKey('local', 'localhost', 3000), labelKey('ws://a:1', 'localhost', 3000));
+	});
+
+	it("moves an older version's labels to today's keys, the first spelling winning", () => {
+		const state = parseSavedState({
+			labels: {
+				'local|localhost:3000': 'Docs server',
+				'local|127.0.0.1:3000': 'Other name',
+				'local|::1:4000': 'IPv6',
+				'ws://a:1|db:5432': 'Database',
+				'ws://a:1|8080': 'Already new',
+			},
+		});
+		assert.deepEqual(state.labels, {
+			'local|3000': 'Docs server',
+			'local|4000': 'IPv6',
+			'ws://a:1|db:5432': 'Database',
+			'ws://a:1|8080': 'Already new',
+		});
+		assert.equal(canonicalLabelKey('nobar'), undefined);
+		assert.equal(canonicalLabelKey('local|host:99999'), undefined);
+		assert.equal(canonicalLabelKey('local|:80'), undefined);
 	});
 
 	it('removes a label set to empty', () => {

@@ -6,11 +6,13 @@ describe('messages from the webview', () => {
 	const valid: unknown[] = [
 		{ type: 'ready' },
 		{ type: 'forwardPort' },
+		{ type: 'turnOnTunnelAccess' },
 		{ type: 'connect' },
 		{ type: 'disconnect', agentId: 'ws://a:1' },
 		{ type: 'reconnect', agentId: 'local' },
 		{ type: 'stopForwarding', agentId: 'local', forwardId: 'f1' },
 		{ type: 'openInBrowser', agentId: 'local', forwardId: 'f1' },
+		{ type: 'previewInEditor', agentId: 'ws://a:1', forwardId: 'f1' },
 		{ type: 'copyLocalAddress', agentId: 'local', forwardId: 'f1' },
 		{ type: 'forwardDetected', agentId: 'local', host: '0.0.0.0', port: 3000 },
 		{ type: 'setLabel', agentId: 'local', host: 'localhost', port: 3000 },
@@ -33,6 +35,9 @@ describe('messages from the webview', () => {
 		{ type: 'disconnect', agentId: '' },
 		{ type: 'disconnect', agentId: 'x'.repeat(513) },
 		{ type: 'stopForwarding', agentId: 'local' },
+		{ type: 'previewInEditor', agentId: 'local' },
+		{ type: 'previewInEditor', agentId: 'local', forwardId: 7 },
+		{ type: 'turnOnTunnelAccess ' },
 		{ type: 'forwardDetected', agentId: 'local', host: 'h', port: 0 },
 		{ type: 'forwardDetected', agentId: 'local', host: 'h', port: 70000 },
 		{ type: 'setLabel', agentId: 'local', host: 'h', port: '3000' },
@@ -64,6 +69,16 @@ describe('row context from webview/context menus', () => {
 				preventDefaultContextMenuItems: true,
 			},
 		);
+	});
+
+	it('reads every section a row can have', () => {
+		for (const section of ['forward', 'remoteForward', 'detected', 'agent', 'localAgent']) {
+			assert.equal(
+				parseRowContext({ webviewSection: section, berthAgentId: 'a', berthAgentStatus: 'failed' })
+					?.webviewSection,
+				section,
+			);
+		}
 	});
 
 	it('refuses anything that is not one of our rows', () => {

@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PortRow, PortsViewState } from '../../../protocol/webview';
-import { applyToWebview, restoreWebviewState } from '../../../webview/state';
+import { applyToWebview, restoreWebviewState, withCollapsed } from '../../../webview/state';
+import { localRow } from './rows';
 
 function row(key: string, bytesIn = 0): PortRow {
-	return {
-		key,
-		agentId: 'local',
-		forwardId: key,
-		host: 'localhost',
-		port: 3000,
-		openConnections: 0,
-		totalConnections: 0,
-		bytesIn,
-		bytesOut: 0,
-		state: 'active',
-	};
+	return localRow({ key, forwardId: key, bytesIn });
 }
 
 const view: PortsViewState = { agents: [], rows: [row('a'), row('b'), row('c')] };
@@ -36,7 +26,7 @@ describe('applyToWebview', () => {
 			removed: ['b'],
 		});
 		assert.deepEqual(
-			next?.rows.map((r) => [r.key, r.bytesIn]),
+			next?.rows.map((r) => [r.key, r.kind === 'detected' ? undefined : r.bytesIn]),
 			[
 				['a', 5],
 				['c', 7],
@@ -51,15 +41,45 @@ describe('applyToWebview', () => {
 			['a', 'b', 'c', 'd'],
 		);
 	});
+
+	it('changes no data for a reveal', () => {
+		assert.equal(applyToWebview(view, { type: 'reveal', key: 'b' }), view);
+	});
+});
+
+describe('withCollapsed', () => {
+	it('adds and removes an agent once', () => {
+		assert.deepEqual(withCollapsed(undefined, 'a', true), ['a']);
+		assert.deepEqual(withCollapsed(['a', 'b'], 'a', true), ['b', 'a']);
+		assert.deepEqual(withCollapsed(['a', 'b'], 'a', false), ['b']);
+	});
+
+	it('keeps a bounded list, dropping the oldest', () => {
+		let list: string[] = [];
+		for (let i = 0; i < 100; i++) {
+			list = withCollapsed(list, `agent${i}`, true);
+		}
+		assert.equal(list.length, 64);
+		assert.equal(list[63], 'agent99');
+	});
 });
 
 describe('restoreWebviewState', () => {
 	it('restores what setState kept', () => {
-		assert.deepEqual(restoreWebviewState({ view, activeKey: 'b' }), { view, activeKey: 'b' });
+		assert.deepEqual(restoreWebviewState({ view, activeKey: 'b', collapsed: ['ws://a:1'] }), {
+			view,
+			activeKey: 'b',
+			collapsed: ['ws://a:1'],
+		});
 	});
 
 	it('starts empty from nothing or an unexpected shape', () => {
 		assert.deepEqual(restoreWebviewState(undefined), {});
-		assert.deepEqual(restoreWebviewState({ view: { rows: 'x' }, activeKey: 3 }), {});
+		assert.deepEqual(restoreWebviewState({ view: { rows: 'x' }, activeKey: 3, collapsed: 'a' }), {});
+	});
+
+	it("drops a view from before rows had a kind (the host's snapshot redraws it)", () => {
+		const old = { agents: [], rows: [{ key: 'a', state: 'active' }] };
+		assert.deepEqual(restoreWebviewState({ view: old, activeKey: 'a' }), { activeKey: 'a' });
 	});
 });

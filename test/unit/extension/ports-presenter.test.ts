@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type {
+	ConnectionRegistry,
+	ConnectionRegistryChange,
+} from '../../../extension/agent/connection-registry';
+import type { Forwarding } from '../../../extension/ports/forwarding';
+import { PortsPresenter, type FirstConnectionFailure } from '../../../extension/ports/ports-presenter';
+import { Emitter } from '../../../protocol/lifecycle';
+import type { ForwardInfo } from '../../../protocol/rpc';
+import type { LocalForwardRow, PortsViewState } from '../../../protocol/webview';
+import { ManualTimers } from '../../helpers/manual-timers';
+
+/** One remote agent whose forwards the test changes, behind the registry's and forwarding's surfaces. */
+function setup() {
+	const timers = new ManualTimers();
+	const registry = new Emitter<ConnectionRegistryChange>();
+	const changed = new Emitter<void>();
+	let forwards: ForwardInfo[] = [];
+	const connection = {
+		target: { id: 'ws://vm:8765', url: 'ws://vm:8765', isLocal: false, peer: 'berth' },
+		status: { type: 'connected', host: 'vm' },
+		get forwards() {
+			return forwards;
+		},
+		listeningPorts: [{ host: '127.0.0.1', port: 8080 }],
+	};
+	const connections = {
+		onDidChange: registry.event,
+		connecting: () => [],
+		all: () => [connection],
+		get: () => connection,
+	} as unknown as ConnectionRegistry;
+	const forwarding = {
+		onDidChange: changed.event,
+		originMap: new Map(),
+		labelFor: () => undefined,
+		localUrl: (_agentId: string, info: ForwardInfo) => `http://127.0.0.1:${info.bindPort}/`,
+	} as unknown as Forwarding;
+	const resolved: string[] = [];
+	const presenter = new PortsPresenter(connections, forwarding, {
+		timers,
+		notice: () => undefined,
+		externalUrl: async (_agentId, info) => {
+			resolved.push(info.id);
+			return `https://proxy.example/${info.bindPort}/`;
+		},
+	});
+	const states: PortsViewState[] = [];
+	const failures: FirstConnectionFailure[] = [];
+	presenter.onDidChange((s) => states.push(s));
+	presenter.onDidFailFirstConnection((f) => failures.push(f));
+	const set = (next: ForwardInfo[]): void => {
+		forwards = next;
+		registry.fire({ agentId: 'ws://vm:8765', kind: 'forwards' });
+	};
+	return { timers, presenter, states, failures, resolved, set };
+}
+
+function forward(counters: Partial<ForwardInfo['counters']> = {}): ForwardInfo {
+	return {
+		id: 'f1',
+		direction: 'local',
+		bindHost: '127.0.0.1',
+		bindPort: 40000,
+		targetHost: '127.0.0.1',
+		targetPort: 42481,
+		state: 'active',
+		counters: { open: 0, total: 0, bytesIn: 0, bytesOut: 0, ...counters },
+	};
+}
+
+const lastRow = (states: PortsViewState[]) =>
+	states[states.length - 1]?.rows[0] as LocalForwardRow | undefined;
+
+describe('PortsPresenter', () => {
+	it('announces at most every 250 ms, with the usable address once resolved', async () => {
+		const { timers, states, resolved, set, presenter } = setup();
+		set([forward()]);
+		set([forward({ total: 0 })]);
+		assert.equal(states.length, 0);
+		timers.advance(250);
+		assert.equal(states.length, 1);
+		assert.equal(lastRow(states)?.url, undefined);
+		await Promise.resolve();
+		timers.advance(250);
+		assert.equal(lastRow(states)?.url, 'https://proxy.example/40000/');
+		assert.deepEqual(resolved, ['f1'], 'resolved once');
+		presenter.dispose();
+		assert.equal(timers.pending, 0);
+	});
+
+	it("tells once when a forward's first connection failed, in the row's words", () => {
+		const { timers, failures, set, presenter } = setup();
+		set([forward()]);
+		timers.advance(250);
+		assert.equal(failures.length, 0);
+		set([forward({ total: 1, lastError: 'connect ECONNREFUSED 127.0.0.1:42481' })]);
+		timers.advance(250);
+		set([forward({ total: 2, lastError: 'connect ECONNREFUSED 127.0.0.1:42481' })]);
+		timers.advance(250);
+		assert.deepEqual(failures, [
+			{
+				rowKey: 'ws://vm:8765|f|f1',
+				agentId: 'ws://vm:8765',
+				forwardId: 'f1',
+				portName: '42481',
+				message: 'Nothing is listening on 42481 on vm (connect ECONNREFUSED 127.0.0.1:42481)',
+			},
+		]);
+		presenter.dispose();
+	});
+
+	it('shows a rate while data moves, and 0 once it stops', () => {
+		const { timers, states, set, presenter } = setup();
+		set([forward()]);
+		for (let s = 1; s <= 3; s++) {
+			timers.advance(1000);
+			set([forward({ bytesIn: s * 10_000 })]);
+		}
+		timers.advance(250);
+		assert.equal(Math.round(lastRow(states)!.rateIn), 10_000);
+		timers.advance(5000);
+		assert.equal(lastRow(states)!.rateIn, 0, 'the presenter looked again after the traffic stopped');
+		presenter.dispose();
+	});
+});

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { describeAgentState, forwardProblem } from '../../../extension/ports/row-problem';
+
+describe('forwardProblem', () => {
+	const counters = { open: 0, total: 0, bytesIn: 0, bytesOut: 0 };
+	const connected = { isLocal: false, url: 'ws://h:1', state: { type: 'connected' as const } };
+	const active = { state: 'active' as const, targetPort: 3000, counters };
+	const failedOnce = { ...active, counters: { ...counters, total: 1, lastError: 'ECONNRESET' } };
+
+	it('puts a failed forward first, then an absent agent, then a missing listener', () => {
+		assert.equal(
+			forwardProblem(connected, { ...active, state: 'failed', error: 'listen EACCES' }, false)?.kind,
+			'forwardFailed',
+		);
+		assert.deepEqual(
+			forwardProblem(
+				{ ...connected, state: { type: 'reconnecting', attempt: 1, delayMs: 1000 } },
+				active,
+				false,
+			),
+			{ kind: 'agentOffline', message: 'Waiting for h:1 to reconnect' },
+		);
+		assert.deepEqual(forwardProblem({ ...connected, isLocal: true }, active, false), {
+			kind: 'noListener',
+			message: 'Nothing is listening on 3000 on this machine',
+		});
+	});
+
+	it('shows a failed connection only where the agent cannot tell whether anything listens', () => {
+		assert.deepEqual(forwardProblem(connected, failedOnce, undefined), {
+			kind: 'connectionFailed',
+			message: 'A connection failed: ECONNRESET',
+		});
+		assert.equal(forwardProblem(connected, failedOnce, true), undefined, 'a listener is there now');
+		assert.equal(forwardProblem(connected, active, undefined), undefined);
+	});
+});
+
+describe('describeAgentState', () => {
+	it('says how the connection stands', () => {
+		assert.equal(describeAgentState({ type: 'connecting' }, 'berth'), 'Connecting…');
+		assert.equal(
+			describeAgentState({ type: 'connected', host: 'vm', version: '1.2.3' }, 'berth'),
+			'Connected to vm (Berth 1.2.3)',
+		);
+		assert.match(describeAgentState({ type: 'connected' }, 'vscode'), /cannot be verified/);
+		assert.equal(
+			describeAgentState(
+				{ type: 'reconnecting', attempt: 2, delayMs: 5000, lastError: 'ECONNREFUSED' },
+				'berth',
+			),
+			'Connection lost; reconnecting in 5 s (attempt 2): ECONNREFUSED',
+		);
+		assert.equal(
+			describeAgentState({ type: 'failed', message: 'auth mismatch' }, 'berth'),
+			'Disconnected: auth mismatch',
+		);
+	});
+});
