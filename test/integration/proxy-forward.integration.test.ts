@@ -130,6 +130,22 @@ describe('forward-mode proxy (berth forward -D) with real clients', () => {
 		assert.deepEqual([tunnel.code, tunnel.stdout], [0, 'hello /c']);
 	});
 
+	it('carries a program that knows nothing of proxies, under proxychains4 (names resolved through the proxy)', async () => {
+		const conf = join(tempDir(), 'proxychains.conf');
+		writeFileSync(
+			conf,
+			`strict_chain\nproxy_dns\ntcp_read_time_out 10000\ntcp_connect_time_out 5000\n[ProxyList]\nsocks5 127.0.0.1 ${proxy.port}\n`,
+		);
+		const result = await new Promise<CurlResult>((resolve) => {
+			execFile(
+				'proxychains4',
+				['-q', '-f', conf, 'curl', '-sS', '-m', '10', `http://localhost:${web.port}/chained`],
+				(error, stdout, stderr) => resolve({ code: error ? -1 : 0, stdout, stderr }),
+			);
+		});
+		assert.deepEqual([result.code, result.stdout], [0, 'hello /chained'], result.stderr);
+	});
+
 	it('keeps an HTTP proxy connection alive between absolute-form requests', async () => {
 		const url = `http://127.0.0.1:${web.port}`;
 		const both = await curl(['-v', '-x', `http://127.0.0.1:${proxy.port}`, `${url}/one`, `${url}/two`]);
