@@ -179,6 +179,13 @@ export type AgentMethods = {
 		params: { readonly listeners: readonly ClientListener[] };
 		result: Record<string, never>;
 	};
+	/**
+	 * Reverse proxy mode: this client is an exit for the agent's proxy port (`berth server -r`).
+	 * The agent opens `tcp`/`udp` streams towards it, one per proxied connection, round robin
+	 * among its providers (a `via` label picks one by `name`). Refused when the agent runs no
+	 * reverse proxy. Lasts as long as the session: a client that reconnects provides again.
+	 */
+	provideEgress: { params: { readonly name?: string }; result: Record<string, never> };
 };
 
 /** Events the agent sends, by name: their data. */

@@ -14,6 +14,7 @@ import { TunnelConnections } from './tunnel/tunnel-connections';
 import { AgentClients, type ClientSession } from './agent-clients';
 import type { AgentRpc } from './management/agent-methods';
 import type { RemoteForwards } from './forward/remote-forwards';
+import type { ProviderPool } from './forward/provider-pool';
 
 /** What the agent's connection types need, resolved from its configuration. */
 export interface AgentSessionsConfig {
@@ -26,6 +27,8 @@ export interface AgentSessionsConfig {
 	readonly maxWaitingSessions?: number;
 	readonly policy: TargetPolicy;
 	readonly allowRemoteBind: boolean;
+	/** The reverse proxy's providers, when the agent runs one (`berth server -r`). */
+	readonly providers?: ProviderPool;
 }
 
 /**
@@ -82,6 +85,7 @@ export class AgentSessions extends Disposable {
 				limits: config.limits,
 				policy: config.policy,
 				allowRemoteBind: config.allowRemoteBind,
+				...(config.providers ? { providers: config.providers } : {}),
 				serve: (rpc, forwards, session) => this.serve(config, rpc, session, forwards),
 			}),
 		);

@@ -28,6 +28,7 @@ import { upgradeConnection } from './http/upgrade';
 import { redactUrl, tokenPrefix, type Logger } from './shared/log';
 import { TargetPolicy } from './shared/target-policy';
 import { formatHostPort } from '../protocol/host-port';
+import type { ProviderPool } from './forward/provider-pool';
 
 /** Everything an agent needs, resolved from flags by the CLI (or by a test). */
 export interface AgentConfig {
@@ -50,6 +51,8 @@ export interface AgentConfig {
 	readonly policy?: TargetPolicy;
 	/** Whether reverse forwards may listen on non-loopback addresses (--allow-remote-bind). */
 	readonly allowRemoteBind?: boolean;
+	/** The reverse proxy's providers (`berth server -r`): clients may then `provideEgress`. */
+	readonly providers?: ProviderPool;
 }
 
 /** How long `stop()` lets goodbyes flush before it destroys what is left. */
@@ -144,6 +147,7 @@ export class Agent extends Disposable {
 			...(config.maxWaitingSessions !== undefined ? { maxWaitingSessions: config.maxWaitingSessions } : {}),
 			policy: config.policy ?? TargetPolicy.openToAll,
 			allowRemoteBind: config.allowRemoteBind ?? false,
+			...(config.providers ? { providers: config.providers } : {}),
 		};
 	}
 

@@ -18,6 +18,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 		port: { type: 'string', short: 'p' },
 		host: { type: 'string' },
 		reverse: { type: 'boolean', short: 'r' },
+		name: { type: 'string' },
 		n: { type: 'string' },
 		w: { type: 'string' },
 		'socks-password-file': { type: 'string' },
@@ -31,13 +32,19 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 		process.stdout.write(CLIENT_HELP);
 		return ExitCode.Ok;
 	}
-	if (values.reverse) {
-		throw new BerthError(
-			'BERTH_ERR_USAGE',
-			'client: -r (reverse mode, this host as the exit) is not in this version; use berth forward -D for forward mode',
-		);
+	const { port, host, reverse, name, ...rest } = values;
+	if (reverse) {
+		if (port !== undefined || host !== undefined) {
+			throw new BerthError(
+				'BERTH_ERR_USAGE',
+				"client -r: the proxy port is the agent's (berth server -r --socks-port): leave out -p and --host",
+			);
+		}
+		return runForward(rest, name === undefined ? {} : { name });
 	}
-	const { port, host, ...rest } = values;
+	if (name !== undefined) {
+		throw new BerthError('BERTH_ERR_USAGE', 'client: --name names a provider: it goes with -r');
+	}
 	const bind = host === undefined ? '' : host.includes(':') ? `[${host}]:` : `${host}:`;
 	return runForward({ ...rest, D: [`${bind}${port ?? DEFAULT_CLIENT_PROXY_PORT}`] });
 }

@@ -52,12 +52,21 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 	return runForward(values);
 }
 
-/** `berth forward` with its flags read (also `berth client`, which is forward -D by another name). */
-export async function runForward(values: ForwardValues): Promise<number> {
+/** What `berth client -r` adds to a forward: this host provides egress for the agent's proxy port. */
+export interface ProvideEgress {
+	/** The provider's name, for `via` labels; the session's id when absent. */
+	readonly name?: string;
+}
+
+/**
+ * `berth forward` with its flags read (also `berth client`: forward -D by another name, or with
+ * -r, a provider of egress).
+ */
+export async function runForward(values: ForwardValues, provide?: ProvideEgress): Promise<number> {
 	const timers = createNodeTimers();
 	const log = createLogger({ ...parseLogFlags(values), timers });
 	try {
-		return await forward(values, log, timers);
+		return await forward(values, log, timers, provide);
 	} finally {
 		log.dispose(); // the summaries of repeated lines still pending
 	}
@@ -85,7 +94,12 @@ function parseForwardFlags(argv: string[]) {
 }
 
 /** The command once its logger is up: connects, opens the forwards, waits for a signal. */
-async function forward(values: ForwardValues, log: Logger, timers: Timers): Promise<number> {
+async function forward(
+	values: ForwardValues,
+	log: Logger,
+	timers: Timers,
+	provide: ProvideEgress | undefined,
+): Promise<number> {
 	if (values.url === undefined) {
 		throw new BerthError(
 			'BERTH_ERR_USAGE',
@@ -96,7 +110,7 @@ async function forward(values: ForwardValues, log: Logger, timers: Timers): Prom
 	const locals = (values.L ?? []).map(parseLocalForwardSpec);
 	const remotes = (values.R ?? []).map(parseLocalForwardSpec);
 	const proxies = (values.D ?? []).map(parseDynamicForwardSpec);
-	if (locals.length + remotes.length + proxies.length === 0) {
+	if (locals.length + remotes.length + proxies.length === 0 && !provide) {
 		throw new BerthError(
 			'BERTH_ERR_USAGE',
 			'forward: give at least one -L or -R [BIND:]PORT:HOST:PORT, or -D [BIND:]PORT',
@@ -166,7 +180,8 @@ async function forward(values: ForwardValues, log: Logger, timers: Timers): Prom
 		peer,
 		timers,
 		connectTimeoutMs: connectTimeoutS * 1000,
-		clientName: `berth forward on ${hostname()}`,
+		clientName: provide ? `berth client -r on ${hostname()}` : `berth forward on ${hostname()}`,
+		log,
 		...(commit !== undefined ? { commit } : {}),
 	};
 
@@ -199,8 +214,12 @@ async function forward(values: ForwardValues, log: Logger, timers: Timers): Prom
 		forwarder instanceof StreamForwarder
 			? await openProxies(forwarder, proxies, credentials, address.display, log)
 			: { opened: 0, failures: [] };
-	const failures = [...forwards.failures, ...proxied.failures];
-	if (forwards.opened + proxied.opened === 0) {
+	const provided =
+		provide && forwarder instanceof StreamForwarder
+			? await provideEgress(forwarder, provide, address.display, log)
+			: { opened: 0, failures: [] };
+	const failures = [...forwards.failures, ...proxied.failures, ...provided.failures];
+	if (forwards.opened + proxied.opened + provided.opened === 0) {
 		subscriptions.dispose();
 		forwarder.dispose();
 		throw noForwardOpened(failures);
@@ -288,6 +307,23 @@ function describer(forwarder: Forwarder): (id: string) => string {
 		const info = forwarder.list().find((f) => f.id === id);
 		return info ? `${endpointText(info.bindHost, info.bindPort)} -> ${target(info)}` : id;
 	};
+}
+
+/** Offers this host as an exit for the agent's proxy port (reverse mode). */
+async function provideEgress(
+	forwarder: StreamForwarder,
+	provide: ProvideEgress,
+	agent: string,
+	log: Logger,
+): Promise<{ opened: number; failures: unknown[] }> {
+	try {
+		await forwarder.provideEgress(provide.name);
+		process.stdout.write(`Providing egress: connections to ${agent}'s proxy port leave from this host\n`);
+		return { opened: 1, failures: [] };
+	} catch (error) {
+		log.error(`client -r: ${errorMessage(error)}`);
+		return { opened: 0, failures: [error] };
+	}
 }
 
 /** Opens each -D proxy, printing one stdout line per proxy that listens. */

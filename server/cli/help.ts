@@ -5,7 +5,9 @@ export const MAIN_HELP = `berth: secure tunnels and port forwarding to remote ma
 Usage:
   berth server [flags]      run the agent on this host
   berth forward [flags]     forward ports through an agent (-L, -R), or proxy through it (-D)
-  berth client [flags]      a SOCKS5 + HTTP proxy here whose traffic leaves from the agent
+  berth client [flags]      a SOCKS5 + HTTP proxy here whose traffic leaves from the agent;
+                            with -r, this host is the exit for the agent's proxy port
+  berth provider [flags]    the same as berth client -r
   berth --version           print the version and the build's commit
   berth <command> --help    flags of one command
 
@@ -62,6 +64,16 @@ Flags:
   --allow-remote-bind              let clients' reverse forwards (-R) listen on addresses other
                                    than loopback (without it, every address a bind name
                                    resolves to must be loopback)
+  -r, --reverse                    run a SOCKS5 + HTTP proxy port whose connections leave from
+                                   the clients that provide egress (berth client -r), round
+                                   robin; a username label via-NAME picks one by name. With
+                                   none connected, a connection waits up to 10 s for one
+  --socks-port PORT                the proxy port with -r (default 9870; 0 picks one)
+  --socks-host HOST                its address (default 127.0.0.1)
+  -n NAME                          the proxy username's base clients must give (needs a
+                                   password)
+  --socks-password-file FILE       the password proxy clients must give; also
+                                   $BERTH_SOCKS_PASSWORD; -w PASS is accepted with a warning
   --log-format text|json           log line format on stderr (default text)
   --log-level LEVEL                debug, info, warn or error (default info)
   -h, --help                       this text
@@ -154,6 +166,7 @@ prove it knows the token; 4 the agent could not be reached; 5 no forward could b
 export const CLIENT_HELP = `berth client: a SOCKS5 + HTTP proxy whose traffic leaves from the agent
 
 Usage: berth client -u URL [-p PORT] [flags]
+       berth client -r -u URL [--name NAME] [flags]
 
 LinkSocks's forward mode under Berth's name; the same as berth forward -u URL -D PORT. One port
 speaks SOCKS5 (CONNECT, UDP ASSOCIATE; names resolved on the agent, so socks5h works) and HTTP
@@ -174,7 +187,11 @@ Flags:
   --token-file FILE          the connection token (as berth forward; also $BERTH_TOKEN or stdin)
   --no-token, --transport, --skip-commit-check, --connect-timeout, --log-format, --log-level
                              as berth forward
-  -r, --reverse              reverse mode (this host as the exit): not in this version
+  -r, --reverse              reverse mode: no proxy here; this host is an exit for the agent's
+                             proxy port (berth server -r): each connection made to that port
+                             leaves from here, names resolved here (also: berth provider)
+  --name NAME                with -r: this provider's name, for via labels (letters, digits,
+                             '.', '_'; default: the session's id)
   -h, --help                 this text
 
 Username labels: NAME-idle-30s closes a connection after 30 s without a byte, NAME-ttl-2h after

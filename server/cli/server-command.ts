@@ -4,6 +4,10 @@ import { defaultConfigDir, resolveConnectionToken } from '../connection-token';
 import { createLogger, type Logger } from '../shared/log';
 import type { Timers } from '../../protocol/timers';
 import { TargetPolicy } from '../shared/target-policy';
+import { ProviderPool } from '../forward/provider-pool';
+import { ProxyListener } from '../shared/proxy/proxy-listener';
+import { formatHostPort } from '../../protocol/host-port';
+import { readProxyCredentials } from './read-proxy-credentials';
 import { createNodeTimers } from '../shared/transport/node-timers';
 import { BERTH_COMMIT, BERTH_VERSION } from '../shared/version';
 import { COMMON_OPTIONS, parseFlags, parseLogFlags, parsePortFlag, parseSecondsFlag } from './args';
@@ -45,6 +49,12 @@ function parseServerFlags(argv: string[]) {
 		allow: { type: 'string', multiple: true },
 		deny: { type: 'string', multiple: true },
 		'allow-remote-bind': { type: 'boolean' },
+		reverse: { type: 'boolean', short: 'r' },
+		'socks-port': { type: 'string' },
+		'socks-host': { type: 'string' },
+		n: { type: 'string' },
+		w: { type: 'string' },
+		'socks-password-file': { type: 'string' },
 	});
 }
 
@@ -79,6 +89,10 @@ async function serve(
 		log.warn('running without a connection token: anyone who can reach this port can use the agent');
 	}
 
+	// The proxy port first: a port that cannot be had stops the start before the agent listens.
+	const reverse = values.reverse ? startReverseProxy(values, log, timers) : undefined;
+	const proxy = await reverse?.listening;
+	const providers = reverse?.providers;
 	const agent = await Agent.start({
 		host,
 		port,
@@ -90,6 +104,7 @@ async function serve(
 		reconnectionGraceMs: graceSeconds * 1000,
 		policy,
 		allowRemoteBind: values['allow-remote-bind'] ?? false,
+		...(providers ? { providers } : {}),
 	});
 	// Whoever waits for the listening line may stop the agent the moment it reads it: a clean stop.
 	const stopSignal = waitForStopSignal();
@@ -103,6 +118,11 @@ async function serve(
 	} else {
 		process.stdout.write(statusPageLine(statusUrl, undefined) + '\n');
 	}
+	if (reverse && proxy) {
+		process.stdout.write(
+			`Proxy (SOCKS5 and HTTP) on ${formatHostPort(reverse.host, proxy.port)}, traffic leaves from its providers (berth client -r)\n`,
+		);
+	}
 	log.info('agent started', {
 		version: BERTH_VERSION,
 		commit: BERTH_COMMIT,
@@ -112,8 +132,55 @@ async function serve(
 
 	const signal = await stopSignal;
 	log.info('stopping', { signal });
+	reverse?.dispose();
 	await agent.stop(`the agent received ${signal}`);
 	log.info('stopped');
 	crashGuard.dispose();
 	return ExitCode.Ok;
+}
+
+/** The proxy port of `berth server -r` when --socks-port is not given (LinkSocks's). */
+const DEFAULT_SOCKS_PORT = 9870;
+
+/**
+ * Reverse mode (`berth server -r`): a SOCKS5 + HTTP proxy port on the agent whose connections
+ * leave from the clients that provide egress (`berth client -r`). Its listener opens while the
+ * agent starts; a port that cannot be had fails the start (exit 5).
+ */
+function startReverseProxy(
+	values: ReturnType<typeof parseServerFlags>,
+	log: Logger,
+	timers: Timers,
+): { providers: ProviderPool; host: string; listening: Promise<ProxyListener>; dispose(): void } {
+	const host = values['socks-host'] ?? DEFAULT_HOST;
+	const port = parsePortFlag('--socks-port', values['socks-port'], DEFAULT_SOCKS_PORT);
+	const credentials = readProxyCredentials({
+		name: values.n,
+		password: values.w,
+		passwordFile: values['socks-password-file'],
+		env: process.env,
+		warn: (message) => log.warn(message),
+	});
+	const providers = new ProviderPool(timers, log.fork('providers'));
+	const listening = ProxyListener.listen({
+		bind: host,
+		port,
+		route: providers,
+		credentials,
+		timers,
+		log: log.fork('proxy'),
+	});
+	listening.catch(() => providers.dispose());
+	return {
+		providers,
+		host,
+		listening,
+		dispose: () => {
+			providers.dispose();
+			void listening.then(
+				(proxy) => proxy.dispose(),
+				() => undefined,
+			);
+		},
+	};
 }

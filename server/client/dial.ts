@@ -1,3 +1,4 @@
+import type { Logger } from '../shared/log';
 import { randomUUID } from 'node:crypto';
 import { RECONNECT_ATTEMPT_TIMEOUT_MS } from '../../protocol/constants';
 import { BerthError } from '../../protocol/errors';
@@ -22,6 +23,8 @@ export interface AgentEndpoint {
 	readonly connectTimeoutMs?: number;
 	/** What this client calls itself: sent in `hello`, shown in the agent's client list. */
 	readonly clientName?: string;
+	/** Where the library logs what the user may want to know (debug details of egress); none by default. */
+	readonly log?: Logger;
 	/**
 	 * This client's forwards on every agent, for the loop check and `declareListeners`: one per
 	 * client process, shared by all its connections. Each forwarder or link makes its own when absent.

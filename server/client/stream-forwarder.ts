@@ -1,4 +1,4 @@
-import { BerthError } from '../../protocol/errors';
+import { BerthError, assertNever, errorMessage } from '../../protocol/errors';
 import { Disposable, DisposableStore, Emitter } from '../../protocol/lifecycle';
 import { formatHostPort } from '../../protocol/host-port';
 import type { AddForwardParams, AgentClientInfo, ForwardInfo, ServerInfo } from '../../protocol/rpc';
@@ -19,6 +19,10 @@ import { ProxyListener } from '../shared/proxy/proxy-listener';
 import type { ProxyCredentials } from '../shared/proxy/proxy-credentials';
 import type { Logger } from '../shared/log';
 import { SessionProxyRoute } from './session-proxy-route';
+import { ClientEgress } from './client-egress';
+import { createNullLogger } from '../shared/log';
+import type { MuxStream } from '../../protocol/mux-stream';
+import type { OpenTarget } from '../../protocol/mux-frames';
 import type { DynamicForwardSpec } from './forward-spec';
 
 /** Where the agent binds a reverse forward whose spec names no address (its own default). */
@@ -60,6 +64,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	private constructor(
 		private readonly endpoint: AgentEndpoint & { readonly own: OwnForwards },
 		private readonly remotes: RemoteForwardsClient,
+		private readonly egress: ClientEgress,
 		openFiles: OpenFiles,
 		session: StreamSession,
 		info: ServerInfo,
@@ -67,6 +72,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	) {
 		super();
 		this._register(remotes);
+		this._register(egress);
 		if (ownsOwn) {
 			this._register(endpoint.own);
 		}
@@ -98,16 +104,18 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	static async start(endpoint: AgentEndpoint): Promise<StreamForwarder> {
 		// The agent may open streams for remote forwards as soon as the session is up.
 		const remotes = new RemoteForwardsClient(endpoint.timers);
+		const egress = new ClientEgress(endpoint.timers, endpoint.log ?? createNullLogger());
 		const own = endpoint.own ?? new OwnForwards();
 		const withOwn = { ...endpoint, own };
 		try {
 			const { session, info } = await StreamSession.connect(withOwn, (stream, target) =>
-				remotes.accept(stream, target),
+				incoming(remotes, egress, stream, target),
 			);
 			const openFiles = { limit: readOpenFilesLimit(), baseline: countOpenFiles() };
-			return new StreamForwarder(withOwn, remotes, openFiles, session, info, own !== endpoint.own);
+			return new StreamForwarder(withOwn, remotes, egress, openFiles, session, info, own !== endpoint.own);
 		} catch (error) {
 			remotes.dispose();
+			egress.dispose();
 			if (own !== endpoint.own) {
 				own.dispose();
 			}
@@ -209,6 +217,34 @@ export class StreamForwarder extends Disposable implements Forwarder {
 		return this.proxies.add(proxy);
 	}
 
+	/**
+	 * Reverse proxy mode (`berth client -r`): this client becomes an exit for the agent's proxy
+	 * port; the agent's connections arrive as streams and leave from this host. Offered again on
+	 * every renewed session.
+	 * @throws what the agent answers (BERTH_ERR_USAGE when it runs no reverse proxy).
+	 */
+	async provideEgress(name?: string): Promise<void> {
+		this.egressName = name;
+		this.egress.enable();
+		await this.connected().rpc.request('provideEgress', name === undefined ? {} : { name });
+	}
+
+	private egressName: string | undefined;
+
+	/** After a renewal: a provider declares itself again (the agent forgot it with the old session). */
+	private offerEgress(session: StreamSession): void {
+		if (!this.egress.isEnabled) {
+			return;
+		}
+		const params = this.egressName === undefined ? {} : { name: this.egressName };
+		session.rpc.request('provideEgress', params).catch((error: unknown) => {
+			this._onDidFailConnection.fire({
+				id: 'egress',
+				message: `the agent refused this provider: ${errorMessage(error)}`,
+			});
+		});
+	}
+
 	/** The agent's clients now (this forwarder's session marked `isSelf`). */
 	async listClients(): Promise<AgentClientInfo[]> {
 		return this.connected().listClients();
@@ -271,7 +307,9 @@ export class StreamForwarder extends Disposable implements Forwarder {
 			timers: this.endpoint.timers,
 			firstError: reason,
 			attempt: () =>
-				StreamSession.connect(this.endpoint, (stream, target) => this.remotes.accept(stream, target)),
+				StreamSession.connect(this.endpoint, (stream, target) =>
+					incoming(this.remotes, this.egress, stream, target),
+				),
 			schedule: reconnectDelayMs,
 			isPermanent: isPermanentError,
 			onWait: (wait) => this.setState({ type: 'reconnecting', ...wait }),
@@ -290,6 +328,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 				this.adopt(session);
 				this.setState({ type: 'connected', info, renewed: true, sameNetwork: session.sameNetwork });
 				this.remotes.restore(session);
+				this.offerEgress(session);
 				return;
 			}
 			case 'refused':
@@ -299,5 +338,25 @@ export class StreamForwarder extends Disposable implements Forwarder {
 			case 'cancelled':
 				return;
 		}
+	}
+}
+
+/** A stream the agent opened: a reverse forward's connection, or (reverse proxy mode) one to carry out. */
+function incoming(
+	remotes: RemoteForwardsClient,
+	egress: ClientEgress,
+	stream: MuxStream,
+	target: OpenTarget,
+): void {
+	switch (target.kind) {
+		case 'reverse':
+			remotes.accept(stream, target);
+			return;
+		case 'tcp':
+		case 'udp':
+			egress.accept(stream, target);
+			return;
+		default:
+			assertNever(target, 'stream target');
 	}
 }

@@ -1,4 +1,4 @@
-import { HandshakeReason, assertNever, errorMessage } from '../../protocol/errors';
+import { BerthError, HandshakeReason, assertNever, errorMessage } from '../../protocol/errors';
 import { formatHostPort } from '../../protocol/host-port';
 import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
 import type { MessageLimits } from '../../protocol/message-reader';
@@ -27,6 +27,7 @@ import { bridgeFailure } from '../shared/bridge-failure';
 import { StreamSocketBridge, type BridgeObserver } from '../shared/stream-socket-bridge';
 import { createConnectCanceller } from '../shared/connect-canceller';
 import { UdpEgress } from '../shared/proxy/udp-egress';
+import type { ProviderPool } from '../forward/provider-pool';
 
 export interface MuxConnectionsOptions {
 	readonly timers: Timers;
@@ -34,6 +35,8 @@ export interface MuxConnectionsOptions {
 	readonly limits: MessageLimits;
 	readonly policy: TargetPolicy;
 	readonly allowRemoteBind: boolean;
+	/** The reverse proxy's providers (`berth server -r`); without it `provideEgress` is refused. */
+	readonly providers?: ProviderPool;
 	/** Registers the agent's methods for a session, given its description for the client list; disposed with it. */
 	readonly serve: (rpc: AgentRpc, forwards: RemoteForwards, session: ClientSession) => IDisposable;
 }
@@ -152,6 +155,7 @@ class AgentMuxSession extends Disposable {
 			}),
 		);
 		this._register(options.serve(this.rpc, forwards, this.describe(number, request, forwards)));
+		this.serveProvideEgress(`streams#${number}`);
 		this._register(this.rpc.onDidReceiveInvalid((what) => this.log.warn('dropped an RPC message', { what })));
 		this._register(
 			this.session.onDidLoseTransport((e) => {
@@ -172,6 +176,24 @@ class AgentMuxSession extends Disposable {
 
 	get streamCount(): number {
 		return this.mux.streamCount;
+	}
+
+	/** `provideEgress`: this session becomes one of the reverse proxy's exits, until it ends. */
+	private serveProvideEgress(session: string): void {
+		let provision: IDisposable | undefined;
+		this._register({ dispose: () => provision?.dispose() });
+		this.rpc.handle('provideEgress', (params) => {
+			const providers = this.options.providers;
+			if (!providers) {
+				throw new BerthError(
+					'BERTH_ERR_USAGE',
+					'this agent runs no reverse proxy: start it with berth server -r (and --socks-port)',
+				);
+			}
+			provision?.dispose();
+			provision = providers.add(params, this.mux, session);
+			return {};
+		});
 	}
 
 	/** What the agent's client list shows of this session; `since` is the wall clock at its start. */

@@ -1,3 +1,4 @@
+import { ResetCode } from '../../../protocol/mux-frames';
 import {
 	createServer,
 	request as httpRequest,
@@ -129,6 +130,10 @@ export class HttpProxyHandler implements IDisposable {
 		const opened = await this.connections.route.open(request);
 		if (!opened.ok) {
 			respond(res, httpStatusFor(opened.code), opened.reason);
+			return;
+		}
+		if (req.socket.destroyed) {
+			opened.stream.reset(ResetCode.Closed, 'the proxy client closed its connection');
 			return;
 		}
 		const duplex = new StreamDuplex(opened.stream);

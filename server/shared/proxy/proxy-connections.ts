@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { ResetCode } from '../../../protocol/mux-frames';
 import type { MuxStream } from '../../../protocol/mux-stream';
 import type { Timers } from '../../../protocol/timers';
 import type { Logger } from '../log';
@@ -23,6 +24,11 @@ export class ProxyConnections {
 
 	/** Joins a socket to the stream its request opened; `initial` are bytes already read past the request. */
 	bridge(stream: MuxStream, socket: Socket, request: ProxyRequest, initial: readonly Uint8Array[]): void {
+		if (socket.destroyed) {
+			// The client left while its target was being reached: its 'close' has come and gone.
+			stream.reset(ResetCode.Closed, 'the proxy client closed its connection');
+			return;
+		}
 		const observer = ConnectionLimits.applies(request.config)
 			? new ConnectionLimits(socket, request.config, this.timers, this.observer, (why) =>
 					this.log.debug('closed a proxied connection at its limit', {

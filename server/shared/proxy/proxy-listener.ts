@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { BerthError, errorMessage } from '../../../protocol/errors';
+import { ResetCode } from '../../../protocol/mux-frames';
 import { formatHostPort } from '../../../protocol/host-port';
 import { Disposable, DisposableStore, toDisposable } from '../../../protocol/lifecycle';
 import { encodeReply, SOCKS5_VERSION, SocksCommand, SocksReply, UNSPECIFIED } from '../../../protocol/socks5';
@@ -168,13 +169,19 @@ export class ProxyListener extends Disposable {
 			from: formatHostPort(socket.remoteAddress, socket.remotePort),
 			protocol: 'socks5',
 		};
-		const opened = await this.connections.route.open(proxyRequest);
+		// The request is complete: the handshake's clock stops. The route bounds its own wait (a
+		// provider for 10 s, the far side's connect for 10 s, the session's end).
 		handshake.dispose();
+		const opened = await this.connections.route.open(proxyRequest);
 		if (!opened.ok) {
 			socket.end(encodeReply(socksReplyFor(opened.code)));
 			return;
 		}
 		if (proxyRequest.kind === 'udp') {
+			if (socket.destroyed) {
+				opened.stream.reset(ResetCode.Closed, 'the proxy client closed its control connection');
+				return;
+			}
 			const bind = socket.localAddress ?? this.options.bind;
 			const { address } = await UdpAssociation.start(bind, opened.stream, socket, this.options.log);
 			socket.write(encodeReply(SocksReply.Succeeded, address));

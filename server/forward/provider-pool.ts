@@ -1,0 +1,167 @@
+import { BerthError } from '../../protocol/errors';
+import { isObject, isString } from '../../protocol/guards';
+import { Disposable, type IDisposable } from '../../protocol/lifecycle';
+import type { Mux } from '../../protocol/mux';
+import { ResetCode, type OpenTarget } from '../../protocol/mux-frames';
+import type { Timers } from '../../protocol/timers';
+import type { Logger } from '../shared/log';
+import { awaitOpen } from '../shared/proxy/await-open';
+import type { ProxyOpenResult, ProxyRequest, ProxyRoute } from '../shared/proxy/proxy-route';
+
+/** How long a proxied connection waits for a provider when none is connected (LinkSocks's habit). */
+export const PROVIDER_WAIT_MS = 10_000;
+/** A provider's name: what a `via` label names. */
+const MAX_PROVIDER_NAME_CHARS = 64;
+const PROVIDER_NAME = /^[A-Za-z0-9._]+$/;
+
+/** A client session that provides egress: streams opened on its mux leave from its host. */
+interface Provider {
+	readonly name: string;
+	readonly mux: Mux;
+	readonly session: string;
+}
+
+interface Waiter {
+	readonly via: string | undefined;
+	readonly resolve: (provider: Provider | undefined) => void;
+}
+
+/**
+ * The agent's reverse proxy (`berth server -r`): each connection to its proxy port becomes a
+ * stream towards one of the clients that provide egress (`berth client -r`), round robin; a
+ * `via` label picks a provider by name. With none connected (or none of that name) a connection
+ * waits up to PROVIDER_WAIT_MS for one, then fails (SOCKS 0x04, HTTP 502). A provider that drops
+ * takes only its own streams with it, and gets no new connections.
+ */
+export class ProviderPool extends Disposable implements ProxyRoute {
+	private readonly providers: Provider[] = [];
+	private readonly waiters = new Set<Waiter>();
+	private next = 0;
+	/** Connections handed to providers so far (numbers the debug lines, which are not coalesced then). */
+	private carried = 0;
+
+	constructor(
+		private readonly timers: Timers,
+		private readonly log: Logger,
+	) {
+		super();
+		this._register({
+			dispose: () => {
+				for (const waiter of this.waiters) {
+					waiter.resolve(undefined);
+				}
+				this.waiters.clear();
+			},
+		});
+	}
+
+	get size(): number {
+		return this.providers.length;
+	}
+
+	/** Names of the providers connected now, in order. */
+	names(): string[] {
+		return this.providers.map((p) => p.name);
+	}
+
+	/**
+	 * A session offers egress; it stays a provider until the returned disposable is disposed (its
+	 * session ended).
+	 * @throws BerthError BERTH_ERR_USAGE for a name that is not `[A-Za-z0-9._]{1,64}`.
+	 */
+	add(raw: unknown, mux: Mux, session: string): IDisposable {
+		const name = parseProviderName(raw) ?? session;
+		const provider: Provider = { name, mux, session };
+		this.providers.push(provider);
+		this.log.info('a provider joined', { name, session, providers: this.providers.length });
+		for (const waiter of [...this.waiters]) {
+			if (waiter.via === undefined || waiter.via === name) {
+				this.waiters.delete(waiter);
+				waiter.resolve(provider);
+			}
+		}
+		return {
+			dispose: () => {
+				const index = this.providers.indexOf(provider);
+				if (index >= 0) {
+					this.providers.splice(index, 1);
+					this.log.info('a provider left', { name, session, providers: this.providers.length });
+				}
+			},
+		};
+	}
+
+	async open(request: ProxyRequest): Promise<ProxyOpenResult> {
+		const via = request.config.via;
+		const provider = this.pick(via) ?? (await this.waitFor(via));
+		if (!provider) {
+			const whom = via === undefined ? 'no provider is connected' : `no provider named ${via} is connected`;
+			return {
+				ok: false,
+				code: ResetCode.Unreachable,
+				reason: `${whom} (waited ${PROVIDER_WAIT_MS / 1000} s)`,
+			};
+		}
+		const target: OpenTarget =
+			request.kind === 'tcp'
+				? { kind: 'tcp', host: request.target.host, port: request.target.port }
+				: { kind: 'udp' };
+		const stream = provider.mux.open(target);
+		this.log.debug('proxied through a provider', {
+			connection: ++this.carried,
+			provider: provider.name,
+			target: request.kind === 'tcp' ? `${request.target.host}:${request.target.port}` : 'udp',
+			name: request.name,
+		});
+		const outcome = await awaitOpen(stream);
+		return outcome.ok
+			? { ok: true, stream }
+			: { ok: false, code: outcome.reset.code, reason: outcome.reset.reason };
+	}
+
+	/** The next provider in turn (or the one named `via`). */
+	private pick(via: string | undefined): Provider | undefined {
+		const candidates = via === undefined ? this.providers : this.providers.filter((p) => p.name === via);
+		if (candidates.length === 0) {
+			return undefined;
+		}
+		const provider = candidates[this.next % candidates.length]!;
+		this.next = (this.next + 1) % Number.MAX_SAFE_INTEGER;
+		return provider;
+	}
+
+	private waitFor(via: string | undefined): Promise<Provider | undefined> {
+		if (this.isDisposed) {
+			return Promise.resolve(undefined);
+		}
+		return new Promise((resolve) => {
+			const waiter: Waiter = {
+				via,
+				resolve: (provider) => {
+					timer.dispose();
+					resolve(provider);
+				},
+			};
+			const timer = this.timers.timeout(() => {
+				this.waiters.delete(waiter);
+				resolve(undefined);
+			}, PROVIDER_WAIT_MS);
+			this.waiters.add(waiter);
+		});
+	}
+}
+
+/** The name in `provideEgress`'s params, or undefined when none is given. */
+function parseProviderName(raw: unknown): string | undefined {
+	const name = isObject(raw) ? raw['name'] : undefined;
+	if (name === undefined) {
+		return undefined;
+	}
+	if (!isString(name) || name.length > MAX_PROVIDER_NAME_CHARS || !PROVIDER_NAME.test(name)) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			`provideEgress: a provider's name has 1 to ${MAX_PROVIDER_NAME_CHARS} letters, digits, '.' or '_' (it is what a via label names)`,
+		);
+	}
+	return name;
+}

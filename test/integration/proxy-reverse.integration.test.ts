@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { SocksClient } from 'socks';
+import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } from '../helpers/agent-process';
+import { BulkMode, bulkOver, startBulkTarget } from '../helpers/bulk';
+import { listenerSockets } from '../helpers/proc';
+import { waitFor } from '../helpers/wait';
+
+/**
+ * Reverse mode: `berth server -r` runs the proxy port, `berth client -r` (or `berth provider`)
+ * processes are its exits. Driven by curl and the socks package through the real agent and real
+ * provider processes; providers are killed for real (SIGKILL) to show failover.
+ */
+
+function curl(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+	return new Promise((resolve) => {
+		execFile('curl', ['-sS', '-m', '20', ...args], (error, stdout, stderr) => {
+			const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+			resolve({ code, stdout, stderr });
+		});
+	});
+}
+
+async function startWeb(): Promise<{ port: number; close(): Promise<void> }> {
+	const { createServer: createHttpServer } = await import('node:http');
+	const server = createHttpServer((req, res) => res.end(`hello ${req.url}`));
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	return {
+		port: (server.address() as AddressInfo).port,
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.closeAllConnections();
+				server.close(() => resolve());
+			}),
+	};
+}
+
+/** `berth server -r --socks-port 0` at debug level (its log says which provider carried what). */
+async function startReverseAgent(): Promise<{ agent: AgentProcess; proxyPort: number }> {
+	const agent = await startAgent({ args: ['-r', '--socks-port', '0', '--log-level', 'debug'] });
+	const line = await waitFor(
+		() => agent.stdout.map((l) => /^Proxy \(SOCKS5 and HTTP\) on 127\.0\.0\.1:(\d+),/.exec(l)).find(Boolean),
+		'the proxy line',
+	);
+	return { agent, proxyPort: Number(line[1]) };
+}
+
+/** A provider (`berth provider --name NAME`), once the agent counts it. */
+async function startProvider(agent: AgentProcess, name: string): Promise<CliProcess> {
+	const tokenFile = join(tempDir(), 'token');
+	writeFileSync(tokenFile, agent.token + '\n', { mode: 0o600 });
+	const cli = spawnCli(['provider', '--name', name, '-u', agent.url, '--token-file', tokenFile]);
+	await cli.waitForStdout(/^Providing egress/, 15_000);
+	return cli;
+}
+
+function providerLines(agent: AgentProcess, name: string): number {
+	return agent.stderr.filter(
+		(l) => l.includes('proxied through a provider') && l.includes(`provider=${name} `),
+	).length;
+}
+
+function socksConnect(proxyPort: number, port: number, userId?: string): Promise<Socket> {
+	return SocksClient.createConnection({
+		proxy: { host: '127.0.0.1', port: proxyPort, type: 5, ...(userId ? { userId, password: '' } : {}) },
+		command: 'connect',
+		destination: { host: '127.0.0.1', port },
+		timeout: 20_000,
+	}).then((info) => info.socket);
+}
+
+describe('reverse-mode proxy (berth server -r, berth client -r / berth provider)', () => {
+	let web: { port: number; close(): Promise<void> };
+	before(async () => {
+		web = await startWeb();
+	});
+	after(() => web?.close());
+
+	it("carries curl through the agent's proxy port out of the provider, SOCKS5 and HTTP", async () => {
+		const { agent, proxyPort } = await startReverseAgent();
+		after(() => agent.stop());
+		const provider = await startProvider(agent, 'box1');
+		after(() => provider.stop());
+		const socks = await curl([
+			'--socks5-hostname',
+			`127.0.0.1:${proxyPort}`,
+			`http://localhost:${web.port}/r`,
+		]);
+		assert.deepEqual([socks.code, socks.stdout], [0, 'hello /r']);
+		const http = await curl(['-x', `http://127.0.0.1:${proxyPort}`, `http://127.0.0.1:${web.port}/h`]);
+		assert.deepEqual([http.code, http.stdout], [0, 'hello /h']);
+		assert.equal(providerLines(agent, 'box1'), 2);
+	});
+
+	it('holds a connection made before any provider until one comes, and fails it (0x04) after 10 s without', async () => {
+		const { agent, proxyPort } = await startReverseAgent();
+		after(() => agent.stop());
+		const started = Date.now();
+		const alone = await curl([
+			'--socks5-hostname',
+			`127.0.0.1:${proxyPort}`,
+			`http://127.0.0.1:${web.port}/`,
+		]);
+		const waited = Date.now() - started;
+		assert.equal(alone.code, 97);
+		assert.match(alone.stderr, /\(4\)/);
+		assert.ok(waited >= 9_500 && waited < 15_000, `failed after ${waited} ms, not 10 s`);
+
+		const early = curl(['--socks5-hostname', `127.0.0.1:${proxyPort}`, `http://127.0.0.1:${web.port}/early`]);
+		// The request is in and waiting (its connection is open on the proxy port) before a provider comes.
+		await waitFor(() => listenerSockets(proxyPort).count >= 1 || undefined, 'the early connection');
+		const provider = await startProvider(agent, 'late');
+		after(() => provider.stop());
+		assert.deepEqual((await early).stdout, 'hello /early');
+	});
+
+	it('goes round robin over three providers, and when one is killed the others carry on', async () => {
+		const { agent, proxyPort } = await startReverseAgent();
+		after(() => agent.stop());
+		const names = ['p1', 'p2', 'p3'];
+		const providers = await Promise.all(names.map((n) => startProvider(agent, n)));
+		after(() => Promise.all(providers.map((p) => p.stop())));
+		await agent.waitForLog(/providers=3/);
+		const bytes = 64 * 1024 * 1024;
+		const bulk = await startBulkTarget(bytes);
+		after(() => bulk.close());
+		// Nine long transfers, three per provider (round robin); one provider dies mid-way.
+		const sockets: Socket[] = [];
+		for (let i = 0; i < 9; i++) {
+			sockets.push(await socksConnect(proxyPort, bulk.port));
+		}
+		assert.deepEqual(
+			names.map((n) => providerLines(agent, n)),
+			[3, 3, 3],
+			'round robin',
+		);
+		const outcomes = Promise.all(sockets.map((s, id) => bulkOver(s, BulkMode.Download, id, bytes)));
+		providers[1]!.child.kill('SIGKILL');
+		const tally = await outcomes;
+		assert.equal(tally.filter((o) => o === 'mismatch').length, 0, 'no transfer delivered wrong bytes');
+		assert.ok(tally.filter((o) => o === 'exact').length >= 6, `the others' transfers finished: ${tally}`);
+		await agent.waitForLog(/a provider left name=p2/);
+		for (let i = 0; i < 6; i++) {
+			const after = await curl([
+				'--socks5-hostname',
+				`127.0.0.1:${proxyPort}`,
+				`http://127.0.0.1:${web.port}/${i}`,
+			]);
+			assert.equal(after.stdout, `hello /${i}`);
+		}
+		assert.equal(providerLines(agent, 'p1') + providerLines(agent, 'p3'), 12, 'p2 got no new connection');
+	});
+
+	it('picks the provider a via label names', async () => {
+		const { agent, proxyPort } = await startReverseAgent();
+		after(() => agent.stop());
+		const providers = await Promise.all(['box1', 'box2'].map((n) => startProvider(agent, n)));
+		after(() => Promise.all(providers.map((p) => p.stop())));
+		for (let i = 0; i < 4; i++) {
+			const r = await curl([
+				'--socks5-hostname',
+				`127.0.0.1:${proxyPort}`,
+				'--proxy-user',
+				'app-via-box2:',
+				`http://127.0.0.1:${web.port}/v${i}`,
+			]);
+			assert.equal(r.stdout, `hello /v${i}`);
+		}
+		const header = await curl([
+			'-p',
+			'-x',
+			`http://127.0.0.1:${proxyPort}`,
+			'--proxy-header',
+			'x-berth-config: via=box1',
+			`http://127.0.0.1:${web.port}/hdr`,
+		]);
+		assert.equal(header.stdout, 'hello /hdr');
+		assert.deepEqual([providerLines(agent, 'box1'), providerLines(agent, 'box2')], [1, 4]);
+	});
+
+	it('moves 1 GiB each way byte-exact through the agent and a provider', async () => {
+		const { agent, proxyPort } = await startReverseAgent();
+		after(() => agent.stop());
+		const provider = await startProvider(agent, 'bulk');
+		after(() => provider.stop());
+		const bytes = 1024 * 1024 * 1024;
+		const bulk = await startBulkTarget(bytes);
+		after(() => bulk.close());
+		const down = await bulkOver(await socksConnect(proxyPort, bulk.port), BulkMode.Download, 1, bytes);
+		const up = await bulkOver(await socksConnect(proxyPort, bulk.port), BulkMode.Upload, 2, bytes);
+		assert.deepEqual([down, up], ['exact', 'exact']);
+	});
+
+	it('refuses provideEgress on an agent without -r, and a forward client carries no stream the agent opens', async () => {
+		const agent = await startAgent();
+		after(() => agent.stop());
+		const tokenFile = join(tempDir(), 'token');
+		writeFileSync(tokenFile, agent.token + '\n', { mode: 0o600 });
+		const cli = spawnCli(['provider', '-u', agent.url, '--token-file', tokenFile]);
+		assert.notEqual(await cli.exited, 0);
+		assert.match(cli.stderr.join('\n'), /runs no reverse proxy: start it with berth server -r/);
+	});
+});
