@@ -13,6 +13,7 @@ import { snapshotBerth } from './lib/bundle';
 import { loadAverage, machineFacts } from './lib/machine';
 import { sleep } from './lib/net';
 import { startBerth, type Relay } from './lib/paths';
+import { describeExtraFds, fdTargets, socketsByInode } from './lib/fd-kinds';
 import { killAllNow, memoryKiB, openFds, startProc, type Proc } from './lib/procs';
 import { LoadServer } from './lib/services';
 import { soakMarkdown } from './lib/soak-document';
@@ -114,18 +115,6 @@ async function stopLoad(load: Proc): Promise<FinalCounters> {
 	return JSON.parse(line.input) as FinalCounters;
 }
 
-/**
- * The TCP sockets a process holds, as `ss` shows them (state, addresses, queues), for the report
- * when its descriptors did not come back.
- */
-function socketsOf(pid: number): string[] {
-	const result = spawnSync('ss', ['-tanpH'], { encoding: 'utf8' });
-	return (result.stdout ?? '')
-		.split('\n')
-		.filter((line) => line.includes(`pid=${pid},`))
-		.map((line) => line.replace(/\s+users:.*$/, '').replace(/\s+/g, ' '));
-}
-
 /** Samples once the descriptors are back to the baseline, or after FD_SETTLE_MS. */
 async function afterSample(relay: Relay, baseline: SoakSample, started: number): Promise<SoakSample> {
 	const deadline = Date.now() + FD_SETTLE_MS;
@@ -141,14 +130,32 @@ async function afterSample(relay: Relay, baseline: SoakSample, started: number):
 	return { seconds: (Date.now() - started) / 1000, phase: 'after', procs };
 }
 
-/** Each process's TCP sockets, when it holds more descriptors after the load than before it. */
-function lingeringSockets(relay: Relay, baseline: SoakSample, after: SoakSample): string[] {
-	const lines: string[] = [];
+/** Each process's descriptors (their /proc/PID/fd link targets), to compare after the load. */
+function fdSnapshot(relay: Relay): Partial<Record<Role, string[]>> {
+	const snapshot: Partial<Record<Role, string[]>> = {};
 	for (const side of relay.sides) {
-		const role: Role = side.role === 'server' ? 'agent' : 'forward';
 		const pid = side.pids()[0];
-		if (pid !== undefined && (after.procs[role]?.fds ?? 0) > (baseline.procs[role]?.fds ?? Infinity)) {
-			lines.push(...socketsOf(pid).map((socket) => `${role}: ${socket}`));
+		const targets = pid === undefined ? undefined : fdTargets(pid);
+		if (targets !== undefined) {
+			snapshot[side.role === 'server' ? 'agent' : 'forward'] = targets;
+		}
+	}
+	return snapshot;
+}
+
+/**
+ * What each process holding more descriptors after the load than before it holds beyond the
+ * baseline: the count by kind, and each new socket as `ss` shows it (or as closed-but-held).
+ */
+function lingeringFds(relay: Relay, baseline: Partial<Record<Role, string[]>>): string[] {
+	const after = fdSnapshot(relay);
+	const sockets = socketsByInode();
+	const lines: string[] = [];
+	for (const role of ['agent', 'forward'] as const) {
+		const before = baseline[role];
+		const now = after[role];
+		if (before !== undefined && now !== undefined && now.length > before.length) {
+			lines.push(...describeExtraFds(before, now, sockets).map((line) => `${role}: ${line}`));
 		}
 	}
 	return lines;
@@ -166,6 +173,7 @@ async function driveLoad(settings: SoakSettings, relay: Relay, samples: SoakSamp
 	const result: LoadResult = {};
 	await sleep(SETTLE_MS);
 	const baseline: SoakSample = { seconds: 0, phase: 'baseline', procs: sampleProcs(relay) };
+	const baselineFds = fdSnapshot(relay);
 	samples.push(baseline);
 	console.log(progress(baseline));
 	const script = join(BENCH_DIR, 'load', 'soak-load.ts');
@@ -188,7 +196,7 @@ async function driveLoad(settings: SoakSettings, relay: Relay, samples: SoakSamp
 	const after = await afterSample(relay, baseline, run.started);
 	samples.push(after);
 	console.log(progress(after));
-	result.lingering = lingeringSockets(relay, baseline, after);
+	result.lingering = lingeringFds(relay, baselineFds);
 	return result;
 }
 

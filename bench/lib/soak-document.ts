@@ -70,7 +70,7 @@ export function soakMarkdown(
 		lines.push(
 			'## Descriptors still open after the load',
 			'',
-			'TCP sockets of the process(es) holding more descriptors than at the baseline, as `ss -tan` showed them once the load had closed everything (state, receive and send queues, local and peer address; the bulk server is the target):',
+			'What the process(es) holding more descriptors than at the baseline held beyond it once the load had closed everything (bench/lib/fd-kinds.ts): the count by kind from the /proc/PID/fd link targets, then each socket opened since the baseline as `ss` showed it (family, state, receive and send queues, local and peer address; the bulk server is the target). A socket `ss` does not list is closed as far as the kernel goes (reset, or both FINs exchanged) but its descriptor is still held:',
 			'',
 			'```',
 			...outcome.lingering,

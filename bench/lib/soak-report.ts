@@ -55,7 +55,7 @@ export interface SoakOutcome {
 	readonly final?: FinalCounters;
 	/** A process that died, the load program failing, or the run interrupted. */
 	readonly failure?: string;
-	/** The TCP sockets (ss) of a process whose descriptors did not come back, after the load. */
+	/** What a process whose descriptors did not come back held beyond its baseline (fd-kinds.ts). */
 	readonly lingering?: readonly string[];
 }
 

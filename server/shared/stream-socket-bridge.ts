@@ -96,7 +96,7 @@ export class StreamSocketBridge implements StreamHandler {
 	onReset(reset: StreamReset): void {
 		this.streamDone = true;
 		// A reset is a failure, not an end: the client sees ECONNRESET, not an empty reply.
-		this.socket.resetAndDestroy();
+		resetSocket(this.socket);
 		this.report({ kind: 'reset', code: reset.code, reason: reset.reason });
 	}
 
@@ -167,6 +167,25 @@ export class StreamSocketBridge implements StreamHandler {
 			this.reported = true;
 			this.observer?.closed?.(end);
 		}
+	}
+}
+
+/**
+ * Ends `socket` with an RST; but while the FIN that `socket.end()` asked for is still under way,
+ * closes it plainly. libuv refuses to reset a socket whose shutdown has been requested and not
+ * yet made (EINVAL: from `end()` with nothing left to write until the next turn of the event
+ * loop), and Node then drops the handle without closing it: the descriptor stays open for good
+ * and 'close' never comes. That is what an End followed at once by a Reset did (the soak's
+ * leaked descriptors). A plain close still sends an RST when unread bytes are left, else the FIN,
+ * and the peer's next write is answered with an RST. With bytes still waiting to be written the
+ * shutdown has not been requested yet, so the reset is safe, and it drops them.
+ */
+function resetSocket(socket: Socket): void {
+	const shutdownUnderWay = socket.writableEnded && !socket.writableFinished && socket.writableLength === 0;
+	if (shutdownUnderWay) {
+		socket.destroy();
+	} else {
+		socket.resetAndDestroy();
 	}
 }
 
