@@ -55,11 +55,13 @@ export const FRAME_HEADER_BYTES = 5;
  *   to be carried to that forward's target on the client; `from` is the peer's address, for logs;
  * - `udp`: a SOCKS5 UDP association: the accepting side opens a UDP socket and relays Datagram
  *   frames, each a SOCKS5 UDP datagram (protocol/socks5.ts) naming its destination or source.
+ * `via` (tcp, udp; from a proxy client's `via` label) names the provider a connector's stream
+ * should leave from, in relay mode; elsewhere it is ignored.
  */
 export type OpenTarget =
-	| { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+	| { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly via?: string }
 	| { readonly kind: 'reverse'; readonly forward: string; readonly from?: string }
-	| { readonly kind: 'udp' };
+	| { readonly kind: 'udp'; readonly via?: string };
 
 /**
  * Why a stream was reset, as a code both sides can act on (a SOCKS reply, an HTTP status, a
@@ -174,11 +176,11 @@ export function parseOpenTarget(body: Uint8Array): OpenTarget | undefined {
 			const host = value['host'];
 			const port = value['port'];
 			return isString(host) && host.length > 0 && host.length <= MAX_HOST_CHARS && isPort(port)
-				? { kind: 'tcp', host, port }
+				? { kind: 'tcp', host, port, ...viaOf(value) }
 				: undefined;
 		}
 		case 'udp':
-			return { kind: 'udp' };
+			return { kind: 'udp', ...viaOf(value) };
 		case 'reverse': {
 			const forward = value['forward'];
 			const from = value['from'];
@@ -191,6 +193,12 @@ export function parseOpenTarget(body: Uint8Array): OpenTarget | undefined {
 		default:
 			return undefined;
 	}
+}
+
+/** `via`, when it is a provider's name (as proxy-config.ts reads it); absent otherwise. */
+function viaOf(value: Record<string, unknown>): { via?: string } {
+	const via = value['via'];
+	return isString(via) && via.length > 0 && via.length <= MAX_FORWARD_ID_CHARS ? { via } : {};
 }
 
 /** A Reset's body; an unknown code (from a newer peer) reads as `Error`. */

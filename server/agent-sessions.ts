@@ -15,6 +15,7 @@ import { AgentClients, type ClientSession } from './agent-clients';
 import type { AgentRpc } from './management/agent-methods';
 import type { RemoteForwards } from './forward/remote-forwards';
 import type { ProviderPool } from './forward/provider-pool';
+import type { ConnectorTokens } from './connector-tokens';
 
 /** What the agent's connection types need, resolved from its configuration. */
 export interface AgentSessionsConfig {
@@ -29,6 +30,8 @@ export interface AgentSessionsConfig {
 	readonly allowRemoteBind: boolean;
 	/** The reverse proxy's providers, when the agent runs one (`berth server -r`). */
 	readonly providers?: ProviderPool;
+	/** Relay mode's connector tokens. */
+	readonly connectorTokens?: ConnectorTokens;
 }
 
 /**
@@ -86,6 +89,7 @@ export class AgentSessions extends Disposable {
 				policy: config.policy,
 				allowRemoteBind: config.allowRemoteBind,
 				...(config.providers ? { providers: config.providers } : {}),
+				...(config.connectorTokens ? { connectorTokens: config.connectorTokens } : {}),
 				serve: (rpc, forwards, session) => this.serve(config, rpc, session, forwards),
 			}),
 		);

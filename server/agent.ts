@@ -29,6 +29,7 @@ import { redactUrl, tokenPrefix, type Logger } from './shared/log';
 import { TargetPolicy } from './shared/target-policy';
 import { formatHostPort } from '../protocol/host-port';
 import type { ProviderPool } from './forward/provider-pool';
+import type { ConnectorTokens } from './connector-tokens';
 
 /** Everything an agent needs, resolved from flags by the CLI (or by a test). */
 export interface AgentConfig {
@@ -53,6 +54,8 @@ export interface AgentConfig {
 	readonly allowRemoteBind?: boolean;
 	/** The reverse proxy's providers (`berth server -r`): clients may then `provideEgress`. */
 	readonly providers?: ProviderPool;
+	/** Relay mode's connector tokens: their clients' streams go to the providers. */
+	readonly connectorTokens?: ConnectorTokens;
 }
 
 /** How long `stop()` lets goodbyes flush before it destroys what is left. */
@@ -148,6 +151,7 @@ export class Agent extends Disposable {
 			policy: config.policy ?? TargetPolicy.openToAll,
 			allowRemoteBind: config.allowRemoteBind ?? false,
 			...(config.providers ? { providers: config.providers } : {}),
+			...(config.connectorTokens ? { connectorTokens: config.connectorTokens } : {}),
 		};
 	}
 
@@ -189,8 +193,21 @@ export class Agent extends Disposable {
 
 	private serveHttp(req: IncomingMessage, res: ServerResponse): void {
 		const config = this.config;
+		const attempts = this.refusals.attemptsFrom(req.socket);
 		handleHttpRequest(req, res, {
-			attempts: this.refusals.attemptsFrom(req.socket),
+			attempts,
+			api: {
+				token: config.token,
+				timers: config.timers,
+				attempts,
+				...(config.providers ? { providers: config.providers } : {}),
+				...(config.connectorTokens ? { connectorTokens: config.connectorTokens } : {}),
+				counts: () => ({
+					clients: this.sessions.clientList.list('').length,
+					streams: this.sessions.streams.counts.streams,
+					connectors: this.sessions.streams.connectorSessions(),
+				}),
+			},
 			token: config.token,
 			listenHost: config.host,
 			commit: config.commit,
@@ -299,11 +316,14 @@ export class Agent extends Disposable {
 				upgraded.setMaxMessageBytes(
 					Math.max(this.limits.maxControlBytes, this.limits.maxMessageBytes) + HEADER_BYTES,
 				),
-			onAuthenticated: () => {
+			onAuthenticated: (principal) => {
 				// An authenticated client no longer counts against the bound on handshakes in progress.
 				this.pending.settle(socket);
-				this.sessions.management.shortenGraces();
+				if (principal.role === 'owner') {
+					this.sessions.management.shortenGraces();
+				}
 			},
+			...(this.config.connectorTokens ? { connectorTokens: this.config.connectorTokens } : {}),
 		});
 		const outcome = result.outcome;
 		const fields = {

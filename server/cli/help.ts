@@ -8,6 +8,8 @@ Usage:
   berth client [flags]      a SOCKS5 + HTTP proxy here whose traffic leaves from the agent;
                             with -r, this host is the exit for the agent's proxy port
   berth provider [flags]    the same as berth client -r
+  berth connector [flags]   berth client with a connector token: relay mode (its traffic
+                            leaves from the agent's providers)
   berth --version           print the version and the build's commit
   berth <command> --help    flags of one command
 
@@ -74,6 +76,14 @@ Flags:
                                    password)
   --socks-password-file FILE       the password proxy clients must give; also
                                    $BERTH_SOCKS_PASSWORD; -w PASS is accepted with a warning
+  --connector-token-file FILE      relay mode, with -r (repeatable): a client proving this
+                                   token (berth connector) may only open proxy connections,
+                                   which leave from the providers; -c TOKEN is accepted with a
+                                   warning. More can be added and removed while the agent runs:
+                                   POST /api/connectors {"token":...} -> {"id":...},
+                                   DELETE /api/connectors/ID (its connectors are cut at once),
+                                   GET /api/status; each with Authorization: Bearer TOKEN
+                                   (the connection token)
   --log-format text|json           log line format on stderr (default text)
   --log-level LEVEL                debug, info, warn or error (default info)
   -h, --help                       this text

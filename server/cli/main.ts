@@ -17,6 +17,8 @@ export async function main(argv: string[]): Promise<number> {
 				return await runForwardCommand(rest);
 			case 'client':
 				return await runClientCommand(rest);
+			case 'connector':
+				return await runClientCommand(rest); // relay mode: a client whose token is a connector token
 			case 'provider':
 				return await runClientCommand(['--reverse', ...rest]);
 			case '--version':

@@ -1,6 +1,6 @@
 import { Agent } from '../agent';
 import { formatListeningLine } from '../../protocol/listening-line';
-import { defaultConfigDir, resolveConnectionToken } from '../connection-token';
+import { defaultConfigDir, resolveConnectionToken, type ConnectionToken } from '../connection-token';
 import { createLogger, type Logger } from '../shared/log';
 import type { Timers } from '../../protocol/timers';
 import { TargetPolicy } from '../shared/target-policy';
@@ -8,6 +8,10 @@ import { ProviderPool } from '../forward/provider-pool';
 import { ProxyListener } from '../shared/proxy/proxy-listener';
 import { formatHostPort } from '../../protocol/host-port';
 import { readProxyCredentials } from './read-proxy-credentials';
+import { ConnectorTokens } from '../connector-tokens';
+import { BerthError } from '../../protocol/errors';
+import { readTokenFile } from '../shared/read-token-file';
+import { stripOneNewline } from '../shared/token-rules';
 import { createNodeTimers } from '../shared/transport/node-timers';
 import { BERTH_COMMIT, BERTH_VERSION } from '../shared/version';
 import { COMMON_OPTIONS, parseFlags, parseLogFlags, parsePortFlag, parseSecondsFlag } from './args';
@@ -55,6 +59,8 @@ function parseServerFlags(argv: string[]) {
 		n: { type: 'string' },
 		w: { type: 'string' },
 		'socks-password-file': { type: 'string' },
+		'connector-token-file': { type: 'string', multiple: true },
+		c: { type: 'string', multiple: true },
 	});
 }
 
@@ -93,6 +99,7 @@ async function serve(
 	const reverse = values.reverse ? startReverseProxy(values, log, timers) : undefined;
 	const proxy = await reverse?.listening;
 	const providers = reverse?.providers;
+	const connectorTokens = readConnectorTokens(values, token, log);
 	const agent = await Agent.start({
 		host,
 		port,
@@ -105,6 +112,7 @@ async function serve(
 		policy,
 		allowRemoteBind: values['allow-remote-bind'] ?? false,
 		...(providers ? { providers } : {}),
+		...(connectorTokens ? { connectorTokens } : {}),
 	});
 	// Whoever waits for the listening line may stop the agent the moment it reads it: a clean stop.
 	const stopSignal = waitForStopSignal();
@@ -133,6 +141,7 @@ async function serve(
 	const signal = await stopSignal;
 	log.info('stopping', { signal });
 	reverse?.dispose();
+	connectorTokens?.dispose();
 	await agent.stop(`the agent received ${signal}`);
 	log.info('stopped');
 	crashGuard.dispose();
@@ -183,4 +192,57 @@ function startReverseProxy(
 			);
 		},
 	};
+}
+
+/**
+ * Relay mode's connector tokens, from --connector-token-file (repeatable) or -c (LinkSocks's
+ * spelling, warned: argv is public). They need -r (the providers they reach) and the agent's
+ * connection token (a connector proves its token the same way), and may not be that token.
+ */
+function readConnectorTokens(
+	values: ReturnType<typeof parseServerFlags>,
+	token: ConnectionToken,
+	log: Logger,
+): ConnectorTokens | undefined {
+	const files = values['connector-token-file'] ?? [];
+	const inline = values.c ?? [];
+	if (files.length + inline.length === 0) {
+		// With -r and a token, connector tokens may still come later, through POST /api/connectors.
+		return values.reverse && token.type === 'mandatory' ? new ConnectorTokens() : undefined;
+	}
+	if (!values.reverse) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			'connector tokens need -r: connectors reach the providers of the reverse proxy',
+		);
+	}
+	if (token.type !== 'mandatory') {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			'connector tokens need a connection token: leave out --without-connection-token',
+		);
+	}
+	if (inline.length > 0) {
+		log.warn(
+			'-c puts connector tokens in the process list, where every user of this host can read them: prefer --connector-token-file',
+		);
+	}
+	const tokens = new ConnectorTokens();
+	const add = (value: string, what: string): void => {
+		if (value === token.value) {
+			throw new BerthError(
+				'BERTH_ERR_TOKEN',
+				`${what} is the agent's connection token: a connector needs a token of its own`,
+			);
+		}
+		tokens.add(value, what);
+	};
+	for (const file of files) {
+		const what = `--connector-token-file ${file}`;
+		const { text, warnings } = readTokenFile(file, { what });
+		warnings.forEach((w) => log.warn(w));
+		add(stripOneNewline(text), what);
+	}
+	inline.forEach((value, i) => add(value, `-c #${i + 1}`));
+	return tokens;
 }

@@ -35,10 +35,12 @@ export class SessionProxyRoute implements ProxyRoute {
 				reason: 'the agent is unreachable (still reconnecting)',
 			};
 		}
+		// `via` matters only to an agent relaying for a connector: it picks the provider.
+		const via = request.config.via === undefined ? {} : { via: request.config.via };
 		const target: OpenTarget =
 			request.kind === 'tcp'
-				? { kind: 'tcp', host: request.target.host, port: request.target.port }
-				: { kind: 'udp' };
+				? { kind: 'tcp', host: request.target.host, port: request.target.port, ...via }
+				: { kind: 'udp', ...via };
 		let stream: MuxStream;
 		try {
 			stream = session.open(target);

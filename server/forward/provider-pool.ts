@@ -59,9 +59,9 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 		return this.providers.length;
 	}
 
-	/** Names of the providers connected now, in order. */
-	names(): string[] {
-		return this.providers.map((p) => p.name);
+	/** The providers connected now, in turn order. */
+	list(): { name: string; session: string }[] {
+		return this.providers.map((p) => ({ name: p.name, session: p.session }));
 	}
 
 	/**
@@ -92,7 +92,22 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 	}
 
 	async open(request: ProxyRequest): Promise<ProxyOpenResult> {
-		const via = request.config.via;
+		const target: OpenTarget =
+			request.kind === 'tcp'
+				? { kind: 'tcp', host: request.target.host, port: request.target.port }
+				: { kind: 'udp' };
+		return this.openTarget(target, request.config.via, request.name);
+	}
+
+	/**
+	 * A stream towards a provider (the one named `via`, else the next in turn), answered: the
+	 * agent's own proxy port, and a connector's streams in relay mode.
+	 */
+	async openTarget(
+		target: Extract<OpenTarget, { kind: 'tcp' | 'udp' }>,
+		via: string | undefined,
+		name = '',
+	): Promise<ProxyOpenResult> {
 		const provider = this.pick(via) ?? (await this.waitFor(via));
 		if (!provider) {
 			const whom = via === undefined ? 'no provider is connected' : `no provider named ${via} is connected`;
@@ -102,16 +117,14 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 				reason: `${whom} (waited ${PROVIDER_WAIT_MS / 1000} s)`,
 			};
 		}
-		const target: OpenTarget =
-			request.kind === 'tcp'
-				? { kind: 'tcp', host: request.target.host, port: request.target.port }
-				: { kind: 'udp' };
-		const stream = provider.mux.open(target);
+		const stream = provider.mux.open(
+			target.kind === 'tcp' ? { kind: 'tcp', host: target.host, port: target.port } : { kind: 'udp' },
+		);
 		this.log.debug('proxied through a provider', {
 			connection: ++this.carried,
 			provider: provider.name,
-			target: request.kind === 'tcp' ? `${request.target.host}:${request.target.port}` : 'udp',
-			name: request.name,
+			target: target.kind === 'tcp' ? `${target.host}:${target.port}` : 'udp',
+			name,
 		});
 		const outcome = await awaitOpen(stream);
 		return outcome.ok

@@ -12,7 +12,15 @@ export interface ConnectionRequest {
 	readonly reconnectionToken: string;
 	readonly isReconnection: boolean;
 	readonly remoteAddress: string;
+	/** Who the client proved to be. */
+	readonly principal: Principal;
 }
+
+/**
+ * Who a client proved to be: the agent's owner (the connection token), or a connector (one of
+ * relay mode's connector tokens, by id), whose streams go to the providers and nowhere else.
+ */
+export type Principal = { readonly role: 'owner' } | { readonly role: 'connector'; readonly tokenId: string };
 
 /** Answers the client's handshake: `ok` (or whatever the type needs), or an error reason. */
 export interface HandshakeReply {
@@ -34,6 +42,8 @@ export type ConnectionOutcome =
 export interface ConnectionTypeHandler {
 	readonly id: number;
 	readonly name: string;
+	/** Whether a connector (Principal) may open it; only Berth's stream sessions do. */
+	readonly acceptsConnectors?: boolean;
 	/** Takes over the connection. It must call `reply.ok()` or `reply.refuse()` exactly once. */
 	accept(request: ConnectionRequest, reply: HandshakeReply): Promise<ConnectionOutcome>;
 }

@@ -20,9 +20,18 @@ import {
 } from '../../protocol/wire';
 import type { AuthAttempts } from '../auth-throttle';
 import { tokenAccepts, type ConnectionToken } from '../connection-token';
-import type { ConnectionOutcome, ConnectionTypeRegistry, HandshakeReply } from './connection-types';
+import type {
+	ConnectionOutcome,
+	ConnectionTypeRegistry,
+	HandshakeReply,
+	Principal,
+} from './connection-types';
 import { ControlReader } from '../shared/control-reader';
 import { sign, verifySignature } from '../shared/sign';
+import type { ConnectorTokens } from '../connector-tokens';
+
+/** The agent's owner: whoever proved the connection token. */
+const OWNER: Principal = { role: 'owner' };
 
 /** How long a refused connection may take to read its error before it is destroyed. */
 const REFUSAL_LINGER_MS = 2_000;
@@ -45,8 +54,10 @@ export interface ServerHandshakeOptions {
 	readonly attempts?: AuthAttempts;
 	/** Called once the `auth` message's token is accepted: the transport's own bounds may rise now. */
 	readonly onTokenAccepted?: () => void;
-	/** Called once the client proved it knows the token (other clients' grace is shortened). */
-	readonly onAuthenticated: () => void;
+	/** Called once the client proved it knows a token: the connection token (other clients' grace is shortened) or a connector's. */
+	readonly onAuthenticated: (principal: Principal) => void;
+	/** Relay mode's connector tokens: a client proving one of them is a connector. */
+	readonly connectorTokens?: ConnectorTokens;
 }
 
 export interface HandshakeResult {
@@ -100,12 +111,15 @@ interface AcceptedAuth {
 	readonly challenge: string;
 	/** The agent's signature of the client's challenge (sent in `sign`, or in `ok` to a proving client). */
 	readonly proof: string;
+	/** The client's challenge: a connector's is signed with its own token once it is known. */
+	readonly clientChallenge: string;
 }
 
 /** A `connectionType` request that passed every check, and how to answer it. */
 interface AcceptedRequest {
 	readonly request: ConnectionTypeRequest;
 	readonly auth: AcceptedAuth;
+	readonly principal: Principal;
 }
 
 type Step<T> = T | { readonly refused: HandshakeResult };
@@ -156,7 +170,7 @@ class ServerHandshake {
 		// A client proving its token gets the agent's proof only after its own (in `ok`).
 		const signedData = proofOnly ? '' : proof;
 		this.transport.write([encodeControl({ type: 'sign', data: challenge, signedData })]);
-		return { proofOnly, challenge, proof };
+		return { proofOnly, challenge, proof, clientChallenge: auth.data };
 	}
 
 	/** `connectionType`, in VS Code's order: the commit, then the client's signature. */
@@ -171,6 +185,17 @@ class ServerHandshake {
 		}
 		const token = this.options.token;
 		if (token.type === 'mandatory' && !verifySignature(token.value, auth.challenge, request.signedData)) {
+			const connector = auth.proofOnly
+				? this.options.connectorTokens?.match(auth.challenge, request.signedData)
+				: undefined;
+			if (connector) {
+				// A connector: the agent proves it knows that token, not the agent's.
+				this.acceptToken();
+				const principal: Principal = { role: 'connector', tokenId: connector.id };
+				this.options.onAuthenticated(principal);
+				const proof = sign(connector.value, auth.clientChallenge);
+				return { request, auth: { ...auth, proof }, principal };
+			}
 			if (!auth.proofOnly) {
 				return this.refuse(HandshakeReason.Unauthorized);
 			}
@@ -180,15 +205,23 @@ class ServerHandshake {
 		if (auth.proofOnly) {
 			this.acceptToken();
 		}
-		this.options.onAuthenticated();
-		return { request, auth };
+		this.options.onAuthenticated(OWNER);
+		return { request, auth, principal: OWNER };
 	}
 
 	/** Hands the connection to its type, which answers `ok` (with the agent's proof, when owed) or an error. */
-	async handOver({ request, auth }: AcceptedRequest, query: UpgradeQuery): Promise<HandshakeResult> {
+	async handOver(
+		{ request, auth, principal }: AcceptedRequest,
+		query: UpgradeQuery,
+	): Promise<HandshakeResult> {
 		const handler = this.options.registry.get(request.desiredConnectionType);
 		if (!handler) {
 			return this.refuse(HandshakeReason.UnknownInitialData).refused;
+		}
+		if (principal.role === 'connector' && !handler.acceptsConnectors) {
+			return this.refuse(
+				`A connector token opens proxy streams only (berth connector), not ${this.connectionType} connections`,
+			).refused;
 		}
 		this.store.dispose();
 		const leftover = this.control.detach();
@@ -213,6 +246,7 @@ class ServerHandshake {
 			reconnectionToken: query.reconnectionToken,
 			isReconnection: query.reconnection,
 			remoteAddress: transport.remoteAddress,
+			principal,
 		};
 		try {
 			return { connectionType: this.connectionType, outcome: await handler.accept(connection, reply) };

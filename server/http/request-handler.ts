@@ -3,6 +3,7 @@ import type { AuthAttempts } from '../auth-throttle';
 import { tokenAccepts, type ConnectionToken } from '../connection-token';
 import { isAllowedHost } from './host-check';
 import { renderStatusPage, type AgentStatus } from './status-page';
+import { handleProxyApi, type ProxyApiContext } from './proxy-api';
 
 /** VS Code's names: the query parameter and the cookie that carry the connection token. */
 export const TOKEN_QUERY_PARAM = 'tkn';
@@ -17,18 +18,31 @@ export interface HttpContext {
 	readonly status: () => AgentStatus;
 	/** Token guessing from this request's source address (none: no throttle). */
 	readonly attempts?: AuthAttempts;
+	/** The automation API under /api/ (proxy-api.ts). */
+	readonly api: ProxyApiContext;
 }
 
 /**
  * The agent's plain HTTP: `GET /version` (the commit, no token), `GET /?tkn=T` (sets the token
  * cookie and redirects to drop the token from the address bar), `GET /` with the cookie (a status
- * page). Anything else without a valid token is 403, as on VS Code's server. A wrong token
+ * page), and the automation API under /api/ (Bearer token: proxy-api.ts). Anything else without a valid token is 403, as on VS Code's server. A wrong token
  * counts against its source's guesses; a source with none left gets 429 before its token is read.
  */
 export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): void {
 	res.setHeader('Cache-Control', 'no-store');
 	res.setHeader('X-Content-Type-Options', 'nosniff');
 	res.setHeader('Referrer-Policy', 'no-referrer');
+	const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+	if (path.startsWith('/api/')) {
+		if (!isAllowedHost(req.headers.host, ctx.listenHost)) {
+			return send(
+				res,
+				403,
+				'Forbidden: this agent listens on loopback and answers only loopback host names.',
+			);
+		}
+		return handleProxyApi(req, res, path, ctx.api);
+	}
 	if (req.method !== 'GET') {
 		res.setHeader('Allow', 'GET');
 		return send(res, 405, 'Method Not Allowed.');

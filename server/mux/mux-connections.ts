@@ -28,6 +28,9 @@ import { StreamSocketBridge, type BridgeObserver } from '../shared/stream-socket
 import { createConnectCanceller } from '../shared/connect-canceller';
 import { UdpEgress } from '../shared/proxy/udp-egress';
 import type { ProviderPool } from '../forward/provider-pool';
+import type { ConnectorTokens } from '../connector-tokens';
+import type { Principal } from '../handshake/connection-types';
+import { StreamPairBridge } from '../shared/stream-pair-bridge';
 
 export interface MuxConnectionsOptions {
 	readonly timers: Timers;
@@ -37,6 +40,8 @@ export interface MuxConnectionsOptions {
 	readonly allowRemoteBind: boolean;
 	/** The reverse proxy's providers (`berth server -r`); without it `provideEgress` is refused. */
 	readonly providers?: ProviderPool;
+	/** Relay mode's connector tokens: a connector's session ends when its token is removed. */
+	readonly connectorTokens?: ConnectorTokens;
 	/** Registers the agent's methods for a session, given its description for the client list; disposed with it. */
 	readonly serve: (rpc: AgentRpc, forwards: RemoteForwards, session: ClientSession) => IDisposable;
 }
@@ -50,6 +55,8 @@ export interface MuxConnectionsOptions {
 export class MuxConnections extends Disposable implements ConnectionTypeHandler {
 	readonly id = ConnectionType.Mux;
 	readonly name = 'Mux';
+	/** A connector's session: its streams go to the providers (relay mode). */
+	readonly acceptsConnectors = true;
 	private readonly _onDidChangeCounts = this._register(new Emitter<void>());
 	/** A stream session started or ended. */
 	readonly onDidChangeCounts = this._onDidChangeCounts.event;
@@ -67,6 +74,18 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 			streams += session.streamCount;
 		}
 		return { sessions: this.sessions.size, streams };
+	}
+
+	/** Connectors' sessions now, by connector-token id. */
+	connectorSessions(): Map<string, number> {
+		const counts = new Map<string, number>();
+		for (const session of this.sessions) {
+			const tokenId = session.connectorTokenId;
+			if (tokenId !== undefined) {
+				counts.set(tokenId, (counts.get(tokenId) ?? 0) + 1);
+			}
+		}
+		return counts;
 	}
 
 	accept(request: ConnectionRequest, reply: HandshakeReply): Promise<ConnectionOutcome> {
@@ -108,6 +127,18 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 	}
 }
 
+/** What a connector's session may not call: it only opens proxy streams (and says hello). */
+const CONNECTOR_REFUSED_METHODS = [
+	'listeningPorts',
+	'listForwards',
+	'addForward',
+	'removeForward',
+	'listClients',
+	'disconnectClient',
+	'declareListeners',
+	'provideEgress',
+] as const;
+
 /** One stream session on the agent. */
 class AgentMuxSession extends Disposable {
 	/** Aborted when the session ends: connects to targets still under way give up at once. */
@@ -117,6 +148,7 @@ class AgentMuxSession extends Disposable {
 	private readonly mux: Mux;
 	private readonly rpc: AgentRpc;
 	private readonly log: Logger;
+	private principal: Principal = { role: 'owner' };
 
 	constructor(
 		number: number,
@@ -156,6 +188,10 @@ class AgentMuxSession extends Disposable {
 		);
 		this._register(options.serve(this.rpc, forwards, this.describe(number, request, forwards)));
 		this.serveProvideEgress(`streams#${number}`);
+		this.principal = request.principal;
+		if (request.principal.role === 'connector') {
+			this.restrictToConnector(request.principal.tokenId);
+		}
 		this._register(this.rpc.onDidReceiveInvalid((what) => this.log.warn('dropped an RPC message', { what })));
 		this._register(
 			this.session.onDidLoseTransport((e) => {
@@ -176,6 +212,11 @@ class AgentMuxSession extends Disposable {
 
 	get streamCount(): number {
 		return this.mux.streamCount;
+	}
+
+	/** The connector token this session proved, when it is a connector's. */
+	get connectorTokenId(): string | undefined {
+		return this.principal.role === 'connector' ? this.principal.tokenId : undefined;
 	}
 
 	/** `provideEgress`: this session becomes one of the reverse proxy's exits, until it ends. */
@@ -241,8 +282,64 @@ class AgentMuxSession extends Disposable {
 		}
 	}
 
+	/**
+	 * A connector may only open proxy streams, which go to a provider: every other method is
+	 * refused, and the session ends as soon as its token is removed.
+	 */
+	private restrictToConnector(tokenId: string): void {
+		for (const method of CONNECTOR_REFUSED_METHODS) {
+			this.rpc.handle(method, () => {
+				throw new BerthError('BERTH_ERR_USAGE', `a connector may only open proxy connections, not ${method}`);
+			});
+		}
+		const tokens = this.options.connectorTokens;
+		if (tokens) {
+			this._register(
+				tokens.onDidRemove((id) => {
+					if (id === tokenId) {
+						this.log.info('its connector token was removed: ending the session');
+						this.session.sendDisconnect();
+						this.dispose();
+					}
+				}),
+			);
+		}
+	}
+
+	/** A connector's stream: joined to a stream towards a provider (relay mode), credit passed across. */
+	private relay(stream: MuxStream, target: Extract<OpenTarget, { kind: 'tcp' | 'udp' }>): void {
+		const providers = this.options.providers;
+		if (!providers) {
+			stream.reset(ResetCode.Rejected, 'this agent relays to no providers (berth server -r)');
+			return;
+		}
+		providers.openTarget(target, target.via).then(
+			(opened) => {
+				if (!opened.ok) {
+					stream.reset(opened.code, opened.reason);
+					return;
+				}
+				if (stream.closed || this.isDisposed) {
+					opened.stream.reset(ResetCode.Closed, 'the connector left');
+					return;
+				}
+				stream.accept();
+				new StreamPairBridge(stream, opened.stream);
+			},
+			(error: unknown) => stream.reset(ResetCode.Error, errorMessage(error)),
+		);
+	}
+
 	/** The client opened a stream: reach its target (as the policy allows) and bridge them. */
 	private open(stream: MuxStream, target: OpenTarget): void {
+		if (this.principal.role === 'connector') {
+			if (target.kind === 'reverse') {
+				stream.reset(ResetCode.Rejected, 'only the agent opens streams for reverse forwards');
+			} else {
+				this.relay(stream, target);
+			}
+			return;
+		}
 		switch (target.kind) {
 			case 'tcp':
 				this.openTcp(stream, target);

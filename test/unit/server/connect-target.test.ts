@@ -110,6 +110,7 @@ describe('connectTarget: deadline and cancellation', () => {
 			reconnectionToken: 'test',
 			isReconnection: false,
 			remoteAddress: 'test',
+			principal: { role: 'owner' },
 		};
 		return { tunnels, transport, peer, replies, outcome: tunnels.accept(request, reply) };
 	}

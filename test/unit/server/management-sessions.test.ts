@@ -37,6 +37,7 @@ function setup(graceMs = 180 * MINUTE, maxWaiting?: number) {
 				transport: agentSide,
 				leftover: [],
 				args: undefined,
+				principal: { role: 'owner' },
 				reconnectionToken: token,
 				isReconnection,
 				remoteAddress: 'memory',
