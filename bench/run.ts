@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { snapshotBerth } from './lib/bundle';
+import { casePaths } from './lib/case-def';
 import { CASES, type CaseDef, type CaseEnv, type Collected } from './lib/cases';
 import {
 	cpuAccount,
@@ -158,7 +159,7 @@ async function main(): Promise<number> {
 	const ssh = prepareSsh(workDir);
 	const ciphers: Partial<Record<PathId, string>> = {};
 	for (const id of effective.paths) {
-		if (id === 'ssh' || id === 'ssh-gcm') {
+		if (id === 'ssh' || id === 'ssh-gcm' || id === 'ssh-D') {
 			ciphers[id] = await probeSshCipher(ssh, id === 'ssh-gcm' ? 'aes128-gcm@openssh.com' : undefined);
 		}
 	}
@@ -190,7 +191,7 @@ async function main(): Promise<number> {
 		const variants = def.variants?.(effective) ?? [undefined];
 		for (let rep = 1; rep <= effective.reps; rep++) {
 			for (const variant of variants) {
-				for (const path of paths.filter((p) => def.applies(p))) {
+				for (const path of casePaths(def, paths)) {
 					const r = await measureOnce(services, effective, def, path, rep, variant);
 					runs.push(r);
 					const status = r.error
@@ -221,7 +222,8 @@ async function main(): Promise<number> {
 	const goals: GoalResult[] = [];
 	for (const caseId of effective.cases) {
 		const collected = collect(runs, caseId);
-		const { table, goals: caseGoals } = CASES[caseId].report(collected, paths, effective);
+		const def = CASES[caseId];
+		const { table, goals: caseGoals } = def.report(collected, casePaths(def, paths), effective);
 		const problems = runs
 			.filter((r) => r.case === caseId && (r.error !== undefined || r.notes.length > 0))
 			.map(
@@ -320,7 +322,15 @@ async function measureOnce(
 ): Promise<Run> {
 	const { ctx, iperf, echo, bulk } = services;
 	const notes: string[] = [];
-	const env: CaseEnv = { settings, benchDir: BENCH_DIR, iperf, echo, bulk, note: (t) => notes.push(t) };
+	const env: CaseEnv = {
+		settings,
+		benchDir: BENCH_DIR,
+		workDir: ctx.workDir,
+		iperf,
+		echo,
+		bulk,
+		note: (t) => notes.push(t),
+	};
 	const t0 = Date.now();
 	let values: Record<string, number> = {};
 	let error: string | undefined;
@@ -454,7 +464,7 @@ function resultsMarkdown(
 		'Every case ran its repetitions with all paths interleaved (A B C D E, A B C D E, ...), each',
 		'measurement with freshly started relay processes; cells are min / median / max over the',
 		'repetitions, ratios use medians, and the peer for every ratio and goal is `ssh -L` with the',
-		'default cipher, measured in the same run. Method: bench/README.md and',
+		'default cipher (for the proxy cases: `ssh -D`), measured in the same run. Method: bench/README.md and',
 		'/work/shared/reference/perf-anchors.md.',
 		'',
 		busy,

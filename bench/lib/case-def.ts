@@ -11,6 +11,8 @@ import { spread, type Spread } from './stats';
 export interface CaseEnv {
 	readonly settings: Settings;
 	readonly benchDir: string;
+	/** The run's temporary folder (removed when the run ends). */
+	readonly workDir: string;
 	readonly iperf: IperfServer;
 	readonly echo: LoadServer;
 	readonly bulk: LoadServer;
@@ -34,6 +36,11 @@ export interface CaseDef {
 	 * freshly started relay processes; `measure` gets the variant. None: one measurement.
 	 */
 	variants?(settings: Settings): readonly string[];
+	/**
+	 * A proxy case (issue 9) measures the proxy paths (and direct); the others measure the port
+	 * forwards (and direct). See casePaths.
+	 */
+	readonly proxy?: boolean;
 	applies(path: PathDef): boolean;
 	measure(env: CaseEnv, relay: Relay, path: PathDef, variant?: string): Promise<Record<string, number>>;
 	/** A short line for the progress log (values as measure returned them, before prefixing). */
@@ -46,6 +53,12 @@ export interface CaseDef {
 }
 
 export const PEER: PathId = 'ssh';
+
+/** The paths of `paths` a case measures and reports: its kind's, direct, and what it applies to. */
+export function casePaths(def: CaseDef, paths: readonly PathDef[]): PathDef[] {
+	const kind = def.proxy === true ? 'proxy' : 'forward';
+	return paths.filter((p) => (p.kind === 'none' || p.kind === kind) && def.applies(p));
+}
 
 export function get(collected: Collected, path: PathId, metric: string): Spread | undefined {
 	return spread(collected.get(path)?.[metric]);

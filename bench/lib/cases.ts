@@ -1,16 +1,19 @@
 /**
- * The five cases of issue 3, and issue 7's parallel streams (parallel-case.ts). Each measures one started path (a Relay) and returns named values
+ * The five cases of issue 3, issue 7's parallel streams (parallel-case.ts) and issue 9's proxy
+ * cases (proxy-cases.ts). Each measures one started path (a Relay) and returns named values
  * for that repetition; `report` turns every repetition of every path into a table and judges the
  * issue's goals on medians, against ssh -L with the default cipher in the same run.
  */
 import { get, judge, PEER, type CaseDef } from './case-def';
 import type { CaseId } from './options';
-import { sleep } from './net';
 import { parallel } from './parallel-case';
 import { PATHS, type PathId } from './paths';
-import { cpuTimes, rssKiB } from './procs';
+import { idleReport, measureIdle } from './idle-case';
+import { cpuTimes } from './procs';
+import { PROXY_CASES } from './proxy-cases';
 import { cell, DASH, fixed, ratio, type GoalResult } from './report';
-import { runIperf, runLoadClient, startIdleClient } from './services';
+import { runIperf, runLoadClient } from './services';
+import { measureThroughput } from './throughput';
 import type { Spread } from './stats';
 
 export type { CaseDef, CaseEnv, Collected } from './case-def';
@@ -22,22 +25,7 @@ const throughput: CaseDef = {
 	title: 'Throughput, iperf3 Gbit/s received',
 	target: 'iperf',
 	applies: () => true,
-	async measure(env, relay) {
-		const values: Record<string, number> = {};
-		const timeout = (env.settings.iperfSeconds + 30) * 1000;
-		for (const [metric, args] of [
-			['one', ['-t', String(env.settings.iperfSeconds)]],
-			['eight', ['-t', String(env.settings.iperfSeconds), '-P', '8']],
-		] as const) {
-			try {
-				values[metric] = (await runIperf(relay.port, args, timeout)).gbps;
-			} catch (error) {
-				env.note(`${metric === 'one' ? '1 stream' : '8 streams'}: ${(error as Error).message}`);
-				await env.iperf.restart();
-			}
-		}
-		return values;
-	},
+	measure: (env, relay) => measureThroughput(env, relay.port),
 	describe: (v) => `1 stream ${fixed(v.one, 2)}, 8 streams ${fixed(v.eight, 2)} Gbit/s`,
 	report(collected, paths, settings) {
 		const goals: GoalResult[] = [];
@@ -204,129 +192,28 @@ const setup: CaseDef = {
 
 // ---- 4. idle connections ----
 
-const WARMUP_CONNECTIONS = 20;
-const SETTLE_MS = 1_000;
-
 const idle: CaseDef = {
 	id: 'idle',
 	title: 'Idle connections',
 	target: 'echo',
 	applies: (path) => path.id !== 'direct',
-	async measure(env, relay) {
-		const n = env.settings.idleConnections;
-		// One-time costs (code loaded and compiled on the first connection) are not per-connection.
-		await runLoadClient(env.benchDir, ['connect', String(relay.port), String(WARMUP_CONNECTIONS)], 60_000);
-		await sleep(SETTLE_MS);
-		const values: Record<string, number> = {};
-		const measureSides = (suffix: string): void => {
-			for (const side of relay.sides) {
-				values[`${side.role}.${suffix}`] = rssKiB(side.pids());
-			}
-		};
-		measureSides('before');
-		const stages = [Math.ceil(n / 2), n];
-		const client = startIdleClient(env.benchDir, relay.port, stages, env.settings.idleConcurrency);
-		try {
-			for (const [i, stage] of stages.entries()) {
-				const line = await client.waitForLine(new RegExp(`^\\{"stage":${stage},`), 600_000);
-				const report = JSON.parse(line.input) as { open: number; error?: string; seconds: number };
-				await sleep(SETTLE_MS);
-				const broken = relay.failure();
-				if (broken !== undefined) {
-					throw new Error(`a relay process died with ${report.open} connections open: ${broken}`);
-				}
-				const suffix = i === 0 ? 'half' : 'full';
-				measureSides(suffix);
-				values[`open.${suffix}`] = report.open;
-				if (i === stages.length - 1) {
-					values.seconds = report.seconds;
-				}
-				if (report.error !== undefined) {
-					env.note(`stopped opening at ${report.open} of ${n}: ${report.error}`);
-				}
-				client.send('next');
-			}
-			await client.waitForLine(/^\{"closed":/, 120_000);
-		} finally {
-			await client.stop(5_000);
-		}
-		for (const side of relay.sides) {
-			const r = side.role;
-			values[`${r}.perConn`] = (values[`${r}.full`]! - values[`${r}.before`]!) / values['open.full']!;
-			const added = values['open.full']! - values['open.half']!;
-			values[`${r}.marginal`] = added > 0 ? (values[`${r}.full`]! - values[`${r}.half`]!) / added : NaN;
-		}
-		return values;
-	},
+	measure: (env, relay) => measureIdle(env, relay),
 	describe: (v) =>
 		`${v['open.full']} open; KiB/conn client ${fixed(v['client.perConn'], 1)}, server ${fixed(v['server.perConn'], 1)}`,
-	report(collected, paths, settings) {
-		const goals: GoalResult[] = [];
-		const mib = (s: Spread | undefined): Spread | undefined =>
-			s && { min: s.min / 1024, median: s.median / 1024, max: s.max / 1024, n: s.n };
-		const rows: string[][] = [];
-		for (const path of paths) {
-			if (!this.applies(path)) {
-				continue;
-			}
-			for (const role of ['client', 'server'] as const) {
-				const sideLabel = sideLabels[path.id]?.[role] ?? role;
-				const perConn = get(collected, path.id, `${role}.perConn`);
-				if (path.product) {
-					goals.push(
-						judge(
-							`idle RSS per connection <= 4 KiB, ${role} side`,
-							path,
-							perConn,
-							4,
-							(v, b) => v <= b,
-							(v) => `${v.toFixed(1)} KiB (${sideLabel})`,
-						),
-					);
-				}
-				rows.push([
-					path.label,
-					sideLabel,
-					cell(get(collected, path.id, 'open.full'), 0),
-					cell(mib(get(collected, path.id, `${role}.before`)), 1),
-					cell(mib(get(collected, path.id, `${role}.full`)), 1),
-					cell(perConn, 1),
-					cell(get(collected, path.id, `${role}.marginal`), 1),
-					ratio(perConn, get(collected, PEER, `${role}.perConn`)),
-				]);
-			}
-		}
-		const n = settings.idleConnections;
-		return {
-			table: {
-				title: `Idle connections: RSS with ${n} concurrent forwarded connections, each proven by a 1-byte echo (min / median / max)`,
-				headers: [
-					'path',
-					'side',
-					'connections open',
-					'RSS before, MiB',
-					`RSS at ${n}, MiB`,
-					'KiB per connection',
-					`KiB per connection, ${Math.ceil(n / 2)} -> ${n}`,
-					'per conn / ssh',
-				],
-				rows,
-				notes: [
-					`"Before": fresh relay processes after ${WARMUP_CONNECTIONS} warm-up connections were opened and closed. KiB per connection = (RSS at N - before) / N; the next column is the slope between N/2 and N.`,
-					'Goal: <= 4 KiB per connection in the client and in the server.',
-				],
-				textColumns: 2,
+	report: (collected, paths, settings) =>
+		idleReport(collected, paths, settings, {
+			peer: PEER,
+			peerName: 'ssh',
+			sideLabels: {
+				ssh: { client: 'ssh client', server: 'sshd session processes' },
+				'ssh-gcm': { client: 'ssh client', server: 'sshd session processes' },
+				'berth-tcp': { client: 'berth forward', server: 'berth server' },
+				'berth-ws': { client: 'berth forward', server: 'berth server' },
 			},
-			goals,
-		};
-	},
-};
-
-const sideLabels: Partial<Record<PathId, Record<'client' | 'server', string>>> = {
-	ssh: { client: 'ssh client', server: 'sshd session processes' },
-	'ssh-gcm': { client: 'ssh client', server: 'sshd session processes' },
-	'berth-tcp': { client: 'berth forward', server: 'berth server' },
-	'berth-ws': { client: 'berth forward', server: 'berth server' },
+			what: 'forwarded',
+			goal: 'idle RSS per connection',
+			goalNote: 'Goal: <= 4 KiB per connection in the client and in the server.',
+		}),
 };
 
 // ---- 5. CPU per GB ----
@@ -423,7 +310,15 @@ const cpu: CaseDef = {
 	},
 };
 
-export const CASES: Readonly<Record<CaseId, CaseDef>> = { throughput, latency, setup, idle, cpu, parallel };
+export const CASES: Readonly<Record<CaseId, CaseDef>> = {
+	throughput,
+	latency,
+	setup,
+	idle,
+	cpu,
+	parallel,
+	...PROXY_CASES,
+};
 
 export function pathLabel(id: PathId): string {
 	return PATHS[id].label;

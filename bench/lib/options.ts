@@ -1,22 +1,39 @@
 import { parseArgs } from 'node:util';
 import { PATH_IDS, type PathId } from './paths';
 
-export const CASE_IDS = ['throughput', 'latency', 'setup', 'idle', 'cpu', 'parallel'] as const;
+export const CASE_IDS = [
+	'throughput',
+	'latency',
+	'setup',
+	'idle',
+	'cpu',
+	'parallel',
+	'proxy-throughput',
+	'proxy-setup',
+	'proxy-idle',
+] as const;
 export type CaseId = (typeof CASE_IDS)[number];
+
+/** Names that stand for several cases in --only / --case. */
+const CASE_GROUPS: Readonly<Record<string, readonly CaseId[]>> = {
+	proxy: ['proxy-throughput', 'proxy-setup', 'proxy-idle'],
+};
 
 export const USAGE = `npm run bench -- [options]
 
 Compares, in one run and interleaved, direct loopback, ssh -L (default cipher and aes128-gcm) and
-Berth (raw TCP and WebSocket frames) on 127.0.0.1. A full run takes ~15 minutes (more on a busy
+Berth (raw TCP and WebSocket frames) on 127.0.0.1; the proxy cases compare ssh -D with Berth's
+forward -D and reverse mode (server -r + provider). A full run takes ~25 minutes (more on a busy
 machine) and writes bench/RESULTS.md, and the raw values under bench/out/.
 
 Options:
   --quick                1 repetition, shorter runs, fewer connections (for development)
-  --only CASES           comma-separated subset of: ${CASE_IDS.join(', ')}
+  --only CASES           comma-separated subset of: ${CASE_IDS.join(', ')};
+                         proxy = the three proxy-* cases
   --case CASES           the same as --only
   --paths PATHS          comma-separated subset of: ${PATH_IDS.join(', ')}
   --reps N               repetitions of each case (default 3; 1 with --quick)
-  --connections N        idle case: connections to hold open (default 10000; 1000 with --quick)
+  --connections N        idle cases: connections to hold open (default 10000; 1000 with --quick)
   --streams N,N,...      parallel case: parallel connections per measurement (default 64,256,1000)
   --stream-seconds S     parallel case: how long the N connections are measured (default 5; 2
                          with --quick)
@@ -98,6 +115,14 @@ function direction(value: string | undefined): 'download' | 'upload' {
 	throw new Error(`--direction: expected download or upload, got "${value}"`);
 }
 
+/** "proxy,latency" -> "proxy-throughput,proxy-setup,proxy-idle,latency". */
+function expandGroups(value: string | undefined): string | undefined {
+	return value
+		?.split(',')
+		.flatMap((v): readonly string[] => CASE_GROUPS[v.trim()] ?? [v])
+		.join(',');
+}
+
 /** Parses the bench's command line; undefined means --help was printed. */
 export function parseSettings(argv: readonly string[]): Settings | undefined {
 	const { values } = parseArgs({
@@ -129,7 +154,11 @@ export function parseSettings(argv: readonly string[]): Settings | undefined {
 	if (values.only !== undefined && values.case !== undefined) {
 		throw new Error('--only and --case are the same option: give one');
 	}
-	const cases = list(values.case !== undefined ? '--case' : '--only', values.only ?? values.case, CASE_IDS);
+	const cases = list(
+		values.case !== undefined ? '--case' : '--only',
+		expandGroups(values.only ?? values.case),
+		CASE_IDS,
+	);
 	const paths = list('--paths', values.paths, PATH_IDS);
 	const settings: Settings = {
 		quick,

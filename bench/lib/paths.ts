@@ -1,8 +1,10 @@
 /**
  * The paths a case measures, each started fresh for one measurement and stopped after it:
  * direct loopback, `ssh -L` through a private sshd (default cipher and aes128-gcm), and Berth's
- * CLI (`server` + `forward`) over raw TCP and over WebSocket frames. Berth is driven only through
- * dist/server.js, so the bench measures whatever that build does.
+ * CLI (`server` + `forward`) over raw TCP and over WebSocket frames. Proxy paths (issue 9) are a
+ * SOCKS5 port instead of a forward: `ssh -D`, `berth forward -D`, and Berth's reverse mode
+ * (`server -r` + `provider`). Berth is driven only through dist/server.js, so the bench measures
+ * whatever that build does.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,18 +14,35 @@ import { join } from 'node:path';
 import { freePort, waitListening } from './net';
 import { descendants, indent, runToEnd, startProc, type Proc } from './procs';
 
-export type PathId = 'direct' | 'ssh' | 'ssh-gcm' | 'berth-tcp' | 'berth-ws';
-export const PATH_IDS: readonly PathId[] = ['direct', 'ssh', 'ssh-gcm', 'berth-tcp', 'berth-ws'];
+export type PathId =
+	'direct' | 'ssh' | 'ssh-gcm' | 'berth-tcp' | 'berth-ws' | 'ssh-D' | 'berth-D' | 'berth-reverse';
+export const PATH_IDS: readonly PathId[] = [
+	'direct',
+	'ssh',
+	'ssh-gcm',
+	'berth-tcp',
+	'berth-ws',
+	'ssh-D',
+	'berth-D',
+	'berth-reverse',
+];
 
 /** The processes of one side of a relay, looked up when measured. */
 export interface Side {
+	/**
+	 * For a proxy path, 'client' is the process that holds the proxy port and 'server' the one
+	 * traffic leaves from (in reverse mode: the agent, then the provider).
+	 */
 	readonly role: 'client' | 'server';
 	/** What the processes are, e.g. "ssh client" or "sshd session processes". */
 	readonly label: string;
 	pids(): number[];
 }
 
-/** A started path: connect to `port` on 127.0.0.1 to reach the target through it. */
+/**
+ * A started path: connect to `port` on 127.0.0.1 to reach the target through it (for a proxy
+ * path, `port` is a SOCKS5 proxy that reaches any target).
+ */
 export interface Relay {
 	readonly port: number;
 	readonly sides: readonly Side[];
@@ -49,7 +68,12 @@ export interface PathDef {
 	readonly label: string;
 	/** Berth itself (goals apply to it). */
 	readonly product: boolean;
-	/** Starts the path to 127.0.0.1:`target`; `runLabel` names profiles. */
+	/**
+	 * What it offers: a port forward to one target, a SOCKS5 proxy, or (direct) the target itself,
+	 * which both kinds of case measure as their physical limit.
+	 */
+	readonly kind: 'forward' | 'proxy' | 'none';
+	/** Starts the path to 127.0.0.1:`target` (a proxy path ignores it); `runLabel` names profiles. */
 	start(ctx: PathContext, target: number, runLabel: string): Promise<Relay>;
 }
 
@@ -58,6 +82,7 @@ export const PATHS: Readonly<Record<PathId, PathDef>> = {
 		id: 'direct',
 		label: 'direct loopback (physical limit)',
 		product: false,
+		kind: 'none',
 		start: (_ctx, target) =>
 			Promise.resolve({
 				port: target,
@@ -71,25 +96,50 @@ export const PATHS: Readonly<Record<PathId, PathDef>> = {
 		id: 'ssh',
 		label: 'ssh -L, default cipher',
 		product: false,
+		kind: 'forward',
 		start: (ctx, target) => startSshForward(ctx.ssh, target, undefined),
 	},
 	'ssh-gcm': {
 		id: 'ssh-gcm',
 		label: 'ssh -L, aes128-gcm@openssh.com',
 		product: false,
+		kind: 'forward',
 		start: (ctx, target) => startSshForward(ctx.ssh, target, 'aes128-gcm@openssh.com'),
 	},
 	'berth-tcp': {
 		id: 'berth-tcp',
 		label: 'Berth, raw TCP',
 		product: true,
+		kind: 'forward',
 		start: (ctx, target, runLabel) => startBerth(ctx, target, 'tcp', runLabel),
 	},
 	'berth-ws': {
 		id: 'berth-ws',
 		label: 'Berth, WebSocket frames',
 		product: true,
+		kind: 'forward',
 		start: (ctx, target, runLabel) => startBerth(ctx, target, 'websocket', runLabel),
+	},
+	'ssh-D': {
+		id: 'ssh-D',
+		label: 'ssh -D, default cipher',
+		product: false,
+		kind: 'proxy',
+		start: (ctx) => startSshDynamic(ctx.ssh),
+	},
+	'berth-D': {
+		id: 'berth-D',
+		label: 'Berth forward -D, raw TCP',
+		product: true,
+		kind: 'proxy',
+		start: (ctx, _target, runLabel) => startBerthProxy(ctx, runLabel),
+	},
+	'berth-reverse': {
+		id: 'berth-reverse',
+		label: 'Berth reverse mode (server -r + provider), raw TCP',
+		product: true,
+		kind: 'proxy',
+		start: (ctx, _target, runLabel) => startBerthReverse(ctx, runLabel),
 	},
 };
 
@@ -182,20 +232,37 @@ export async function startSshd(setup: SshSetup): Promise<{ sshd: Proc; port: nu
 	return { sshd, port };
 }
 
-async function startSshForward(setup: SshSetup, target: number, cipher: string | undefined): Promise<Relay> {
+function startSshForward(setup: SshSetup, target: number, cipher: string | undefined): Promise<Relay> {
+	return startSshClient(setup, cipher, 'ssh -L', (localPort) => [
+		'-L',
+		`127.0.0.1:${localPort}:127.0.0.1:${target}`,
+	]);
+}
+
+/** `ssh -N -D`: OpenSSH's SOCKS proxy (the peer of the proxy cases), default cipher. */
+function startSshDynamic(setup: SshSetup): Promise<Relay> {
+	return startSshClient(setup, undefined, 'ssh -D', (localPort) => ['-D', `127.0.0.1:${localPort}`]);
+}
+
+/** A private sshd and an `ssh -N` with the forwarding `forwardArgs` gives, on a free local port. */
+async function startSshClient(
+	setup: SshSetup,
+	cipher: string | undefined,
+	name: string,
+	forwardArgs: (localPort: number) => string[],
+): Promise<Relay> {
 	const { sshd, port: sshdPort } = await startSshd(setup);
 	const procs: Proc[] = [sshd];
 	try {
 		const localPort = await freePort();
-		const ssh = startProc('ssh -L', 'ssh', [
+		const ssh = startProc(name, 'ssh', [
 			...sshClientArgs(setup, sshdPort, cipher),
 			'-o',
 			'LogLevel=ERROR',
 			'-o',
 			'ExitOnForwardFailure=yes',
 			'-N',
-			'-L',
-			`127.0.0.1:${localPort}:127.0.0.1:${target}`,
+			...forwardArgs(localPort),
 			`${setup.user}@127.0.0.1`,
 		]);
 		procs.unshift(ssh);
@@ -218,44 +285,80 @@ async function startSshForward(setup: SshSetup, target: number, cipher: string |
 export type BerthContext = Omit<PathContext, 'ssh'>;
 
 /** `berth server` and `berth forward -L 0:127.0.0.1:TARGET` over `transport`, from ctx.serverJs. */
-export async function startBerth(
+export function startBerth(
 	ctx: BerthContext,
 	target: number,
 	transport: 'tcp' | 'websocket',
 	runLabel: string,
 ): Promise<Relay> {
+	return startBerthPair(ctx, runLabel, {
+		serverArgs: [],
+		clientName: 'berth forward',
+		clientArgs: ['forward', '-L', `0:127.0.0.1:${target}`, '--transport', transport],
+		clientReady: /^Forwarding 127\.0\.0\.1:(\d+) -> /,
+		portFrom: 'client',
+	});
+}
+
+/** `berth server` and `berth forward -D 0` (a SOCKS5 + HTTP proxy) over raw TCP. */
+function startBerthProxy(ctx: BerthContext, runLabel: string): Promise<Relay> {
+	return startBerthPair(ctx, runLabel, {
+		serverArgs: [],
+		clientName: 'berth forward -D',
+		clientArgs: ['forward', '-D', '0', '--transport', 'tcp'],
+		clientReady: /^Proxy \(SOCKS5 and HTTP\) on 127\.0\.0\.1:(\d+), /,
+		portFrom: 'client',
+	});
+}
+
+/**
+ * Reverse mode: `berth server -r --socks-port 0` holds the proxy port, `berth provider` (over raw
+ * TCP) is where its connections leave. Ready once the provider says it serves.
+ */
+function startBerthReverse(ctx: BerthContext, runLabel: string): Promise<Relay> {
+	return startBerthPair(ctx, runLabel, {
+		serverArgs: ['-r', '--socks-port', '0'],
+		serverReady: /^Proxy \(SOCKS5 and HTTP\) on 127\.0\.0\.1:(\d+), /,
+		clientName: 'berth provider',
+		clientArgs: ['provider', '--transport', 'tcp'],
+		clientReady: /^Providing egress: /,
+		portFrom: 'server',
+	});
+}
+
+interface BerthPairSpec {
+	readonly serverArgs: readonly string[];
+	/** A later stdout line of the server to wait for (group 1: the port, with portFrom 'server'). */
+	readonly serverReady?: RegExp;
+	readonly clientName: string;
+	/** The subcommand and its flags; -u, --token-file and --log-level are added. */
+	readonly clientArgs: readonly string[];
+	/** The client's stdout line that says it is ready (group 1: the port, with portFrom 'client'). */
+	readonly clientReady: RegExp;
+	readonly portFrom: 'client' | 'server';
+}
+
+/** A `berth server` and one client of it (forward, or provider), from ctx.serverJs. */
+async function startBerthPair(ctx: BerthContext, runLabel: string, spec: BerthPairSpec): Promise<Relay> {
 	const dir = join(ctx.workDir, `berth-${randomBytes(4).toString('hex')}`);
 	mkdirSync(dir, { mode: 0o700 });
 	const tokenFile = join(dir, 'token');
 	writeFileSync(tokenFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
 	const env = { BERTH_CONFIG_DIR: join(dir, 'config') };
-	const nodeArgs = (role: string): string[] => {
-		if (ctx.profileDir === undefined) {
-			return [];
-		}
-		const profileDir = join(ctx.profileDir, runLabel);
-		mkdirSync(profileDir, { recursive: true });
-		return [
-			'--cpu-prof',
-			'--cpu-prof-dir',
-			profileDir,
-			'--cpu-prof-name',
-			`${role}.${process.hrtime.bigint()}.cpuprofile`,
-		];
-	};
 	const logLevel = ['--log-level', ctx.berthLogLevel];
 
 	const server = startProc(
 		'berth server',
 		process.execPath,
 		[
-			...nodeArgs('server'),
+			...profileArgs(ctx, runLabel, 'server'),
 			ctx.serverJs,
 			'server',
 			'--port',
 			'0',
 			'--connection-token-file',
 			tokenFile,
+			...spec.serverArgs,
 			...logLevel,
 		],
 		{ env },
@@ -266,35 +369,52 @@ export async function startBerth(
 			/^Berth agent listening on (ws:\/\/127\.0\.0\.1:(\d+))$/,
 			20_000,
 		);
-		const forward = startProc(
-			'berth forward',
+		const serverReady = spec.serverReady && (await server.waitForLine(spec.serverReady, 20_000));
+		const role = spec.clientArgs[0]!;
+		const client = startProc(
+			spec.clientName,
 			process.execPath,
 			[
-				...nodeArgs('forward'),
+				...profileArgs(ctx, runLabel, role),
 				ctx.serverJs,
-				'forward',
+				...spec.clientArgs,
 				'-u',
 				listening[1]!,
-				'-L',
-				`0:127.0.0.1:${target}`,
 				'--token-file',
 				tokenFile,
-				'--transport',
-				transport,
 				...logLevel,
 			],
 			{ env },
 		);
-		procs.unshift(forward);
-		const forwarding = await forward.waitForLine(/^Forwarding 127\.0\.0\.1:(\d+) -> /, 20_000);
-		return relayOf(Number(forwarding[1]), procs, [
-			{ role: 'client', label: 'berth forward', pids: () => (forward.alive ? [forward.pid] : []) },
-			{ role: 'server', label: 'berth server', pids: () => (server.alive ? [server.pid] : []) },
+		procs.unshift(client);
+		const clientReady = await client.waitForLine(spec.clientReady, 20_000);
+		const port = Number((spec.portFrom === 'client' ? clientReady : serverReady)?.[1]);
+		// For the reverse mode the proxy port is on the agent: it is the side clients talk to.
+		const [entry, exit] = spec.portFrom === 'client' ? [client, server] : [server, client];
+		return relayOf(port, procs, [
+			{ role: 'client', label: entry.name, pids: () => (entry.alive ? [entry.pid] : []) },
+			{ role: 'server', label: exit.name, pids: () => (exit.alive ? [exit.pid] : []) },
 		]);
 	} catch (error) {
 		await stopAll(procs);
 		throw error;
 	}
+}
+
+/** node --cpu-prof flags when profiling, naming the profile after the run and the role. */
+function profileArgs(ctx: BerthContext, runLabel: string, role: string): string[] {
+	if (ctx.profileDir === undefined) {
+		return [];
+	}
+	const profileDir = join(ctx.profileDir, runLabel);
+	mkdirSync(profileDir, { recursive: true });
+	return [
+		'--cpu-prof',
+		'--cpu-prof-dir',
+		profileDir,
+		'--cpu-prof-name',
+		`${role}.${process.hrtime.bigint()}.cpuprofile`,
+	];
 }
 
 // ---- shared ----

@@ -97,7 +97,8 @@ export function renderMarkdown(table: Table): string {
 
 export function goalsTable(goals: readonly GoalResult[]): Table {
 	return {
-		title: 'Goals of issues 3 and 7 (medians of this run; the peer is ssh -L with the default cipher)',
+		title:
+			'Goals of issues 3, 7 and 9 (medians of this run; the peer is ssh -L with the default cipher, ssh -D for the proxy cases)',
 		headers: ['goal', 'path', 'result', 'figures'],
 		rows: goals.map((g) => [g.goal, g.path, mark(g.met), g.detail]),
 		notes: [],

@@ -55,10 +55,11 @@ export async function runIperf(
 	port: number,
 	args: readonly string[],
 	timeoutMs: number,
+	wrapper: readonly string[] = [],
 ): Promise<IperfResult> {
 	for (let attempt = 1; ; attempt++) {
 		try {
-			return await runIperfOnce(port, args, timeoutMs);
+			return await runIperfOnce(port, args, timeoutMs, wrapper);
 		} catch (error) {
 			if (attempt >= BUSY_RETRIES || !/server is busy/.test((error as Error).message)) {
 				throw error;
@@ -70,13 +71,16 @@ export async function runIperf(
 
 const BUSY_RETRIES = 8;
 
-async function runIperfOnce(port: number, args: readonly string[], timeoutMs: number): Promise<IperfResult> {
-	const result = await runToEnd(
-		'iperf3 -c',
-		'iperf3',
-		['-c', '127.0.0.1', '-p', String(port), '-J', ...args],
-		timeoutMs,
-	);
+/** `wrapper`: a command iperf3 runs under (e.g. proxychains4 and its flags), or none. */
+async function runIperfOnce(
+	port: number,
+	args: readonly string[],
+	timeoutMs: number,
+	wrapper: readonly string[],
+): Promise<IperfResult> {
+	const iperf = ['iperf3', '-c', '127.0.0.1', '-p', String(port), '-J', ...args];
+	const [command, ...rest] = [...wrapper, ...iperf];
+	const result = await runToEnd('iperf3 -c', command!, rest, timeoutMs);
 	let json: IperfJson;
 	try {
 		json = JSON.parse(result.stdout) as IperfJson;
@@ -168,12 +172,16 @@ export async function runLoadClient(
 	return json as Record<string, number>;
 }
 
-/** A load client that keeps connections open (the idle case), driven stage by stage. */
+/**
+ * A load client that keeps connections open (the idle case), driven stage by stage; with
+ * `socksTarget`, `port` is a SOCKS5 proxy it asks for 127.0.0.1:socksTarget.
+ */
 export function startIdleClient(
 	benchDir: string,
 	port: number,
 	stages: readonly number[],
 	concurrency: number,
+	socksTarget?: number,
 ): Proc {
 	return startProc(
 		'idle load client',
@@ -186,6 +194,7 @@ export function startIdleClient(
 			String(port),
 			stages.join(','),
 			String(concurrency),
+			...(socksTarget === undefined ? [] : [String(socksTarget)]),
 		],
 		{ stdin: true },
 	);

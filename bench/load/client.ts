@@ -9,9 +9,16 @@
  *                                    echo, and keeps them open; after each stage prints
  *                                    {"stage":N,"open":n,...} and waits for a line on stdin;
  *                                    after the last, a line (or EOF) closes them all and exits.
+ *
+ * Each mode takes one more, optional argument, TARGET: then PORT is a SOCKS5 proxy, and every
+ * connection first asks it for 127.0.0.1:TARGET (socks5.ts); a connection's time includes that.
  */
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
+import { socksConnect } from './socks5';
+
+/** Opens one connection that leads to the echo server, ready for data. */
+type Dial = () => Promise<Socket>;
 
 const ONE = Buffer.from([0x2a]);
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -62,6 +69,23 @@ function openSocket(port: number): Promise<Socket> {
 	});
 }
 
+/** Connections to `port`, or through the SOCKS5 proxy on `port` to `socksTarget`. */
+function dialer(port: number, socksTarget: number | undefined): Dial {
+	if (socksTarget === undefined) {
+		return () => openSocket(port);
+	}
+	return async () => {
+		const socket = await openSocket(port);
+		try {
+			await socksConnect(socket, socksTarget);
+		} catch (error) {
+			socket.destroy();
+			throw error;
+		}
+		return socket;
+	};
+}
+
 /** Writes one byte and resolves when one byte comes back; rejects if the connection ends first. */
 function echoOnce(socket: Socket, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
 	return new Promise((resolve, reject) => {
@@ -94,8 +118,8 @@ function echoOnce(socket: Socket, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void>
 	});
 }
 
-async function pingpong(port: number, warmup: number, count: number): Promise<void> {
-	const socket = await openSocket(port);
+async function pingpong(dial: Dial, warmup: number, count: number): Promise<void> {
+	const socket = await dial();
 	socket.on('error', (error) => fail(error));
 	const samples = new Float64Array(count);
 	await new Promise<void>((resolve) => {
@@ -131,13 +155,13 @@ async function pingpong(port: number, warmup: number, count: number): Promise<vo
 	print(summarize(samples));
 }
 
-async function connectMany(port: number, warmup: number, count: number): Promise<void> {
+async function connectMany(dial: Dial, warmup: number, count: number): Promise<void> {
 	const samples = new Float64Array(count);
 	for (let i = -warmup; i < count; i++) {
 		const started = process.hrtime.bigint();
 		let socket: Socket | undefined;
 		try {
-			socket = await openSocket(port);
+			socket = await dial();
 			await echoOnce(socket);
 		} catch (error) {
 			fail(new Error(`connection ${i + 1} of ${count}: ${(error as Error).message}`));
@@ -150,7 +174,7 @@ async function connectMany(port: number, warmup: number, count: number): Promise
 	print(summarize(samples));
 }
 
-async function idle(port: number, stages: number[], concurrency: number): Promise<void> {
+async function idle(dial: Dial, stages: number[], concurrency: number): Promise<void> {
 	const sockets: Socket[] = [];
 	let dropped = 0;
 	let failed = 0;
@@ -166,7 +190,7 @@ async function idle(port: number, stages: number[], concurrency: number): Promis
 	const openOne = async (): Promise<void> => {
 		let socket: Socket | undefined;
 		try {
-			socket = await openSocket(port);
+			socket = await dial();
 			await echoOnce(socket);
 		} catch (error) {
 			socket?.destroy();
@@ -222,14 +246,15 @@ function fail(error: Error): never {
 
 function main(): Promise<void> {
 	const [mode, ...args] = process.argv.slice(2);
-	const port = Number(args[0]);
+	const socksTarget = args[3] === undefined ? undefined : Number(args[3]);
+	const dial = dialer(Number(args[0]), socksTarget);
 	switch (mode) {
 		case 'pingpong':
-			return pingpong(port, Number(args[1]), Number(args[2]));
+			return pingpong(dial, Number(args[1]), Number(args[2]));
 		case 'connect':
-			return connectMany(port, Number(args[1]), Number(args[2]));
+			return connectMany(dial, Number(args[1]), Number(args[2]));
 		case 'idle':
-			return idle(port, (args[1] ?? '').split(',').map(Number), Number(args[2] ?? 64));
+			return idle(dial, (args[1] ?? '').split(',').map(Number), Number(args[2] ?? 64));
 		default:
 			return Promise.reject(new Error(`unknown mode ${mode}`));
 	}
