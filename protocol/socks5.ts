@@ -367,3 +367,62 @@ function formatIPv6(bytes: Uint8Array): string {
 	}
 	return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLength))}`;
 }
+
+// --- The client's side (Berth speaking to an upstream SOCKS5 proxy: --upstream socks5://) ---
+
+/** The greeting: no authentication, or username/password when there are credentials. */
+export function encodeClientGreeting(withCredentials: boolean): Uint8Array {
+	return withCredentials
+		? Uint8Array.of(SOCKS5_VERSION, 1, SocksMethod.UserPass)
+		: Uint8Array.of(SOCKS5_VERSION, 1, SocksMethod.None);
+}
+
+/** The server's choice of method (2 bytes). */
+export function parseMethodChoice(bytes: Uint8Array): Parsed<SocksMethod> {
+	if (bytes.byteLength < 2) {
+		return INCOMPLETE;
+	}
+	if (bytes[0] !== SOCKS5_VERSION) {
+		return { type: 'error', reason: `the proxy answered version ${bytes[0]}, not SOCKS5` };
+	}
+	return { type: 'done', value: bytes[1]! as SocksMethod, consumed: 2 };
+}
+
+/** RFC 1929's request; each part at most 255 bytes of UTF-8. */
+export function encodeUserPassRequest(username: string, password: string): Uint8Array {
+	const user = new TextEncoder().encode(username).subarray(0, 255);
+	const pass = new TextEncoder().encode(password).subarray(0, 255);
+	return Uint8Array.of(AUTH_VERSION, user.byteLength, ...user, pass.byteLength, ...pass);
+}
+
+/** RFC 1929's status: done with true when accepted. */
+export function parseUserPassStatus(bytes: Uint8Array): Parsed<boolean> {
+	if (bytes.byteLength < 2) {
+		return INCOMPLETE;
+	}
+	return { type: 'done', value: bytes[1] === 0, consumed: 2 };
+}
+
+/** A CONNECT request to `address` (a name is sent as a name: the proxy resolves it). */
+export function encodeConnectRequest(address: SocksAddress): Uint8Array {
+	const encoded = encodeAddress(address);
+	const out = new Uint8Array(3 + encoded.byteLength);
+	out.set([SOCKS5_VERSION, SocksCommand.Connect, 0]);
+	out.set(encoded, 3);
+	return out;
+}
+
+/** The server's reply to a request: its code (and bound address, unused). */
+export function parseReplyCode(bytes: Uint8Array): Parsed<SocksReply> {
+	if (bytes.byteLength < 4) {
+		return INCOMPLETE;
+	}
+	if (bytes[0] !== SOCKS5_VERSION) {
+		return { type: 'error', reason: `the proxy answered version ${bytes[0]}, not SOCKS5` };
+	}
+	const address = parseAddress(bytes, 3);
+	if (address.type !== 'done') {
+		return address;
+	}
+	return { type: 'done', value: bytes[1]! as SocksReply, consumed: address.consumed }; // parseAddress counts from 0
+}

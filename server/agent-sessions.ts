@@ -16,6 +16,7 @@ import type { AgentRpc } from './management/agent-methods';
 import type { RemoteForwards } from './forward/remote-forwards';
 import type { ProviderPool } from './forward/provider-pool';
 import type { ConnectorTokens } from './connector-tokens';
+import type { Upstream } from './shared/upstream';
 
 /** What the agent's connection types need, resolved from its configuration. */
 export interface AgentSessionsConfig {
@@ -32,6 +33,8 @@ export interface AgentSessionsConfig {
 	readonly providers?: ProviderPool;
 	/** Relay mode's connector tokens. */
 	readonly connectorTokens?: ConnectorTokens;
+	/** The proxy stream targets are reached through (`--upstream`). */
+	readonly upstream?: Upstream;
 }
 
 /**
@@ -90,6 +93,7 @@ export class AgentSessions extends Disposable {
 				allowRemoteBind: config.allowRemoteBind,
 				...(config.providers ? { providers: config.providers } : {}),
 				...(config.connectorTokens ? { connectorTokens: config.connectorTokens } : {}),
+				...(config.upstream ? { upstream: config.upstream } : {}),
 				serve: (rpc, forwards, session) => this.serve(config, rpc, session, forwards),
 			}),
 		);

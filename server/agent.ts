@@ -30,6 +30,7 @@ import { TargetPolicy } from './shared/target-policy';
 import { formatHostPort } from '../protocol/host-port';
 import type { ProviderPool } from './forward/provider-pool';
 import type { ConnectorTokens } from './connector-tokens';
+import type { Upstream } from './shared/upstream';
 
 /** Everything an agent needs, resolved from flags by the CLI (or by a test). */
 export interface AgentConfig {
@@ -56,6 +57,8 @@ export interface AgentConfig {
 	readonly providers?: ProviderPool;
 	/** Relay mode's connector tokens: their clients' streams go to the providers. */
 	readonly connectorTokens?: ConnectorTokens;
+	/** The proxy stream sessions' TCP targets are reached through (`--upstream`). */
+	readonly upstream?: Upstream;
 }
 
 /** How long `stop()` lets goodbyes flush before it destroys what is left. */
@@ -152,6 +155,7 @@ export class Agent extends Disposable {
 			allowRemoteBind: config.allowRemoteBind ?? false,
 			...(config.providers ? { providers: config.providers } : {}),
 			...(config.connectorTokens ? { connectorTokens: config.connectorTokens } : {}),
+			...(config.upstream ? { upstream: config.upstream } : {}),
 		};
 	}
 

@@ -27,6 +27,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 		transport: { type: 'string' },
 		'skip-commit-check': { type: 'boolean' },
 		'connect-timeout': { type: 'string' },
+		upstream: { type: 'string' },
 	});
 	if (values.help) {
 		process.stdout.write(CLIENT_HELP);

@@ -14,6 +14,7 @@ import {
 } from '../client/forward-spec';
 import type { ProxyCredentials } from '../shared/proxy/proxy-credentials';
 import { readProxyCredentials } from './read-proxy-credentials';
+import { readUpstream } from './read-upstream';
 import type { Forwarder } from '../client/forwarder';
 import { TunnelForwarder } from '../client/tunnel-forwarder';
 import type { TransportMode } from '../client/open-transport';
@@ -90,6 +91,7 @@ function parseForwardFlags(argv: string[]) {
 		peer: { type: 'string' },
 		'skip-commit-check': { type: 'boolean' },
 		'connect-timeout': { type: 'string' },
+		upstream: { type: 'string' },
 	});
 }
 
@@ -182,6 +184,7 @@ async function forward(
 		connectTimeoutMs: connectTimeoutS * 1000,
 		clientName: provide ? `berth client -r on ${hostname()}` : `berth forward on ${hostname()}`,
 		log,
+		...(values.upstream !== undefined ? { upstream: readUpstream(values.upstream, log) } : {}),
 		...(commit !== undefined ? { commit } : {}),
 	};
 

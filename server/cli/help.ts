@@ -76,6 +76,11 @@ Flags:
                                    password)
   --socks-password-file FILE       the password proxy clients must give; also
                                    $BERTH_SOCKS_PASSWORD; -w PASS is accepted with a warning
+  --upstream URL                   reach every target of clients' streams through this proxy:
+                                   socks5://[user:pass@]host:port or http://host:port (CONNECT),
+                                   where egress needs one; it resolves names, so --allow/--deny
+                                   match names as asked (addresses only when given as such).
+                                   UDP associations do not go through it
   --connector-token-file FILE      relay mode, with -r (repeatable): a client proving this
                                    token (berth connector) may only open proxy connections,
                                    which leave from the providers; -c TOKEN is accepted with a
@@ -202,6 +207,8 @@ Flags:
                              leaves from here, names resolved here (also: berth provider)
   --name NAME                with -r: this provider's name, for via labels (letters, digits,
                              '.', '_'; default: the session's id)
+  --upstream URL             with -r: the connections this host carries out go through this
+                             proxy (socks5://[user:pass@]host:port or http://host:port)
   -h, --help                 this text
 
 Username labels: NAME-idle-30s closes a connection after 30 s without a byte, NAME-ttl-2h after

@@ -8,6 +8,7 @@ import { ProviderPool } from '../forward/provider-pool';
 import { ProxyListener } from '../shared/proxy/proxy-listener';
 import { formatHostPort } from '../../protocol/host-port';
 import { readProxyCredentials } from './read-proxy-credentials';
+import { readUpstream } from './read-upstream';
 import { ConnectorTokens } from '../connector-tokens';
 import { BerthError } from '../../protocol/errors';
 import { readTokenFile } from '../shared/read-token-file';
@@ -60,6 +61,7 @@ function parseServerFlags(argv: string[]) {
 		w: { type: 'string' },
 		'socks-password-file': { type: 'string' },
 		'connector-token-file': { type: 'string', multiple: true },
+		upstream: { type: 'string' },
 		c: { type: 'string', multiple: true },
 	});
 }
@@ -113,6 +115,7 @@ async function serve(
 		allowRemoteBind: values['allow-remote-bind'] ?? false,
 		...(providers ? { providers } : {}),
 		...(connectorTokens ? { connectorTokens } : {}),
+		...(values.upstream !== undefined ? { upstream: readUpstream(values.upstream, log) } : {}),
 	});
 	// Whoever waits for the listening line may stop the agent the moment it reads it: a clean stop.
 	const stopSignal = waitForStopSignal();

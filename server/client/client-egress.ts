@@ -11,6 +11,7 @@ import { UdpEgress } from '../shared/proxy/udp-egress';
 import { resetCodeFor } from '../shared/reset-code';
 import { StreamSocketBridge } from '../shared/stream-socket-bridge';
 import { TargetPolicy } from '../shared/target-policy';
+import type { Upstream } from '../shared/upstream';
 
 /**
  * Reverse proxy mode on the client (`berth client -r`): the agent's proxy connections arrive as
@@ -26,6 +27,7 @@ export class ClientEgress extends Disposable {
 		private readonly timers: Timers,
 		private readonly log: Logger,
 		private readonly policy: TargetPolicy = TargetPolicy.openToAll,
+		private readonly upstream?: Upstream,
 	) {
 		super();
 		this._register({ dispose: () => this.connects.abort() });
@@ -49,7 +51,12 @@ export class ClientEgress extends Disposable {
 			new UdpEgress(stream, this.policy, this.log.fork('udp'));
 			return;
 		}
-		const options = { policy: this.policy, timers: this.timers, signal: this.connects.signal };
+		const options = {
+			policy: this.policy,
+			timers: this.timers,
+			signal: this.connects.signal,
+			...(this.upstream ? { upstream: this.upstream } : {}),
+		};
 		connectTarget(target.host, target.port, options).then(
 			(socket) => {
 				if (stream.closed || this.isDisposed) {

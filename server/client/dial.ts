@@ -1,3 +1,4 @@
+import type { Upstream } from '../shared/upstream';
 import type { Logger } from '../shared/log';
 import { randomUUID } from 'node:crypto';
 import { RECONNECT_ATTEMPT_TIMEOUT_MS } from '../../protocol/constants';
@@ -25,6 +26,8 @@ export interface AgentEndpoint {
 	readonly clientName?: string;
 	/** Where the library logs what the user may want to know (debug details of egress); none by default. */
 	readonly log?: Logger;
+	/** The proxy a provider's egress goes through (`berth client -r --upstream`). */
+	readonly upstream?: Upstream;
 	/**
 	 * This client's forwards on every agent, for the loop check and `declareListeners`: one per
 	 * client process, shared by all its connections. Each forwarder or link makes its own when absent.

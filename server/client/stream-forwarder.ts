@@ -104,7 +104,12 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	static async start(endpoint: AgentEndpoint): Promise<StreamForwarder> {
 		// The agent may open streams for remote forwards as soon as the session is up.
 		const remotes = new RemoteForwardsClient(endpoint.timers);
-		const egress = new ClientEgress(endpoint.timers, endpoint.log ?? createNullLogger());
+		const egress = new ClientEgress(
+			endpoint.timers,
+			endpoint.log ?? createNullLogger(),
+			undefined,
+			endpoint.upstream,
+		);
 		const own = endpoint.own ?? new OwnForwards();
 		const withOwn = { ...endpoint, own };
 		try {

@@ -29,6 +29,7 @@ import { createConnectCanceller } from '../shared/connect-canceller';
 import { UdpEgress } from '../shared/proxy/udp-egress';
 import type { ProviderPool } from '../forward/provider-pool';
 import type { ConnectorTokens } from '../connector-tokens';
+import type { Upstream } from '../shared/upstream';
 import type { Principal } from '../handshake/connection-types';
 import { StreamPairBridge } from '../shared/stream-pair-bridge';
 
@@ -42,6 +43,8 @@ export interface MuxConnectionsOptions {
 	readonly providers?: ProviderPool;
 	/** Relay mode's connector tokens: a connector's session ends when its token is removed. */
 	readonly connectorTokens?: ConnectorTokens;
+	/** The proxy every TCP target is reached through (`--upstream`). */
+	readonly upstream?: Upstream;
 	/** Registers the agent's methods for a session, given its description for the client list; disposed with it. */
 	readonly serve: (rpc: AgentRpc, forwards: RemoteForwards, session: ClientSession) => IDisposable;
 }
@@ -362,6 +365,7 @@ class AgentMuxSession extends Disposable {
 			policy: this.options.policy,
 			timers: this.options.timers,
 			signal: this.connects.signal,
+			...(this.options.upstream ? { upstream: this.options.upstream } : {}),
 		};
 		connectTarget(target.host, target.port, options).then(
 			(socket) => {

@@ -5,6 +5,7 @@ import { formatHostPort } from '../../protocol/host-port';
 import { DisposableStore, toDisposable } from '../../protocol/lifecycle';
 import type { Timers } from '../../protocol/timers';
 import type { TargetPolicy } from './target-policy';
+import { connectViaUpstream, type Upstream } from './upstream';
 
 /** How long a forwarded connection may take to reach its target. */
 export const TARGET_CONNECT_TIMEOUT_MS = 10_000;
@@ -22,6 +23,11 @@ export interface ConnectTargetOptions {
 	readonly signal?: AbortSignal;
 	/** How names are resolved; the system's resolver when not given. */
 	readonly resolver?: TargetResolver;
+	/**
+	 * An upstream proxy every target is reached through (`--upstream`): it resolves names, so the
+	 * policy sees names as asked and addresses only when the target is one.
+	 */
+	readonly upstream?: Upstream;
 }
 
 /**
@@ -35,11 +41,18 @@ export function connectTarget(host: string, port: number, options: ConnectTarget
 	if (signal?.aborted) {
 		return Promise.reject(cancelled(host, port));
 	}
-	if (policy && !policy.isOpen && isIP(host) !== 0) {
+	if (policy && !policy.isOpen && (isIP(host) !== 0 || options.upstream)) {
 		const refusal = policy.refusal(host, host, port);
 		if (refusal) {
 			return Promise.reject(new BerthError('BERTH_ERR_POLICY', refusal));
 		}
+	}
+	if (options.upstream) {
+		return connectViaUpstream(options.upstream, host, port, {
+			timers: options.timers,
+			timeoutMs: options.timeoutMs ?? TARGET_CONNECT_TIMEOUT_MS,
+			...(signal ? { signal } : {}),
+		});
 	}
 	const socket = connect({
 		host,
