@@ -120,10 +120,14 @@ function removeConnector(res: ServerResponse, id: string, ctx: ProxyApiContext):
 	res.end();
 }
 
-/** The body, at most MAX_API_BODY_BYTES, within API_BODY_TIMEOUT_MS. */
+/**
+ * The body, at most MAX_API_BODY_BYTES, within API_BODY_TIMEOUT_MS. A longer one is read to its
+ * end and dropped, holding nothing, before it fails: destroying the request would close the
+ * socket, and the client would get no answer but a reset.
+ */
 function readBody(req: IncomingMessage, timers: Timers): Promise<string> {
 	return new Promise((resolve, reject) => {
-		const chunks: Buffer[] = [];
+		let chunks: Buffer[] | undefined = [];
 		let size = 0;
 		const timer = timers.timeout(
 			() => fail(new Error('the body did not arrive in time')),
@@ -137,14 +141,18 @@ function readBody(req: IncomingMessage, timers: Timers): Promise<string> {
 		req.on('data', (chunk: Buffer) => {
 			size += chunk.byteLength;
 			if (size > MAX_API_BODY_BYTES) {
-				fail(new Error(`over ${MAX_API_BODY_BYTES} bytes`));
-				return;
+				chunks = undefined;
+			} else {
+				chunks?.push(chunk);
 			}
-			chunks.push(chunk);
 		});
 		req.on('end', () => {
 			timer.dispose();
-			resolve(Buffer.concat(chunks).toString('utf8'));
+			if (chunks) {
+				resolve(Buffer.concat(chunks).toString('utf8'));
+			} else {
+				reject(new Error(`over ${MAX_API_BODY_BYTES} bytes`));
+			}
 		});
 		req.on('error', fail);
 	});

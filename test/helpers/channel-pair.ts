@@ -49,7 +49,8 @@ export function channelPair(): readonly [ChannelEnd, ChannelEnd] {
 						end.unacked += message.byteLength;
 						end.peakUnacked = Math.max(end.peakUnacked, end.unacked);
 					}
-					if (end.congested || end.detached) {
+					// Behind what is still held (a send made while drain() delivers): a socket keeps order.
+					if (end.congested || end.detached || held.length > 0) {
 						held.push(message);
 					} else {
 						end.peer.onMessage.fire(split(message));
@@ -72,8 +73,10 @@ export function channelPair(): readonly [ChannelEnd, ChannelEnd] {
 			drain() {
 				end.congested = false;
 				end.detached = false;
-				for (const m of held.splice(0)) {
-					end.peer.onMessage.fire(split(m));
+				// One at a time, so what is sent while they are delivered queues behind them.
+				while (held.length > 0) {
+					end.peer.onMessage.fire(split(held[0]!));
+					held.shift();
 				}
 				onDrain.fire();
 			},

@@ -71,6 +71,20 @@ describe('parseOpenTarget', () => {
 		},
 		// A UDP association names no destination: each datagram carries its own.
 		{ input: { kind: 'udp', host: 'h', port: 53 }, target: { kind: 'udp' } },
+		// `via` names a provider (relay mode): kept when it is a string of 1 to 64 characters,
+		// dropped otherwise (the stream then goes to the next provider in turn).
+		{
+			input: { kind: 'tcp', host: 'db', port: 1, via: 'eu.1' },
+			target: { kind: 'tcp', host: 'db', port: 1, via: 'eu.1' },
+		},
+		{ input: { kind: 'udp', via: 'v'.repeat(64) }, target: { kind: 'udp', via: 'v'.repeat(64) } },
+		{
+			input: { kind: 'tcp', host: 'db', port: 1, via: 'v'.repeat(65) },
+			target: { kind: 'tcp', host: 'db', port: 1 },
+		},
+		{ input: { kind: 'tcp', host: 'db', port: 1, via: '' }, target: { kind: 'tcp', host: 'db', port: 1 } },
+		{ input: { kind: 'udp', via: 7 }, target: { kind: 'udp' } },
+		{ input: { kind: 'reverse', forward: 'x', via: 'eu' }, target: { kind: 'reverse', forward: 'x' } },
 	];
 	for (const row of good) {
 		it(`reads ${JSON.stringify(row.input)}`, () => {
