@@ -9,7 +9,6 @@ import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startAgent, type AgentProcess } from '../helpers/agent-process';
-import { freePort } from '../helpers/net';
 import { waitFor } from '../helpers/wait';
 import {
 	UI_TIMEOUT_MS,
@@ -36,25 +35,19 @@ const GREETING = 'hello from the page behind a Berth forward';
 /** The agent's port scans run at most every 2 s: three of them with nothing new is "settled". */
 const SETTLED_MS = 7_000;
 
-/**
- * Settings for a test's workbench: trusted, and tunnel access on its own free port (a `machine`
- * setting: in this remote window it is read from the server's machine settings), then `machine`.
- */
-async function settings(machine: Record<string, unknown> = {}): Promise<StartSettings> {
-	return {
-		user: { 'security.workspace.trust.enabled': false },
-		machine: { 'berth.tunnel.port': await freePort(), ...machine },
-	};
-}
+/** Settings for a test's workbench: a trusted workspace (Restricted Mode has its own test). */
+const SETTINGS: StartSettings = { user: { 'security.workspace.trust.enabled': false } };
+
+/** The port tunnel access tries first by default (berth.tunnel.port). */
+const DEFAULT_TUNNEL_PORT = 8765;
 
 /** Runs `body` with a fresh workbench, always closing it (and whatever else `cleanup` holds). */
 async function withWorkbench(
 	name: string,
-	extra: Record<string, unknown>,
 	body: (wb: Workbench, cleanup: Array<() => unknown>) => Promise<void>,
 ): Promise<void> {
 	const cleanup: Array<() => unknown> = [];
-	const wb = await openFreshWorkbench(name, await settings(extra));
+	const wb = await openFreshWorkbench(name, SETTINGS);
 	try {
 		await body(wb, cleanup);
 	} finally {
@@ -151,10 +144,12 @@ describe(
 	() => {
 		it('auto-forward with a second agent on this host: at most one forward, never a chain', async () => {
 			const agent: AgentProcess = await startAgent();
-			await withWorkbench('same-host', {}, async ({ page, screenshot }, cleanup) => {
+			await withWorkbench('same-host', async ({ page, screenshot }, cleanup) => {
 				cleanup.push(() => agent.stop());
 				await turnOnTunnelAccess(page);
 				await connectToAgent(page, `127.0.0.1:${agent.port}`, 'Berth agent', agent.token!);
+				await statusItem(page, /Berth: 1 agent\b/).waitFor({ timeout: UI_TIMEOUT_MS });
+				await runCommand(page, 'Berth: Show Remote Port Forwarding');
 				const agentId = `ws://127.0.0.1:${agent.port}`;
 				const panel = portsPanel(page);
 				await panel
@@ -212,7 +207,7 @@ describe(
 
 		it('recovers from a wrong token through Enter Token..., and stores the token only once it worked', async () => {
 			const agent: AgentProcess = await startAgent();
-			await withWorkbench('wrong-token', {}, async ({ page, screenshot }, cleanup) => {
+			await withWorkbench('wrong-token', async ({ page, screenshot }, cleanup) => {
 				cleanup.push(() => agent.stop());
 				const agentId = `ws://127.0.0.1:${agent.port}`;
 				const refused = new RegExp(`The agent at ${agentId} refused the connection token`);
@@ -252,7 +247,7 @@ describe(
 		});
 
 		it('is usable by keyboard alone: open, arrow to a row, F2 to label it, Delete to stop it', async () => {
-			await withWorkbench('keyboard', {}, async ({ page, screenshot }, cleanup) => {
+			await withWorkbench('keyboard', async ({ page, screenshot }, cleanup) => {
 				const first = await serveText('first');
 				const second = await serveText('second');
 				cleanup.push(
@@ -317,14 +312,26 @@ describe(
 		});
 
 		it("opens a forwarded page from its row, at the window's external address", async () => {
-			await withWorkbench('open-page', {}, async ({ page, screenshot }, cleanup) => {
+			await withWorkbench('open-page', async ({ page, server, screenshot }, cleanup) => {
 				const web = await serveText(GREETING);
 				cleanup.push(() => web.close());
 				await turnOnTunnelAccess(page);
 				await forwardLocally(page, web.port);
 				const row = forwardRow(page, 'local', web.port);
 				const href = await row.locator('td.c-address a').getAttribute('href');
-				assert.match(href ?? '', /^https?:\/\//, 'the address is a link');
+				const address = await localAddressOf(row);
+				const localPort = Number(address.split(':').pop());
+				// Not the server-side loopback address: the one asExternalUri gives this web window.
+				assert.equal(href, `${server.url}/proxy/${localPort}/`);
+				// That address is the server's /proxy/PORT/ (code-server's product.json): VS Code's
+				// server-main.js alone does not serve it, so the browser is given what code-server does
+				// there, and only there.
+				const proxied = new RegExp(`/proxy/${localPort}/`);
+				await page.context().route(proxied, async (route) => {
+					const url = new URL(route.request().url());
+					const target = `http://${address}${url.pathname.replace(proxied, '/')}${url.search}`;
+					await route.fulfill({ response: await route.fetch({ url: target }) });
+				});
 				await row.hover();
 				const opened = page.context().waitForEvent('page', { timeout: UI_TIMEOUT_MS });
 				await row.getByRole('button', { name: /Open in Browser/ }).click();
@@ -338,7 +345,7 @@ describe(
 		});
 
 		it('shows the welcome view with no agent, and its buttons run their commands', async () => {
-			await withWorkbench('welcome', {}, async ({ page, screenshot }, cleanup) => {
+			await withWorkbench('welcome', async ({ page, screenshot }, cleanup) => {
 				const web = await serveText(GREETING);
 				cleanup.push(() => web.close());
 				await runCommand(page, 'Berth: Show Remote Port Forwarding');
@@ -371,47 +378,44 @@ describe(
 			});
 		});
 
-		it('keeps tunnel access on its port across a reload: the pinned one, or the next free one it chose', async () => {
-			const pinned = await freePort();
-			await withWorkbench(
-				'pinned-port',
-				{ 'berth.tunnel.port': pinned },
-				async ({ page, screenshot }, cleanup) => {
-					const line = portsPanel(page).locator('tr.agent[data-status="connected"]', {
-						hasText: 'This machine',
-					});
-					await turnOnTunnelAccess(page);
-					await runCommand(page, 'Berth: Show Remote Port Forwarding');
-					await line.waitFor({ timeout: UI_TIMEOUT_MS });
-					assert.equal(await agentLinePort(line), pinned, 'on the port of berth.tunnel.port');
-					await statusItem(page, /Berth: on/).click();
-					await statusItem(page, /Berth: off/).waitFor({ timeout: UI_TIMEOUT_MS });
+		it('keeps tunnel access on its port across a reload: 8765 or the next free one, then the one it chose', async () => {
+			await withWorkbench('tunnel-port', async ({ page, screenshot }, cleanup) => {
+				const line = portsPanel(page).locator('tr.agent[data-status="connected"]', {
+					hasText: 'This machine',
+				});
+				await turnOnTunnelAccess(page);
+				await runCommand(page, 'Berth: Show Remote Port Forwarding');
+				await line.waitFor({ timeout: UI_TIMEOUT_MS });
+				const first = await agentLinePort(line);
+				assert.ok(first >= DEFAULT_TUNNEL_PORT, `8765 or the next free port, got ${first}`);
+				await statusItem(page, /Berth: on/).click();
+				await statusItem(page, /Berth: off/).waitFor({ timeout: UI_TIMEOUT_MS });
 
-					// The pinned port is taken: it goes on the next free one, and keeps that one.
-					const blocker = createServer();
-					await new Promise<void>((resolve) => blocker.listen(pinned, '127.0.0.1', resolve));
-					cleanup.push(() => new Promise((resolve) => blocker.close(resolve)));
-					await statusItem(page, /Berth: off/).click();
-					await statusItem(page, /Berth: on/).waitFor({ timeout: UI_TIMEOUT_MS });
-					await line.waitFor({ timeout: UI_TIMEOUT_MS });
-					const chosen = await agentLinePort(line);
-					assert.ok(chosen > pinned, `the next free port after ${pinned}, got ${chosen}`);
-					await new Promise((resolve) => blocker.close(resolve));
+				// That port is taken now: it goes on the next free one, and keeps that one.
+				const blocker = createServer();
+				await new Promise<void>((resolve) => blocker.listen(first, '127.0.0.1', resolve));
+				cleanup.push(() => new Promise((resolve) => blocker.close(resolve)));
+				await statusItem(page, /Berth: off/).click();
+				await statusItem(page, /Berth: on/).waitFor({ timeout: UI_TIMEOUT_MS });
+				await line.waitFor({ timeout: UI_TIMEOUT_MS });
+				const chosen = await agentLinePort(line);
+				assert.ok(chosen > first, `the next free port after ${first}, got ${chosen}`);
+				await new Promise((resolve) => blocker.close(resolve));
+				assert.equal(await isListening(first), false);
 
-					await page.reload();
-					await page.locator('.statusbar').waitFor({ timeout: UI_TIMEOUT_MS });
-					await statusItem(page, /Berth: on/).waitFor({ timeout: UI_TIMEOUT_MS });
-					await runCommand(page, 'Berth: Show Remote Port Forwarding');
-					await line.waitFor({ timeout: UI_TIMEOUT_MS });
-					assert.equal(
-						await agentLinePort(line),
-						chosen,
-						'the same port after the reload (the pinned one is free again)',
-					);
-					assert.equal(await isListening(chosen), true);
-					await screenshot('restored');
-				},
-			);
+				await page.reload();
+				await page.locator('.statusbar').waitFor({ timeout: UI_TIMEOUT_MS });
+				await statusItem(page, /Berth: on/).waitFor({ timeout: UI_TIMEOUT_MS });
+				await runCommand(page, 'Berth: Show Remote Port Forwarding');
+				await line.waitFor({ timeout: UI_TIMEOUT_MS });
+				assert.equal(
+					await agentLinePort(line),
+					chosen,
+					`still ${chosen} after the reload, though ${first} is free`,
+				);
+				assert.equal(await isListening(chosen), true);
+				await screenshot('restored');
+			});
 		});
 	},
 );

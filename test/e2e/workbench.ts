@@ -49,13 +49,9 @@ const BASE_SETTINGS: Readonly<Record<string, unknown>> = {
 	'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
-/**
- * Settings to start with: the user's, and the remote machine's (in this remote window,
- * `machine`-scoped settings such as `berth.tunnel.port` are read only from there).
- */
+/** Settings to start with: the user's. */
 export interface StartSettings {
 	readonly user?: Readonly<Record<string, unknown>>;
-	readonly machine?: Readonly<Record<string, unknown>>;
 }
 
 /** Installs the .vsix into a fresh extensions folder and starts the server on a free port, with `settings`. */
@@ -68,11 +64,6 @@ export async function startVsCodeServer(settings: StartSettings = {}): Promise<V
 	writeFileSync(
 		join(dirs.user, 'User', 'settings.json'),
 		JSON.stringify({ ...BASE_SETTINGS, ...settings.user }),
-	);
-	mkdirSync(join(dirs.server, 'data', 'Machine'), { recursive: true });
-	writeFileSync(
-		join(dirs.server, 'data', 'Machine', 'settings.json'),
-		JSON.stringify(settings.machine ?? {}),
 	);
 	const common = [
 		'--accept-server-license-terms',
