@@ -86,16 +86,16 @@ async function rowsOf(page: Page, agentId: string): Promise<RowSeen[]> {
 	return portsPanel(page)
 		.locator(`tr.port[data-key^="${agentId}|"]`)
 		.evaluateAll((trs) =>
+			// No named helpers in here: tsx would wrap them in a __name() the page does not have.
 			trs.map((tr) => {
-				const cell = (id: string): HTMLElement | null => tr.querySelector(`td.c-${id}`);
-				const port = /(\d+)\)?\s*$/.exec(cell('port')?.textContent ?? '')?.[1];
-				const local = cell('address')?.getAttribute('data-local-address') ?? '';
+				const port = /(\d+)\)?\s*$/.exec(tr.querySelector('td.c-port')?.textContent ?? '')?.[1];
+				const local = tr.querySelector('td.c-address')?.getAttribute('data-local-address') ?? '';
 				return {
 					key: (tr as HTMLElement).dataset['key'] ?? '',
 					kind: (tr as HTMLElement).dataset['kind'] ?? '',
 					port: Number(port ?? 0),
 					localPort: Number(/:(\d+)$/.exec(local)?.[1] ?? 0),
-					origin: cell('origin')?.textContent ?? '',
+					origin: tr.querySelector('td.c-origin')?.textContent ?? '',
 				};
 			}),
 		);
