@@ -7,6 +7,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
@@ -37,8 +39,23 @@ export interface VsCodeServer {
 	stop(): Promise<void>;
 }
 
-/** Installs the .vsix into a fresh extensions folder and starts the server on a free port. */
-export async function startVsCodeServer(): Promise<VsCodeServer> {
+/** The user settings every workbench starts with (a test adds its own). */
+const BASE_SETTINGS: Readonly<Record<string, unknown>> = {
+	'workbench.startupEditor': 'none',
+	'security.workspace.trust.startupPrompt': 'never',
+	'workbench.tips.enabled': false,
+	'extensions.autoUpdate': false,
+	'extensions.autoCheckUpdates': false,
+	'workbench.secondarySideBar.defaultVisibility': 'hidden',
+};
+
+/** Settings to start with: the user's. */
+export interface StartSettings {
+	readonly user?: Readonly<Record<string, unknown>>;
+}
+
+/** Installs the .vsix into a fresh extensions folder and starts the server on a free port, with `settings`. */
+export async function startVsCodeServer(settings: StartSettings = {}): Promise<VsCodeServer> {
 	const dir = tempDir('berth-e2e-');
 	const dirs = { extensions: join(dir, 'extensions'), user: join(dir, 'user'), server: join(dir, 'server') };
 	const workspace = join(dir, 'workspace');
@@ -46,14 +63,7 @@ export async function startVsCodeServer(): Promise<VsCodeServer> {
 	mkdirSync(join(dirs.user, 'User'), { recursive: true });
 	writeFileSync(
 		join(dirs.user, 'User', 'settings.json'),
-		JSON.stringify({
-			'workbench.startupEditor': 'none',
-			'security.workspace.trust.startupPrompt': 'never',
-			'workbench.tips.enabled': false,
-			'extensions.autoUpdate': false,
-			'extensions.autoCheckUpdates': false,
-			'workbench.secondarySideBar.defaultVisibility': 'hidden',
-		}),
+		JSON.stringify({ ...BASE_SETTINGS, ...settings.user }),
 	);
 	const common = [
 		'--accept-server-license-terms',
@@ -202,4 +212,123 @@ export async function closeModalEditor(page: Page): Promise<void> {
 		await modal.locator('.codicon-close[role="button"]').first().click();
 		await modal.waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
 	}
+}
+
+/** The panel's row of the forward of `port` through `agentId` (detected rows of the same port are others). */
+export function forwardRow(page: Page, agentId: string, port: number) {
+	return portsPanel(page).locator(`tr.port[data-key^="${agentId}|f|"]`, { hasText: String(port) });
+}
+
+/** The local address (host:port) a forward row shows. */
+export async function localAddressOf(row: ReturnType<typeof forwardRow>): Promise<string> {
+	return (await row.locator('td.c-address').getAttribute('data-local-address')) ?? '';
+}
+
+/** True while something accepts TCP connections on 127.0.0.1:port. */
+export function isListening(port: number): Promise<boolean> {
+	return new Promise((resolve) => {
+		const socket = connect({ host: '127.0.0.1', port });
+		socket.once('connect', () => (socket.destroy(), resolve(true)));
+		socket.once('error', () => resolve(false));
+	});
+}
+
+/** An HTTP server on a free loopback port that answers every request with `text`. */
+export async function serveText(
+	text: string,
+): Promise<{ port: number; server: Server; close(): Promise<void> }> {
+	const server = createServer((_req, res) => res.end(text));
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	return {
+		port: (server.address() as { port: number }).port,
+		server,
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.closeAllConnections();
+				server.close(() => resolve());
+			}),
+	};
+}
+
+/** The port of the agent URL an agent line shows (`ws://127.0.0.1:PORT`). */
+export async function agentLinePort(line: ReturnType<FrameLocator['locator']>): Promise<number> {
+	return Number(/ws:\/\/127\.0\.0\.1:(\d+)/.exec((await line.textContent()) ?? '')?.[1]);
+}
+
+/** A VS Code server with its workbench open in Chromium, for one test. */
+export interface Workbench {
+	readonly server: VsCodeServer;
+	readonly browser: Browser;
+	readonly page: Page;
+	/** A screenshot into test-results/, named after the test. */
+	screenshot(step: string): Promise<void>;
+	/** Closes Chromium and the server; keeps the last screen and the server's log in test-results/. */
+	close(): Promise<void>;
+}
+
+/**
+ * A fresh VS Code server (its own user data, extensions and workspace, so no test depends on
+ * another's state) with the workbench open. `name` prefixes the files left in test-results/.
+ */
+export async function openFreshWorkbench(name: string, settings: StartSettings = {}): Promise<Workbench> {
+	mkdirSync(RESULTS, { recursive: true });
+	const server = await startVsCodeServer(settings);
+	let browser: Browser | undefined;
+	try {
+		browser = await launchChromium();
+		const page = await openWorkbench(browser, server);
+		// The palette lists an extension's commands only once the extension host has read them:
+		// Berth's status bar item says it has started.
+		await statusItem(page, /Berth:/).waitFor({ timeout: UI_TIMEOUT_MS });
+		return workbenchOf(name, server, browser, page);
+	} catch (error) {
+		await browser?.close();
+		await server.stop();
+		throw error;
+	}
+}
+
+function workbenchOf(name: string, server: VsCodeServer, browser: Browser, page: Page): Workbench {
+	return {
+		server,
+		browser,
+		page,
+		screenshot: async (step) => {
+			await page.screenshot({ path: join(RESULTS, `${name}-${step}.png`) });
+		},
+		close: async () => {
+			await page.screenshot({ path: join(RESULTS, `${name}-last.png`) }).catch(() => undefined);
+			await browser.close();
+			await server.stop();
+			writeFileSync(join(RESULTS, `${name}-vscode-server.log`), server.output.join('\n') + '\n');
+		},
+	};
+}
+
+/** Connect to Agent... through its three steps: address, what runs there, token. */
+export async function connectToAgent(
+	page: Page,
+	address: string,
+	peer: string,
+	token: string,
+): Promise<void> {
+	await runCommand(page, 'Berth: Connect to Agent...');
+	await answerInput(page, 'Connect to Agent (1/3)', address);
+	await pickItem(page, peer);
+	await answerInput(page, 'Connect to Agent (3/3)', token);
+}
+
+/** Runs a command from the command palette with the keyboard only (F1, its title, Enter). */
+export async function runCommandByKeyboard(page: Page, title: string): Promise<void> {
+	await page.keyboard.press('F1');
+	const input = page.locator('.quick-input-widget input.input');
+	await input.waitFor({ timeout: UI_TIMEOUT_MS });
+	// F1 opens the palette with its '>' typed already.
+	await page.keyboard.type(title);
+	// The first entry must be the command: wait for it to be listed first, then Enter runs it.
+	await page
+		.locator('.quick-input-list .monaco-list-row.focused', { hasText: title })
+		.waitFor({ timeout: UI_TIMEOUT_MS });
+	await page.keyboard.press('Enter');
+	await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
 }
