@@ -30,6 +30,11 @@ export class ConnectionRegistry extends Disposable {
 	/** This window's name and forwards, the same on every agent (see WindowIdentity). */
 	private readonly window: WindowIdentity;
 
+	/** This window's forwards and listeners on every agent (the loop guard, declareListeners). */
+	get own(): OwnForwards {
+		return this.window.own;
+	}
+
 	constructor(
 		private readonly log: ExtensionLogger,
 		/** What this window calls itself on every agent (`hello`), e.g. `alice@laptop (VS Code, window 1a2b)`. */

@@ -7,6 +7,7 @@ import { AgentProcess } from './agent-process';
 import type { ConnectionRegistry } from './connection-registry';
 import { LOCAL_AGENT_ID } from './connection';
 import { groupTunnelClients } from './tunnel-clients';
+import { bindHosts } from '../../server/client/index';
 import { chooseTunnelPort, type PortProbe, type RememberedTunnelPort } from './tunnel-port';
 
 /** Tunnel access: the agent this window runs on this machine. */
@@ -119,6 +120,7 @@ export class LocalAgent extends Disposable {
 			this.attach(agent);
 			const actualPort = Number(new URL(agent.url).port) || port;
 			portMemory.save({ preferred, port: actualPort });
+			this.declareListener(host, actualPort);
 			log.info(`agent started at ${agent.url} (pid ${agent.pid ?? '?'}, extension host pid ${process.pid})`);
 			await this.connect(agent.url, token);
 			this.setState({ type: 'on', url: agent.url, host, port: actualPort, clients: 0 });
@@ -178,6 +180,22 @@ export class LocalAgent extends Disposable {
 				this.setState({ type: 'error', message });
 			}),
 		];
+	}
+
+	/**
+	 * The agent's port is this window's listener: agents on this machine are told so, and do not
+	 * list it as a detected port (nor does anything auto-forward it).
+	 */
+	private declareListener(host: string, port: number): void {
+		try {
+			this.processListeners.push(
+				this.options.connections.own.addListener('tunnel access', bindHosts(host), port),
+			);
+		} catch (error) {
+			this.options.log.warn(
+				`tunnel access on ${port} is where one of this window's forwards leads: ${errorMessage(error)}`,
+			);
+		}
 	}
 
 	private detach(): void {

@@ -28,3 +28,4 @@ export { createNodeTimers } from '../shared/transport/node-timers';
 export { OwnForwards, agentNetworkOf, type OwnForwardReservation } from './own-forwards';
 export { SessionApi, type PortsChange } from './session-api';
 export { computeNetworkIdentity } from '../shared/network-identity';
+export { bindHosts } from './forward-loop';

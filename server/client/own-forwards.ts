@@ -73,6 +73,19 @@ export class OwnForwards extends Disposable {
 		};
 	}
 
+	/**
+	 * Records a listener of this client that is not a forward (the extension's tunnel-access agent):
+	 * it is declared to agents on this network and left out of their port lists like a forward's,
+	 * and no forward may lead to it. It leads nowhere itself, so it never makes a loop of its own.
+	 */
+	addListener(label: string, hosts: readonly string[], port: number): OwnForwardReservation {
+		return this.reserve({
+			label,
+			listen: { network: this.network, hosts, port },
+			target: { network: '', host: '', port: 0, isLocal: false },
+		});
+	}
+
 	/** Ports this client's forwards lead to on `network`: no listener of this client may take them. */
 	targetedPorts(network: string): Set<number> {
 		const ports = new Set<number>();

@@ -168,6 +168,14 @@ describe(
 				let rows = await settled(() => rowsOf(page, agentId), "the agent's rows");
 				assert.ok(rows.filter((r) => r.kind !== 'detected').length <= 1, JSON.stringify(rows));
 				assert.deepEqual(chained(rows), [], 'no forward of a forward');
+				// This window's own tunnel-access listener is Berth's, not a service on that host.
+				const tunnelPort = await agentLinePort(
+					portsPanel(page).locator('tr.agent[data-status="connected"]', { hasText: 'This machine' }),
+				);
+				assert.ok(
+					!rows.some((r) => r.port === tunnelPort),
+					`the tunnel-access port ${tunnelPort} is listed under the second agent: ${JSON.stringify(rows)}`,
+				);
 
 				// The user forwards it by hand (if auto-forward did not): one listener of this window on
 				// the agent's host, which the agent must neither list nor have forwarded again.

@@ -98,6 +98,19 @@ describe('OwnForwards', () => {
 		own.reserve(local(4001, 4000)).dispose();
 		own.dispose();
 	});
+
+	it("declares a listener that is not a forward (the window's tunnel access), refuses forwards to it, and forgets it", () => {
+		const own = new OwnForwards(HERE);
+		const tunnel = own.addListener('tunnel access', ['127.0.0.1'], 8765);
+		assert.deepEqual(own.listenersOn(HERE), [{ host: '127.0.0.1', port: 8765 }]);
+		assert.deepEqual(own.withoutOwnListeners(HERE, [{ host: '127.0.0.1', port: 8765 }]), []);
+		assert.throws(() => own.reserve(local(4000, 8765)), { code: 'BERTH_ERR_LOOP' });
+		assert.deepEqual([...own.targetedPorts(HERE)], [], 'it leads nowhere');
+		tunnel.dispose();
+		assert.deepEqual(own.listenersOn(HERE), []);
+		own.reserve(local(4000, 8765)).dispose();
+		own.dispose();
+	});
 });
 
 describe('target locality', () => {
