@@ -185,7 +185,14 @@ export type AgentMethods = {
 	 * among its providers (a `via` label picks one by `name`). Refused when the agent runs no
 	 * reverse proxy. Lasts as long as the session: a client that reconnects provides again.
 	 */
-	provideEgress: { params: { readonly name?: string }; result: Record<string, never> };
+	provideEgress: {
+		/**
+		 * `connectorTokens` (autonomy mode only, at most 16): connectors proving one of them reach
+		 * this provider and no other; they are forgotten when this session ends.
+		 */
+		params: { readonly name?: string; readonly connectorTokens?: readonly string[] };
+		result: Record<string, never>;
+	};
 };
 
 /** Events the agent sends, by name: their data. */

@@ -35,6 +35,8 @@ export interface AgentSessionsConfig {
 	readonly connectorTokens?: ConnectorTokens;
 	/** The proxy stream targets are reached through (`--upstream`). */
 	readonly upstream?: Upstream;
+	/** Autonomy mode: providers declare their own connector tokens. */
+	readonly autonomy?: boolean;
 }
 
 /**
@@ -94,6 +96,7 @@ export class AgentSessions extends Disposable {
 				...(config.providers ? { providers: config.providers } : {}),
 				...(config.connectorTokens ? { connectorTokens: config.connectorTokens } : {}),
 				...(config.upstream ? { upstream: config.upstream } : {}),
+				...(config.autonomy ? { autonomy: true } : {}),
 				serve: (rpc, forwards, session) => this.serve(config, rpc, session, forwards),
 			}),
 		);

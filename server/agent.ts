@@ -59,6 +59,8 @@ export interface AgentConfig {
 	readonly connectorTokens?: ConnectorTokens;
 	/** The proxy stream sessions' TCP targets are reached through (`--upstream`). */
 	readonly upstream?: Upstream;
+	/** Autonomy mode (`-r -a`): providers declare connector tokens that reach them only. */
+	readonly autonomy?: boolean;
 }
 
 /** How long `stop()` lets goodbyes flush before it destroys what is left. */
@@ -156,6 +158,7 @@ export class Agent extends Disposable {
 			...(config.providers ? { providers: config.providers } : {}),
 			...(config.connectorTokens ? { connectorTokens: config.connectorTokens } : {}),
 			...(config.upstream ? { upstream: config.upstream } : {}),
+			...(config.autonomy ? { autonomy: true } : {}),
 		};
 	}
 

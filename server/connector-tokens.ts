@@ -8,6 +8,8 @@ import { checkToken, MIN_AGENT_TOKEN_LENGTH } from './shared/token-rules';
 export interface ConnectorToken {
 	readonly id: string;
 	readonly value: string;
+	/** Autonomy mode: the provider session that declared it (its connectors reach that provider only). */
+	readonly owner?: string;
 }
 
 /** At most this many connector tokens at once: each handshake may try them all. */
@@ -25,6 +27,11 @@ export class ConnectorTokens extends Disposable {
 	/** A token was removed (its id): its connectors must go. */
 	readonly onDidRemove = this._onDidRemove.event;
 
+	/** @param reserved the agent's connection token: never a connector's (whoever proves it is the owner). */
+	constructor(private readonly reserved?: string) {
+		super();
+	}
+
 	get size(): number {
 		return this.tokens.size;
 	}
@@ -34,10 +41,11 @@ export class ConnectorTokens extends Disposable {
 	 * @throws BerthError BERTH_ERR_TOKEN for a token that breaks the rules (letters, digits, '-'
 	 *   and '_', at least MIN_AGENT_TOKEN_LENGTH), one already added, or one too many.
 	 */
-	add(value: string, what: string): string {
+	add(value: string, what: string, owner?: string): string {
 		const token = checkToken(value, what, MIN_AGENT_TOKEN_LENGTH);
-		if ([...this.tokens.values()].some((t) => t.value === token)) {
-			throw new BerthError('BERTH_ERR_TOKEN', `${what} is already a connector token`);
+		if (token === this.reserved || [...this.tokens.values()].some((t) => t.value === token)) {
+			// Said the same way whoever holds it: a provider learns nothing of another's tokens.
+			throw new BerthError('BERTH_ERR_TOKEN', `${what} is already in use: choose another`);
 		}
 		if (this.tokens.size >= MAX_CONNECTOR_TOKENS) {
 			throw new BerthError(
@@ -46,7 +54,7 @@ export class ConnectorTokens extends Disposable {
 			);
 		}
 		const id = randomUUID();
-		this.tokens.set(id, { id, value: token });
+		this.tokens.set(id, { id, value: token, ...(owner !== undefined ? { owner } : {}) });
 		return id;
 	}
 
@@ -57,6 +65,11 @@ export class ConnectorTokens extends Disposable {
 		}
 		this._onDidRemove.fire(id);
 		return true;
+	}
+
+	/** The provider session that declared token `id` (autonomy mode), if any. */
+	ownerOf(id: string): string | undefined {
+		return this.tokens.get(id)?.owner;
 	}
 
 	has(id: string): boolean {

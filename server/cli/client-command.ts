@@ -1,4 +1,6 @@
 import { BerthError } from '../../protocol/errors';
+import { readTokenFile } from '../shared/read-token-file';
+import { checkToken, MIN_AGENT_TOKEN_LENGTH, stripOneNewline } from '../shared/token-rules';
 import { COMMON_OPTIONS, parseFlags } from './args';
 import { ExitCode } from './exit-codes';
 import { runForward } from './forward-command';
@@ -19,6 +21,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 		host: { type: 'string' },
 		reverse: { type: 'boolean', short: 'r' },
 		name: { type: 'string' },
+		'connector-token-file': { type: 'string', multiple: true },
 		n: { type: 'string' },
 		w: { type: 'string' },
 		'socks-password-file': { type: 'string' },
@@ -33,7 +36,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 		process.stdout.write(CLIENT_HELP);
 		return ExitCode.Ok;
 	}
-	const { port, host, reverse, name, ...rest } = values;
+	const { port, host, reverse, name, 'connector-token-file': connectorTokenFiles, ...rest } = values;
 	if (reverse) {
 		if (port !== undefined || host !== undefined) {
 			throw new BerthError(
@@ -41,11 +44,25 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 				"client -r: the proxy port is the agent's (berth server -r --socks-port): leave out -p and --host",
 			);
 		}
-		return runForward(rest, name === undefined ? {} : { name });
+		const connectorTokens = (connectorTokenFiles ?? []).map(readConnectorTokenFile);
+		return runForward(rest, { ...(name === undefined ? {} : { name }), connectorTokens });
+	}
+	if (connectorTokenFiles !== undefined) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			'client: --connector-token-file declares connector tokens of a provider: it goes with -r (berth provider)',
+		);
 	}
 	if (name !== undefined) {
 		throw new BerthError('BERTH_ERR_USAGE', 'client: --name names a provider: it goes with -r');
 	}
 	const bind = host === undefined ? '' : host.includes(':') ? `[${host}]:` : `${host}:`;
 	return runForward({ ...rest, D: [`${bind}${port ?? DEFAULT_CLIENT_PROXY_PORT}`] });
+}
+
+/** A connector token a provider declares (autonomy mode), from its file, checked as agents check tokens. */
+function readConnectorTokenFile(path: string): string {
+	const what = `--connector-token-file ${path}`;
+	const { text } = readTokenFile(path, { what });
+	return checkToken(stripOneNewline(text), what, MIN_AGENT_TOKEN_LENGTH);
 }

@@ -57,6 +57,8 @@ export async function runForwardCommand(argv: string[]): Promise<number> {
 export interface ProvideEgress {
 	/** The provider's name, for `via` labels; the session's id when absent. */
 	readonly name?: string;
+	/** Autonomy mode: the connector tokens this provider declares (theirs reach it only). */
+	readonly connectorTokens?: readonly string[];
 }
 
 /**
@@ -320,7 +322,7 @@ async function provideEgress(
 	log: Logger,
 ): Promise<{ opened: number; failures: unknown[] }> {
 	try {
-		await forwarder.provideEgress(provide.name);
+		await forwarder.provideEgress(provide.name, provide.connectorTokens);
 		process.stdout.write(`Providing egress: connections to ${agent}'s proxy port leave from this host\n`);
 		return { opened: 1, failures: [] };
 	} catch (error) {

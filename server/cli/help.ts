@@ -66,6 +66,9 @@ Flags:
   --allow-remote-bind              let clients' reverse forwards (-R) listen on addresses other
                                    than loopback (without it, every address a bind name
                                    resolves to must be loopback)
+  -a, --autonomy                   with -r: no proxy port on the agent; each provider declares
+                                   its own connector tokens (berth provider
+                                   --connector-token-file F), whose connectors reach it only
   -r, --reverse                    run a SOCKS5 + HTTP proxy port whose connections leave from
                                    the clients that provide egress (berth client -r), round
                                    robin; a username label via-NAME picks one by name. With
@@ -155,6 +158,9 @@ Flags:
   --connect-timeout SECS     time for each connection to the agent, from TCP connect to the
                              end of the handshake, WebSocket fallback included (default 30;
                              1 to 2147483)
+  --upstream URL             with berth client -r / berth provider: the connections this host
+                             carries out go through this proxy (socks5://[user:pass@]host:port
+                             or http://host:port)
   --log-format text|json     log line format on stderr (default text)
   --log-level LEVEL          debug, info, warn or error (default info)
   -h, --help                 this text
@@ -207,6 +213,8 @@ Flags:
                              leaves from here, names resolved here (also: berth provider)
   --name NAME                with -r: this provider's name, for via labels (letters, digits,
                              '.', '_'; default: the session's id)
+  --connector-token-file F   with -r, against an agent in autonomy mode (-r -a), repeatable:
+                             connectors proving this token reach this provider and no other
   --upstream URL             with -r: the connections this host carries out go through this
                              proxy (socks5://[user:pass@]host:port or http://host:port)
   -h, --help                 this text

@@ -55,6 +55,7 @@ function parseServerFlags(argv: string[]) {
 		deny: { type: 'string', multiple: true },
 		'allow-remote-bind': { type: 'boolean' },
 		reverse: { type: 'boolean', short: 'r' },
+		autonomy: { type: 'boolean', short: 'a' },
 		'socks-port': { type: 'string' },
 		'socks-host': { type: 'string' },
 		n: { type: 'string' },
@@ -98,9 +99,14 @@ async function serve(
 	}
 
 	// The proxy port first: a port that cannot be had stops the start before the agent listens.
-	const reverse = values.reverse ? startReverseProxy(values, log, timers) : undefined;
+	if (values.autonomy && !values.reverse) {
+		throw new BerthError('BERTH_ERR_USAGE', '-a (autonomy) goes with -r: providers and their connectors');
+	}
+	// Autonomy: the providers' connectors are the only way in; the agent's own proxy port stays closed.
+	const reverse = values.reverse && !values.autonomy ? startReverseProxy(values, log, timers) : undefined;
 	const proxy = await reverse?.listening;
-	const providers = reverse?.providers;
+	const providers =
+		reverse?.providers ?? (values.autonomy ? new ProviderPool(timers, log.fork('providers')) : undefined);
 	const connectorTokens = readConnectorTokens(values, token, log);
 	const agent = await Agent.start({
 		host,
@@ -115,6 +121,7 @@ async function serve(
 		allowRemoteBind: values['allow-remote-bind'] ?? false,
 		...(providers ? { providers } : {}),
 		...(connectorTokens ? { connectorTokens } : {}),
+		...(values.autonomy ? { autonomy: true } : {}),
 		...(values.upstream !== undefined ? { upstream: readUpstream(values.upstream, log) } : {}),
 	});
 	// Whoever waits for the listening line may stop the agent the moment it reads it: a clean stop.
@@ -144,6 +151,7 @@ async function serve(
 	const signal = await stopSignal;
 	log.info('stopping', { signal });
 	reverse?.dispose();
+	providers?.dispose();
 	connectorTokens?.dispose();
 	await agent.stop(`the agent received ${signal}`);
 	log.info('stopped');
@@ -210,8 +218,15 @@ function readConnectorTokens(
 	const files = values['connector-token-file'] ?? [];
 	const inline = values.c ?? [];
 	if (files.length + inline.length === 0) {
-		// With -r and a token, connector tokens may still come later, through POST /api/connectors.
-		return values.reverse && token.type === 'mandatory' ? new ConnectorTokens() : undefined;
+		// With -r and a token, connector tokens may still come later (POST /api/connectors, or
+		// declared by providers in autonomy mode).
+		return values.reverse && token.type === 'mandatory' ? new ConnectorTokens(token.value) : undefined;
+	}
+	if (values.autonomy) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			'in autonomy mode (-a) providers declare connector tokens (berth provider --connector-token-file): the agent takes none',
+		);
 	}
 	if (!values.reverse) {
 		throw new BerthError(
@@ -230,7 +245,7 @@ function readConnectorTokens(
 			'-c puts connector tokens in the process list, where every user of this host can read them: prefer --connector-token-file',
 		);
 	}
-	const tokens = new ConnectorTokens();
+	const tokens = new ConnectorTokens(token.value);
 	const add = (value: string, what: string): void => {
 		if (value === token.value) {
 			throw new BerthError(

@@ -1,7 +1,13 @@
 import { BerthError, assertNever, errorMessage } from '../../protocol/errors';
 import { Disposable, DisposableStore, Emitter } from '../../protocol/lifecycle';
 import { formatHostPort } from '../../protocol/host-port';
-import type { AddForwardParams, AgentClientInfo, ForwardInfo, ServerInfo } from '../../protocol/rpc';
+import type {
+	AddForwardParams,
+	AgentClientInfo,
+	AgentMethods,
+	ForwardInfo,
+	ServerInfo,
+} from '../../protocol/rpc';
 import type { AgentEndpoint } from './dial';
 import { countOpenFiles, readOpenFilesLimit } from './fd-limit';
 import type { LocalForwardSpec } from './forward-spec';
@@ -228,21 +234,24 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	 * every renewed session.
 	 * @throws what the agent answers (BERTH_ERR_USAGE when it runs no reverse proxy).
 	 */
-	async provideEgress(name?: string): Promise<void> {
-		this.egressName = name;
+	async provideEgress(name?: string, connectorTokens: readonly string[] = []): Promise<void> {
+		this.egressParams = {
+			...(name === undefined ? {} : { name }),
+			...(connectorTokens.length > 0 ? { connectorTokens } : {}),
+		};
 		this.egress.enable();
-		await this.connected().rpc.request('provideEgress', name === undefined ? {} : { name });
+		await this.connected().rpc.request('provideEgress', this.egressParams);
 	}
 
-	private egressName: string | undefined;
+	/** What this provider declared (name, and in autonomy mode its connector tokens), said again on renewal. */
+	private egressParams: AgentMethods['provideEgress']['params'] = {};
 
 	/** After a renewal: a provider declares itself again (the agent forgot it with the old session). */
 	private offerEgress(session: StreamSession): void {
 		if (!this.egress.isEnabled) {
 			return;
 		}
-		const params = this.egressName === undefined ? {} : { name: this.egressName };
-		session.rpc.request('provideEgress', params).catch((error: unknown) => {
+		session.rpc.request('provideEgress', this.egressParams).catch((error: unknown) => {
 			this._onDidFailConnection.fire({
 				id: 'egress',
 				message: `the agent refused this provider: ${errorMessage(error)}`,

@@ -21,8 +21,15 @@ interface Provider {
 	readonly session: string;
 }
 
+/** Which providers may carry a connection: any, the one named `via`, and (autonomy) only `session`'s. */
+export interface ProviderChoice {
+	readonly via?: string;
+	/** Autonomy mode: the provider session that declared the connector's token. */
+	readonly session?: string;
+}
+
 interface Waiter {
-	readonly via: string | undefined;
+	readonly choice: ProviderChoice;
 	readonly resolve: (provider: Provider | undefined) => void;
 }
 
@@ -75,7 +82,7 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 		this.providers.push(provider);
 		this.log.info('a provider joined', { name, session, providers: this.providers.length });
 		for (const waiter of [...this.waiters]) {
-			if (waiter.via === undefined || waiter.via === name) {
+			if (fits(provider, waiter.choice)) {
 				this.waiters.delete(waiter);
 				waiter.resolve(provider);
 			}
@@ -96,7 +103,11 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 			request.kind === 'tcp'
 				? { kind: 'tcp', host: request.target.host, port: request.target.port }
 				: { kind: 'udp' };
-		return this.openTarget(target, request.config.via, request.name);
+		return this.openTarget(
+			target,
+			request.config.via === undefined ? {} : { via: request.config.via },
+			request.name,
+		);
 	}
 
 	/**
@@ -105,12 +116,17 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 	 */
 	async openTarget(
 		target: Extract<OpenTarget, { kind: 'tcp' | 'udp' }>,
-		via: string | undefined,
+		choice: ProviderChoice,
 		name = '',
 	): Promise<ProxyOpenResult> {
-		const provider = this.pick(via) ?? (await this.waitFor(via));
+		const provider = this.pick(choice) ?? (await this.waitFor(choice));
 		if (!provider) {
-			const whom = via === undefined ? 'no provider is connected' : `no provider named ${via} is connected`;
+			const whom =
+				choice.session !== undefined
+					? 'the provider that declared this connector token is not connected'
+					: choice.via === undefined
+						? 'no provider is connected'
+						: `no provider named ${choice.via} is connected`;
 			return {
 				ok: false,
 				code: ResetCode.Unreachable,
@@ -132,9 +148,9 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 			: { ok: false, code: outcome.reset.code, reason: outcome.reset.reason };
 	}
 
-	/** The next provider in turn (or the one named `via`). */
-	private pick(via: string | undefined): Provider | undefined {
-		const candidates = via === undefined ? this.providers : this.providers.filter((p) => p.name === via);
+	/** The next provider in turn among those `choice` allows. */
+	private pick(choice: ProviderChoice): Provider | undefined {
+		const candidates = this.providers.filter((p) => fits(p, choice));
 		if (candidates.length === 0) {
 			return undefined;
 		}
@@ -143,13 +159,13 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 		return provider;
 	}
 
-	private waitFor(via: string | undefined): Promise<Provider | undefined> {
+	private waitFor(choice: ProviderChoice): Promise<Provider | undefined> {
 		if (this.isDisposed) {
 			return Promise.resolve(undefined);
 		}
 		return new Promise((resolve) => {
 			const waiter: Waiter = {
-				via,
+				choice,
 				resolve: (provider) => {
 					timer.dispose();
 					resolve(provider);
@@ -162,6 +178,13 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 			this.waiters.add(waiter);
 		});
 	}
+}
+
+function fits(provider: Provider, choice: ProviderChoice): boolean {
+	return (
+		(choice.via === undefined || provider.name === choice.via) &&
+		(choice.session === undefined || provider.session === choice.session)
+	);
 }
 
 /** The name in `provideEgress`'s params, or undefined when none is given. */

@@ -1,6 +1,7 @@
 import { BerthError, HandshakeReason, assertNever, errorMessage } from '../../protocol/errors';
+import { isObject, isString } from '../../protocol/guards';
 import { formatHostPort } from '../../protocol/host-port';
-import { Disposable, Emitter, type IDisposable } from '../../protocol/lifecycle';
+import { Disposable, DisposableStore, Emitter, type IDisposable } from '../../protocol/lifecycle';
 import type { MessageLimits } from '../../protocol/message-reader';
 import { Mux } from '../../protocol/mux';
 import { MUX_VERSION, parseMuxArgs, ResetCode, type OpenTarget } from '../../protocol/mux-frames';
@@ -45,6 +46,8 @@ export interface MuxConnectionsOptions {
 	readonly connectorTokens?: ConnectorTokens;
 	/** The proxy every TCP target is reached through (`--upstream`). */
 	readonly upstream?: Upstream;
+	/** Autonomy mode (`berth server -r -a`): providers declare connector tokens that reach them only. */
+	readonly autonomy?: boolean;
 	/** Registers the agent's methods for a session, given its description for the client list; disposed with it. */
 	readonly serve: (rpc: AgentRpc, forwards: RemoteForwards, session: ClientSession) => IDisposable;
 }
@@ -128,6 +131,24 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 			session.shutdown(reason);
 		}
 	}
+}
+
+/** The most connector tokens one provider may declare. */
+const MAX_DECLARED_TOKENS = 16;
+
+/** `provideEgress`'s `connectorTokens`: strings, at most MAX_DECLARED_TOKENS (checked by ConnectorTokens.add). */
+function parseDeclaredTokens(params: unknown): string[] {
+	const raw = isObject(params) ? params['connectorTokens'] : undefined;
+	if (raw === undefined) {
+		return [];
+	}
+	if (!Array.isArray(raw) || raw.length > MAX_DECLARED_TOKENS || !raw.every(isString)) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			`provideEgress: connectorTokens is a list of at most ${MAX_DECLARED_TOKENS} tokens`,
+		);
+	}
+	return raw;
 }
 
 /** What a connector's session may not call: it only opens proxy streams (and says hello). */
@@ -234,8 +255,31 @@ class AgentMuxSession extends Disposable {
 					'this agent runs no reverse proxy: start it with berth server -r (and --socks-port)',
 				);
 			}
+			const declared = parseDeclaredTokens(params);
+			if (declared.length > 0 && !this.options.autonomy) {
+				throw new BerthError(
+					'BERTH_ERR_USAGE',
+					'a provider declares connector tokens only to an agent in autonomy mode (berth server -r -a)',
+				);
+			}
 			provision?.dispose();
-			provision = providers.add(params, this.mux, session);
+			const store = new DisposableStore();
+			store.add(providers.add(params, this.mux, session));
+			provision = store;
+			const tokens = this.options.connectorTokens;
+			if (declared.length > 0 && tokens) {
+				try {
+					// A provider that comes back declares its tokens again; its connectors meanwhile were cut.
+					for (const token of declared) {
+						const id = tokens.add(token, 'a declared connector token', session);
+						store.add({ dispose: () => tokens.remove(id) });
+					}
+				} catch (error) {
+					store.dispose();
+					provision = undefined;
+					throw error;
+				}
+			}
 			return {};
 		});
 	}
@@ -316,7 +360,15 @@ class AgentMuxSession extends Disposable {
 			stream.reset(ResetCode.Rejected, 'this agent relays to no providers (berth server -r)');
 			return;
 		}
-		providers.openTarget(target, target.via).then(
+		// Autonomy: a token a provider declared reaches that provider only.
+		const owner = this.connectorTokenId
+			? this.options.connectorTokens?.ownerOf(this.connectorTokenId)
+			: undefined;
+		const choice = {
+			...(target.via !== undefined ? { via: target.via } : {}),
+			...(owner ? { session: owner } : {}),
+		};
+		providers.openTarget(target, choice).then(
 			(opened) => {
 				if (!opened.ok) {
 					stream.reset(opened.code, opened.reason);

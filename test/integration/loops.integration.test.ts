@@ -198,7 +198,7 @@ describe('forwarding loops', () => {
 				await waitFor(
 					() => added.some((p) => p.port === service.port),
 					`the ${name} service to be detected`,
-					15_000,
+					30_000, // the agent scans every 2 s; a loaded CI machine may take several scans
 				);
 				await waitFor(() => forwarder.list().length === index + 2, `the ${name} service's forward`);
 			}

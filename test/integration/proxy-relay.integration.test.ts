@@ -246,4 +246,75 @@ describe('relay mode (berth connector -> agent -> berth provider)', () => {
 		assert.deepEqual([down, up], ['exact', 'exact']);
 		await waitFor(() => providerLines(relay.agent, 'bulk') >= 2 || undefined, 'both through the provider');
 	});
+
+	it('autonomy (-r -a): each connector reaches only the provider that declared its token; no token twice; no agent port', async () => {
+		const agent = await startAgent({ args: ['-r', '-a', '--socks-port', '0', '--log-level', 'debug'] });
+		after(() => agent.stop());
+		assert.ok(!agent.stdout.some((l) => l.startsWith('Proxy')), 'the agent opens no proxy port of its own');
+		const [tokenA, tokenB] = [newToken(), newToken()];
+		const provide = async (name: string, token: string): Promise<CliProcess> => {
+			const cli = spawnCli([
+				'provider',
+				'--name',
+				name,
+				'--connector-token-file',
+				tokenFile(token),
+				'-u',
+				agent.url,
+				'--token-file',
+				tokenFile(agent.token!),
+			]);
+			await cli.waitForStdout(/^Providing egress/, 15_000);
+			return cli;
+		};
+		const providerA = await provide('pa', tokenA);
+		after(() => providerA.stop());
+		const providerB = await provide('pb', tokenB);
+		after(() => providerB.stop());
+		const thief = spawnCli([
+			'provider',
+			'--connector-token-file',
+			tokenFile(tokenA),
+			'-u',
+			agent.url,
+			'--token-file',
+			tokenFile(agent.token!),
+		]);
+		assert.notEqual(await thief.exited, 0, 'a token another provider declared cannot be claimed');
+		assert.match(thief.stderr.join('\n'), /already in use/);
+
+		const connectorA = await startConnector(agent, tokenA);
+		after(() => connectorA.cli.stop());
+		const connectorB = await startConnector(agent, tokenB);
+		after(() => connectorB.cli.stop());
+		for (let i = 0; i < 3; i++) {
+			for (const [connector, tag] of [
+				[connectorA, 'a'],
+				[connectorB, 'b'],
+			] as const) {
+				const r = await curl([
+					'--socks5-hostname',
+					`127.0.0.1:${connector.port}`,
+					`http://127.0.0.1:${web.port}/${tag}${i}`,
+				]);
+				assert.equal(r.stdout, `hello /${tag}${i}`);
+			}
+		}
+		assert.deepEqual(
+			[providerLines(agent, 'pa'), providerLines(agent, 'pb')],
+			[3, 3],
+			'each pair kept to itself',
+		);
+		// The agent's own connection token is no connector's.
+		const own = spawnCli([
+			'provider',
+			'--connector-token-file',
+			tokenFile(agent.token!),
+			'-u',
+			agent.url,
+			'--token-file',
+			tokenFile(agent.token!),
+		]);
+		assert.notEqual(await own.exited, 0);
+	});
 });

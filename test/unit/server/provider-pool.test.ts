@@ -75,7 +75,7 @@ describe('ProviderPool', () => {
 		const order: string[] = [];
 		for (let i = 0; i < 4; i++) {
 			const before = a.opened.length;
-			assert.equal((await pool.openTarget(TARGET, undefined)).ok, true);
+			assert.equal((await pool.openTarget(TARGET, {})).ok, true);
 			order.push(a.opened.length > before ? 'a' : 'b');
 		}
 		assert.equal(a.opened.length + b.opened.length, 4, 'one open per connection');
@@ -90,7 +90,7 @@ describe('ProviderPool', () => {
 		pool.add({ name: 'a' }, a.mux, 's1');
 		pool.add({ name: 'b' }, b.mux, 's2');
 		for (let i = 0; i < 3; i++) {
-			assert.equal((await pool.openTarget(TARGET, 'b')).ok, true);
+			assert.equal((await pool.openTarget(TARGET, { via: 'b' })).ok, true);
 		}
 		assert.equal(a.opened.length, 0);
 		assert.equal(b.opened.length, 3);
@@ -100,13 +100,13 @@ describe('ProviderPool', () => {
 	it('passes on a provider’s refusal with its code', async () => {
 		const { pool } = setup();
 		pool.add({ name: 'a' }, provider('refuse').mux, 's1');
-		const result = await pool.openTarget(TARGET, undefined);
+		const result = await pool.openTarget(TARGET, {});
 		assert.deepEqual(result, { ok: false, code: ResetCode.Refused, reason: 'connect ECONNREFUSED' });
 	});
 
 	it('waits PROVIDER_WAIT_MS for a provider, then fails as unreachable, naming the wait', async () => {
 		const { pool, timers } = setup();
-		const waiting = track(pool.openTarget(TARGET, undefined));
+		const waiting = track(pool.openTarget(TARGET, {}));
 		timers.advance(PROVIDER_WAIT_MS - 1);
 		await settle();
 		assert.equal(waiting(), undefined, 'still waiting just before the deadline');
@@ -122,7 +122,7 @@ describe('ProviderPool', () => {
 	it('names the missing provider when a `via` waited in vain', async () => {
 		const { pool, timers } = setup();
 		pool.add({ name: 'y' }, provider().mux, 's1');
-		const waiting = pool.openTarget(TARGET, 'x');
+		const waiting = pool.openTarget(TARGET, { via: 'x' });
 		timers.advance(PROVIDER_WAIT_MS);
 		const result = await waiting;
 		assert.ok(!result.ok);
@@ -132,7 +132,7 @@ describe('ProviderPool', () => {
 
 	it('serves a waiting connection with a provider that joins meanwhile', async () => {
 		const { pool, timers } = setup();
-		const waiting = track(pool.openTarget(TARGET, undefined));
+		const waiting = track(pool.openTarget(TARGET, {}));
 		timers.advance(PROVIDER_WAIT_MS / 2);
 		const a = provider();
 		pool.add({ name: 'a' }, a.mux, 's1');
@@ -144,7 +144,7 @@ describe('ProviderPool', () => {
 
 	it('does not serve a waiter for `via: x` with provider y', async () => {
 		const { pool } = setup();
-		const waiting = track(pool.openTarget(TARGET, 'x'));
+		const waiting = track(pool.openTarget(TARGET, { via: 'x' }));
 		const y = provider();
 		pool.add({ name: 'y' }, y.mux, 's1');
 		await settle();
@@ -167,7 +167,7 @@ describe('ProviderPool', () => {
 		membership.dispose();
 		assert.deepEqual(pool.list(), [{ name: 'b', session: 's2' }]);
 		for (let i = 0; i < 3; i++) {
-			assert.equal((await pool.openTarget(TARGET, undefined)).ok, true);
+			assert.equal((await pool.openTarget(TARGET, {})).ok, true);
 		}
 		assert.equal(a.opened.length, 0);
 		assert.equal(b.opened.length, 3);
@@ -177,7 +177,7 @@ describe('ProviderPool', () => {
 		const { pool, timers } = setup();
 		const a = provider();
 		pool.add({ name: 'a' }, a.mux, 's1').dispose();
-		const waiting = track(pool.openTarget(TARGET, 'a'));
+		const waiting = track(pool.openTarget(TARGET, { via: 'a' }));
 		await settle();
 		assert.equal(waiting(), undefined);
 		timers.advance(PROVIDER_WAIT_MS);
@@ -213,8 +213,8 @@ describe('ProviderPool', () => {
 
 	it('fails waiting connections when it is disposed, and new ones at once', async () => {
 		const { pool, timers } = setup();
-		const waiting = track(pool.openTarget(TARGET, undefined));
-		const waitingVia = track(pool.openTarget(TARGET, 'x'));
+		const waiting = track(pool.openTarget(TARGET, {}));
+		const waitingVia = track(pool.openTarget(TARGET, { via: 'x' }));
 		pool.dispose();
 		await settle();
 		for (const outcome of [waiting, waitingVia]) {
@@ -223,7 +223,7 @@ describe('ProviderPool', () => {
 			assert.equal(result.code, ResetCode.Unreachable);
 		}
 		assert.equal(timers.pending, 0, 'no timer outlives the pool');
-		const late = track(pool.openTarget(TARGET, undefined));
+		const late = track(pool.openTarget(TARGET, {}));
 		await settle();
 		assert.equal(late()?.ok, false, 'no wait after dispose');
 	});
