@@ -6,7 +6,7 @@
 import { get, judge, type CaseEnv, type Collected } from './case-def';
 import { sleep } from './net';
 import type { Settings } from './options';
-import type { PathDef, PathId, Relay } from './paths';
+import { SIDE_ROLES, type PathDef, type PathId, type Relay, type SideRole } from './paths';
 import { rssKiB } from './procs';
 import { cell, ratio, type GoalResult, type Table } from './report';
 import { runLoadClient, startIdleClient } from './services';
@@ -85,8 +85,8 @@ export interface IdleReportSpec {
 	readonly goal: string;
 	/** The note that states the goal under the table. */
 	readonly goalNote: string;
-	/** What each side's processes are, per path. */
-	readonly sideLabels: Partial<Record<PathId, Record<'client' | 'server', string>>>;
+	/** What each side's processes are, per path (a path's rows: its sides here; else client and server). */
+	readonly sideLabels: Partial<Record<PathId, Partial<Record<SideRole, string>>>>;
 	/** "forwarded" or "proxied", for the title. */
 	readonly what: string;
 }
@@ -103,8 +103,10 @@ export function idleReport(
 		s && { min: s.min / 1024, median: s.median / 1024, max: s.max / 1024, n: s.n };
 	const rows: string[][] = [];
 	for (const path of paths.filter((p) => p.kind !== 'none')) {
-		for (const role of ['client', 'server'] as const) {
-			const sideLabel = spec.sideLabels[path.id]?.[role] ?? role;
+		const labels = spec.sideLabels[path.id];
+		const roles = SIDE_ROLES.filter((r) => (labels ? labels[r] !== undefined : r !== 'middle'));
+		for (const role of roles) {
+			const sideLabel = labels?.[role] ?? role;
 			const perConn = get(collected, path.id, `${role}.perConn`);
 			if (path.product) {
 				goals.push(

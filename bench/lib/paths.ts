@@ -2,9 +2,9 @@
  * The paths a case measures, each started fresh for one measurement and stopped after it:
  * direct loopback, `ssh -L` through a private sshd (default cipher and aes128-gcm), and Berth's
  * CLI (`server` + `forward`) over raw TCP and over WebSocket frames. Proxy paths (issue 9) are a
- * SOCKS5 port instead of a forward: `ssh -D`, `berth forward -D`, and Berth's reverse mode
- * (`server -r` + `provider`). Berth is driven only through dist/server.js, so the bench measures
- * whatever that build does.
+ * SOCKS5 port instead of a forward: `ssh -D`, `berth forward -D`, Berth's reverse mode
+ * (`server -r` + `provider`) and relay mode (`connector` -> `server -r` -> `provider`). Berth is
+ * driven only through dist/server.js, so the bench measures whatever that build does.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +15,15 @@ import { freePort, waitListening } from './net';
 import { descendants, indent, runToEnd, startProc, type Proc } from './procs';
 
 export type PathId =
-	'direct' | 'ssh' | 'ssh-gcm' | 'berth-tcp' | 'berth-ws' | 'ssh-D' | 'berth-D' | 'berth-reverse';
+	| 'direct'
+	| 'ssh'
+	| 'ssh-gcm'
+	| 'berth-tcp'
+	| 'berth-ws'
+	| 'ssh-D'
+	| 'berth-D'
+	| 'berth-reverse'
+	| 'berth-relay';
 export const PATH_IDS: readonly PathId[] = [
 	'direct',
 	'ssh',
@@ -25,15 +33,20 @@ export const PATH_IDS: readonly PathId[] = [
 	'ssh-D',
 	'berth-D',
 	'berth-reverse',
+	'berth-relay',
 ];
+
+export type SideRole = 'client' | 'middle' | 'server';
+export const SIDE_ROLES: readonly SideRole[] = ['client', 'middle', 'server'];
 
 /** The processes of one side of a relay, looked up when measured. */
 export interface Side {
 	/**
 	 * For a proxy path, 'client' is the process that holds the proxy port and 'server' the one
-	 * traffic leaves from (in reverse mode: the agent, then the provider).
+	 * traffic leaves from (in reverse mode: the agent, then the provider); relay mode has a
+	 * 'middle' too (connector, agent, provider).
 	 */
-	readonly role: 'client' | 'server';
+	readonly role: SideRole;
 	/** What the processes are, e.g. "ssh client" or "sshd session processes". */
 	readonly label: string;
 	pids(): number[];
@@ -140,6 +153,13 @@ export const PATHS: Readonly<Record<PathId, PathDef>> = {
 		product: true,
 		kind: 'proxy',
 		start: (ctx, _target, runLabel) => startBerthReverse(ctx, runLabel),
+	},
+	'berth-relay': {
+		id: 'berth-relay',
+		label: 'Berth relay mode (connector, server -r, provider), raw TCP',
+		product: true,
+		kind: 'proxy',
+		start: (ctx, _target, runLabel) => startBerthRelay(ctx, runLabel),
 	},
 };
 
@@ -284,6 +304,9 @@ async function startSshClient(
 /** What starting Berth needs of the context (the soak runs it without any ssh). */
 export type BerthContext = Omit<PathContext, 'ssh'>;
 
+/** The stdout line of a Berth process that holds a proxy port (group 1: the port). */
+const PROXY_READY = /^Proxy \(SOCKS5 and HTTP\) on 127\.0\.0\.1:(\d+), /;
+
 /** `berth server` and `berth forward -L 0:127.0.0.1:TARGET` over `transport`, from ctx.serverJs. */
 export function startBerth(
 	ctx: BerthContext,
@@ -306,7 +329,7 @@ function startBerthProxy(ctx: BerthContext, runLabel: string): Promise<Relay> {
 		serverArgs: [],
 		clientName: 'berth forward -D',
 		clientArgs: ['forward', '-D', '0', '--transport', 'tcp'],
-		clientReady: /^Proxy \(SOCKS5 and HTTP\) on 127\.0\.0\.1:(\d+), /,
+		clientReady: PROXY_READY,
 		portFrom: 'client',
 	});
 }
@@ -318,12 +341,45 @@ function startBerthProxy(ctx: BerthContext, runLabel: string): Promise<Relay> {
 function startBerthReverse(ctx: BerthContext, runLabel: string): Promise<Relay> {
 	return startBerthPair(ctx, runLabel, {
 		serverArgs: ['-r', '--socks-port', '0'],
-		serverReady: /^Proxy \(SOCKS5 and HTTP\) on 127\.0\.0\.1:(\d+), /,
+		serverReady: PROXY_READY,
 		clientName: 'berth provider',
 		clientArgs: ['provider', '--transport', 'tcp'],
 		clientReady: /^Providing egress: /,
 		portFrom: 'server',
 	});
+}
+
+/**
+ * Relay mode: `berth connector` holds the proxy port; the agent (`berth server -r` with a
+ * connector token) joins each of its streams to one towards `berth provider`, where the
+ * connection leaves. Three processes, both links over raw TCP; ready once the connector listens
+ * (after the provider serves, so no connection waits for one).
+ */
+async function startBerthRelay(ctx: BerthContext, runLabel: string): Promise<Relay> {
+	const run = prepareBerthRun(ctx, runLabel);
+	const connectorToken = writeToken(run.dir, 'connector-token');
+	// The agent's own proxy port is not used here; port 0 keeps it off the default 9870.
+	const agentArgs = ['-r', '--socks-port', '0', '--connector-token-file', connectorToken];
+	const { server, url } = await startBerthAgent(run, agentArgs);
+	const procs: Proc[] = [server];
+	try {
+		const providerArgs = ['provider', '--transport', 'tcp'];
+		const provider = startBerthClient(run, 'berth provider', providerArgs, url, run.tokenFile);
+		procs.unshift(provider);
+		await provider.waitForLine(/^Providing egress: /, 20_000);
+		const connectorArgs = ['connector', '-p', '0', '--transport', 'tcp'];
+		const connector = startBerthClient(run, 'berth connector', connectorArgs, url, connectorToken);
+		procs.unshift(connector);
+		const ready = await connector.waitForLine(PROXY_READY, 20_000);
+		return relayOf(Number(ready[1]), procs, [
+			sideOf('client', connector),
+			sideOf('middle', server),
+			sideOf('server', provider),
+		]);
+	} catch (error) {
+		await stopAll(procs);
+		throw error;
+	}
 }
 
 interface BerthPairSpec {
@@ -340,65 +396,112 @@ interface BerthPairSpec {
 
 /** A `berth server` and one client of it (forward, or provider), from ctx.serverJs. */
 async function startBerthPair(ctx: BerthContext, runLabel: string, spec: BerthPairSpec): Promise<Relay> {
-	const dir = join(ctx.workDir, `berth-${randomBytes(4).toString('hex')}`);
-	mkdirSync(dir, { mode: 0o700 });
-	const tokenFile = join(dir, 'token');
-	writeFileSync(tokenFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
-	const env = { BERTH_CONFIG_DIR: join(dir, 'config') };
-	const logLevel = ['--log-level', ctx.berthLogLevel];
-
-	const server = startProc(
-		'berth server',
-		process.execPath,
-		[
-			...profileArgs(ctx, runLabel, 'server'),
-			ctx.serverJs,
-			'server',
-			'--port',
-			'0',
-			'--connection-token-file',
-			tokenFile,
-			...spec.serverArgs,
-			...logLevel,
-		],
-		{ env },
-	);
+	const run = prepareBerthRun(ctx, runLabel);
+	const { server, url } = await startBerthAgent(run, spec.serverArgs);
 	const procs: Proc[] = [server];
 	try {
-		const listening = await server.waitForLine(
-			/^Berth agent listening on (ws:\/\/127\.0\.0\.1:(\d+))$/,
-			20_000,
-		);
 		const serverReady = spec.serverReady && (await server.waitForLine(spec.serverReady, 20_000));
-		const role = spec.clientArgs[0]!;
-		const client = startProc(
-			spec.clientName,
-			process.execPath,
-			[
-				...profileArgs(ctx, runLabel, role),
-				ctx.serverJs,
-				...spec.clientArgs,
-				'-u',
-				listening[1]!,
-				'--token-file',
-				tokenFile,
-				...logLevel,
-			],
-			{ env },
-		);
+		const client = startBerthClient(run, spec.clientName, spec.clientArgs, url, run.tokenFile);
 		procs.unshift(client);
 		const clientReady = await client.waitForLine(spec.clientReady, 20_000);
 		const port = Number((spec.portFrom === 'client' ? clientReady : serverReady)?.[1]);
 		// For the reverse mode the proxy port is on the agent: it is the side clients talk to.
 		const [entry, exit] = spec.portFrom === 'client' ? [client, server] : [server, client];
-		return relayOf(port, procs, [
-			{ role: 'client', label: entry.name, pids: () => (entry.alive ? [entry.pid] : []) },
-			{ role: 'server', label: exit.name, pids: () => (exit.alive ? [exit.pid] : []) },
-		]);
+		return relayOf(port, procs, [sideOf('client', entry), sideOf('server', exit)]);
 	} catch (error) {
 		await stopAll(procs);
 		throw error;
 	}
+}
+
+/** One measurement's Berth processes: their folder, the agent's token, their config dir. */
+interface BerthRun {
+	readonly ctx: BerthContext;
+	readonly runLabel: string;
+	readonly dir: string;
+	/** The agent's connection token. */
+	readonly tokenFile: string;
+	readonly env: Record<string, string>;
+}
+
+function prepareBerthRun(ctx: BerthContext, runLabel: string): BerthRun {
+	const dir = join(ctx.workDir, `berth-${randomBytes(4).toString('hex')}`);
+	mkdirSync(dir, { mode: 0o700 });
+	const tokenFile = writeToken(dir, 'token');
+	return { ctx, runLabel, dir, tokenFile, env: { BERTH_CONFIG_DIR: join(dir, 'config') } };
+}
+
+/** A fresh random token in `dir`/`name`, mode 0600; returns the file. */
+function writeToken(dir: string, name: string): string {
+	const file = join(dir, name);
+	writeFileSync(file, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+	return file;
+}
+
+/** `berth server --port 0` with `args`, once it listens (its URL); stopped if it never does. */
+async function startBerthAgent(
+	run: BerthRun,
+	args: readonly string[],
+): Promise<{ server: Proc; url: string }> {
+	const { ctx } = run;
+	const server = startProc(
+		'berth server',
+		process.execPath,
+		[
+			...profileArgs(ctx, run.runLabel, 'server'),
+			ctx.serverJs,
+			'server',
+			'--port',
+			'0',
+			'--connection-token-file',
+			run.tokenFile,
+			...args,
+			'--log-level',
+			ctx.berthLogLevel,
+		],
+		{ env: run.env },
+	);
+	try {
+		const listening = await server.waitForLine(
+			/^Berth agent listening on (ws:\/\/127\.0\.0\.1:\d+)$/,
+			20_000,
+		);
+		return { server, url: listening[1]! };
+	} catch (error) {
+		await server.stop();
+		throw error;
+	}
+}
+
+/** A Berth client (the subcommand is args[0]) of the agent at `url`, proving the token in `tokenFile`. */
+function startBerthClient(
+	run: BerthRun,
+	name: string,
+	args: readonly string[],
+	url: string,
+	tokenFile: string,
+): Proc {
+	const { ctx } = run;
+	return startProc(
+		name,
+		process.execPath,
+		[
+			...profileArgs(ctx, run.runLabel, args[0]!),
+			ctx.serverJs,
+			...args,
+			'-u',
+			url,
+			'--token-file',
+			tokenFile,
+			'--log-level',
+			ctx.berthLogLevel,
+		],
+		{ env: run.env },
+	);
+}
+
+function sideOf(role: SideRole, proc: Proc): Side {
+	return { role, label: proc.name, pids: () => (proc.alive ? [proc.pid] : []) };
 }
 
 /** node --cpu-prof flags when profiling, naming the profile after the run and the role. */

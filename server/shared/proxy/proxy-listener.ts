@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { BerthError, errorMessage } from '../../../protocol/errors';
 import { ResetCode } from '../../../protocol/mux-frames';
 import { formatHostPort } from '../../../protocol/host-port';
-import { Disposable, DisposableStore, toDisposable } from '../../../protocol/lifecycle';
+import { Disposable, toDisposable, type IDisposable } from '../../../protocol/lifecycle';
 import { encodeReply, SOCKS5_VERSION, SocksCommand, SocksReply, UNSPECIFIED } from '../../../protocol/socks5';
 import type { Timers } from '../../../protocol/timers';
 import { FORWARD_LISTEN_BACKLOG } from '../listen-backlog';
@@ -47,11 +47,21 @@ export class ProxyListener extends Disposable {
 	private readonly connections: ProxyConnections;
 	private readonly http: HttpProxyHandler;
 	private readonly sockets = new Set<Socket>();
+	/** Each socket's handshake timer, until its request is complete (or it closes). */
+	private readonly handshakes = new Map<Socket, IDisposable>();
 	private readonly handshakeTimeoutMs: number;
+	/** Every socket's 'close' listener (one function for all of them; `this` is the socket). */
+	private readonly forgetSocket: (this: Socket) => void;
 
 	private constructor(private readonly options: ProxyListenerOptions) {
 		super();
 		this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? PROXY_HANDSHAKE_TIMEOUT_MS;
+		const { sockets, handshakes } = this;
+		this.forgetSocket = function (this: Socket): void {
+			sockets.delete(this);
+			handshakes.get(this)?.dispose();
+			handshakes.delete(this);
+		};
 		this.connections = new ProxyConnections(
 			options.route,
 			options.credentials,
@@ -66,6 +76,10 @@ export class ProxyListener extends Disposable {
 		this._register(
 			toDisposable(() => {
 				this.server.close();
+				for (const timer of this.handshakes.values()) {
+					timer.dispose();
+				}
+				this.handshakes.clear();
 				for (const socket of this.sockets) {
 					socket.destroy();
 				}
@@ -110,16 +124,23 @@ export class ProxyListener extends Disposable {
 		return typeof address === 'object' && address ? address.port : this.options.port;
 	}
 
+	/**
+	 * Takes an accepted (paused) socket through its first byte. Its listeners are functions every
+	 * socket shares, its handshake timer lives in `handshakes` only until the request is complete:
+	 * with tens of thousands of idle connections, nothing of the handshake stays per connection
+	 * once the bridge has the socket.
+	 */
 	private onConnection(socket: Socket): void {
 		this.sockets.add(socket);
-		socket.once('close', () => this.sockets.delete(socket));
-		socket.on('error', () => undefined); // the bridge or the handler reports what matters
-		const handshake = new DisposableStore();
-		handshake.add(this.options.timers.timeout(() => socket.destroy(), this.handshakeTimeoutMs));
-		socket.once('close', () => handshake.dispose());
+		socket.on('close', this.forgetSocket);
+		socket.on('error', ignoreError); // the bridge or the handler reports what matters
+		this.handshakes.set(
+			socket,
+			this.options.timers.timeout(() => socket.destroy(), this.handshakeTimeoutMs),
+		);
 		socket.once('data', (first: Buffer) => {
 			socket.pause();
-			this.dispatch(socket, first, handshake).catch((error: unknown) => {
+			this.dispatch(socket, first).catch((error: unknown) => {
 				this.options.log.warn('proxy connection failed', { error: errorMessage(error) });
 				socket.destroy();
 			});
@@ -127,16 +148,22 @@ export class ProxyListener extends Disposable {
 		socket.resume();
 	}
 
+	/** The handshake's clock stops: the request is complete, or another handler bounds its time. */
+	private endHandshake(socket: Socket): void {
+		this.handshakes.get(socket)?.dispose();
+		this.handshakes.delete(socket);
+	}
+
 	/** SOCKS5 or HTTP, by the first byte; anything else is closed. */
-	private async dispatch(socket: Socket, first: Buffer, handshake: DisposableStore): Promise<void> {
+	private async dispatch(socket: Socket, first: Buffer): Promise<void> {
 		const byte = first[0]!;
 		if (byte === SOCKS5_VERSION) {
-			await this.socks5(socket, first, handshake);
+			await this.socks5(socket, first);
 		} else if (byte === SOCKS4_VERSION) {
 			socket.end(SOCKS4_REJECTED); // Berth speaks SOCKS5 (socks5:// or socks5h://), not SOCKS4
 		} else if (byte >= 0x41 && byte <= 0x5a) {
 			// An HTTP method: Node's parser bounds the head and its time (headersTimeout).
-			handshake.dispose();
+			this.endHandshake(socket);
 			this.http.accept(socket, first);
 		} else {
 			this.options.log.debug('closed a proxy connection that spoke neither SOCKS5 nor HTTP', { byte });
@@ -144,7 +171,7 @@ export class ProxyListener extends Disposable {
 		}
 	}
 
-	private async socks5(socket: Socket, first: Buffer, handshake: DisposableStore): Promise<void> {
+	private async socks5(socket: Socket, first: Buffer): Promise<void> {
 		const request = await runSocks5Handshake(socket, first, this.options.credentials);
 		if ('failed' in request) {
 			this.options.log.debug('SOCKS5 handshake refused', { why: request.failed });
@@ -166,12 +193,16 @@ export class ProxyListener extends Disposable {
 			target: { host: request.address.host, port: request.address.port },
 			config: request.user.config,
 			name: request.user.name,
-			from: formatHostPort(socket.remoteAddress, socket.remotePort),
+			// Read only when asked (for a log line): reading remoteAddress makes Node keep the peer's
+			// address on the socket for its whole life, ~100 bytes per idle connection.
+			get from(): string {
+				return formatHostPort(socket.remoteAddress, socket.remotePort);
+			},
 			protocol: 'socks5',
 		};
 		// The request is complete: the handshake's clock stops. The route bounds its own wait (a
 		// provider for 10 s, the far side's connect for 10 s, the session's end).
-		handshake.dispose();
+		this.endHandshake(socket);
 		const opened = await this.connections.route.open(proxyRequest);
 		if (!opened.ok) {
 			socket.end(encodeReply(socksReplyFor(opened.code)));
@@ -190,5 +221,11 @@ export class ProxyListener extends Disposable {
 		socket.write(encodeReply(SocksReply.Succeeded, UNSPECIFIED));
 		const initial = request.leftover.byteLength > 0 ? [request.leftover] : [];
 		this.connections.bridge(opened.stream, socket, proxyRequest, initial);
+		// The bridge listens for errors now; one listener fewer is one array fewer per socket.
+		socket.off('error', ignoreError);
 	}
+}
+
+function ignoreError(): void {
+	// Errors before the bridge (or the HTTP handler) has the socket end in its 'close'.
 }
