@@ -185,6 +185,15 @@ export type AgentMethods = {
 	 * among its providers (a `via` label picks one by `name`). Refused when the agent runs no
 	 * reverse proxy. Lasts as long as the session: a client that reconnects provides again.
 	 */
+	/**
+	 * ssh's dynamic reverse forward (`-R [BIND:]PORT`): a SOCKS5 + HTTP proxy port on the agent
+	 * whose connections leave from this client (which must be ready to carry `tcp`/`udp` streams).
+	 * Lasts as long as the session.
+	 */
+	addReverseProxy: {
+		params: { readonly bindHost?: string; readonly bindPort: number };
+		result: { readonly bindHost: string; readonly bindPort: number };
+	};
 	provideEgress: {
 		/**
 		 * `connectorTokens` (autonomy mode only, at most 16): connectors proving one of them reach

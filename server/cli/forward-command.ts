@@ -112,9 +112,12 @@ async function forward(
 	}
 	const address = parseAgentUrl(values.url);
 	const locals = (values.L ?? []).map(parseLocalForwardSpec);
-	const remotes = (values.R ?? []).map(parseLocalForwardSpec);
+	// -R [BIND:]PORT without a target is ssh's dynamic reverse forward: a proxy port on the agent.
+	const dynamicR = (values.R ?? []).filter(isDynamicSpec);
+	const remotes = (values.R ?? []).filter((r) => !isDynamicSpec(r)).map(parseLocalForwardSpec);
+	const reverseProxies = dynamicR.map(parseDynamicForwardSpec);
 	const proxies = (values.D ?? []).map(parseDynamicForwardSpec);
-	if (locals.length + remotes.length + proxies.length === 0 && !provide) {
+	if (locals.length + remotes.length + proxies.length + reverseProxies.length === 0 && !provide) {
 		throw new BerthError(
 			'BERTH_ERR_USAGE',
 			'forward: give at least one -L or -R [BIND:]PORT:HOST:PORT, or -D [BIND:]PORT',
@@ -152,7 +155,7 @@ async function forward(
 			"-D needs a Berth agent: VS Code's server cannot tell a proxy's target before it connects",
 		);
 	}
-	if (peer === 'vscode' && remotes.length > 0) {
+	if (peer === 'vscode' && remotes.length + reverseProxies.length > 0) {
 		throw new BerthError(
 			'BERTH_ERR_USAGE',
 			"-R needs a Berth agent: VS Code's server has no reverse forwards",
@@ -219,12 +222,21 @@ async function forward(
 		forwarder instanceof StreamForwarder
 			? await openProxies(forwarder, proxies, credentials, address.display, log)
 			: { opened: 0, failures: [] };
+	const reverseProxied =
+		forwarder instanceof StreamForwarder
+			? await openReverseProxies(forwarder, reverseProxies, address.display, log)
+			: { opened: 0, failures: [] };
 	const provided =
 		provide && forwarder instanceof StreamForwarder
 			? await provideEgress(forwarder, provide, address.display, log)
 			: { opened: 0, failures: [] };
-	const failures = [...forwards.failures, ...proxied.failures, ...provided.failures];
-	if (forwards.opened + proxied.opened + provided.opened === 0) {
+	const failures = [
+		...forwards.failures,
+		...proxied.failures,
+		...reverseProxied.failures,
+		...provided.failures,
+	];
+	if (forwards.opened + proxied.opened + reverseProxied.opened + provided.opened === 0) {
 		subscriptions.dispose();
 		forwarder.dispose();
 		throw noForwardOpened(failures);
@@ -312,6 +324,35 @@ function describer(forwarder: Forwarder): (id: string) => string {
 		const info = forwarder.list().find((f) => f.id === id);
 		return info ? `${endpointText(info.bindHost, info.bindPort)} -> ${target(info)}` : id;
 	};
+}
+
+/** `-R [BIND:]PORT`: a spec of at most two parts (no target). */
+function isDynamicSpec(text: string): boolean {
+	return !/^(\[[^\]]*\]|[^:[]*):(\[[^\]]*\]|[^:[]*):/.test(text);
+}
+
+/** Opens each dynamic reverse forward: a proxy port on the agent whose traffic leaves from here. */
+async function openReverseProxies(
+	forwarder: StreamForwarder,
+	specs: readonly DynamicForwardSpec[],
+	agent: string,
+	log: Logger,
+): Promise<{ opened: number; failures: unknown[] }> {
+	let opened = 0;
+	const failures: unknown[] = [];
+	for (const spec of specs) {
+		try {
+			const at = await forwarder.addReverseProxy(spec);
+			process.stdout.write(
+				`Proxy (SOCKS5 and HTTP) on agent ${endpointText(at.bindHost, at.bindPort)}, traffic leaves from here, via ${agent}\n`,
+			);
+			opened++;
+		} catch (error) {
+			failures.push(error);
+			log.error(`forward -R ${endpointText(spec.bind, spec.port)}: ${errorMessage(error)}`);
+		}
+	}
+	return { opened, failures };
 }
 
 /** Offers this host as an exit for the agent's proxy port (reverse mode). */

@@ -127,7 +127,9 @@ Flags:
                              '*' = every interface, IPv6 in brackets); LOCALPORT 0 picks one
   -R SPEC                    reverse forward [BIND:]REMOTEPORT:HOST:PORT, repeatable: the agent
                              listens on BIND:REMOTEPORT (loopback unless it runs with
-                             --allow-remote-bind) and connects come back to HOST:PORT from here
+                             --allow-remote-bind) and connects come back to HOST:PORT from here.
+                             -R [BIND:]PORT (no target; ssh's dynamic reverse forward): a SOCKS5
+                             and HTTP proxy port on the agent whose traffic leaves from here
   -D [BIND:]PORT             a SOCKS5 and HTTP proxy on one port, ssh's dynamic forward,
                              repeatable: listen here on BIND:PORT (127.0.0.1 unless given;
                              PORT 0 picks one); every connection it carries leaves from the

@@ -246,6 +246,20 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	/** What this provider declared (name, and in autonomy mode its connector tokens), said again on renewal. */
 	private egressParams: AgentMethods['provideEgress']['params'] = {};
 
+	/** After a renewal: the agent's proxy ports for this client are opened again. */
+	private restoreReverseProxies(session: StreamSession): void {
+		for (const spec of this.reverseProxies) {
+			session.rpc
+				.request('addReverseProxy', { bindHost: spec.bind, bindPort: spec.port })
+				.catch((error: unknown) => {
+					this._onDidFailConnection.fire({
+						id: 'reverse-proxy',
+						message: `the agent could not open the proxy port ${spec.port} again: ${errorMessage(error)}`,
+					});
+				});
+		}
+	}
+
 	/** After a renewal: a provider declares itself again (the agent forgot it with the old session). */
 	private offerEgress(session: StreamSession): void {
 		if (!this.egress.isEnabled) {
@@ -258,6 +272,25 @@ export class StreamForwarder extends Disposable implements Forwarder {
 			});
 		});
 	}
+
+	/**
+	 * ssh's dynamic reverse forward (`-R [BIND:]PORT`): a SOCKS5 + HTTP proxy port on the agent
+	 * whose connections leave from this host. Opened again on every renewed session (on the port
+	 * it got first).
+	 * @throws what the agent answers (BERTH_ERR_USAGE for a bind it does not allow, BERTH_ERR_LISTEN).
+	 */
+	async addReverseProxy(spec: DynamicForwardSpec): Promise<{ bindHost: string; bindPort: number }> {
+		this.egress.enable();
+		const opened = await this.connected().rpc.request('addReverseProxy', {
+			bindHost: spec.bind,
+			bindPort: spec.port,
+		});
+		this.reverseProxies.push({ bind: spec.bind, port: opened.bindPort });
+		return opened;
+	}
+
+	/** The reverse proxies asked for, to ask again after a renewal. */
+	private readonly reverseProxies: DynamicForwardSpec[] = [];
 
 	/** The agent's clients now (this forwarder's session marked `isSelf`). */
 	async listClients(): Promise<AgentClientInfo[]> {
@@ -343,6 +376,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 				this.setState({ type: 'connected', info, renewed: true, sameNetwork: session.sameNetwork });
 				this.remotes.restore(session);
 				this.offerEgress(session);
+				this.restoreReverseProxies(session);
 				return;
 			}
 			case 'refused':

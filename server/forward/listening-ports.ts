@@ -71,6 +71,8 @@ export interface ScanOptions {
  */
 export class ListeningPortScanner {
 	private readonly owners = new Map<string, number>();
+	/** Listening sockets searched for and not found in any readable process. */
+	private readonly unowned = new Set<string>();
 	private readonly procRoot: string;
 
 	constructor(private readonly options: ScanOptions = {}) {
@@ -82,8 +84,14 @@ export class ListeningPortScanner {
 			...parseProcNetTcp(await readFile(join(this.procRoot, 'net/tcp'), 'utf8').catch(() => '')),
 			...parseProcNetTcp(await readFile(join(this.procRoot, 'net/tcp6'), 'utf8').catch(() => '')),
 		];
-		if (rows.some((row) => !this.owners.has(row.inode))) {
-			await this.mapOwners();
+		const unknown = new Set(
+			rows
+				.filter((row) => !this.owners.has(row.inode) && !this.unowned.has(row.inode))
+				.map((row) => row.inode),
+		);
+		if (unknown.size > 0) {
+			this.forgetClosed(rows);
+			await this.mapOwners(unknown);
 		}
 		const seen = new Set<string>();
 		const ports: ListeningPort[] = [];
@@ -105,22 +113,49 @@ export class ListeningPortScanner {
 		return ports.sort((a, b) => a.port - b.port || a.host.localeCompare(b.host));
 	}
 
-	private async mapOwners(): Promise<void> {
-		this.owners.clear();
-		const entries = await readdir(this.procRoot).catch(() => [] as string[]);
-		for (const entry of entries) {
-			if (!/^\d+$/.test(entry)) {
-				continue;
+	/** Drops owners of sockets that no longer listen (the map holds listening sockets only). */
+	private forgetClosed(rows: readonly ProcSocket[]): void {
+		const listening = new Set(rows.map((row) => row.inode));
+		for (const inode of [...this.owners.keys()]) {
+			if (!listening.has(inode)) {
+				this.owners.delete(inode);
 			}
-			const fdDir = join(this.procRoot, entry, 'fd');
+		}
+		for (const inode of [...this.unowned]) {
+			if (!listening.has(inode)) {
+				this.unowned.delete(inode);
+			}
+		}
+	}
+
+	/**
+	 * Finds the processes that hold the `wanted` socket inodes, reading each process's descriptors
+	 * at once (not one by one) and stopping as soon as all are found: on a host where other
+	 * processes hold thousands of connections, a full sequential walk took longer than the scan
+	 * interval, and new ports went unreported for tens of seconds.
+	 */
+	private async mapOwners(wanted: Set<string>): Promise<void> {
+		const entries = await readdir(this.procRoot).catch(() => [] as string[]);
+		// Newest processes first: a port that just appeared most likely belongs to one of them.
+		const pids = entries.filter((entry) => /^\d+$/.test(entry)).sort((a, b) => Number(b) - Number(a));
+		for (const pid of pids) {
+			const fdDir = join(this.procRoot, pid, 'fd');
 			const fds = await readdir(fdDir).catch(() => [] as string[]);
-			for (const fd of fds) {
-				const target = await readlink(join(fdDir, fd)).catch(() => '');
+			const targets = await Promise.all(fds.map((fd) => readlink(join(fdDir, fd)).catch(() => '')));
+			for (const target of targets) {
 				const match = /^socket:\[(\d+)\]$/.exec(target);
-				if (match) {
-					this.owners.set(match[1]!, Number(entry));
+				if (match && wanted.has(match[1]!)) {
+					this.owners.set(match[1]!, Number(pid));
+					wanted.delete(match[1]!);
 				}
 			}
+			if (wanted.size === 0) {
+				return;
+			}
+		}
+		// Held by no process we can read (another user's, another pid namespace): not searched again.
+		for (const inode of wanted) {
+			this.unowned.add(inode);
 		}
 	}
 

@@ -31,6 +31,7 @@ import { UdpEgress } from '../shared/proxy/udp-egress';
 import type { ProviderPool } from '../forward/provider-pool';
 import type { ConnectorTokens } from '../connector-tokens';
 import type { Upstream } from '../shared/upstream';
+import { ReverseProxies } from '../forward/reverse-proxies';
 import type { Principal } from '../handshake/connection-types';
 import { StreamPairBridge } from '../shared/stream-pair-bridge';
 
@@ -161,6 +162,7 @@ const CONNECTOR_REFUSED_METHODS = [
 	'disconnectClient',
 	'declareListeners',
 	'provideEgress',
+	'addReverseProxy',
 ] as const;
 
 /** One stream session on the agent. */
@@ -212,6 +214,15 @@ class AgentMuxSession extends Disposable {
 		);
 		this._register(options.serve(this.rpc, forwards, this.describe(number, request, forwards)));
 		this.serveProvideEgress(`streams#${number}`);
+		const reverseProxies = this._register(
+			new ReverseProxies({
+				mux: this.mux,
+				allowRemoteBind: options.allowRemoteBind,
+				timers: options.timers,
+				log: this.log.fork('proxy'),
+			}),
+		);
+		this.rpc.handle('addReverseProxy', (params) => reverseProxies.add(params));
 		this.principal = request.principal;
 		if (request.principal.role === 'connector') {
 			this.restrictToConnector(request.principal.tokenId);

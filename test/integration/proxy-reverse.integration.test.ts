@@ -204,4 +204,24 @@ describe('reverse-mode proxy (berth server -r, berth client -r / berth provider)
 		assert.notEqual(await cli.exited, 0);
 		assert.match(cli.stderr.join('\n'), /runs no reverse proxy: start it with berth server -r/);
 	});
+
+	it("opens ssh's dynamic reverse forward (-R PORT): a proxy port on the agent whose traffic leaves from the client", async () => {
+		// The agent may not reach the web server itself: only traffic leaving from the client can.
+		const agent = await startAgent({
+			args: ['--deny', `127.0.0.1:${web.port}`, '--deny', `localhost:${web.port}`],
+		});
+		after(() => agent.stop());
+		const tokenFile = join(tempDir(), 'token');
+		writeFileSync(tokenFile, agent.token + '\n', { mode: 0o600 });
+		const cli = spawnCli(['forward', '-u', agent.url, '--token-file', tokenFile, '-R', '0']);
+		after(() => cli.stop());
+		const line = await cli.waitForStdout(
+			/^Proxy \(SOCKS5 and HTTP\) on agent 127\.0\.0\.1:(\d+), traffic leaves from here/,
+		);
+		const port = Number(line[1]);
+		const socks = await curl(['--socks5-hostname', `127.0.0.1:${port}`, `http://127.0.0.1:${web.port}/dyn`]);
+		assert.deepEqual([socks.code, socks.stdout], [0, 'hello /dyn']);
+		const http = await curl(['-x', `http://127.0.0.1:${port}`, `http://localhost:${web.port}/dyn2`]);
+		assert.deepEqual([http.code, http.stdout], [0, 'hello /dyn2']);
+	});
 });
