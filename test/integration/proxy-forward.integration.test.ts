@@ -196,6 +196,22 @@ describe('forward-mode proxy (berth forward -D) with real clients', () => {
 		plain.destroy();
 	});
 
+	it('closes a busy connection at its ttl (app-ttl-1s) however much it moves', async () => {
+		const echo = await serve((socket) => socket.pipe(socket));
+		after(() => echo.close());
+		const socket = await socksConnect(proxy.port, '127.0.0.1', echo.port, 'app-ttl-1s');
+		socket.on('data', () => undefined);
+		socket.on('error', () => undefined);
+		const started = Date.now();
+		// A byte every 50 ms both ways: never idle, so only the ttl can end it.
+		const ticker = setInterval(() => socket.write('x'), 50);
+		after(() => clearInterval(ticker));
+		await within(new Promise((resolve) => socket.once('close', resolve)), 5_000, 'the ttl close');
+		clearInterval(ticker);
+		const elapsed = Date.now() - started;
+		assert.ok(elapsed >= 900 && elapsed < 3_000, `closed after ${elapsed} ms, not at its 1 s ttl`);
+	});
+
 	it('applies x-berth-config on HTTP CONNECT (idle=1s)', async () => {
 		const silent = await serve(() => undefined);
 		after(() => silent.close());
