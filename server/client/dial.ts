@@ -64,14 +64,14 @@ export async function dial(endpoint: AgentEndpoint, options: DialOptions): Promi
 		'the connect timeout',
 		options.timeoutMs ?? endpoint.connectTimeoutMs ?? RECONNECT_ATTEMPT_TIMEOUT_MS,
 	);
-	const deadline = endpoint.timers.now() + timeoutMs;
+	const deadline = { at: endpoint.timers.now() + timeoutMs, totalMs: timeoutMs };
 	if (endpoint.mode !== 'auto') {
 		return dialWith(endpoint, endpoint.mode, options, deadline);
 	}
 	try {
 		return await dialWith(endpoint, 'tcp', options, deadline);
 	} catch (error) {
-		if (!pathMayBlockRawTcp(error) || deadline - endpoint.timers.now() <= 0) {
+		if (!pathMayBlockRawTcp(error) || deadline.at - endpoint.timers.now() <= 0) {
 			throw error;
 		}
 		try {
@@ -98,14 +98,15 @@ async function dialWith(
 	endpoint: AgentEndpoint,
 	mode: 'tcp' | 'websocket',
 	options: DialOptions,
-	deadline: number,
+	deadline: { readonly at: number; readonly totalMs: number },
 ): Promise<DialedConnection> {
 	const { transport, initial } = await openTransport({
 		address: endpoint.address,
 		mode,
 		reconnectionToken: options.reconnectionToken ?? randomUUID(),
 		reconnection: options.reconnection ?? false,
-		timeoutMs: Math.max(0, Math.ceil(deadline - endpoint.timers.now())),
+		timeoutMs: Math.max(0, Math.ceil(deadline.at - endpoint.timers.now())),
+		budgetMs: deadline.totalMs,
 		timers: endpoint.timers,
 	});
 	const leftover = await runClientHandshake(transport, initial, {
@@ -115,7 +116,7 @@ async function dialWith(
 		...(endpoint.commit !== undefined ? { commit: endpoint.commit } : {}),
 		peer: endpoint.peer,
 		timers: endpoint.timers,
-		deadline,
+		deadline: deadline.at,
 	});
 	return { transport, leftover };
 }

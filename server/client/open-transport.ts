@@ -25,6 +25,8 @@ export interface OpenTransportOptions {
 	readonly reconnection: boolean;
 	/** The upgrade's answer must arrive within this time. */
 	readonly timeoutMs: number;
+	/** The whole connect's budget (--connect-timeout), which messages name: `timeoutMs` is what is left of it. */
+	readonly budgetMs?: number;
 	readonly timers: Timers;
 }
 
@@ -192,6 +194,6 @@ function openWebSocket(options: OpenTransportOptions, query: URLSearchParams): P
 function upgradeTimeout(options: OpenTransportOptions): BerthError {
 	return new BerthError(
 		'BERTH_ERR_TIMEOUT',
-		`no answer from ${options.address.display} within ${options.timeoutMs} ms`,
+		`no answer from ${options.address.display} within ${options.budgetMs ?? options.timeoutMs} ms`,
 	);
 }

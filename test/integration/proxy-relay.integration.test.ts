@@ -111,6 +111,14 @@ function api(
 	});
 }
 
+/** Waits until the agent logged `total` connections (its stderr reaches this process a little late). */
+async function loggedConnections(agent: AgentProcess, total: number): Promise<void> {
+	await waitFor(
+		() => agent.stderr.filter((l) => l.includes('proxied through a provider')).length >= total || undefined,
+		`the agent to log ${total} proxied connections`,
+	);
+}
+
 function providerLines(agent: AgentProcess, name: string): number {
 	return agent.stderr.filter(
 		(l) => l.includes('proxied through a provider') && l.includes(`provider=${name} `),
@@ -149,6 +157,7 @@ describe('relay mode (berth connector -> agent -> berth provider)', () => {
 			]);
 			assert.equal(via.stdout, `hello /v${i}`);
 		}
+		await loggedConnections(relay.agent, 5);
 		assert.equal(providerLines(relay.agent, 'box1') + providerLines(relay.agent, 'box2'), 5);
 		assert.ok(providerLines(relay.agent, 'box2') >= 3, 'every via-box2 connection left from box2');
 	});
@@ -300,6 +309,7 @@ describe('relay mode (berth connector -> agent -> berth provider)', () => {
 				assert.equal(r.stdout, `hello /${tag}${i}`);
 			}
 		}
+		await loggedConnections(agent, 6);
 		assert.deepEqual(
 			[providerLines(agent, 'pa'), providerLines(agent, 'pb')],
 			[3, 3],

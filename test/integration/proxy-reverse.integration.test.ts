@@ -58,6 +58,14 @@ async function startProvider(agent: AgentProcess, name: string): Promise<CliProc
 	return cli;
 }
 
+/** Waits until the agent logged `total` connections (its stderr reaches this process a little late). */
+async function loggedConnections(agent: AgentProcess, total: number): Promise<void> {
+	await waitFor(
+		() => agent.stderr.filter((l) => l.includes('proxied through a provider')).length >= total || undefined,
+		`the agent to log ${total} proxied connections`,
+	);
+}
+
 function providerLines(agent: AgentProcess, name: string): number {
 	return agent.stderr.filter(
 		(l) => l.includes('proxied through a provider') && l.includes(`provider=${name} `),
@@ -93,6 +101,7 @@ describe('reverse-mode proxy (berth server -r, berth client -r / berth provider)
 		assert.deepEqual([socks.code, socks.stdout], [0, 'hello /r']);
 		const http = await curl(['-x', `http://127.0.0.1:${proxyPort}`, `http://127.0.0.1:${web.port}/h`]);
 		assert.deepEqual([http.code, http.stdout], [0, 'hello /h']);
+		await loggedConnections(agent, 2);
 		assert.equal(providerLines(agent, 'box1'), 2);
 	});
 
@@ -133,6 +142,11 @@ describe('reverse-mode proxy (berth server -r, berth client -r / berth provider)
 		for (let i = 0; i < 9; i++) {
 			sockets.push(await socksConnect(proxyPort, bulk.port));
 		}
+		// The agent's log lines reach this process a little after the connections are up.
+		await waitFor(
+			() => names.reduce((sum, n) => sum + providerLines(agent, n), 0) >= 9 || undefined,
+			'the agent to log all nine',
+		);
 		assert.deepEqual(
 			names.map((n) => providerLines(agent, n)),
 			[3, 3, 3],
@@ -152,6 +166,7 @@ describe('reverse-mode proxy (berth server -r, berth client -r / berth provider)
 			]);
 			assert.equal(after.stdout, `hello /${i}`);
 		}
+		await loggedConnections(agent, 15);
 		assert.equal(providerLines(agent, 'p1') + providerLines(agent, 'p3'), 12, 'p2 got no new connection');
 	});
 
@@ -179,6 +194,7 @@ describe('reverse-mode proxy (berth server -r, berth client -r / berth provider)
 			`http://127.0.0.1:${web.port}/hdr`,
 		]);
 		assert.equal(header.stdout, 'hello /hdr');
+		await loggedConnections(agent, 5);
 		assert.deepEqual([providerLines(agent, 'box1'), providerLines(agent, 'box2')], [1, 4]);
 	});
 
