@@ -9,6 +9,13 @@ import { diffPorts, type ListeningPortScanner } from './listening-ports';
 const MIN_SCAN_INTERVAL_MS = 2_000;
 /** A scan may take at most this share of the time (VS Code: 20 × the scan's duration). */
 const SCAN_DUTY_FACTOR = 20;
+/**
+ * Longest interval between two scans, whatever a scan took: on a host busy with thousands of
+ * connections one scan can take a few hundred ms, and 20 × that left new ports unreported for
+ * 10 s and more (users wait for a port they just started). At most 4 s keeps a slow scan's duty
+ * under a quarter of one core's time.
+ */
+const MAX_SCAN_INTERVAL_MS = 4_000;
 
 export type PortsChange = {
 	readonly added: readonly ListeningPort[];
@@ -115,7 +122,7 @@ export class PortWatcher extends Disposable {
 		}
 		if (!this.isDisposed && this.listeners.size > 0) {
 			const took = this.timers.now() - started;
-			this.schedule(Math.max(MIN_SCAN_INTERVAL_MS, SCAN_DUTY_FACTOR * took));
+			this.schedule(Math.min(MAX_SCAN_INTERVAL_MS, Math.max(MIN_SCAN_INTERVAL_MS, SCAN_DUTY_FACTOR * took)));
 		}
 	}
 }

@@ -428,6 +428,7 @@ describe('agent RPC for forwards and ports', () => {
 		});
 		const server = createServer();
 		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		after(() => server.close()); // a failure below must not leave the test process listening
 		const port = (server.address() as AddressInfo).port;
 		assert.ok(!before.ports.some((p) => p.port === port));
 		const listed = await within(
