@@ -9,43 +9,8 @@ import { SocksClient } from 'socks';
 import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } from '../helpers/agent-process';
 import { BulkMode, bulkOver, startBulkTarget } from '../helpers/bulk';
 import { serve } from '../helpers/net';
+import { curl, startWeb, type CurlResult } from '../helpers/proxy-clients';
 import { waitFor, within } from '../helpers/wait';
-
-/**
- * Forward mode (`berth forward -D`, `berth client -p`) driven by real proxy clients: curl (SOCKS5
- * with names resolved on the agent, HTTP CONNECT and absolute-form), the `socks` npm package
- * (CONNECT, UDP ASSOCIATE, raw frames) and hand-made hostile bytes, through the real agent.
- */
-
-interface CurlResult {
-	readonly code: number;
-	readonly stdout: string;
-	readonly stderr: string;
-}
-
-function curl(args: readonly string[]): Promise<CurlResult> {
-	return new Promise((resolve) => {
-		execFile('curl', ['-sS', '-m', '10', ...args], (error, stdout, stderr) => {
-			const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-			resolve({ code, stdout, stderr });
-		});
-	});
-}
-
-/** An HTTP server that answers `hello <path>` (with keep-alive, as Node's does). */
-async function startWeb(): Promise<{ port: number; close(): Promise<void> }> {
-	const { createServer: createHttpServer } = await import('node:http');
-	const server = createHttpServer((req, res) => res.end(`hello ${req.url}`));
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		port: (server.address() as AddressInfo).port,
-		close: () =>
-			new Promise<void>((resolve) => {
-				server.closeAllConnections();
-				server.close(() => resolve());
-			}),
-	};
-}
 
 /** `berth forward -D 0` (or the given command) through `agent`; resolves with the proxy's port. */
 async function startProxy(

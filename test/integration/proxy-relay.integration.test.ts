@@ -1,45 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SocksClient } from 'socks';
 import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } from '../helpers/agent-process';
 import { BulkMode, bulkOver, startBulkTarget } from '../helpers/bulk';
 import { serve } from '../helpers/net';
+import { curl, startWeb, providerLines, loggedConnections } from '../helpers/proxy-clients';
 import { waitFor, within } from '../helpers/wait';
-
-/**
- * Relay mode: connectors (`berth connector`, with a connector token) reach the agent, which
- * joins each of their streams to a stream towards a provider (`berth provider`, with the agent's
- * token). Real processes, real curl, the real HTTP API; a removed connector token cuts its
- * connector within 1 s.
- */
-
-function curl(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-	return new Promise((resolve) => {
-		execFile('curl', ['-sS', '-m', '20', ...args], (error, stdout, stderr) => {
-			const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-			resolve({ code, stdout, stderr });
-		});
-	});
-}
-
-async function startWeb(): Promise<{ port: number; close(): Promise<void> }> {
-	const { createServer } = await import('node:http');
-	const server = createServer((req, res) => res.end(`hello ${req.url}`));
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		port: (server.address() as AddressInfo).port,
-		close: () =>
-			new Promise<void>((resolve) => {
-				server.closeAllConnections();
-				server.close(() => resolve());
-			}),
-	};
-}
 
 function tokenFile(token: string): string {
 	const file = join(tempDir(), 'token');
@@ -109,20 +79,6 @@ function api(
 		},
 		...(body !== undefined ? { body: JSON.stringify(body) } : {}),
 	});
-}
-
-/** Waits until the agent logged `total` connections (its stderr reaches this process a little late). */
-async function loggedConnections(agent: AgentProcess, total: number): Promise<void> {
-	await waitFor(
-		() => agent.stderr.filter((l) => l.includes('proxied through a provider')).length >= total || undefined,
-		`the agent to log ${total} proxied connections`,
-	);
-}
-
-function providerLines(agent: AgentProcess, name: string): number {
-	return agent.stderr.filter(
-		(l) => l.includes('proxied through a provider') && l.includes(`provider=${name} `),
-	).length;
 }
 
 describe('relay mode (berth connector -> agent -> berth provider)', () => {

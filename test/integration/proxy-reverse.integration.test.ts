@@ -1,43 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SocksClient } from 'socks';
 import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } from '../helpers/agent-process';
 import { BulkMode, bulkOver, startBulkTarget } from '../helpers/bulk';
 import { listenerSockets } from '../helpers/proc';
+import { curl, startWeb, providerLines, loggedConnections } from '../helpers/proxy-clients';
 import { waitFor } from '../helpers/wait';
-
-/**
- * Reverse mode: `berth server -r` runs the proxy port, `berth client -r` (or `berth provider`)
- * processes are its exits. Driven by curl and the socks package through the real agent and real
- * provider processes; providers are killed for real (SIGKILL) to show failover.
- */
-
-function curl(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-	return new Promise((resolve) => {
-		execFile('curl', ['-sS', '-m', '20', ...args], (error, stdout, stderr) => {
-			const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-			resolve({ code, stdout, stderr });
-		});
-	});
-}
-
-async function startWeb(): Promise<{ port: number; close(): Promise<void> }> {
-	const { createServer: createHttpServer } = await import('node:http');
-	const server = createHttpServer((req, res) => res.end(`hello ${req.url}`));
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		port: (server.address() as AddressInfo).port,
-		close: () =>
-			new Promise<void>((resolve) => {
-				server.closeAllConnections();
-				server.close(() => resolve());
-			}),
-	};
-}
 
 /** `berth server -r --socks-port 0` at debug level (its log says which provider carried what). */
 async function startReverseAgent(): Promise<{ agent: AgentProcess; proxyPort: number }> {
@@ -56,20 +27,6 @@ async function startProvider(agent: AgentProcess, name: string): Promise<CliProc
 	const cli = spawnCli(['provider', '--name', name, '-u', agent.url, '--token-file', tokenFile]);
 	await cli.waitForStdout(/^Providing egress/, 15_000);
 	return cli;
-}
-
-/** Waits until the agent logged `total` connections (its stderr reaches this process a little late). */
-async function loggedConnections(agent: AgentProcess, total: number): Promise<void> {
-	await waitFor(
-		() => agent.stderr.filter((l) => l.includes('proxied through a provider')).length >= total || undefined,
-		`the agent to log ${total} proxied connections`,
-	);
-}
-
-function providerLines(agent: AgentProcess, name: string): number {
-	return agent.stderr.filter(
-		(l) => l.includes('proxied through a provider') && l.includes(`provider=${name} `),
-	).length;
 }
 
 function socksConnect(proxyPort: number, port: number, userId?: string): Promise<Socket> {

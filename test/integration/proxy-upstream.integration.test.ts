@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { curl, startWeb } from '../helpers/proxy-clients';
 import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } from '../helpers/agent-process';
 
 /**
@@ -11,29 +10,6 @@ import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } fro
  * `forward -D` through a second agent whose policy denies one port: a refusal that only that
  * agent can give proves the traffic went through the upstream, over SOCKS5 and over HTTP CONNECT.
  */
-
-function curl(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-	return new Promise((resolve) => {
-		execFile('curl', ['-sS', '-m', '20', ...args], (error, stdout, stderr) => {
-			const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-			resolve({ code, stdout, stderr });
-		});
-	});
-}
-
-async function startWeb(): Promise<{ port: number; close(): Promise<void> }> {
-	const { createServer } = await import('node:http');
-	const server = createServer((req, res) => res.end(`hello ${req.url}`));
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
-		port: (server.address() as AddressInfo).port,
-		close: () =>
-			new Promise<void>((resolve) => {
-				server.closeAllConnections();
-				server.close(() => resolve());
-			}),
-	};
-}
 
 async function startProxy(
 	agent: AgentProcess,
