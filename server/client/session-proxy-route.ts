@@ -2,7 +2,7 @@ import { type Event } from '../../protocol/lifecycle';
 import { ResetCode, type OpenTarget } from '../../protocol/mux-frames';
 import type { MuxStream } from '../../protocol/mux-stream';
 import type { Timers } from '../../protocol/timers';
-import { awaitOpen } from '../shared/proxy/await-open';
+import { openAnswered } from '../shared/proxy/await-open';
 import type { ProxyOpenResult, ProxyRequest, ProxyRoute } from '../shared/proxy/proxy-route';
 import type { StreamSession } from './stream-session';
 
@@ -47,10 +47,7 @@ export class SessionProxyRoute implements ProxyRoute {
 		} catch {
 			return { ok: false, code: ResetCode.SessionClosed, reason: 'the session with the agent closed' };
 		}
-		const outcome = await awaitOpen(stream);
-		return outcome.ok
-			? { ok: true, stream }
-			: { ok: false, code: outcome.reset.code, reason: outcome.reset.reason };
+		return openAnswered(stream);
 	}
 
 	/** The next session, or undefined when none comes within PROXY_HOLD_WHILE_RECONNECTING_MS. */

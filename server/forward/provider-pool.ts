@@ -5,7 +5,7 @@ import type { Mux } from '../../protocol/mux';
 import { ResetCode, type OpenTarget } from '../../protocol/mux-frames';
 import type { Timers } from '../../protocol/timers';
 import type { Logger } from '../shared/log';
-import { awaitOpen } from '../shared/proxy/await-open';
+import { openAnswered } from '../shared/proxy/await-open';
 import type { ProxyOpenResult, ProxyRequest, ProxyRoute } from '../shared/proxy/proxy-route';
 
 /** How long a proxied connection waits for a provider when none is connected (LinkSocks's habit). */
@@ -142,10 +142,7 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 			target: target.kind === 'tcp' ? `${target.host}:${target.port}` : 'udp',
 			name,
 		});
-		const outcome = await awaitOpen(stream);
-		return outcome.ok
-			? { ok: true, stream }
-			: { ok: false, code: outcome.reset.code, reason: outcome.reset.reason };
+		return openAnswered(stream);
 	}
 
 	/** The next provider in turn among those `choice` allows. */

@@ -5,7 +5,7 @@ import { Disposable } from '../../protocol/lifecycle';
 import type { Mux } from '../../protocol/mux';
 import type { Timers } from '../../protocol/timers';
 import type { Logger } from '../shared/log';
-import { awaitOpen } from '../shared/proxy/await-open';
+import { openAnswered } from '../shared/proxy/await-open';
 import { ProxyListener } from '../shared/proxy/proxy-listener';
 import type { ProxyOpenResult, ProxyRequest, ProxyRoute } from '../shared/proxy/proxy-route';
 import { resolveBindAddress, systemBindLookup } from './bind-address';
@@ -78,9 +78,6 @@ export class ReverseProxies extends Disposable implements ProxyRoute {
 				? { kind: 'tcp', host: request.target.host, port: request.target.port }
 				: { kind: 'udp' },
 		);
-		const outcome = await awaitOpen(stream);
-		return outcome.ok
-			? { ok: true, stream }
-			: { ok: false, code: outcome.reset.code, reason: outcome.reset.reason };
+		return openAnswered(stream);
 	}
 }

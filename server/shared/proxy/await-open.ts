@@ -1,5 +1,6 @@
 import { ResetCode, type StreamReset } from '../../../protocol/mux-frames';
 import type { MuxStream, StreamHandler } from '../../../protocol/mux-stream';
+import type { ProxyOpenResult } from './proxy-route';
 
 /** How an Open ended: the far side reached the target, or it reset the stream (with why). */
 export type OpenOutcome = { readonly ok: true } | { readonly ok: false; readonly reset: StreamReset };
@@ -24,4 +25,12 @@ export function awaitOpen(stream: MuxStream): Promise<OpenOutcome> {
 			resolve({ ok: false, reset: { code: ResetCode.SessionClosed, reason: 'the session closed' } });
 		}
 	});
+}
+
+/** Opens a stream and waits for the far side's answer, as a proxy route reports it. */
+export async function openAnswered(stream: MuxStream): Promise<ProxyOpenResult> {
+	const outcome = await awaitOpen(stream);
+	return outcome.ok
+		? { ok: true, stream }
+		: { ok: false, code: outcome.reset.code, reason: outcome.reset.reason };
 }
