@@ -56,6 +56,12 @@ export const NO_TOKEN_AUTH = '00000000000000000000';
  */
 export const TOKEN_PROOF_AUTH = 'berth:token-proof';
 
+/**
+ * Wire value of `auth` from a client run with `--dev`: a `--dev-mode` agent (loopback only)
+ * accepts it as the user testing@testing.local; any other agent refuses it like a wrong token.
+ */
+export const DEV_MODE_AUTH = 'berth:dev';
+
 /** A connection token may hold only these characters (VS Code's rule). */
 export const CONNECTION_TOKEN_PATTERN = /^[0-9A-Za-z_-]+$/;
 

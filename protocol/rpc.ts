@@ -77,6 +77,8 @@ export interface AgentClientInfo {
 	readonly address: string;
 	/** What the client calls itself (`hello`), e.g. `alice@laptop (VS Code)`. */
 	readonly name?: string;
+	/** The signed-in user's email, when the client holds a user token (not the connection token). */
+	readonly user?: string;
 	/** When the session started, ms since 1970 (the agent's wall clock). */
 	readonly since: number;
 	/** Its reverse forwards on this agent. */

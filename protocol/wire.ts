@@ -17,6 +17,7 @@
 import { HEADER_BYTES } from './constants';
 import { HandshakeReason } from './errors';
 import { isObject, isString } from './guards';
+import { isTokenRefusal, type TokenRefusal } from './token-refusal';
 import { decodeUtf8, encodeUtf8 } from './bytes';
 
 /** VS Code's ProtocolMessageType. Unknown values are ignored by receivers. */
@@ -113,6 +114,13 @@ export interface SignRequest {
 	readonly type: 'sign';
 	readonly data: string;
 	readonly signedData: string;
+	/**
+	 * Berth's, to a client that sent a user token (a bearer token the agent could not know in
+	 * advance): the agent's own public key (Ed25519, base64url of its raw 32 bytes), and
+	 * `signedData` is its signature of the client's challenge with that key. A client that pinned
+	 * the key's fingerprint (an init URL's `k`) checks both. VS Code's clients ignore it.
+	 */
+	readonly key?: string;
 }
 
 /** Client → server, second: the signed challenge and what the connection is for. */
@@ -128,7 +136,10 @@ export interface ConnectionTypeRequest {
 export interface ErrorMessage {
 	readonly type: 'error';
 	readonly reason: string;
+	/** Berth's: why a user token was refused, for clients to act on (VS Code's clients ignore it). */
+	readonly code?: TokenRefusal;
 }
+
 
 /**
  * Server → client: the connection is accepted. To a client that proved its token without sending
@@ -215,14 +226,20 @@ export function parseServerReply(payload: Uint8Array): SignRequest | OkMessage |
 		return undefined;
 	}
 	switch (value['type']) {
-		case 'sign':
-			return isString(value['data']) && isString(value['signedData'])
-				? { type: 'sign', data: value['data'], signedData: value['signedData'] }
-				: undefined;
+		case 'sign': {
+			const { data, signedData, key } = value;
+			if (!isString(data) || !isString(signedData)) {
+				return undefined;
+			}
+			const hasKey = isString(key) && key.length <= MAX_HANDSHAKE_FIELD_CHARS;
+			return { type: 'sign', data, signedData, ...(hasKey ? { key } : {}) };
+		}
 		case 'ok':
 			return isString(value['signedData']) ? { type: 'ok', signedData: value['signedData'] } : { type: 'ok' };
-		case 'error':
-			return { type: 'error', reason: isString(value['reason']) ? value['reason'] : 'unknown error' };
+		case 'error': {
+			const reason = isString(value['reason']) ? value['reason'] : 'unknown error';
+			return { type: 'error', reason, ...(isTokenRefusal(value['code']) ? { code: value['code'] } : {}) };
+		}
 		default:
 			return undefined;
 	}

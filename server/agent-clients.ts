@@ -1,6 +1,7 @@
 import { BerthError } from '../protocol/errors';
 import { Disposable, Emitter, type IDisposable } from '../protocol/lifecycle';
 import type { AgentClientInfo, ClientListener, ForwardInfo, ListeningPort } from '../protocol/rpc';
+import type { Principal } from './handshake/connection-types';
 
 /** What a session (Management or stream) tells the registry about itself. */
 export interface ClientSession {
@@ -17,8 +18,12 @@ export interface ClientSession {
 	forwards(): readonly ForwardInfo[];
 	/** Streams open in it now. */
 	streams(): number;
+	/** Who the client proved to be. */
+	readonly principal: Principal;
 	/** Ends the session, with a Disconnect to the client when it is connected. */
 	disconnect(): void;
+	/** Ends the session for its principal's sake (a revoked or expired token), telling the client why. */
+	cut(reason: string): void;
 }
 
 /** A session's own entry in the registry: what its RPC handlers change. Disposed with the session. */
@@ -92,11 +97,13 @@ export class AgentClients extends Disposable {
 			if (!session.isConnected()) {
 				continue;
 			}
+			const principal = session.principal;
 			out.push({
 				id: session.id,
 				kind: session.kind,
 				address: session.address(),
 				...(name !== undefined ? { name } : {}),
+				...(principal.role === 'user' ? { user: principal.user.email } : {}),
 				since: session.since,
 				forwards: [...session.forwards()],
 				streams: session.streams(),
@@ -126,6 +133,29 @@ export class AgentClients extends Disposable {
 			);
 		}
 		entry.session.disconnect();
+	}
+
+	/**
+	 * Ends every session (connected, or waiting for its client in its grace time) whose principal
+	 * `matches`, telling each why. Returns how many ended.
+	 */
+	cut(matches: (principal: Principal) => boolean, reason: string): number {
+		const doomed = [...this.entries.values()].filter((entry) => matches(entry.session.principal));
+		for (const entry of doomed) {
+			entry.session.cut(reason);
+		}
+		return doomed.length;
+	}
+
+	/** How many sessions (connected or waiting for their client) have a principal that `matches`. */
+	count(matches: (principal: Principal) => boolean): number {
+		let count = 0;
+		for (const entry of this.entries.values()) {
+			if (matches(entry.session.principal)) {
+				count++;
+			}
+		}
+		return count;
 	}
 
 	/** Whether a listening port is a client's declared listener (Berth's, not the user's service). */

@@ -31,6 +31,9 @@ import { formatHostPort } from '../protocol/host-port';
 import type { ProviderPool } from './forward/provider-pool';
 import type { ConnectorTokens } from './connector-tokens';
 import type { Upstream } from './shared/upstream';
+import type { AgentKey } from './auth/agent-key';
+import type { BearerVerifier } from './auth/bearer-verifier';
+import type { OpenAccounts } from './auth/open-accounts';
 
 /** Everything an agent needs, resolved from flags by the CLI (or by a test). */
 export interface AgentConfig {
@@ -61,6 +64,12 @@ export interface AgentConfig {
 	readonly upstream?: Upstream;
 	/** Autonomy mode (`-r -a`): providers declare connector tokens that reach them only. */
 	readonly autonomy?: boolean;
+	/** User tokens (`--accounts`) and dev mode's `--dev`: credentials other than the connection token. */
+	readonly bearer?: BearerVerifier;
+	/** User accounts (`--accounts`): the token endpoints, and sessions cut when a token is revoked or expires. */
+	readonly accounts?: Pick<OpenAccounts, 'accounts' | 'tokens' | 'store'>;
+	/** The agent's own key, which proves it to clients holding user tokens. */
+	readonly agentKey?: AgentKey;
 }
 
 /** How long `stop()` lets goodbyes flush before it destroys what is left. */
@@ -97,6 +106,7 @@ export class Agent extends Disposable {
 		);
 		this.refusals = this._register(new Refusals(this.log, config.timers));
 		this.sessions = this._register(new AgentSessions(this.sessionsConfig()));
+		config.accounts?.accounts.attach(this.sessions.clientList);
 		this.server = createServer({
 			// VS Code's desktop client sends no Host header.
 			requireHostHeader: false,
@@ -211,11 +221,25 @@ export class Agent extends Disposable {
 				...(config.connectorTokens ? { connectorTokens: config.connectorTokens } : {}),
 				counts: () => ({
 					clients: this.sessions.clientList.list('').length,
+					sessions: this.sessions.clientList.list(''),
 					streams: this.sessions.streams.counts.streams,
 					connectors: this.sessions.streams.connectorSessions(),
 				}),
 			},
 			token: config.token,
+			...(config.accounts && config.bearer && config.agentKey
+				? {
+						accounts: {
+							token: config.token,
+							timers: config.timers,
+							attempts,
+							bearer: config.bearer,
+							tokens: config.accounts.tokens,
+							store: config.accounts.store,
+							agentKey: config.agentKey,
+						},
+					}
+				: {}),
 			listenHost: config.host,
 			commit: config.commit,
 			status: () => ({
@@ -312,6 +336,7 @@ export class Agent extends Disposable {
 			this.refusals.logRefusal('info', 'connection', { peer, outcome: 'refused', reason: upgraded.refused });
 			return;
 		}
+		let user: string | undefined;
 		const result = await runServerHandshake(upgraded.transport, upgraded.initial, upgraded.query, {
 			token: this.config.token,
 			commit: this.config.commit,
@@ -324,19 +349,23 @@ export class Agent extends Disposable {
 					Math.max(this.limits.maxControlBytes, this.limits.maxMessageBytes) + HEADER_BYTES,
 				),
 			onAuthenticated: (principal) => {
+				user = principal.role === 'user' ? principal.user.email : undefined;
 				// An authenticated client no longer counts against the bound on handshakes in progress.
 				this.pending.settle(socket);
-				if (principal.role === 'owner') {
-					this.sessions.management.shortenGraces();
-				}
+				this.sessions.management.shortenGraces(principal);
 			},
 			...(this.config.connectorTokens ? { connectorTokens: this.config.connectorTokens } : {}),
+			...(this.config.bearer ? { bearer: this.config.bearer } : {}),
+			...(this.config.agentKey ? { agentKey: this.config.agentKey } : {}),
+			onTokenRefused: (why, tokenId) =>
+				this.refusals.logRefusal('info', 'user token refused', { peer, why, ...(tokenId ? { token: tokenId } : {}) }),
 		});
 		const outcome = result.outcome;
 		const fields = {
 			peer,
 			token: tokenPrefix(upgraded.query.reconnectionToken),
 			type: result.connectionType,
+			...(user !== undefined ? { user } : {}),
 			transport: upgraded.query.skipWebSocketFrames ? 'tcp' : 'websocket',
 			outcome: outcome.type,
 			...(outcome.type === 'refused' ? { reason: outcome.reason } : { detail: outcome.detail }),

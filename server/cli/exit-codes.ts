@@ -30,6 +30,7 @@ export function exitCodeFor(error: unknown): ExitCode {
 			return ExitCode.Usage;
 		case 'BERTH_ERR_HANDSHAKE_REFUSED':
 		case 'BERTH_ERR_SERVER_UNVERIFIED':
+		case 'BERTH_ERR_TOKEN_REVOKED':
 		case 'BERTH_ERR_POLICY':
 			return ExitCode.Refused;
 		case 'BERTH_ERR_CONNECT':

@@ -21,6 +21,11 @@ import { SERVER_HELP } from './help';
 import { statusPageLine } from './status-page-line';
 import { waitForStopSignal } from './signals';
 import { installCrashGuard } from './crash-guard';
+import { AgentKey } from '../auth/agent-key';
+import type { BearerVerifier } from '../auth/bearer-verifier';
+import { devModeVerifier, firstVerifier } from '../auth/dev-mode';
+import { openAccounts, type OpenAccounts } from '../auth/open-accounts';
+import { isLoopbackAddress } from '../shared/loopback-address';
 
 const DEFAULT_PORT = 8765;
 const DEFAULT_HOST = '127.0.0.1';
@@ -64,6 +69,10 @@ function parseServerFlags(argv: string[]) {
 		'connector-token-file': { type: 'string', multiple: true },
 		upstream: { type: 'string' },
 		c: { type: 'string', multiple: true },
+		accounts: { type: 'boolean' },
+		'jwt-secret-file': { type: 'string' },
+		db: { type: 'string' },
+		'dev-mode': { type: 'boolean' },
 	});
 }
 
@@ -108,6 +117,7 @@ async function serve(
 	const providers =
 		reverse?.providers ?? (values.autonomy ? new ProviderPool(timers, log.fork('providers')) : undefined);
 	const connectorTokens = readConnectorTokens(values, token, log);
+	const users = await startUsers(values, host, log, timers);
 	const agent = await Agent.start({
 		host,
 		port,
@@ -123,6 +133,8 @@ async function serve(
 		...(connectorTokens ? { connectorTokens } : {}),
 		...(values.autonomy ? { autonomy: true } : {}),
 		...(values.upstream !== undefined ? { upstream: readUpstream(values.upstream, log) } : {}),
+		...(users ? { bearer: users.bearer, agentKey: users.agentKey } : {}),
+		...(users?.accounts ? { accounts: users.accounts } : {}),
 	});
 	// Whoever waits for the listening line may stop the agent the moment it reads it: a clean stop.
 	const stopSignal = waitForStopSignal();
@@ -135,6 +147,9 @@ async function serve(
 		process.stdout.write(statusPageLine(statusUrl, token.path) + '\n');
 	} else {
 		process.stdout.write(statusPageLine(statusUrl, undefined) + '\n');
+	}
+	if (users) {
+		printUsersBanner(users);
 	}
 	if (reverse && proxy) {
 		process.stdout.write(
@@ -154,6 +169,7 @@ async function serve(
 	providers?.dispose();
 	connectorTokens?.dispose();
 	await agent.stop(`the agent received ${signal}`);
+	users?.accounts?.dispose();
 	log.info('stopped');
 	crashGuard.dispose();
 	return ExitCode.Ok;
@@ -263,4 +279,82 @@ function readConnectorTokens(
 	}
 	inline.forEach((value, i) => add(value, `-c #${i + 1}`));
 	return tokens;
+}
+
+/** What `--accounts` and `--dev-mode` add to an agent: other credentials, and its own key. */
+interface AgentUsers {
+	readonly bearer: BearerVerifier;
+	readonly agentKey: AgentKey;
+	readonly accounts?: OpenAccounts;
+	readonly devMode: boolean;
+}
+
+/**
+ * `--accounts` (user tokens, from the token database) and `--dev-mode` (any `--dev` client is
+ * testing@testing.local: loopback only). Either loads the agent's key, which proves the agent to
+ * clients that hold no secret it could know.
+ */
+async function startUsers(
+	values: ReturnType<typeof parseServerFlags>,
+	host: string,
+	log: Logger,
+	timers: Timers,
+): Promise<AgentUsers | undefined> {
+	const devMode = values['dev-mode'] ?? false;
+	if (!values.accounts && (values.db !== undefined || values['jwt-secret-file'] !== undefined)) {
+		throw new BerthError('BERTH_ERR_USAGE', '--db and --jwt-secret-file go with --accounts');
+	}
+	if (!values.accounts && !devMode) {
+		return undefined;
+	}
+	if (devMode) {
+		checkDevModeLoopback(host, values.reverse ? (values['socks-host'] ?? DEFAULT_HOST) : undefined);
+	}
+	const configDir = defaultConfigDir();
+	const agentKey = AgentKey.loadOrCreate(configDir);
+	const accounts = values.accounts
+		? await openAccounts(
+				{
+					configDir,
+					env: process.env,
+					...(values.db !== undefined ? { dbPath: values.db } : {}),
+					...(values['jwt-secret-file'] !== undefined ? { jwtSecretFile: values['jwt-secret-file'] } : {}),
+				},
+				timers,
+				log,
+			)
+		: undefined;
+	const verifiers = [...(accounts ? [accounts.accounts] : []), ...(devMode ? [devModeVerifier] : [])];
+	return { bearer: firstVerifier(verifiers), agentKey, devMode, ...(accounts ? { accounts } : {}) };
+}
+
+/** Dev mode lets anyone in without a token: it must not be reachable from another machine. */
+function checkDevModeLoopback(host: string, socksHost: string | undefined): void {
+	for (const [flag, address] of [
+		['--host', host],
+		['--socks-host', socksHost],
+	] as const) {
+		if (address !== undefined && !isLoopbackAddress(address) && address !== 'localhost') {
+			throw new BerthError(
+				'BERTH_ERR_USAGE',
+				`--dev-mode lets any client in without a token, so every listener must be loopback: ${flag} ${address} is not ` +
+					'(use 127.0.0.1, or leave out --dev-mode)',
+			);
+		}
+	}
+}
+
+function printUsersBanner(users: AgentUsers): void {
+	if (users.devMode) {
+		process.stderr.write(
+			'\n  *** DEV MODE: any local client that says --dev is testing@testing.local, without a token. ***\n' +
+				'  *** Never use it on a shared machine.                                                    ***\n\n',
+		);
+	}
+	if (users.accounts) {
+		process.stdout.write(
+			`Accounts: user tokens in ${users.accounts.dbPath}; create one with berth token create --email E\n`,
+		);
+	}
+	process.stdout.write(`Agent key ${users.agentKey.fingerprint} (init URLs pin it)\n`);
 }

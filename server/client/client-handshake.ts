@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+	DEV_MODE_AUTH,
 	HEADER_BYTES,
 	MAX_CONTROL_MESSAGE_BYTES,
 	NO_TOKEN_AUTH,
@@ -9,7 +10,10 @@ import {
 import { BerthError, ClientHandshakeReason, HandshakeReason } from '../../protocol/errors';
 import type { Timers } from '../../protocol/timers';
 import type { Transport } from '../../protocol/transport';
-import { encodeControl, parseServerReply } from '../../protocol/wire';
+import { isJwtShaped } from '../../protocol/jwt-shape';
+import { isFinalTokenRefusal } from '../../protocol/token-refusal';
+import { encodeControl, parseServerReply, type SignRequest } from '../../protocol/wire';
+import { agentKeyFingerprint, verifyAgentKeyProof } from '../shared/agent-key-proof';
 import { ControlReader } from '../shared/control-reader';
 import { sign, verifySignature } from '../shared/sign';
 
@@ -33,6 +37,11 @@ export interface ClientHandshakeOptions {
 	readonly replyTimeoutMs?: number;
 	/** `timers.now()` by which the whole handshake must be over: no reply waits past it. */
 	readonly deadline?: number;
+	/**
+	 * The agent key's fingerprint (`SHA256:…`, an init URL's `k`) that a user token's agent must
+	 * prove it holds; without it, a user token trusts the transport (TLS) to name the agent.
+	 */
+	readonly agentKeyPin?: string;
 }
 
 /**
@@ -80,6 +89,13 @@ export async function runClientHandshake(
 		);
 		try {
 			const reply = parseServerReply(await control.next());
+			if (reply?.type === 'error' && reply.code !== undefined && isFinalTokenRefusal(reply.code)) {
+				throw new BerthError(
+					'BERTH_ERR_TOKEN_REVOKED',
+					`Connection error: ${reply.reason}: get a new token (berth login --init URL, or from the agent's owner)`,
+					reply.reason,
+				);
+			}
 			if (reply?.type === 'error') {
 				throw new BerthError(
 					'BERTH_ERR_HANDSHAKE_REFUSED',
@@ -95,12 +111,17 @@ export async function runClientHandshake(
 
 	try {
 		const challenge = randomUUID();
-		const verify = options.peer === 'berth' && options.token !== undefined;
+		// A user token is a bearer token (and so is `--dev`): sent, as the agent cannot know it in advance.
+		const bearer = options.token !== undefined && (isJwtShaped(options.token) || options.token === DEV_MODE_AUTH);
+		const verify = options.peer === 'berth' && options.token !== undefined && !bearer;
 		const auth = verify ? TOKEN_PROOF_AUTH : (options.token ?? NO_TOKEN_AUTH);
 		transport.write([encodeControl({ type: 'auth', auth, data: challenge })]);
 		const signReply = await nextReply('sign reply');
 		if (signReply?.type !== 'sign') {
 			throw new BerthError('BERTH_ERR_PROTOCOL', ClientHandshakeReason.UnexpectedMessage);
+		}
+		if (bearer && options.agentKeyPin !== undefined) {
+			checkAgentKey(signReply, challenge, options.agentKeyPin);
 		}
 		transport.write([
 			encodeControl({
@@ -130,6 +151,28 @@ export async function runClientHandshake(
 		control.detach();
 		transport.dispose();
 		throw error;
+	}
+}
+
+/**
+ * A pinned agent: the `sign` reply must carry the pinned key and its signature of our challenge.
+ * @throws BerthError BERTH_ERR_SERVER_UNVERIFIED otherwise (another agent, or a stand-in).
+ */
+function checkAgentKey(reply: SignRequest, challenge: string, pin: string): void {
+	const key = reply.key;
+	if (key === undefined || agentKeyFingerprint(key) !== pin) {
+		throw new BerthError(
+			'BERTH_ERR_SERVER_UNVERIFIED',
+			`${ClientHandshakeReason.UnsupportedServer}: its key ${key ? agentKeyFingerprint(key) : '(none)'} is not ` +
+				`the one your login pinned (${pin}): this is another agent, or one that was reinstalled. ` +
+				'If you trust it, log in again with a new init URL from its owner',
+		);
+	}
+	if (!verifyAgentKeyProof(key, challenge, reply.signedData)) {
+		throw new BerthError(
+			'BERTH_ERR_SERVER_UNVERIFIED',
+			`${ClientHandshakeReason.UnsupportedServer}: it sent the pinned key but could not sign with it`,
+		);
 	}
 }
 

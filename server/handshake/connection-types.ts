@@ -17,10 +17,46 @@ export interface ConnectionRequest {
 }
 
 /**
- * Who a client proved to be: the agent's owner (the connection token), or a connector (one of
- * relay mode's connector tokens, by id), whose streams go to the providers and nowhere else.
+ * Who a client proved to be: the agent's owner (the connection token), a connector (one of
+ * relay mode's connector tokens, by id), whose streams go to the providers and nowhere else, or a
+ * user (a user token the agent issued, with `--accounts`).
  */
-export type Principal = { readonly role: 'owner' } | { readonly role: 'connector'; readonly tokenId: string };
+export type Principal =
+	| { readonly role: 'owner' }
+	| { readonly role: 'connector'; readonly tokenId: string }
+	| { readonly role: 'user'; readonly user: AuthenticatedUser };
+
+/** A user token's holder, as the agent verified it. */
+export interface AuthenticatedUser {
+	readonly userId: string;
+	readonly email: string;
+	/** The token's id (its `jti`): what revocation and the log name. */
+	readonly tokenId: string;
+	/** `client` (forwards and proxies), `provider` or `connector` (relay mode's roles). */
+	readonly role: 'client' | 'provider' | 'connector';
+	/** When the token expires, ms since 1970: its sessions are cut then. */
+	readonly expiresAt: number;
+}
+
+/** Whether two principals are the same holder (an owner's sessions, or one user's). */
+export function samePrincipal(a: Principal, b: Principal): boolean {
+	switch (a.role) {
+		case 'owner':
+			return b.role === 'owner';
+		case 'connector':
+			return b.role === 'connector' && b.tokenId === a.tokenId;
+		case 'user':
+			return b.role === 'user' && b.user.userId === a.user.userId;
+	}
+}
+
+/** The connector token id a principal's streams are bound to, when it is a connector (of either kind). */
+export function connectorTokenOf(principal: Principal): string | undefined {
+	if (principal.role === 'connector') {
+		return principal.tokenId;
+	}
+	return principal.role === 'user' && principal.user.role === 'connector' ? principal.user.tokenId : undefined;
+}
 
 /** Answers the client's handshake: `ok` (or whatever the type needs), or an error reason. */
 export interface HandshakeReply {
@@ -44,6 +80,8 @@ export interface ConnectionTypeHandler {
 	readonly name: string;
 	/** Whether a connector (Principal) may open it; only Berth's stream sessions do. */
 	readonly acceptsConnectors?: boolean;
+	/** Whether a user (a user token) may open it: Berth's stream sessions and Management do. */
+	readonly acceptsUsers?: boolean;
 	/** Takes over the connection. It must call `reply.ok()` or `reply.refuse()` exactly once. */
 	accept(request: ConnectionRequest, reply: HandshakeReply): Promise<ConnectionOutcome>;
 }

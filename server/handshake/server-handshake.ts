@@ -20,15 +20,20 @@ import {
 } from '../../protocol/wire';
 import type { AuthAttempts } from '../auth-throttle';
 import { tokenAccepts, type ConnectionToken } from '../connection-token';
-import type {
-	ConnectionOutcome,
-	ConnectionTypeRegistry,
-	HandshakeReply,
-	Principal,
+import {
+	connectorTokenOf,
+	type ConnectionOutcome,
+	type ConnectionTypeHandler,
+	type ConnectionTypeRegistry,
+	type HandshakeReply,
+	type Principal,
 } from './connection-types';
 import { ControlReader } from '../shared/control-reader';
 import { sign, verifySignature } from '../shared/sign';
 import type { ConnectorTokens } from '../connector-tokens';
+import type { AgentKey } from '../auth/agent-key';
+import type { BearerVerdict, BearerVerifier } from '../auth/bearer-verifier';
+import { tokenRefusalReason, type TokenRefusal } from '../../protocol/token-refusal';
 
 /** The agent's owner: whoever proved the connection token. */
 const OWNER: Principal = { role: 'owner' };
@@ -58,6 +63,12 @@ export interface ServerHandshakeOptions {
 	readonly onAuthenticated: (principal: Principal) => void;
 	/** Relay mode's connector tokens: a client proving one of them is a connector. */
 	readonly connectorTokens?: ConnectorTokens;
+	/** User tokens (`--accounts`) or dev mode: a client whose `auth` is one of them is a user. */
+	readonly bearer?: BearerVerifier;
+	/** The agent's own key, with which it signs a user's challenge (a user token proves nothing of the agent). */
+	readonly agentKey?: AgentKey;
+	/** A user token was refused: for the log line, which names why and the token's id, never the token. */
+	readonly onTokenRefused?: (why: string, tokenId: string | undefined) => void;
 }
 
 export interface HandshakeResult {
@@ -105,6 +116,8 @@ export async function runServerHandshake(
 
 /** What `auth` left for the next step. */
 interface AcceptedAuth {
+	/** A user (a bearer token verified in `auth`): nothing left to prove in `connectionType`. */
+	readonly user?: Principal;
 	/** The client proves its token by signature (TOKEN_PROOF_AUTH), not by sending it. */
 	readonly proofOnly: boolean;
 	/** The challenge sent in `sign`, which the client must sign. */
@@ -156,6 +169,10 @@ class ServerHandshake {
 		if ('error' in auth) {
 			return this.refuse(auth.error);
 		}
+		const verdict = this.options.bearer?.verify(auth.auth);
+		if (verdict) {
+			return this.readBearer(await verdict, auth.data);
+		}
 		const token = this.options.token;
 		const proofOnly = auth.auth === TOKEN_PROOF_AUTH && token.type === 'mandatory';
 		const refusal = proofOnly ? throttled(this.options) : checkAuth(auth.auth, this.options);
@@ -173,6 +190,33 @@ class ServerHandshake {
 		return { proofOnly, challenge, proof, clientChallenge: auth.data };
 	}
 
+	/**
+	 * A user token (or dev mode's credential), verified: refused with VS Code's unauthorized answer
+	 * and a code that says why, or answered with `sign`, whose `signedData` is the agent key's
+	 * signature of the client's challenge (and `key` that key), since a bearer token proves nothing
+	 * of the agent.
+	 */
+	private readBearer(verdict: BearerVerdict, clientChallenge: string): Step<AcceptedAuth> {
+		const refusal = throttled(this.options);
+		if (refusal !== undefined) {
+			return this.refuse(refusal);
+		}
+		if (verdict.type === 'refused') {
+			this.options.attempts?.recordFailure();
+			this.options.onTokenRefused?.(verdict.why, verdict.tokenId);
+			return this.refuse(tokenRefusalReason(verdict.why), verdict.why);
+		}
+		this.acceptToken();
+		const user: Principal = { role: 'user', user: verdict.user };
+		const challenge = randomUUID();
+		const key = this.options.agentKey;
+		const signedData = key ? key.sign(clientChallenge) : '';
+		this.transport.write([
+			encodeControl({ type: 'sign', data: challenge, signedData, ...(key ? { key: key.publicKey } : {}) }),
+		]);
+		return { user, proofOnly: false, challenge, proof: '', clientChallenge };
+	}
+
 	/** `connectionType`, in VS Code's order: the commit, then the client's signature. */
 	async readConnectionType(auth: AcceptedAuth): Promise<Step<AcceptedRequest>> {
 		const request = parseConnectionTypeRequest(await this.control.next());
@@ -182,6 +226,10 @@ class ServerHandshake {
 		this.connectionType = this.options.registry.nameOf(request.desiredConnectionType);
 		if (request.commit !== undefined && request.commit !== this.options.commit) {
 			return this.refuse(HandshakeReason.VersionMismatch);
+		}
+		if (auth.user) {
+			this.options.onAuthenticated(auth.user);
+			return { request, auth, principal: auth.user };
 		}
 		const token = this.options.token;
 		if (token.type === 'mandatory' && !verifySignature(token.value, auth.challenge, request.signedData)) {
@@ -218,10 +266,9 @@ class ServerHandshake {
 		if (!handler) {
 			return this.refuse(HandshakeReason.UnknownInitialData).refused;
 		}
-		if (principal.role === 'connector' && !handler.acceptsConnectors) {
-			return this.refuse(
-				`A connector token opens proxy streams only (berth connector), not ${this.connectionType} connections`,
-			).refused;
+		const forbidden = principalRefusal(principal, handler, this.connectionType);
+		if (forbidden !== undefined) {
+			return this.refuse(forbidden).refused;
 		}
 		this.store.dispose();
 		const leftover = this.control.detach();
@@ -275,10 +322,10 @@ class ServerHandshake {
 		this.options.onTokenAccepted?.();
 	}
 
-	private refuse(reason: string): { readonly refused: HandshakeResult } {
+	private refuse(reason: string, code?: TokenRefusal): { readonly refused: HandshakeResult } {
 		this.store.dispose();
 		this.control.detach();
-		rejectAndClose(this.transport, reason, this.options.timers);
+		rejectAndClose(this.transport, reason, this.options.timers, code);
 		return { refused: { connectionType: this.connectionType, outcome: { type: 'refused', reason } } };
 	}
 }
@@ -310,9 +357,24 @@ function throttled(options: ServerHandshakeOptions): string | undefined {
 		: undefined;
 }
 
+/**
+ * Why `principal` may not open `handler`'s connections, or undefined when it may: a connector
+ * (token or user) opens proxy streams only; a user opens Berth's stream and Management sessions,
+ * not VS Code's Tunnel connections (which carry no principal) or extension hosts.
+ */
+function principalRefusal(principal: Principal, handler: ConnectionTypeHandler, name: string): string | undefined {
+	if (connectorTokenOf(principal) !== undefined && !handler.acceptsConnectors) {
+		return `A connector token opens proxy streams only (berth connector), not ${name} connections`;
+	}
+	if (principal.role === 'user' && !handler.acceptsUsers) {
+		return `A user token opens Berth's stream and status sessions only, not ${name} connections: use the connection token`;
+	}
+	return undefined;
+}
+
 /** Sends `{type:"error", reason}`, then closes: FIN after the bytes, destroyed soon after regardless. */
-export function rejectAndClose(transport: Transport, reason: string, timers: Timers): void {
-	transport.write([encodeControl({ type: 'error', reason })]);
+export function rejectAndClose(transport: Transport, reason: string, timers: Timers, code?: TokenRefusal): void {
+	transport.write([encodeControl({ type: 'error', reason, ...(code ? { code } : {}) })]);
 	transport.end();
 	transport.resume(); // read (and drop) until the peer's FIN, so the socket can close early
 	const linger = timers.timeout(() => transport.dispose(), REFUSAL_LINGER_MS);

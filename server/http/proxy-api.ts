@@ -6,11 +6,9 @@ import { tokenAccepts, type ConnectionToken } from '../connection-token';
 import type { ConnectorTokens } from '../connector-tokens';
 import type { ProviderPool } from '../forward/provider-pool';
 import type { Timers } from '../../protocol/timers';
+import { json, notAllowed, readBody } from './json-api';
+import type { AgentClientInfo } from '../../protocol/rpc';
 
-/** The largest request body the API reads (a connector token and its JSON). */
-const MAX_API_BODY_BYTES = 16 * 1024;
-/** A client has this long to send its body. */
-const API_BODY_TIMEOUT_MS = 10_000;
 
 /** What `GET /api/status` reports, and what the connector endpoints change. */
 export interface ProxyApiContext {
@@ -24,6 +22,8 @@ export interface ProxyApiContext {
 		readonly clients: number;
 		readonly streams: number;
 		readonly connectors: ReadonlyMap<string, number>;
+		/** Who is connected: each session, with its user (a user token's email) and the name it gave. */
+		readonly sessions: readonly AgentClientInfo[];
 	};
 }
 
@@ -77,6 +77,7 @@ function status(ctx: ProxyApiContext): unknown {
 	return {
 		clients: counts.clients,
 		streams: counts.streams,
+		sessions: counts.sessions.map(({ id, kind, address, name, user }) => ({ id, kind, address, name, user })),
 		providers: ctx.providers?.list() ?? [],
 		connectors: (ctx.connectorTokens?.ids() ?? []).map((id) => ({
 			id,
@@ -118,53 +119,4 @@ function removeConnector(res: ServerResponse, id: string, ctx: ProxyApiContext):
 	}
 	res.writeHead(204);
 	res.end();
-}
-
-/**
- * The body, at most MAX_API_BODY_BYTES, within API_BODY_TIMEOUT_MS. A longer one is read to its
- * end and dropped, holding nothing, before it fails: destroying the request would close the
- * socket, and the client would get no answer but a reset.
- */
-function readBody(req: IncomingMessage, timers: Timers): Promise<string> {
-	return new Promise((resolve, reject) => {
-		let chunks: Buffer[] | undefined = [];
-		let size = 0;
-		const timer = timers.timeout(
-			() => fail(new Error('the body did not arrive in time')),
-			API_BODY_TIMEOUT_MS,
-		);
-		const fail = (error: Error): void => {
-			timer.dispose();
-			req.destroy();
-			reject(error);
-		};
-		req.on('data', (chunk: Buffer) => {
-			size += chunk.byteLength;
-			if (size > MAX_API_BODY_BYTES) {
-				chunks = undefined;
-			} else {
-				chunks?.push(chunk);
-			}
-		});
-		req.on('end', () => {
-			timer.dispose();
-			if (chunks) {
-				resolve(Buffer.concat(chunks).toString('utf8'));
-			} else {
-				reject(new Error(`over ${MAX_API_BODY_BYTES} bytes`));
-			}
-		});
-		req.on('error', fail);
-	});
-}
-
-function notAllowed(res: ServerResponse, allow: string): void {
-	res.setHeader('Allow', allow);
-	json(res, 405, { error: `use ${allow}` });
-}
-
-function json(res: ServerResponse, status: number, value: unknown): void {
-	res.setHeader('Content-Type', 'application/json; charset=utf-8');
-	res.writeHead(status);
-	res.end(JSON.stringify(value) + '\n');
 }

@@ -1,9 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorMessage } from '../../protocol/errors';
 import type { AuthAttempts } from '../auth-throttle';
 import { tokenAccepts, type ConnectionToken } from '../connection-token';
 import { isAllowedHost } from './host-check';
 import { renderStatusPage, type AgentStatus } from './status-page';
 import { handleProxyApi, type ProxyApiContext } from './proxy-api';
+import { renderInitPage } from './init-page';
+import { handleTokensApi, type TokensApiContext } from './tokens-api';
 
 /** VS Code's names: the query parameter and the cookie that carry the connection token. */
 export const TOKEN_QUERY_PARAM = 'tkn';
@@ -20,6 +23,8 @@ export interface HttpContext {
 	readonly attempts?: AuthAttempts;
 	/** The automation API under /api/ (proxy-api.ts). */
 	readonly api: ProxyApiContext;
+	/** The token endpoints (`--accounts`), all but the origin, which each request gives. */
+	readonly accounts?: Omit<TokensApiContext, 'origin'>;
 }
 
 /**
@@ -41,7 +46,17 @@ export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, ctx
 				'Forbidden: this agent listens on loopback and answers only loopback host names.',
 			);
 		}
+		if (path === '/api/tokens' || path.startsWith('/api/tokens/')) {
+			return serveTokensApi(req, res, path, ctx);
+		}
 		return handleProxyApi(req, res, path, ctx.api);
+	}
+	if (path.startsWith('/p/') && req.method === 'GET') {
+		res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+		res.setHeader('Content-Type', 'text/html; charset=utf-8');
+		res.writeHead(200);
+		res.end(renderInitPage(originOf(req) + path));
+		return;
 	}
 	if (req.method !== 'GET') {
 		res.setHeader('Allow', 'GET');
@@ -87,6 +102,29 @@ export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, ctx
 	res.setHeader('Content-Type', 'text/html; charset=utf-8');
 	res.writeHead(200);
 	res.end(renderStatusPage(ctx.status()));
+}
+
+function serveTokensApi(req: IncomingMessage, res: ServerResponse, path: string, ctx: HttpContext): void {
+	if (!ctx.accounts) {
+		res.setHeader('Content-Type', 'application/json; charset=utf-8');
+		res.writeHead(404);
+		res.end(JSON.stringify({ error: 'this agent has no accounts: start it with --accounts', code: 'no_accounts' }) + '\n');
+		return;
+	}
+	handleTokensApi(req, res, path, { ...ctx.accounts, origin: originOf(req) }).catch((error: unknown) => {
+		// The store failed: the caller learns it, and nothing else is harmed.
+		if (!res.headersSent) {
+			res.setHeader('Content-Type', 'application/json; charset=utf-8');
+			res.writeHead(503);
+		}
+		res.end(JSON.stringify({ error: `the token store failed: ${errorMessage(error)}`, code: 'store' }) + '\n');
+	});
+}
+
+/** `https://host:port` as the client reached the agent (the Host header, already checked). */
+function originOf(req: IncomingMessage): string {
+	const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+	return `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
 }
 
 function send(res: ServerResponse, status: number, text: string): void {

@@ -11,11 +11,13 @@ import type { Logger } from '../shared/log';
 import type { AgentRpc } from './agent-methods';
 import type { ClientSession } from '../agent-clients';
 import { tokenPrefix } from '../shared/log';
-import type {
-	ConnectionOutcome,
-	ConnectionRequest,
-	ConnectionTypeHandler,
-	HandshakeReply,
+import {
+	samePrincipal,
+	type ConnectionOutcome,
+	type ConnectionRequest,
+	type ConnectionTypeHandler,
+	type HandshakeReply,
+	type Principal,
 } from '../handshake/connection-types';
 
 /** How many reconnection tokens are remembered as "seen before" after their session ended. */
@@ -55,6 +57,7 @@ export interface ManagementSessionsOptions {
 export class ManagementSessions extends Disposable implements ConnectionTypeHandler {
 	readonly id = ConnectionType.Management;
 	readonly name = 'Management';
+	readonly acceptsUsers = true;
 	private readonly _onDidChangeCounts = this._register(new Emitter<void>());
 	/** A session gained or lost its socket, or ended. */
 	readonly onDidChangeCounts = this._onDidChangeCounts.event;
@@ -94,7 +97,7 @@ export class ManagementSessions extends Disposable implements ConnectionTypeHand
 				return reply.refuse(HandshakeReason.DuplicateReconnectionToken);
 			}
 			reply.ok();
-			const session = this.create(token);
+			const session = this.create(token, request.principal);
 			session.attach(request);
 			return { type: 'accepted', detail: `session#${session.number}` };
 		}
@@ -104,6 +107,10 @@ export class ManagementSessions extends Disposable implements ConnectionTypeHand
 					? HandshakeReason.UnknownReconnectionTokenSeenBefore
 					: HandshakeReason.UnknownReconnectionTokenNeverSeen,
 			);
+		}
+		if (!samePrincipal(existing.principal, request.principal)) {
+			// Another holder's session: its reconnection token leaked, or was guessed. Not theirs.
+			return reply.refuse(HandshakeReason.Unauthorized);
 		}
 		reply.ok();
 		existing.attach(request);
@@ -119,10 +126,15 @@ export class ManagementSessions extends Disposable implements ConnectionTypeHand
 		}
 	}
 
-	/** Another client passed the handshake: disconnected sessions now wait only the short grace. */
-	shortenGraces(): void {
+	/**
+	 * Another client of the same holder passed the handshake: that holder's disconnected sessions
+	 * now wait only the short grace (another user's are not theirs to shorten).
+	 */
+	shortenGraces(principal: Principal): void {
 		for (const session of this.live.values()) {
-			session.shortenGrace();
+			if (samePrincipal(session.principal, principal)) {
+				session.shortenGrace();
+			}
 		}
 	}
 
@@ -133,9 +145,9 @@ export class ManagementSessions extends Disposable implements ConnectionTypeHand
 		}
 	}
 
-	private create(token: string): ManagementSession {
+	private create(token: string, principal: Principal): ManagementSession {
 		const number = this.nextNumber++;
-		const session = new ManagementSession(number, token, this.options);
+		const session = new ManagementSession(number, token, principal, this.options);
 		this.live.set(token, session);
 		this.remember(token);
 		const ended = session.onDidEnd(() => {
@@ -198,6 +210,7 @@ class ManagementSession extends Disposable {
 	constructor(
 		readonly number: number,
 		token: string,
+		readonly principal: Principal,
 		private readonly options: ManagementSessionsOptions,
 	) {
 		super();
@@ -293,12 +306,17 @@ class ManagementSession extends Disposable {
 			isConnected: () => this.isConnected,
 			forwards: () => [],
 			streams: () => 0,
+			principal: this.principal,
 			disconnect: () => {
 				this.log.info('disconnected by another client (disconnectClient)');
 				if (this.session.isAttached) {
 					this.session.sendDisconnect();
 				}
 				this.dispose();
+			},
+			cut: (reason) => {
+				this.log.info('session cut', { reason });
+				this.shutdown(reason);
 			},
 		};
 	}

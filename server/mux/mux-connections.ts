@@ -32,7 +32,7 @@ import type { ProviderPool } from '../forward/provider-pool';
 import type { ConnectorTokens } from '../connector-tokens';
 import type { Upstream } from '../shared/upstream';
 import { ReverseProxies } from '../forward/reverse-proxies';
-import type { Principal } from '../handshake/connection-types';
+import { connectorTokenOf, type Principal } from '../handshake/connection-types';
 import { StreamPairBridge } from '../shared/stream-pair-bridge';
 
 export interface MuxConnectionsOptions {
@@ -64,6 +64,7 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 	readonly name = 'Mux';
 	/** A connector's session: its streams go to the providers (relay mode). */
 	readonly acceptsConnectors = true;
+	readonly acceptsUsers = true;
 	private readonly _onDidChangeCounts = this._register(new Emitter<void>());
 	/** A stream session started or ended. */
 	readonly onDidChangeCounts = this._onDidChangeCounts.event;
@@ -224,8 +225,9 @@ class AgentMuxSession extends Disposable {
 		);
 		this.rpc.handle('addReverseProxy', (params) => reverseProxies.add(params));
 		this.principal = request.principal;
-		if (request.principal.role === 'connector') {
-			this.restrictToConnector(request.principal.tokenId);
+		const connectorToken = connectorTokenOf(request.principal);
+		if (connectorToken !== undefined) {
+			this.restrictToConnector(connectorToken);
 		}
 		this._register(this.rpc.onDidReceiveInvalid((what) => this.log.warn('dropped an RPC message', { what })));
 		this._register(
@@ -251,7 +253,7 @@ class AgentMuxSession extends Disposable {
 
 	/** The connector token this session proved, when it is a connector's. */
 	get connectorTokenId(): string | undefined {
-		return this.principal.role === 'connector' ? this.principal.tokenId : undefined;
+		return connectorTokenOf(this.principal);
 	}
 
 	/** `provideEgress`: this session becomes one of the reverse proxy's exits, until it ends. */
@@ -260,6 +262,13 @@ class AgentMuxSession extends Disposable {
 		this._register({ dispose: () => provision?.dispose() });
 		this.rpc.handle('provideEgress', (params) => {
 			const providers = this.options.providers;
+			const principal = this.principal;
+			if (principal.role === 'user' && principal.user.role !== 'provider') {
+				throw new BerthError(
+					'BERTH_ERR_USAGE',
+					`a ${principal.user.role} token cannot make this client a provider: ask for a token with --role provider`,
+				);
+			}
 			if (!providers) {
 				throw new BerthError(
 					'BERTH_ERR_USAGE',
@@ -305,10 +314,15 @@ class AgentMuxSession extends Disposable {
 			isConnected: () => !this.isDisposed,
 			forwards: () => forwards.list(),
 			streams: () => this.mux.streamCount,
+			principal: request.principal,
 			disconnect: () => {
 				this.log.info('disconnected by another client (disconnectClient)');
 				this.session.sendDisconnect();
 				this.dispose();
+			},
+			cut: (reason) => {
+				this.log.info('session cut', { reason });
+				this.shutdown(reason);
 			},
 		};
 	}
@@ -398,7 +412,7 @@ class AgentMuxSession extends Disposable {
 
 	/** The client opened a stream: reach its target (as the policy allows) and bridge them. */
 	private open(stream: MuxStream, target: OpenTarget): void {
-		if (this.principal.role === 'connector') {
+		if (connectorTokenOf(this.principal) !== undefined) {
 			if (target.kind === 'reverse') {
 				stream.reset(ResetCode.Rejected, 'only the agent opens streams for reverse forwards');
 			} else {

@@ -136,6 +136,9 @@ function formatFields(fields: LogFields): string {
 	return out;
 }
 
+/** The path of init URLs, whose rest is a token (`/p/<base64url>`). */
+const INIT_PATH = '/p/';
+
 /** Query parameters whose values are secrets. */
 const SECRET_QUERY_KEYS = ['tkn', 'token', 'connectionToken'];
 
@@ -152,6 +155,11 @@ export function redactUrl(url: string): string {
 		}
 		if (parsed.password) {
 			parsed.password = '***';
+			changed = true;
+		}
+		if (parsed.pathname.startsWith(INIT_PATH)) {
+			// An init URL's path is its token.
+			parsed.pathname = `${INIT_PATH}***`;
 			changed = true;
 		}
 		if (!changed) {

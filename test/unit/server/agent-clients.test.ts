@@ -15,7 +15,7 @@ const FORWARD: ForwardInfo = {
 	counters: { open: 0, total: 0, bytesIn: 0, bytesOut: 0 },
 };
 
-type TestSession = ClientSession & { ended: boolean };
+type TestSession = ClientSession & { ended: boolean; cutReason?: string };
 
 function session(id: string, overrides: Partial<ClientSession> = {}): TestSession {
 	const s: TestSession = {
@@ -27,8 +27,13 @@ function session(id: string, overrides: Partial<ClientSession> = {}): TestSessio
 		forwards: () => [],
 		streams: () => 2,
 		ended: false,
+		principal: { role: 'owner' },
 		disconnect: () => {
 			s.ended = true;
+		},
+		cut: (reason) => {
+			s.ended = true;
+			s.cutReason = reason;
 		},
 		...overrides,
 	};
@@ -105,6 +110,36 @@ describe('AgentClients', () => {
 		a.declareListeners([{ host: '127.0.0.1', port: 40677 }]);
 		assert.equal(changes, 3, 'the same set again changes nothing');
 		clients.dispose();
+	});
+
+	it("cuts every session of one token, waiting ones too, and shows each user's email", () => {
+		const clients = new AgentClients();
+		const user = (tokenId: string, email: string) => ({
+			role: 'user' as const,
+			user: { userId: email, email, tokenId, role: 'client' as const, expiresAt: Infinity },
+		});
+		const alice1 = session('streams#1', { principal: user('t-alice', 'alice@example.com') });
+		const alice2 = session('session#2', { principal: user('t-alice', 'alice@example.com'), kind: 'management' });
+		alice2.ended = true; // waiting in its grace: not listed, but still cut
+		const bob = session('streams#3', { principal: user('t-bob', 'bob@example.com') });
+		const owner = session('streams#4');
+		for (const s of [alice1, alice2, bob, owner]) {
+			clients.add(s);
+		}
+		assert.deepEqual(
+			clients.list('').map((c) => [c.id, c.user]),
+			[
+				['streams#1', 'alice@example.com'],
+				['streams#3', 'bob@example.com'],
+				['streams#4', undefined],
+			],
+		);
+		const cut = clients.cut((p) => p.role === 'user' && p.user.tokenId === 't-alice', 'the token was revoked');
+		assert.equal(cut, 2);
+		assert.equal(alice1.cutReason, 'the token was revoked');
+		assert.equal(alice2.cutReason, 'the token was revoked');
+		assert.equal(bob.cutReason, undefined);
+		assert.equal(owner.cutReason, undefined);
 	});
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_MESSAGE_LIMITS } from '../../../protocol/message-reader';
-import type { ConnectionOutcome, HandshakeReply } from '../../../server/handshake/connection-types';
+import type { ConnectionOutcome, HandshakeReply, Principal } from '../../../server/handshake/connection-types';
 import { createNullLogger } from '../../../server/shared/log';
 import {
 	ManagementSessions,
@@ -11,6 +11,13 @@ import { ManualTimers } from '../../helpers/manual-timers';
 import { createTransportPair } from '../../helpers/memory-transport';
 
 const MINUTE = 60_000;
+const OWNER: Principal = { role: 'owner' };
+const user = (userId: string): Principal => ({
+	role: 'user',
+	user: { userId, email: `${userId}@example.com`, tokenId: `jti-${userId}`, role: 'client', expiresAt: Infinity },
+});
+const ALICE = user('alice');
+const BOB = user('bob');
 
 function setup(graceMs = 180 * MINUTE, maxWaiting?: number) {
 	const timers = new ManualTimers();
@@ -30,14 +37,14 @@ function setup(graceMs = 180 * MINUTE, maxWaiting?: number) {
 		ok: () => replies.push('ok'),
 		refuse: (reason): ConnectionOutcome => (replies.push(reason), { type: 'refused', reason }),
 	};
-	const connect = async (token: string, isReconnection: boolean) => {
+	const connect = async (token: string, isReconnection: boolean, principal: Principal = OWNER) => {
 		const [agentSide, clientSide] = createTransportPair();
 		await sessions.accept(
 			{
 				transport: agentSide,
 				leftover: [],
 				args: undefined,
-				principal: { role: 'owner' },
+				principal,
 				reconnectionToken: token,
 				isReconnection,
 				remoteAddress: 'memory',
@@ -72,7 +79,7 @@ describe('ManagementSessions', () => {
 		(await connect('t1', false)).clientSide.close();
 		(await connect('t3', false)).clientSide.close();
 		timers.advance(60 * MINUTE);
-		sessions.shortenGraces(); // what the agent calls when another client authenticates
+		sessions.shortenGraces(OWNER); // what the agent calls when another client authenticates
 		timers.advance(5 * MINUTE - 1);
 		await connect('t3', true);
 		assert.equal(replies.at(-1), 'ok', 't3 is still there just before the short grace ends');
@@ -85,11 +92,25 @@ describe('ManagementSessions', () => {
 		);
 	});
 
+	it("shortens only the same holder's graces, and keeps one user out of another's session", async () => {
+		const { timers, sessions, replies, connect } = setup();
+		(await connect('alice-1', false, ALICE)).clientSide.close();
+		(await connect('owner-1', false)).clientSide.close();
+		sessions.shortenGraces(ALICE); // another of Alice's clients connected
+		timers.advance(5 * MINUTE);
+		await connect('owner-1', true, BOB);
+		assert.equal(replies.at(-1), 'Unauthorized client refused', "Bob cannot resume the owner's session");
+		await connect('owner-1', true);
+		assert.equal(replies.at(-1), 'ok', "the owner's wait was not shortened by Alice");
+		await connect('alice-1', true, ALICE);
+		assert.equal(replies.at(-1), 'Unknown reconnection token (seen before)', "Alice's own wait was");
+	});
+
 	it('never lets the short grace outlast the long one', async () => {
 		const { timers, sessions, connect } = setup(2 * MINUTE);
 		const { clientSide } = await connect('t1', false);
 		clientSide.close();
-		sessions.shortenGraces();
+		sessions.shortenGraces(OWNER);
 		timers.advance(2 * MINUTE);
 		assert.equal(sessions.counts.waiting, 0);
 	});

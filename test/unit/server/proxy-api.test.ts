@@ -66,7 +66,24 @@ async function startApi(
 		...(options.attempts ? { attempts: options.attempts } : {}),
 		providers,
 		...(connectorTokens ? { connectorTokens } : {}),
-		counts: () => ({ clients: 3, streams: 7, connectors: connectorSessions }),
+		counts: () => ({
+			clients: 3,
+			streams: 7,
+			connectors: connectorSessions,
+			sessions: [
+				{
+					id: 'streams#4',
+					kind: 'streams',
+					address: '127.0.0.1:40000',
+					name: 'alice@laptop',
+					user: 'alice@example.com',
+					since: 0,
+					forwards: [],
+					streams: 7,
+					isSelf: false,
+				},
+			],
+		}),
 	};
 	const server = createServer((req, res) => {
 		handleProxyApi(req, res, new URL(req.url ?? '/', 'http://localhost').pathname, ctx);
@@ -165,6 +182,15 @@ describe('handleProxyApi', () => {
 		assert.deepEqual(reply.json, {
 			clients: 3,
 			streams: 7,
+			sessions: [
+				{
+					id: 'streams#4',
+					kind: 'streams',
+					address: '127.0.0.1:40000',
+					name: 'alice@laptop',
+					user: 'alice@example.com',
+				},
+			],
 			providers: [{ name: 'eu', session: 'session-1' }],
 			connectors: [
 				{ id, sessions: 2 },
