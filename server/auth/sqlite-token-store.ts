@@ -51,8 +51,10 @@ export async function openSqliteTokenStore(
 	clearStaleLock(path, { self: owner, now: Date.now(), isAlive: isProcessAlive }, warn);
 	const { Database } = await loadSqlite();
 	const db = attempt(path, 'open', () => new Database(path));
+	let locked = false;
 	try {
 		configure(db, path);
+		locked = true;
 		writeOwner(path, owner);
 		migrate(db, path, options.migrations ?? MIGRATIONS);
 		if (isNew) {
@@ -60,7 +62,7 @@ export async function openSqliteTokenStore(
 		}
 	} catch (error) {
 		try {
-			close(db, path);
+			close(db, path, locked);
 		} catch {
 			// The error that stopped the opening is the one to report.
 		}
@@ -170,7 +172,7 @@ class SqliteTokenStore implements TokenStore {
 	dispose(): void {
 		if (this.open) {
 			this.open = false;
-			close(this.db, this.path);
+			close(this.db, this.path, true);
 		}
 	}
 
@@ -223,15 +225,18 @@ function toRecord(row: Record<string, unknown>, path: string): TokenRecord {
 }
 
 /**
- * Closes the database and forgets the lock's owner. A close that fails loses nothing: what was
- * committed is in the WAL, which the next open replays.
+ * Closes the database and, when this process held the lock, forgets the lock's owner (never
+ * another's: an opener refused because the lock was taken must leave its holder's file). A close
+ * that fails loses nothing: what was committed is in the WAL, which the next open replays.
  */
-function close(db: Database, path: string): void {
+function close(db: Database, path: string, heldLock: boolean): void {
 	try {
 		if (db.isOpen) {
 			attempt(path, 'close', () => db.close());
 		}
 	} finally {
-		removeOwner(path);
+		if (heldLock) {
+			removeOwner(path);
+		}
 	}
 }
