@@ -1,10 +1,11 @@
 // Builds the three bundles: dist/extension.js (the VS Code extension, `vscode` external),
-// dist/server.js (the `berth` CLI and agent: Node 20, every dependency inside, runs alone) and
-// dist/webview.js (the panel, for the browser). `--watch` rebuilds on change; `--production`
-// minifies. Type checking is not esbuild's job: `npm run typecheck`.
+// dist/server.js (the `berth` CLI and agent: Node 20, every dependency inside, SQLite's WebAssembly
+// too, so it runs alone) and dist/webview.js (the panel, for the browser). `--watch` rebuilds on
+// change; `--production` minifies. Type checking is not esbuild's job: `npm run typecheck`.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { inlineSqliteWasm } from './scripts/inline-sqlite-wasm.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -107,6 +108,8 @@ const contexts = await Promise.all([
 		// ws's other optional add-on; ws falls back to Node's own UTF-8 check without it.
 		external: ['utf-8-validate'],
 		alias: wsMaskAlias,
+		// The token database's SQLite is WebAssembly, carried inside the bundle.
+		plugins: [problemMatcher, inlineSqliteWasm],
 	}),
 	esbuild.context({
 		...common,

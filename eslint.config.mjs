@@ -5,6 +5,7 @@ import tseslint from 'typescript-eslint';
 
 /** The agent's own folders under server/ (the globs match import paths). */
 const AGENT_FOLDERS = [
+	'**/auth/**',
 	'**/handshake/**',
 	'**/http/**',
 	'**/management/**',

@@ -48,6 +48,7 @@ export type ErrorCode =
 	| 'BERTH_ERR_LIMIT' // a bound was reached (streams per session, sessions, queue sizes)
 	| 'BERTH_ERR_POLICY' // the agent's --allow/--deny policy forbids the target
 	| 'BERTH_ERR_LOOP' // a forward would reach its own listener, or another forward's of the same client
+	| 'BERTH_ERR_STORE' // the token database cannot be opened (in use, not a database, newer schema) or written
 	| 'BERTH_ERR_INTERNAL'; // a bug: an exception where none was expected, or an API used out of order
 
 /** An error with a stable code and, where one applies, the wire reason that caused it. */

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { readTokenFile } from './shared/read-token-file';
+import { join } from 'node:path';
+import { loadOrCreateStoredSecret } from './stored-secret';
 import { checkToken, MIN_AGENT_TOKEN_LENGTH, stripOneNewline } from './shared/token-rules';
-
-/** Permission bits that let others replace a file in a folder (group or others may write). */
-const WRITABLE_BY_OTHERS = 0o022;
 
 /** The agent's stored token, and whether it was made just now. */
 export interface StoredToken {
@@ -25,46 +21,21 @@ export interface StoredToken {
  */
 export function loadOrCreateStoredToken(configDir: string, warn: (message: string) => void): StoredToken {
 	const path = join(configDir, 'token');
-	if (!exists(path)) {
-		const value = randomUUID();
-		writeSecretFile(path, value + '\n');
-		return { value, path, generated: true };
-	}
 	const what = `the stored token ${path}`;
-	const { text, warnings } = readTokenFile(path, { what, owned: true });
-	warnings.forEach(warn);
-	const value = checkToken(
-		stripOneNewline(text),
+	const { value, generated } = loadOrCreateStoredSecret(path, {
 		what,
-		MIN_AGENT_TOKEN_LENGTH,
-		'. Berth does not replace it (clients that use it would stop working without a word): ' +
-			'fix it, or delete it to have a new one generated',
-	);
-	const folderMode = statSync(configDir).mode & 0o777;
-	if ((folderMode & WRITABLE_BY_OTHERS) !== 0) {
-		warn(
-			`Berth's folder ${configDir} can be written by other users (mode ${folderMode.toString(8).padStart(4, '0')}), ` +
-				`who could replace the token: make it 0700 (chmod 700 ${configDir})`,
-		);
-	}
-	return { value, path, generated: false };
-}
-
-/** Writes a file only its owner can read (0600), in a folder only its owner can enter (0700). */
-export function writeSecretFile(path: string, contents: string): void {
-	mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-	const temporary = `${path}.${process.pid}.tmp`;
-	writeFileSync(temporary, contents, { mode: 0o600 });
-	chmodSync(temporary, 0o600); // the umask cannot loosen it, but an existing file keeps its mode
-	renameSync(temporary, path); // replaces a link itself, never what it points to
-}
-
-/** Whether anything (a file, a dangling link) is at `path`; other errors surface when it is read. */
-function exists(path: string): boolean {
-	try {
-		lstatSync(path);
-		return true;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code !== 'ENOENT';
-	}
+		noun: 'token',
+		flag: '--connection-token-file',
+		generate: randomUUID,
+		check: (text) =>
+			checkToken(
+				stripOneNewline(text),
+				what,
+				MIN_AGENT_TOKEN_LENGTH,
+				'. Berth does not replace it (clients that use it would stop working without a word): ' +
+					'fix it, or delete it to have a new one generated',
+			),
+		warn,
+	});
+	return { value, path, generated };
 }

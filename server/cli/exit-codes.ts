@@ -46,6 +46,7 @@ export function exitCodeFor(error: unknown): ExitCode {
 		case 'BERTH_ERR_LOOP':
 			return ExitCode.Loop;
 		case 'BERTH_ERR_LIMIT':
+		case 'BERTH_ERR_STORE':
 		case 'BERTH_ERR_INTERNAL':
 			return ExitCode.Failure;
 	}

@@ -26,6 +26,10 @@ export interface TokenFileOptions {
 	readonly owned?: boolean;
 	/** Bytes read at most (default MAX_TOKEN_BYTES); a longer file is refused. */
 	readonly maxBytes?: number;
+	/** What the file holds, in messages: `token` by default, `signing secret` for the JWT secret. */
+	readonly noun?: string;
+	/** The flag that names a file of the user's own, in messages (default `--connection-token-file`). */
+	readonly flag?: string;
 }
 
 export interface TokenFileContents {
@@ -48,7 +52,8 @@ export function readTokenFile(path: string, options: TokenFileOptions): TokenFil
 		throw new BerthError(
 			'BERTH_ERR_TOKEN',
 			`${what} is a symbolic link: Berth does not follow it, nor change the mode of what it points to. ` +
-				'Delete the link to have a new token generated, or give that file with --connection-token-file',
+				`Delete the link to have a new ${options.noun ?? 'token'} generated, or give that file with ` +
+				(options.flag ?? '--connection-token-file'),
 		);
 	}
 	// O_NOFOLLOW: a link put in the file's place after the check above is not followed either.
@@ -56,7 +61,8 @@ export function readTokenFile(path: string, options: TokenFileOptions): TokenFil
 	const fd = attempt(what, () => openSync(path, flags));
 	try {
 		const warnings = checkOpenedFile(fd, path, isLink, options);
-		return { text: readBounded(fd, what, options.maxBytes ?? MAX_TOKEN_BYTES), warnings };
+		const noun = options.noun ?? 'connection token';
+		return { text: readBounded(fd, what, options.maxBytes ?? MAX_TOKEN_BYTES, noun), warnings };
 	} finally {
 		closeSync(fd);
 	}
@@ -69,11 +75,12 @@ export function readTokenFile(path: string, options: TokenFileOptions): TokenFil
  */
 function checkOpenedFile(fd: number, path: string, isLink: boolean, options: TokenFileOptions): string[] {
 	const { what } = options;
+	const noun = options.noun ?? 'token';
 	const stats = fstatSync(fd);
 	if (options.owned && !stats.isFile()) {
 		throw new BerthError(
 			'BERTH_ERR_TOKEN',
-			`${what} is not a regular file: delete it to have a new token generated`,
+			`${what} is not a regular file: delete it to have a new ${noun} generated`,
 		);
 	}
 	if (!stats.isFile()) {
@@ -88,7 +95,7 @@ function checkOpenedFile(fd: number, path: string, isLink: boolean, options: Tok
 	}
 	const mode = stats.mode & 0o777;
 	if ((mode & OPEN_TO_OTHERS) !== 0) {
-		warnings.push(looseModeWarning(what, mode, options.owned === true));
+		warnings.push(looseModeWarning(what, mode, options.owned === true, noun));
 		if (options.owned) {
 			fchmodSync(fd, OWNER_ONLY);
 		}
@@ -96,18 +103,18 @@ function checkOpenedFile(fd: number, path: string, isLink: boolean, options: Tok
 	return warnings;
 }
 
-function looseModeWarning(what: string, mode: number, tightened: boolean): string {
+function looseModeWarning(what: string, mode: number, tightened: boolean, noun: string): string {
 	const octal = mode.toString(8).padStart(4, '0');
 	return (
-		`${what} was open to other users (mode ${octal}): the token may have leaked. ` +
+		`${what} was open to other users (mode ${octal}): the ${noun} may have leaked. ` +
 		(tightened
-			? 'It is now 0600; if others could read it, delete it to have a new token generated'
-			: 'Make it 0600 (chmod 600), and change the token if others could read it')
+			? `It is now 0600; if others could read it, delete it to have a new ${noun} generated`
+			: `Make it 0600 (chmod 600), and change the ${noun} if others could read it`)
 	);
 }
 
 /** Reads to the end, refusing past `maxBytes`: reads one byte more than allowed to tell. */
-function readBounded(fd: number, what: string, maxBytes: number): string {
+function readBounded(fd: number, what: string, maxBytes: number, noun: string): string {
 	const buffer = Buffer.alloc(maxBytes + 1);
 	let length = 0;
 	while (length < buffer.length) {
@@ -119,7 +126,7 @@ function readBounded(fd: number, what: string, maxBytes: number): string {
 	}
 	throw new BerthError(
 		'BERTH_ERR_TOKEN',
-		`${what} holds more than ${maxBytes / 1024} KiB, which no connection token does: check the path`,
+		`${what} holds more than ${maxBytes / 1024} KiB, which no ${noun} does: check the path`,
 	);
 }
 
