@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, errorMessage } from '../../protocol/errors';
 import { agentKeyFingerprint } from '../shared/agent-key-proof';
-import { writeSecretFile } from '../stored-token';
+import { writeSecretFile } from '../stored-secret';
 
 /** The file beside the connection token that keeps the agent's key (PKCS#8 PEM, 0600). */
 export const AGENT_KEY_FILE = 'agent-key.pem';
