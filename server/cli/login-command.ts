@@ -7,7 +7,7 @@ import { isSameAgent, parseAgentUrl, type AgentAddress } from '../client/agent-u
 import { checkAgentAcceptsToken } from '../client/check-token';
 import { describeLogin, readLoginConfig, saveLogin, type SavedLogin } from '../client/login-config';
 import type { TransportMode } from '../client/open-transport';
-import { readTokenClaims } from '../client/token-claims';
+import { readTokenClaims, type TokenClaims } from '../client/token-claims';
 import { defaultConfigDir } from '../shared/config-dir';
 import { createLogger, type Logger } from '../shared/log';
 import { stripOneNewline } from '../shared/token-rules';
@@ -64,7 +64,7 @@ async function login(values: LoginValues, log: Logger): Promise<number> {
 	const init = await readInitArgument(values.init, log);
 	const address = agentOf(init, values.url, configDir);
 	const token = init.kind === 'url' ? init.value.token : init.token;
-	const claims = readTokenClaims(token);
+	const claims = claimsOf(token);
 	const existing = readLoginConfig(configDir, (message) => log.warn(message)).sessions[dir];
 	if (existing !== undefined && !values.reauth) {
 		throw new BerthError(
@@ -116,8 +116,8 @@ async function readInitArgument(value: string | undefined, log: Logger): Promise
 	}
 	if (!fromStdin) {
 		log.warn(
-			'the init URL holds your token, and the command line is visible to other users of this host and ' +
-				'kept in shell history: berth login --init - reads it from stdin instead',
+			"--init's value holds your token, and the command line is visible to other users of this host " +
+				'and kept in shell history: berth login --init - reads it from stdin instead',
 		);
 	}
 	return parsed.value;
@@ -147,6 +147,17 @@ function agentOf(init: InitArgument, url: string | undefined, configDir: string)
 		);
 	}
 	return parseAgentUrl(preferred);
+}
+
+/** The user the token names (for the file and the message), its problem named as --init's. */
+function claimsOf(token: string): TokenClaims {
+	try {
+		return readTokenClaims(token);
+	} catch (error) {
+		throw error instanceof BerthError
+			? new BerthError(error.code, `login --init: ${error.message}`, error.reason, { cause: error })
+			: error;
+	}
 }
 
 /** One connection through the handshake; a refusal or failure says that nothing was saved. */
