@@ -9,3 +9,15 @@ declare class TextDecoder {
 	constructor(label?: string, options?: { fatal?: boolean });
 	decode(input?: Uint8Array): string;
 }
+
+/** WHATWG URL, the members protocol/ reads (init URLs). */
+declare class URL {
+	constructor(url: string, base?: string);
+	readonly protocol: string;
+	readonly username: string;
+	readonly password: string;
+	readonly host: string;
+	readonly pathname: string;
+	readonly search: string;
+	readonly hash: string;
+}

@@ -31,6 +31,7 @@
 import { decodeUtf8, encodeUtf8 } from './bytes';
 import { isArray, isObject, isPort, isString } from './guards';
 import { writeU32 } from './wire';
+import { isSessionName } from './session-name';
 
 export enum FrameKind {
 	Rpc = 0,
@@ -102,9 +103,20 @@ export interface MuxArgs {
 	readonly version: number;
 	/** Optional features the client wants; the agent uses the ones it knows (MUX_FEATURES). */
 	readonly features: readonly string[];
+	/**
+	 * The session's name for people (`berth forward --session-name`, or a login's prefix and the
+	 * host's name), shown beside its user; optional, and dropped by the agent when it is not a
+	 * session name (protocol/session-name.ts): a name is never a reason to refuse.
+	 */
+	readonly sessionName?: string;
 }
 
 export const MUX_VERSION = 2;
+
+/** A client's args: this version, no optional features, and the session's name when it has one. */
+export function createMuxArgs(sessionName?: string): MuxArgs {
+	return { version: MUX_VERSION, features: [], ...(sessionName !== undefined ? { sessionName } : {}) };
+}
 /** Features this side knows: `datagram` (FrameKind.Datagram and `udp` targets). */
 export const MUX_FEATURES: readonly string[] = ['datagram'];
 /** At most this many features, each at most this long: the args arrive before much is trusted. */
@@ -221,5 +233,10 @@ export function parseMuxArgs(args: unknown): MuxArgs | undefined {
 	) {
 		return undefined;
 	}
-	return { version: MUX_VERSION, features: features as string[] };
+	const sessionName = args['sessionName'];
+	return {
+		version: MUX_VERSION,
+		features: features as string[],
+		...(isSessionName(sessionName) ? { sessionName } : {}),
+	};
 }

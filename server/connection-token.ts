@@ -1,5 +1,3 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { BerthError } from '../protocol/errors';
 import { readTokenFile } from './shared/read-token-file';
 import { safeEqual } from './shared/sign';
@@ -31,14 +29,8 @@ export interface TokenFlags {
 	readonly warn?: (message: string) => void;
 }
 
-/** Where Berth keeps its files: $BERTH_CONFIG_DIR, else $XDG_CONFIG_HOME/berth, else ~/.config/berth. */
-export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-	if (env['BERTH_CONFIG_DIR']) {
-		return env['BERTH_CONFIG_DIR'];
-	}
-	const base = env['XDG_CONFIG_HOME'] || join(homedir(), '.config');
-	return join(base, 'berth');
-}
+// The client's saved logins live there too, so the rule is in shared/ (the client may not import this file).
+export { defaultConfigDir } from './shared/config-dir';
 
 /**
  * Resolves the token from the server's flags. Every token the agent accepts obeys VS Code's

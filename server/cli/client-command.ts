@@ -27,6 +27,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 		'socks-password-file': { type: 'string' },
 		'token-file': { type: 'string' },
 		'no-token': { type: 'boolean' },
+		'session-name': { type: 'string' },
 		transport: { type: 'string' },
 		'skip-commit-check': { type: 'boolean' },
 		'connect-timeout': { type: 'string' },

@@ -1,7 +1,6 @@
 import { BerthError, errorMessage } from '../../protocol/errors';
 import { DisposableStore } from '../../protocol/lifecycle';
 import type { ForwardInfo } from '../../protocol/rpc';
-import { parseAgentUrl } from '../client/agent-url';
 import type { PeerKind } from '../client/client-handshake';
 import type { AgentEndpoint } from '../client/dial';
 import { fetchAgentCommit } from '../client/fetch-commit';
@@ -27,7 +26,8 @@ import { BERTH_COMMIT } from '../shared/version';
 import { COMMON_OPTIONS, parseChoice, parseFlags, parseLogFlags, parseSecondsFlag } from './args';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { FORWARD_HELP } from './help';
-import { readClientToken } from './read-token';
+import { resolveClientCredentials } from './client-credentials';
+import { defaultConfigDir } from '../shared/config-dir';
 import { waitForStopSignal } from './signals';
 import { formatHostPort } from '../../protocol/host-port';
 import { RECONNECT_ATTEMPT_TIMEOUT_MS } from '../../protocol/constants';
@@ -89,6 +89,7 @@ function parseForwardFlags(argv: string[]) {
 		'socks-password-file': { type: 'string' },
 		'token-file': { type: 'string' },
 		'no-token': { type: 'boolean' },
+		'session-name': { type: 'string' },
 		transport: { type: 'string' },
 		peer: { type: 'string' },
 		'skip-commit-check': { type: 'boolean' },
@@ -104,13 +105,6 @@ async function forward(
 	timers: Timers,
 	provide: ProvideEgress | undefined,
 ): Promise<number> {
-	if (values.url === undefined) {
-		throw new BerthError(
-			'BERTH_ERR_USAGE',
-			'forward: -u URL is required (the agent, e.g. ws://127.0.0.1:8765)',
-		);
-	}
-	const address = parseAgentUrl(values.url);
 	const locals = (values.L ?? []).map(parseLocalForwardSpec);
 	// -R [BIND:]PORT without a target is ssh's dynamic reverse forward: a proxy port on the agent.
 	const dynamicR = (values.R ?? []).filter(isDynamicSpec);
@@ -161,14 +155,17 @@ async function forward(
 			"-R needs a Berth agent: VS Code's server has no reverse forwards",
 		);
 	}
-	const token = values['no-token']
-		? undefined
-		: await readClientToken({
-				tokenFile: values['token-file'],
-				env: process.env,
-				agent: address.display,
-				warn: (message) => log.warn(message),
-			});
+	const { address, token, sessionName } = await resolveClientCredentials({
+		url: values.url,
+		tokenFile: values['token-file'],
+		noToken: values['no-token'] === true,
+		sessionName: values['session-name'],
+		env: process.env,
+		cwd: process.cwd(),
+		configDir: defaultConfigDir(),
+		log,
+		now: () => new Date(),
+	});
 
 	let commit: string | undefined;
 	if (peer === 'vscode') {
@@ -188,6 +185,7 @@ async function forward(
 		timers,
 		connectTimeoutMs: connectTimeoutS * 1000,
 		clientName: provide ? `berth client -r on ${hostname()}` : `berth forward on ${hostname()}`,
+		sessionName,
 		log,
 		...(values.upstream !== undefined ? { upstream: readUpstream(values.upstream, log) } : {}),
 		...(commit !== undefined ? { commit } : {}),

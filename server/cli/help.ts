@@ -10,6 +10,10 @@ Usage:
   berth provider [flags]    the same as berth client -r
   berth connector [flags]   berth client with a connector token: relay mode (its traffic
                             leaves from the agent's providers)
+  berth login --init URL    check an agent's init URL (or a token) and save it for this
+                            directory and those below it: client commands run there then
+                            need no -u and no token
+  berth logout [--all]      remove the login that applies here (--all: every saved login)
   berth --version           print the version and the build's commit
   berth <command> --help    flags of one command
 
@@ -17,8 +21,10 @@ Exit codes:
   0  finished, or stopped by SIGINT/SIGTERM
   1  unexpected failure
   2  bad command line, or a token that is invalid, too short, unreadable, over 16 KiB, or
-     (the stored one) a symbolic link (the message says what to fix)
-  3  the agent refused the connection, or could not prove it knows the token
+     (the stored one) a symbolic link; no token at all ("No cached credentials"); a bad
+     init URL; a saved-logins file that does not parse (the message says what to fix)
+  3  the agent refused the connection (berth login: the token), or could not prove it knows
+     the token
   4  the agent could not be reached, or the connection was lost for good
   5  a listening port could not be opened
   6  every forward was refused: each would reach a listener of the same client (a loop)
@@ -107,7 +113,7 @@ allow a list of what they may reach, or deny every address it listens on:
 
 export const FORWARD_HELP = `berth forward: forward ports through an agent
 
-Usage: berth forward -u URL (-L SPEC | -R SPEC | -D [BIND:]PORT)... [flags]
+Usage: berth forward [-u URL] (-L SPEC | -R SPEC | -D [BIND:]PORT)... [flags]
 
 Against a Berth agent every forwarded connection is a stream inside one authenticated session:
 no new socket or handshake per connection. If the session drops, its connections close, the
@@ -120,7 +126,9 @@ as VS Code's clients do, and the server proves nothing.
 Flags:
   -u, --url URL              the agent: ws://HOST:PORT (also wss://, http://, https://); never
                              put the token in it (?tkn=, ?token=, ?connectionToken= and a
-                             password are refused)
+                             password are refused). Without it: the agent of the login saved
+                             for this directory (berth login), else the default_backend_url
+                             preference of the saved-logins file
   -L SPEC                    local forward, ssh's syntax [BIND:]LOCALPORT:HOST:PORT, repeatable:
                              listen here on BIND:LOCALPORT, connect to HOST:PORT from the agent.
                              BIND is 127.0.0.1 unless given ('localhost' = 127.0.0.1 and ::1,
@@ -141,12 +149,20 @@ Flags:
   --socks-password-file FILE the proxy's password: clients must give it (SOCKS5 RFC 1929 or
                              Proxy-Authorization: Basic); also $BERTH_SOCKS_PASSWORD. -w PASS is
                              accepted, with a warning: argv is public on the host
-  --token-file FILE          read the connection token from FILE ('-' = stdin), at most 16 KiB;
-                             a FILE other users can read, or a symbolic link, gets a warning.
-                             Without it: $BERTH_TOKEN, else the first line of stdin, however
-                             slowly it comes (ssh host cat .config/berth/token | berth forward
-                             ...), or a prompt without echo on a terminal. Never on the
-                             command line.
+  --token-file FILE          read the token from FILE ('-' = stdin), at most 16 KiB: the
+                             connection token, or a signed user token (a JWT); a FILE other
+                             users can read, or a symbolic link, gets a warning. Never on the
+                             command line. The token is looked for in this order, and one log
+                             line says which was used:
+                               1. --token-file  2. $BERTH_TOKEN
+                               3. the login saved for this directory or the nearest folder
+                                  above it (berth login; only for its own agent)
+                               4. a prompt without echo on a terminal; else the first line of
+                                  stdin, however slowly it comes (ssh host cat
+                                  .config/berth/token | berth forward ...)
+                             With none: "No cached credentials" (exit 2)
+  --session-name NAME        the session's name on the agent, shown beside its user (default:
+                             the login's session-name prefix, then this host's name)
   --no-token                 the agent runs --without-connection-token
   --transport MODE           auto (default): raw TCP after the HTTP upgrade (fastest), falling
                              back to WebSocket frames when the path (a proxy) breaks raw bytes;
@@ -168,7 +184,9 @@ Flags:
   -h, --help                 this text
 
 Environment:
-  BERTH_TOKEN                the connection token, when --token-file is not given
+  BERTH_TOKEN                the token, when --token-file is not given
+  BERTH_CONFIG_DIR           where the saved logins are (config.json; default
+                             $XDG_CONFIG_HOME/berth, else ~/.config/berth)
   BERTH_SOCKS_PASSWORD       the proxy's password, when --socks-password-file is not given
 
 Forwarding loops: a forward never leads to a listener of this client. Against an agent on
@@ -188,8 +206,8 @@ prove it knows the token; 4 the agent could not be reached; 5 no forward could b
 
 export const CLIENT_HELP = `berth client: a SOCKS5 + HTTP proxy whose traffic leaves from the agent
 
-Usage: berth client -u URL [-p PORT] [flags]
-       berth client -r -u URL [--name NAME] [flags]
+Usage: berth client [-u URL] [-p PORT] [flags]
+       berth client -r [-u URL] [--name NAME] [flags]
 
 LinkSocks's forward mode under Berth's name; the same as berth forward -u URL -D PORT. One port
 speaks SOCKS5 (CONNECT, UDP ASSOCIATE; names resolved on the agent, so socks5h works) and HTTP
@@ -201,15 +219,16 @@ session with the agent.
   curl --proxy-user 'app-idle-30s:' --socks5-hostname 127.0.0.1:1080 https://example.org/
 
 Flags:
-  -u, --url URL              the agent (as berth forward)
+  -u, --url URL              the agent (as berth forward; without it, the saved login's)
   -p, --port PORT            the proxy's port (default 1080; 0 picks one)
   --host HOST                the address it listens on (default 127.0.0.1)
   -n NAME                    the username's base a client must give (needs a password)
   --socks-password-file FILE the password clients must give; also $BERTH_SOCKS_PASSWORD; -w PASS
                              is accepted with a warning (argv is public on the host)
-  --token-file FILE          the connection token (as berth forward; also $BERTH_TOKEN or stdin)
-  --no-token, --transport, --skip-commit-check, --connect-timeout, --log-format, --log-level
-                             as berth forward
+  --token-file FILE          the token (as berth forward: then $BERTH_TOKEN, the login saved
+                             for this directory, a prompt or stdin)
+  --session-name, --no-token, --transport, --skip-commit-check, --connect-timeout,
+  --log-format, --log-level  as berth forward
   -r, --reverse              reverse mode: no proxy here; this host is an exit for the agent's
                              proxy port (berth server -r): each connection made to that port
                              leaves from here, names resolved here (also: berth provider)
@@ -226,4 +245,63 @@ Username labels: NAME-idle-30s closes a connection after 30 s without a byte, NA
 not parse leaves the connection without limits (logged at debug level).
 
 Exit codes: as berth forward.
+`;
+
+export const LOGIN_HELP = `berth login: save a login for this directory
+
+Usage: berth login --init URL|TOKEN [--session-name NAME] [--reauth] [flags]
+       berth login --init - ...     (reads the init URL or token from stdin)
+
+Checks the token against its agent (one connection through the whole handshake: a token the
+agent refuses is never saved), then saves it for the working directory, in the saved-logins
+file $BERTH_CONFIG_DIR/config.json (default ~/.config/berth/config.json; mode 0600, replaced
+atomically). Client commands (berth forward, client, provider, connector) run in this
+directory or below it then use it when given no --token-file and no $BERTH_TOKEN, and its
+agent when given no -u; the nearest directory with a login wins. Prints
+"✓ Configuration saved for EMAIL" and the agent.
+
+An init URL is what the agent gives a user: https://HOST[:PORT]/p/CONFIG, where CONFIG is the
+base64url of {"t": TOKEN, "n": SESSION-NAME PREFIX, "k": AGENT KEY FINGERPRINT}; the agent is
+the URL's origin (https -> wss, http -> ws). A bad one gets a message that says which part is
+wrong. The user and email shown come from the token (a signed user token's claims).
+
+Flags:
+  --init URL|TOKEN           the init URL, or a bare token (then -u names the agent, or the
+                             file's default_backend_url preference does). On the command line
+                             it is visible to other users of the host and kept in the shell's
+                             history (a warning says so): '-' reads it from stdin instead (a
+                             prompt without echo on a terminal)
+  -u, --url URL              the agent, for a bare token; with an init URL it must be the same
+  --session-name NAME        the session's name on the agent, kept in the login (default: the
+                             init URL's prefix, then this host's name)
+  --reauth                   replace the login already saved for this directory (without it,
+                             berth login refuses to)
+  --transport MODE           auto (default), tcp or websocket, as berth forward
+  --skip-commit-check        as berth forward
+  --connect-timeout SECS     time for the check's connection (default 30)
+  --log-format text|json     log line format on stderr (default text)
+  --log-level LEVEL          debug, info, warn or error (default info)
+  -h, --help                 this text
+
+Exit codes: 0 saved; 2 bad command line, a bad init URL or token, or a login already saved
+here (add --reauth); 3 the agent refused the token (its reason is shown) or could not prove
+who it is; 4 the agent could not be reached. Nothing is saved unless the exit code is 0.
+`;
+
+export const LOGOUT_HELP = `berth logout: remove saved logins
+
+Usage: berth logout [--all]
+
+Removes the login that applies to the working directory: the one client commands run here
+would use (saved for this directory, or for the nearest folder above it that has one). It says
+which directory's login it removed, and which login applies here now, if another does. The
+token itself stays valid on the agent: its owner revokes it there.
+
+Flags:
+  --all                      remove every saved login (preferences stay)
+  --log-format, --log-level  accepted, as every command
+  -h, --help                 this text
+
+Exit codes: 0 done (also when there was nothing to remove); 2 the saved-logins file does not
+parse or cannot be written (the message names it).
 `;

@@ -3,6 +3,8 @@ import { BERTH_COMMIT, BERTH_VERSION } from '../shared/version';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { runClientCommand } from './client-command';
 import { runForwardCommand } from './forward-command';
+import { runLoginCommand } from './login-command';
+import { runLogoutCommand } from './logout-command';
 import { MAIN_HELP } from './help';
 import { runServerCommand } from './server-command';
 
@@ -21,6 +23,10 @@ export async function main(argv: string[]): Promise<number> {
 				return await runClientCommand(rest); // relay mode: a client whose token is a connector token
 			case 'provider':
 				return await runClientCommand(['--reverse', ...rest]);
+			case 'login':
+				return await runLoginCommand(rest);
+			case 'logout':
+				return await runLogoutCommand(rest);
 			case '--version':
 			case '-V':
 			case 'version':

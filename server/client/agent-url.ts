@@ -62,3 +62,16 @@ export function parseAgentUrl(text: string): AgentAddress {
 export function hostHeader(address: AgentAddress): string {
 	return formatHostPort(address.host, address.port);
 }
+
+/**
+ * Whether two addresses name the same agent (scheme family, host in any letter case, port and
+ * path): a saved login's token is sent to the agent it was saved for, never to another.
+ */
+export function isSameAgent(a: AgentAddress, b: AgentAddress): boolean {
+	return (
+		a.host.toLowerCase() === b.host.toLowerCase() &&
+		a.port === b.port &&
+		a.secure === b.secure &&
+		a.path === b.path
+	);
+}

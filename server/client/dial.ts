@@ -24,6 +24,11 @@ export interface AgentEndpoint {
 	readonly connectTimeoutMs?: number;
 	/** What this client calls itself: sent in `hello`, shown in the agent's client list. */
 	readonly clientName?: string;
+	/**
+	 * The session's name for people (`--session-name`, or a login's prefix and the host's name):
+	 * sent in stream sessions' connection args, shown by the agent beside the signed-in user.
+	 */
+	readonly sessionName?: string;
 	/** Where the library logs what the user may want to know (debug details of egress); none by default. */
 	readonly log?: Logger;
 	/** The proxy a provider's egress goes through (`berth client -r --upstream`). */

@@ -1,7 +1,7 @@
 import { BerthError, errorMessage } from '../../protocol/errors';
 import { Disposable, Emitter } from '../../protocol/lifecycle';
 import { Mux } from '../../protocol/mux';
-import { MUX_VERSION, ResetCode, type MuxArgs, type OpenTarget } from '../../protocol/mux-frames';
+import { createMuxArgs, ResetCode, type OpenTarget } from '../../protocol/mux-frames';
 import type { MuxStream } from '../../protocol/mux-stream';
 import type { AgentClientInfo, AgentEvents, AgentMethods, ServerInfo } from '../../protocol/rpc';
 import { RpcEndpoint } from '../../protocol/rpc-endpoint';
@@ -81,7 +81,7 @@ export class StreamSession extends Disposable {
 	): Promise<{ session: StreamSession; info: ServerInfo }> {
 		const { transport, leftover } = await dial(endpoint, {
 			connectionType: ConnectionType.Mux,
-			args: { version: MUX_VERSION, features: [] } satisfies MuxArgs,
+			args: createMuxArgs(endpoint.sessionName),
 		});
 		const session = new StreamSession(endpoint.timers, onIncoming);
 		session.session.attach(transport, leftover);

@@ -1,3 +1,4 @@
+import { isClientToken } from '../../protocol/client-token';
 import { CONNECTION_TOKEN_PATTERN } from '../../protocol/constants';
 import { BerthError } from '../../protocol/errors';
 
@@ -53,6 +54,26 @@ export function checkToken(token: string, what: string, minLength = 1, hint = ''
 	const problem = tokenProblem(token, minLength);
 	if (problem !== undefined) {
 		throw new BerthError('BERTH_ERR_TOKEN', `${what} is not a valid connection token: ${problem}${hint}`);
+	}
+	return token;
+}
+
+/**
+ * Returns `token` if a client may present it: a connection token or a signed user token (a JWT's
+ * shape, protocol/client-token.ts). Length is the agent's to judge: a VS Code server's token is
+ * not Berth's, and a Berth agent refuses a short one itself.
+ * @throws BerthError BERTH_ERR_TOKEN saying what is wrong and, via `hint`, what to do.
+ */
+export function checkClientToken(token: string, what: string, hint = ''): string {
+	if (token === '') {
+		throw new BerthError('BERTH_ERR_TOKEN', `${what} is not a valid token: it is empty${hint}`);
+	}
+	if (!isClientToken(token)) {
+		throw new BerthError(
+			'BERTH_ERR_TOKEN',
+			`${what} is not a valid token: a connection token has only letters, digits, '-' and '_', ` +
+				`a signed user token three base64url parts joined by '.'${hint}`,
+		);
 	}
 	return token;
 }
