@@ -28,6 +28,7 @@ import { COMMON_OPTIONS, parseChoice, parseFlags, parseLogFlags, parseSecondsFla
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { FORWARD_HELP } from './help';
 import { readClientToken } from './read-token';
+import { readClientTls } from './read-client-tls';
 import { waitForStopSignal } from './signals';
 import { formatHostPort } from '../../protocol/host-port';
 import { RECONNECT_ATTEMPT_TIMEOUT_MS } from '../../protocol/constants';
@@ -94,6 +95,8 @@ function parseForwardFlags(argv: string[]) {
 		'skip-commit-check': { type: 'boolean' },
 		'connect-timeout': { type: 'string' },
 		upstream: { type: 'string' },
+		'ca-file': { type: 'string' },
+		insecure: { type: 'boolean' },
 	});
 }
 
@@ -111,6 +114,12 @@ async function forward(
 		);
 	}
 	const address = parseAgentUrl(values.url);
+	const tls = readClientTls({
+		caFile: values['ca-file'],
+		insecure: values.insecure,
+		address,
+		warn: (message) => log.warn(message),
+	});
 	const locals = (values.L ?? []).map(parseLocalForwardSpec);
 	// -R [BIND:]PORT without a target is ssh's dynamic reverse forward: a proxy port on the agent.
 	const dynamicR = (values.R ?? []).filter(isDynamicSpec);
@@ -172,7 +181,7 @@ async function forward(
 
 	let commit: string | undefined;
 	if (peer === 'vscode') {
-		commit = await fetchAgentCommit(address);
+		commit = await fetchAgentCommit(address, undefined, tls);
 		log.warn('forwarding through a VS Code server: it cannot sign, so its identity is NOT verified', {
 			agent: address.display,
 			commit,
@@ -186,6 +195,7 @@ async function forward(
 		mode,
 		peer,
 		timers,
+		...(tls ? { tls } : {}),
 		connectTimeoutMs: connectTimeoutS * 1000,
 		clientName: provide ? `berth client -r on ${hostname()}` : `berth forward on ${hostname()}`,
 		log,

@@ -21,6 +21,8 @@ import { SERVER_HELP } from './help';
 import { statusPageLine } from './status-page-line';
 import { waitForStopSignal } from './signals';
 import { installCrashGuard } from './crash-guard';
+import { readTlsCredentials } from './read-tls-credentials';
+import { isLoopbackHost } from '../http/host-check';
 
 const DEFAULT_PORT = 8765;
 const DEFAULT_HOST = '127.0.0.1';
@@ -64,6 +66,8 @@ function parseServerFlags(argv: string[]) {
 		'connector-token-file': { type: 'string', multiple: true },
 		upstream: { type: 'string' },
 		c: { type: 'string', multiple: true },
+		'tls-cert': { type: 'string' },
+		'tls-key': { type: 'string' },
 	});
 }
 
@@ -97,6 +101,18 @@ async function serve(
 	if (token.type === 'none') {
 		log.warn('running without a connection token: anyone who can reach this port can use the agent');
 	}
+	const tls = readTlsCredentials({
+		certFile: values['tls-cert'],
+		keyFile: values['tls-key'],
+		warn: (message) => log.warn(message),
+		now: new Date(),
+	});
+	if (!tls && !isLoopbackHost(host)) {
+		log.warn(
+			`listening on ${host} without TLS: tokens and traffic cross the network in clear; ` +
+				'serve TLS with --tls-cert and --tls-key, or listen on 127.0.0.1 and reach the agent through an SSH tunnel',
+		);
+	}
 
 	// The proxy port first: a port that cannot be had stops the start before the agent listens.
 	if (values.autonomy && !values.reverse) {
@@ -123,11 +139,12 @@ async function serve(
 		...(connectorTokens ? { connectorTokens } : {}),
 		...(values.autonomy ? { autonomy: true } : {}),
 		...(values.upstream !== undefined ? { upstream: readUpstream(values.upstream, log) } : {}),
+		...(tls ? { tls } : {}),
 	});
 	// Whoever waits for the listening line may stop the agent the moment it reads it: a clean stop.
 	const stopSignal = waitForStopSignal();
 	process.stdout.write(formatListeningLine(agent.url) + '\n');
-	const statusUrl = agent.url.replace(/^ws:/, 'http:') + '/';
+	const statusUrl = agent.url.replace(/^ws/, 'http') + '/'; // ws: -> http:, wss: -> https:
 	if (token.type === 'mandatory' && (token.source === 'stored' || token.source === 'generated')) {
 		process.stdout.write(
 			`Connection token ${token.source === 'generated' ? 'generated and ' : ''}kept in ${token.path} (mode 0600)\n`,
