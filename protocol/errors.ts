@@ -37,6 +37,7 @@ export type ErrorCode =
 	| 'BERTH_ERR_HANDSHAKE_TIMEOUT'
 	| 'BERTH_ERR_SERVER_UNVERIFIED' // the server could not prove it knows the token, or its key is not the pinned one
 	| 'BERTH_ERR_TOKEN_REVOKED' // the agent refused a user token that will never work again (revoked or expired)
+	| 'BERTH_ERR_TLS_UNTRUSTED' // the agent's TLS certificate failed verification (untrusted, wrong name, expired)
 	| 'BERTH_ERR_CONNECT' // the socket could not be opened or the upgrade failed
 	| 'BERTH_ERR_CLOSED' // the connection or session ended
 	| 'BERTH_ERR_TIMEOUT'
@@ -69,6 +70,7 @@ export class BerthError extends Error {
 			this.code === 'BERTH_ERR_HANDSHAKE_REFUSED' ||
 			this.code === 'BERTH_ERR_SERVER_UNVERIFIED' ||
 			this.code === 'BERTH_ERR_TOKEN_REVOKED' ||
+			this.code === 'BERTH_ERR_TLS_UNTRUSTED' ||
 			this.code === 'BERTH_ERR_USAGE' ||
 			this.code === 'BERTH_ERR_TOKEN'
 		);

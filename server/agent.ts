@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -22,6 +22,12 @@ import type { ConnectionTypeRegistry } from './handshake/connection-types';
 import { runServerHandshake } from './handshake/server-handshake';
 import { Refusals } from './refusals';
 import { abortUpgrade } from './http/abort';
+import {
+	createAgentServer,
+	isTlsHandshakeError,
+	type AgentServer,
+	type TlsCredentials,
+} from './http/agent-server';
 import { PendingConnections } from './http/pending-connections';
 import { handleHttpRequest } from './http/request-handler';
 import { upgradeConnection } from './http/upgrade';
@@ -70,6 +76,8 @@ export interface AgentConfig {
 	readonly accounts?: Pick<OpenAccounts, 'accounts' | 'tokens' | 'store'>;
 	/** The agent's own key, which proves it to clients holding user tokens. */
 	readonly agentKey?: AgentKey;
+	/** Serve `https://` and `wss://` with this certificate and key (--tls-cert, --tls-key). */
+	readonly tls?: TlsCredentials;
 }
 
 /** How long `stop()` lets goodbyes flush before it destroys what is left. */
@@ -81,6 +89,7 @@ const STOP_FLUSH_MS = 1_000;
  * bound on connections that have not authenticated, the refusals, plain HTTP, and stopping.
  */
 export class Agent extends Disposable {
+	private readonly listener: AgentServer;
 	private readonly server: Server;
 	private readonly wss: WebSocketServer;
 	private readonly pending: PendingConnections;
@@ -107,14 +116,11 @@ export class Agent extends Disposable {
 		this.refusals = this._register(new Refusals(this.log, config.timers));
 		this.sessions = this._register(new AgentSessions(this.sessionsConfig()));
 		config.accounts?.accounts.attach(this.sessions.clientList);
-		this.server = createServer({
-			// VS Code's desktop client sends no Host header.
-			requireHostHeader: false,
-			headersTimeout: this.handshakeTimeoutMs,
-			requestTimeout: this.handshakeTimeoutMs,
-			connectionsCheckingInterval: 1_000,
-			keepAliveTimeout: 5_000,
+		this.listener = createAgentServer({
+			timeoutMs: this.handshakeTimeoutMs,
+			...(config.tls ? { tls: config.tls } : {}),
 		});
+		this.server = this.listener.server;
 		// ws buffers each frame whole: until a client's token is accepted, its frames may hold only a
 		// handshake message (the upgrade raises the bound per connection afterwards: WsTransport.setMaxPayload).
 		this.wss = new WebSocketServer({
@@ -202,10 +208,24 @@ export class Agent extends Disposable {
 				socket.destroy();
 			});
 		});
-		this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-			this.log.debug('malformed HTTP request', { error: error.code ?? error.message });
-			abortUpgrade(socket, error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, 'Bad Request.');
-		});
+		this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+			this.onClientError(error, socket as Socket),
+		);
+	}
+
+	/** Garbage or slow HTTP gets 400 (or 431); a failed TLS handshake has no HTTP to answer with. */
+	private onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+		if (isTlsHandshakeError(error)) {
+			// A client that does not trust the certificate, or speaks plain HTTP to this port.
+			this.log.debug('TLS handshake failed', {
+				peer: formatHostPort(socket.remoteAddress, socket.remotePort),
+				error: error.code,
+			});
+			socket.destroy();
+			return;
+		}
+		this.log.debug('malformed HTTP request', { error: error.code ?? error.message });
+		abortUpgrade(socket, error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, 'Bad Request.');
 	}
 
 	private serveHttp(req: IncomingMessage, res: ServerResponse): void {
@@ -241,6 +261,7 @@ export class Agent extends Disposable {
 					}
 				: {}),
 			listenHost: config.host,
+			secure: this.listener.scheme === 'wss',
 			commit: config.commit,
 			status: () => ({
 				version: config.version,
@@ -295,9 +316,9 @@ export class Agent extends Disposable {
 		return typeof address === 'object' && address ? address.port : this.config.port;
 	}
 
-	/** `ws://HOST:PORT`, as the first line on stdout announces it. */
+	/** `ws://HOST:PORT` (`wss://` with TLS), as the first line on stdout announces it. */
 	get url(): string {
-		return `ws://${formatHostPort(this.config.host, this.port)}`;
+		return `${this.listener.scheme}://${formatHostPort(this.config.host, this.port)}`;
 	}
 
 	/**
@@ -327,9 +348,11 @@ export class Agent extends Disposable {
 	}
 
 	private async onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
-		this.pending.add(socket); // again, if it arrived on a keep-alive connection that served a request
+		// The bounds hold the TCP socket: under TLS, the one below this TLSSocket.
+		const tcp = this.listener.tcpOf(socket);
+		this.pending.add(tcp); // again, if it arrived on a keep-alive connection that served a request
 		const peer = formatHostPort(socket.remoteAddress, socket.remotePort);
-		const elapsed = this.config.timers.now() - (this.acceptedAt.get(socket) ?? this.config.timers.now());
+		const elapsed = this.config.timers.now() - (this.acceptedAt.get(tcp) ?? this.config.timers.now());
 		const upgraded = await upgradeConnection(req, socket, head, this.config.host, this.wss);
 		// A refused socket stays in the pending bound until it closes (see PendingConnections).
 		if ('refused' in upgraded) {
@@ -351,7 +374,7 @@ export class Agent extends Disposable {
 			onAuthenticated: (principal) => {
 				user = principal.role === 'user' ? principal.user.email : undefined;
 				// An authenticated client no longer counts against the bound on handshakes in progress.
-				this.pending.settle(socket);
+				this.pending.settle(tcp);
 				this.sessions.management.shortenGraces(principal);
 			},
 			...(this.config.connectorTokens ? { connectorTokens: this.config.connectorTokens } : {}),

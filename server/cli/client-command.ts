@@ -32,6 +32,8 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 		'skip-commit-check': { type: 'boolean' },
 		'connect-timeout': { type: 'string' },
 		upstream: { type: 'string' },
+		'ca-file': { type: 'string' },
+		insecure: { type: 'boolean' },
 	});
 	if (values.help) {
 		process.stdout.write(CLIENT_HELP);

@@ -8,7 +8,10 @@ export const ExitCode = {
 	Failure: 1,
 	/** Bad command line: unknown flag, bad value, conflicting flags, invalid token. */
 	Usage: 2,
-	/** The agent refused us (auth mismatch, version mismatch, bad signature) or could not prove it knows the token. */
+	/**
+	 * The agent refused us (auth mismatch, version mismatch, bad signature), could not prove it knows
+	 * the token, or its TLS certificate failed verification.
+	 */
 	Refused: 3,
 	/** The agent could not be reached, or the connection was lost for good. */
 	Unreachable: 4,
@@ -31,6 +34,7 @@ export function exitCodeFor(error: unknown): ExitCode {
 		case 'BERTH_ERR_HANDSHAKE_REFUSED':
 		case 'BERTH_ERR_SERVER_UNVERIFIED':
 		case 'BERTH_ERR_TOKEN_REVOKED':
+		case 'BERTH_ERR_TLS_UNTRUSTED':
 		case 'BERTH_ERR_POLICY':
 			return ExitCode.Refused;
 		case 'BERTH_ERR_CONNECT':

@@ -28,6 +28,7 @@ import { ExitCode, exitCodeFor } from './exit-codes';
 import { FORWARD_HELP } from './help';
 import { resolveClientCredentials } from './client-credentials';
 import { defaultConfigDir } from '../shared/config-dir';
+import { readClientTls } from './read-client-tls';
 import { waitForStopSignal } from './signals';
 import { formatHostPort } from '../../protocol/host-port';
 import { RECONNECT_ATTEMPT_TIMEOUT_MS } from '../../protocol/constants';
@@ -95,6 +96,8 @@ function parseForwardFlags(argv: string[]) {
 		'skip-commit-check': { type: 'boolean' },
 		'connect-timeout': { type: 'string' },
 		upstream: { type: 'string' },
+		'ca-file': { type: 'string' },
+		insecure: { type: 'boolean' },
 	});
 }
 
@@ -166,10 +169,16 @@ async function forward(
 		log,
 		now: () => new Date(),
 	});
+	const tls = readClientTls({
+		caFile: values['ca-file'],
+		insecure: values.insecure,
+		address,
+		warn: (message) => log.warn(message),
+	});
 
 	let commit: string | undefined;
 	if (peer === 'vscode') {
-		commit = await fetchAgentCommit(address);
+		commit = await fetchAgentCommit(address, undefined, tls);
 		log.warn('forwarding through a VS Code server: it cannot sign, so its identity is NOT verified', {
 			agent: address.display,
 			commit,
@@ -183,6 +192,7 @@ async function forward(
 		mode,
 		peer,
 		timers,
+		...(tls ? { tls } : {}),
 		connectTimeoutMs: connectTimeoutS * 1000,
 		clientName: provide ? `berth client -r on ${hostname()}` : `berth forward on ${hostname()}`,
 		sessionName,

@@ -23,8 +23,9 @@ Exit codes:
   2  bad command line, or a token that is invalid, too short, unreadable, over 16 KiB, or
      (the stored one) a symbolic link; no token at all ("No cached credentials"); a bad
      init URL; a saved-logins file that does not parse (the message says what to fix)
-  3  the agent refused the connection (berth login: the token), or could not prove it knows
-     the token
+  3  the agent refused the connection (berth login: the token; a revoked or expired user
+     token), could not prove it knows the token, its key is not the one the login pinned,
+     or its TLS certificate failed verification (untrusted, another name, expired)
   4  the agent could not be reached, or the connection was lost for good
   5  a listening port could not be opened
   6  every forward was refused: each would reach a listener of the same client (a loop)
@@ -35,13 +36,21 @@ export const SERVER_HELP = `berth server: run the remote agent
 Usage: berth server [flags]
 
 Its handshake is wire-compatible with VS Code's remote agent server. The first line on stdout is
-exactly "Berth agent listening on ws://HOST:PORT". Logs go to stderr. Neither stdout nor the logs
+exactly "Berth agent listening on ws://HOST:PORT" (wss:// with --tls-cert). Logs go to stderr. Neither stdout nor the logs
 ever contain the token. SIGINT or SIGTERM stops it cleanly.
 
 Flags:
   --host HOST                      address to listen on (default 127.0.0.1; on a loopback
                                    address only loopback Host headers are answered)
   --port PORT                      port to listen on; 0 picks a free one (default 8765)
+  --tls-cert FILE                  serve https:// and wss:// on the port with this certificate
+                                   chain (PEM, the agent's own certificate first); needs
+                                   --tls-key. Clients check that a CA they trust signed it and
+                                   that it names the host they connect to
+  --tls-key FILE                   its private key (PEM, unencrypted); a FILE other users can
+                                   read gets a warning. Without TLS on an address other than
+                                   loopback, the agent warns that tokens and traffic cross the
+                                   network in clear
   --connection-token-file FILE     read the connection token from FILE (at most 16 KiB; one
                                    trailing newline is stripped). A token has letters, digits,
                                    '-' and '_' only, and at least 16 characters (so that it
@@ -124,11 +133,18 @@ carried (an impostor on the agent's port learns nothing). With --peer vscode the
 as VS Code's clients do, and the server proves nothing.
 
 Flags:
-  -u, --url URL              the agent: ws://HOST:PORT (also wss://, http://, https://); never
-                             put the token in it (?tkn=, ?token=, ?connectionToken= and a
-                             password are refused). Without it: the agent of the login saved
+  -u, --url URL              the agent: ws://HOST:PORT, or wss://HOST:PORT for an agent that
+                             serves TLS (http:// and https:// are read as ws:// and wss://);
+                             never put the token in it (?tkn=, ?token=, ?connectionToken= and
+                             a password are refused). Without it: the agent of the login saved
                              for this directory (berth login), else the default_backend_url
                              preference of the saved-logins file
+  --ca-file FILE             with wss://: trust the CAs in FILE (PEM) instead of Node's store
+                             (its bundled CAs, plus $NODE_EXTRA_CA_CERTS). The certificate must
+                             also name the URL's host. A certificate that fails is a refusal
+                             (exit 3) that says why, and is not retried
+  --insecure                 with wss://: do not check the certificate at all (encrypted, but
+                             anyone on the path can pose as the agent); warns at each start
   -L SPEC                    local forward, ssh's syntax [BIND:]LOCALPORT:HOST:PORT, repeatable:
                              listen here on BIND:LOCALPORT, connect to HOST:PORT from the agent.
                              BIND is 127.0.0.1 unless given ('localhost' = 127.0.0.1 and ::1,
@@ -199,8 +215,8 @@ listens on, and leaves them out of the ports it reports (so nothing auto-forward
 The agent lists this client as "berth forward on HOSTNAME".
 
 Exit codes: 0 stopped by SIGINT/SIGTERM; 2 bad command line, or a token that is invalid,
-unreadable or over 16 KiB; 3 the agent refused us (wrong token, version mismatch) or could not
-prove it knows the token; 4 the agent could not be reached; 5 no forward could be opened;
+unreadable or over 16 KiB; 3 the agent refused us (wrong token, version mismatch), could not
+prove it knows the token, or its TLS certificate failed verification; 4 the agent could not be reached; 5 no forward could be opened;
 6 every forward was refused as a loop (it would reach a listener of this client).
 `;
 
@@ -228,6 +244,7 @@ Flags:
   --token-file FILE          the token (as berth forward: then $BERTH_TOKEN, the login saved
                              for this directory, a prompt or stdin)
   --session-name, --no-token, --transport, --skip-commit-check, --connect-timeout,
+  --ca-file, --insecure,
   --log-format, --log-level  as berth forward
   -r, --reverse              reverse mode: no proxy here; this host is an exit for the agent's
                              proxy port (berth server -r): each connection made to that port

@@ -26,6 +26,8 @@ import type { BearerVerifier } from '../auth/bearer-verifier';
 import { devModeVerifier, firstVerifier } from '../auth/dev-mode';
 import { openAccounts, type OpenAccounts } from '../auth/open-accounts';
 import { isLoopbackAddress } from '../shared/loopback-address';
+import { readTlsCredentials } from './read-tls-credentials';
+import { isLoopbackHost } from '../http/host-check';
 
 const DEFAULT_PORT = 8765;
 const DEFAULT_HOST = '127.0.0.1';
@@ -73,6 +75,8 @@ function parseServerFlags(argv: string[]) {
 		'jwt-secret-file': { type: 'string' },
 		db: { type: 'string' },
 		'dev-mode': { type: 'boolean' },
+		'tls-cert': { type: 'string' },
+		'tls-key': { type: 'string' },
 	});
 }
 
@@ -106,6 +110,18 @@ async function serve(
 	if (token.type === 'none') {
 		log.warn('running without a connection token: anyone who can reach this port can use the agent');
 	}
+	const tls = readTlsCredentials({
+		certFile: values['tls-cert'],
+		keyFile: values['tls-key'],
+		warn: (message) => log.warn(message),
+		now: new Date(),
+	});
+	if (!tls && !isLoopbackHost(host)) {
+		log.warn(
+			`listening on ${host} without TLS: tokens and traffic cross the network in clear; ` +
+				'serve TLS with --tls-cert and --tls-key, or listen on 127.0.0.1 and reach the agent through an SSH tunnel',
+		);
+	}
 
 	// The proxy port first: a port that cannot be had stops the start before the agent listens.
 	if (values.autonomy && !values.reverse) {
@@ -135,11 +151,12 @@ async function serve(
 		...(values.upstream !== undefined ? { upstream: readUpstream(values.upstream, log) } : {}),
 		...(users ? { bearer: users.bearer, agentKey: users.agentKey } : {}),
 		...(users?.accounts ? { accounts: users.accounts } : {}),
+		...(tls ? { tls } : {}),
 	});
 	// Whoever waits for the listening line may stop the agent the moment it reads it: a clean stop.
 	const stopSignal = waitForStopSignal();
 	process.stdout.write(formatListeningLine(agent.url) + '\n');
-	const statusUrl = agent.url.replace(/^ws:/, 'http:') + '/';
+	const statusUrl = agent.url.replace(/^ws/, 'http') + '/'; // ws: -> http:, wss: -> https:
 	if (token.type === 'mandatory' && (token.source === 'stored' || token.source === 'generated')) {
 		process.stdout.write(
 			`Connection token ${token.source === 'generated' ? 'generated and ' : ''}kept in ${token.path} (mode 0600)\n`,

@@ -9,6 +9,7 @@ import type { AgentAddress } from './agent-url';
 import { runClientHandshake, type PeerKind } from './client-handshake';
 import { openTransport, type TransportMode } from './open-transport';
 import type { OwnForwards } from './own-forwards';
+import type { TlsTrust } from './tls-trust';
 
 /** How to reach and authenticate to one agent: shared by every connection a client opens to it. */
 export interface AgentEndpoint {
@@ -17,6 +18,8 @@ export interface AgentEndpoint {
 	readonly token: string | undefined;
 	readonly mode: TransportMode;
 	readonly peer: PeerKind;
+	/** How a `wss://` agent's certificate is checked (default: Node's CA store, and the URL's name). */
+	readonly tls?: TlsTrust;
 	/** Sent for the agent's version check; undefined skips it. */
 	readonly commit?: string;
 	readonly timers: Timers;
@@ -113,6 +116,7 @@ async function dialWith(
 		timeoutMs: Math.max(0, Math.ceil(deadline.at - endpoint.timers.now())),
 		budgetMs: deadline.totalMs,
 		timers: endpoint.timers,
+		...(endpoint.tls ? { tls: endpoint.tls } : {}),
 	});
 	const leftover = await runClientHandshake(transport, initial, {
 		token: endpoint.token,

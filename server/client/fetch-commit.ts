@@ -2,12 +2,18 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BerthError } from '../../protocol/errors';
 import { hostHeader, type AgentAddress } from './agent-url';
+import { tlsFailure } from './tls-failure';
+import { tlsConnectOptions, type TlsTrust } from './tls-trust';
 
 /** Longest /version answer read. */
 const MAX_VERSION_BYTES = 1024;
 
-/** The commit a server reports at `GET /version` (no token needed), as VS Code's client reads it. */
-export function fetchAgentCommit(address: AgentAddress, timeoutMs = 10_000): Promise<string> {
+/**
+ * The commit a server reports at `GET /version` (no token needed), as VS Code's client reads it.
+ * An `https://`/`wss://` server's certificate is checked as `tls` says.
+ * @throws BerthError BERTH_ERR_CONNECT, BERTH_ERR_TLS_UNTRUSTED.
+ */
+export function fetchAgentCommit(address: AgentAddress, timeoutMs = 10_000, tls?: TlsTrust): Promise<string> {
 	const request = address.secure ? httpsRequest : httpRequest;
 	return new Promise((resolve, reject) => {
 		const req = request(
@@ -17,6 +23,7 @@ export function fetchAgentCommit(address: AgentAddress, timeoutMs = 10_000): Pro
 				path: `${address.path.replace(/\/$/, '')}/version`,
 				headers: { Host: hostHeader(address) },
 				timeout: timeoutMs,
+				...(address.secure ? tlsConnectOptions(address.host, tls) : {}),
 			},
 			(res) => {
 				let body = '';
@@ -44,9 +51,15 @@ export function fetchAgentCommit(address: AgentAddress, timeoutMs = 10_000): Pro
 		req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
 		req.on('error', (error) =>
 			reject(
-				new BerthError('BERTH_ERR_CONNECT', `cannot reach ${address.display}: ${error.message}`, undefined, {
-					cause: error,
-				}),
+				tlsFailure(error, address.display) ??
+					new BerthError(
+						'BERTH_ERR_CONNECT',
+						`cannot reach ${address.display}: ${error.message}`,
+						undefined,
+						{
+							cause: error,
+						},
+					),
 			),
 		);
 		req.end();

@@ -24,6 +24,7 @@ export { StreamSession } from './stream-session';
 export { listenLocal } from './local-listener';
 export { openTransport, type TransportMode } from './open-transport';
 export { fetchAgentCommit } from './fetch-commit';
+export { type TlsTrust } from './tls-trust';
 export { createNodeTimers } from '../shared/transport/node-timers';
 export { OwnForwards, agentNetworkOf, type OwnForwardReservation } from './own-forwards';
 export { SessionApi, type PortsChange } from './session-api';

@@ -10,6 +10,8 @@ import { TcpTransport } from '../shared/transport/tcp-transport';
 import { WsTransport } from '../shared/transport/ws-transport';
 import { websocketAccept } from '../shared/websocket-accept';
 import { hostHeader, type AgentAddress } from './agent-url';
+import { tlsFailure } from './tls-failure';
+import { tlsConnectOptions, type TlsTrust } from './tls-trust';
 
 /**
  * How the bytes travel after the upgrade: raw TCP (`skipWebSocketFrames=true`, fastest),
@@ -28,6 +30,8 @@ export interface OpenTransportOptions {
 	/** The whole connect's budget (--connect-timeout), which messages name: `timeoutMs` is what is left of it. */
 	readonly budgetMs?: number;
 	readonly timers: Timers;
+	/** How a `wss://` agent's certificate is checked (default: Node's CA store, and the URL's name). */
+	readonly tls?: TlsTrust;
 }
 
 export interface OpenedTransport {
@@ -42,7 +46,8 @@ const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
  * Opens a connection to an agent and performs the HTTP upgrade. In `tcp` mode the request is
  * written by hand, as VS Code's desktop client does, and the socket carries raw protocol bytes
  * after the 101; in `websocket` mode `ws` does the upgrade and frames every write.
- * @throws BerthError BERTH_ERR_CONNECT (unreachable, refused upgrade), BERTH_ERR_TIMEOUT.
+ * @throws BerthError BERTH_ERR_CONNECT (unreachable, refused upgrade), BERTH_ERR_TIMEOUT,
+ *   BERTH_ERR_TLS_UNTRUSTED (the agent's certificate failed verification: permanent).
  */
 export function openTransport(options: OpenTransportOptions): Promise<OpenedTransport> {
 	const query = new URLSearchParams({
@@ -57,7 +62,11 @@ function openRaw(options: OpenTransportOptions, query: URLSearchParams): Promise
 	const { address } = options;
 	return new Promise((resolve, reject) => {
 		const socket: Socket = address.secure
-			? tlsConnect({ host: address.host, port: address.port, servername: address.host })
+			? tlsConnect({
+					host: address.host,
+					port: address.port,
+					...tlsConnectOptions(address.host, options.tls),
+				})
 			: netConnect({ host: address.host, port: address.port, allowHalfOpen: true, noDelay: true });
 		const key = randomBytes(16).toString('base64');
 		let head = Buffer.alloc(0);
@@ -121,15 +130,13 @@ function openRaw(options: OpenTransportOptions, query: URLSearchParams): Promise
 			const rest = head.subarray(end + 4);
 			resolve({ transport: new TcpTransport(socket), initial: rest.byteLength > 0 ? [rest] : [] });
 		};
-		const onError = (error: Error): void =>
-			fail(
-				new BerthError('BERTH_ERR_CONNECT', `cannot reach ${address.display}: ${error.message}`, undefined, {
-					cause: error,
-				}),
-			);
+		const onError = (error: Error): void => fail(connectFailure(error, address));
 		const onClose = (): void =>
 			fail(
-				new BerthError('BERTH_ERR_CONNECT', `${address.display} closed the connection during the upgrade`),
+				new BerthError(
+					'BERTH_ERR_CONNECT',
+					`${address.display} closed the connection during the upgrade${plainHint(address)}`,
+				),
 			);
 		const cleanup = (): void => {
 			timer.dispose();
@@ -137,11 +144,14 @@ function openRaw(options: OpenTransportOptions, query: URLSearchParams): Promise
 			socket.off('data', onData);
 			socket.off('error', onError);
 			socket.off('close', onClose);
+			socket.off('end', onClose);
 		};
 		socket.once(address.secure ? 'secureConnect' : 'connect', onConnect);
 		socket.on('data', onData);
 		socket.on('error', onError);
 		socket.on('close', onClose);
+		// Half-open sockets see the agent's end before any close: an agent that hangs up mid-upgrade.
+		socket.on('end', onClose);
 	});
 }
 
@@ -152,6 +162,7 @@ function openWebSocket(options: OpenTransportOptions, query: URLSearchParams): P
 		const ws = new WebSocket(url, {
 			perMessageDeflate: false,
 			maxPayload: DEFAULT_MAX_MESSAGE_BYTES + HEADER_BYTES,
+			...(address.secure ? tlsConnectOptions(address.host, options.tls) : {}),
 		});
 		// ws's own handshakeTimeout would run on a global timer and word its error differently.
 		const timer = options.timers.timeout(() => fail(upgradeTimeout(options)), options.timeoutMs);
@@ -181,14 +192,30 @@ function openWebSocket(options: OpenTransportOptions, query: URLSearchParams): P
 				),
 			);
 		});
-		ws.once('error', (error) =>
-			fail(
-				new BerthError('BERTH_ERR_CONNECT', `cannot reach ${address.display}: ${error.message}`, undefined, {
-					cause: error,
-				}),
-			),
-		);
+		ws.once('error', (error) => fail(connectFailure(error, address)));
 	});
+}
+
+/** The error for a socket that failed: a TLS failure in words, else what Node said. */
+function connectFailure(error: Error, address: AgentAddress): BerthError {
+	return (
+		tlsFailure(error, address.display) ??
+		new BerthError(
+			'BERTH_ERR_CONNECT',
+			`cannot reach ${address.display}: ${error.message}` +
+				((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? plainHint(address) : ''),
+			undefined,
+			{ cause: error },
+		)
+	);
+}
+
+/**
+ * A hint for a plain connection cut during the upgrade: an agent that serves TLS drops a client
+ * that speaks plain HTTP to it, and a reset or a close is all the client sees.
+ */
+function plainHint(address: AgentAddress): string {
+	return address.secure ? '' : ' (if the agent serves TLS, use wss://)';
 }
 
 function upgradeTimeout(options: OpenTransportOptions): BerthError {

@@ -17,6 +17,8 @@ const TOKEN_COOKIE_MAX_AGE_S = 7 * 24 * 60 * 60;
 export interface HttpContext {
 	readonly token: ConnectionToken;
 	readonly listenHost: string;
+	/** Served over TLS: the token cookie is then `Secure` (never sent over plain HTTP). */
+	readonly secure?: boolean;
 	readonly commit: string;
 	readonly status: () => AgentStatus;
 	/** Token guessing from this request's source address (none: no throttle). */
@@ -93,7 +95,8 @@ export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, ctx
 		url.searchParams.delete(TOKEN_QUERY_PARAM);
 		res.setHeader(
 			'Set-Cookie',
-			`${TOKEN_COOKIE}=${queryToken}; Max-Age=${TOKEN_COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Strict; Path=/`,
+			`${TOKEN_COOKIE}=${queryToken}; Max-Age=${TOKEN_COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Strict; Path=/` +
+				(ctx.secure ? '; Secure' : ''),
 		);
 		res.setHeader('Location', url.pathname + url.search);
 		return send(res, 302, 'Found.');

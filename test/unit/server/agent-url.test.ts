@@ -29,4 +29,16 @@ describe('parseAgentUrl', () => {
 		assert.equal(address.port, 8765);
 		assert.equal(address.path, '/base');
 	});
+
+	it('reads https:// as wss:// and http:// as ws://, with their default ports', () => {
+		const secure = parseAgentUrl('https://agent.example/base');
+		assert.deepEqual(
+			{ secure: secure.secure, port: secure.port, display: secure.display },
+			{ secure: true, port: 443, display: 'wss://agent.example/base' },
+		);
+		const tls = parseAgentUrl('wss://127.0.0.1:9443');
+		assert.deepEqual({ secure: tls.secure, port: tls.port }, { secure: true, port: 9443 });
+		const plain = parseAgentUrl('http://127.0.0.1');
+		assert.deepEqual({ secure: plain.secure, port: plain.port }, { secure: false, port: 80 });
+	});
 });

@@ -9,6 +9,7 @@ describe('CLI exit codes', () => {
 		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_TOKEN', '')), 2);
 		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_HANDSHAKE_REFUSED', '')), 3);
 		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_SERVER_UNVERIFIED', '')), 3);
+		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_TLS_UNTRUSTED', '')), 3);
 		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_CONNECT', '')), 4);
 		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_LISTEN', '')), 5);
 		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_LOOP', '')), 6);
