@@ -110,8 +110,9 @@ function defaultAgent(
 	if (!given && !flags.noToken) {
 		throw noCredentials(undefined, flags.cwd, found);
 	}
-	const why =
-		given && found
+	const why = flags.noToken
+		? 'with --no-token, no saved login applies'
+		: given && found
 			? `${given.description} was given, so ${savedDescription(found)} is not used, nor its agent`
 			: `no login is saved for ${flags.cwd} or a folder above it (berth login --init URL saves one)`;
 	throw new BerthError('BERTH_ERR_USAGE', `-u URL is required (the agent, e.g. ws://127.0.0.1:8765): ${why}`);

@@ -3,7 +3,7 @@
  * to an agent, verify it, speak Management RPC across network drops, and forward ports.
  */
 
-export { parseAgentUrl, type AgentAddress } from './agent-url';
+export { parseAgentUrl, isSameAgent, type AgentAddress } from './agent-url';
 export { AgentConnection, type ConnectionState, type ClientRpc } from './agent-connection';
 export { reconnectDelayMs } from './retry';
 export { runClientHandshake, type PeerKind, type ClientHandshakeOptions } from './client-handshake';
@@ -30,3 +30,17 @@ export { OwnForwards, agentNetworkOf, type OwnForwardReservation } from './own-f
 export { SessionApi, type PortsChange } from './session-api';
 export { computeNetworkIdentity } from '../shared/network-identity';
 export { bindHosts } from './forward-loop';
+export {
+	readLoginConfig,
+	findSavedLogin,
+	saveLogin,
+	removeLogin,
+	removeAllLogins,
+	touchLogin,
+	describeLogin,
+	type LoginConfig,
+	type SavedLogin,
+	type FoundLogin,
+} from './login-config';
+export { readTokenClaims, type TokenClaims } from './token-claims';
+export { checkAgentAcceptsToken } from './check-token';
