@@ -79,6 +79,8 @@ export interface AgentClientInfo {
 	readonly name?: string;
 	/** The signed-in user's email, when the client holds a user token (not the connection token). */
 	readonly user?: string;
+	/** The session's name (`--session-name`: a login's prefix and the client's host by default). */
+	readonly sessionName?: string;
 	/** When the session started, ms since 1970 (the agent's wall clock). */
 	readonly since: number;
 	/** Its reverse forwards on this agent. */

@@ -4,7 +4,14 @@ import { HandshakeReason } from './errors';
  * Why an agent refused a user token: sent as the handshake error's `code` (so clients act on it,
  * not on the words), and named in the agent's log line with the token's id.
  */
-export const TOKEN_REFUSALS = ['malformed', 'bad-signature', 'not-yet-valid', 'expired', 'unknown', 'revoked'] as const;
+export const TOKEN_REFUSALS = [
+	'malformed',
+	'bad-signature',
+	'not-yet-valid',
+	'expired',
+	'unknown',
+	'revoked',
+] as const;
 export type TokenRefusal = (typeof TOKEN_REFUSALS)[number];
 
 export function isTokenRefusal(value: unknown): value is TokenRefusal {

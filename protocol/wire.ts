@@ -140,7 +140,6 @@ export interface ErrorMessage {
 	readonly code?: TokenRefusal;
 }
 
-
 /**
  * Server → client: the connection is accepted. To a client that proved its token without sending
  * it (TOKEN_PROOF_AUTH), a Berth agent adds its own proof: `signedData` = sign(token, the client's

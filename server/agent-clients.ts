@@ -20,6 +20,8 @@ export interface ClientSession {
 	streams(): number;
 	/** Who the client proved to be. */
 	readonly principal: Principal;
+	/** The name the client gave its session (`--session-name`), shown beside its user. */
+	readonly sessionName?: string;
 	/** Ends the session, with a Disconnect to the client when it is connected. */
 	disconnect(): void;
 	/** Ends the session for its principal's sake (a revoked or expired token), telling the client why. */
@@ -104,6 +106,7 @@ export class AgentClients extends Disposable {
 				address: session.address(),
 				...(name !== undefined ? { name } : {}),
 				...(principal.role === 'user' ? { user: principal.user.email } : {}),
+				...(session.sessionName !== undefined ? { sessionName: session.sessionName } : {}),
 				since: session.since,
 				forwards: [...session.forwards()],
 				streams: session.streams(),

@@ -381,7 +381,11 @@ export class Agent extends Disposable {
 			...(this.config.bearer ? { bearer: this.config.bearer } : {}),
 			...(this.config.agentKey ? { agentKey: this.config.agentKey } : {}),
 			onTokenRefused: (why, tokenId) =>
-				this.refusals.logRefusal('info', 'user token refused', { peer, why, ...(tokenId ? { token: tokenId } : {}) }),
+				this.refusals.logRefusal('info', 'user token refused', {
+					peer,
+					why,
+					...(tokenId ? { token: tokenId } : {}),
+				}),
 		});
 		const outcome = result.outcome;
 		const fields = {

@@ -18,7 +18,9 @@ export const DEV_MODE_USER: AuthenticatedUser = {
  */
 export const devModeVerifier: BearerVerifier = {
 	verify: (auth) =>
-		auth === DEV_MODE_AUTH ? Promise.resolve<BearerVerdict>({ type: 'accepted', user: DEV_MODE_USER }) : undefined,
+		auth === DEV_MODE_AUTH
+			? Promise.resolve<BearerVerdict>({ type: 'accepted', user: DEV_MODE_USER })
+			: undefined,
 };
 
 /** Asks each verifier in turn; the first that knows the credential's kind answers. */

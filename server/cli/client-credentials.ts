@@ -41,6 +41,8 @@ export interface ClientCredentials {
 	readonly sessionName: string;
 	/** The saved login used, when one was. */
 	readonly saved?: FoundLogin;
+	/** The agent key the saved login pinned (its init URL's `k`): the agent must prove it holds it. */
+	readonly agentKeyPin?: string;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function resolveClientCredentials(flags: CredentialFlags): Promise<
 			saved?.login.session_name ??
 			defaultSessionName(saved?.login.session_prefix ?? '', hostname()),
 		...(saved ? { saved } : {}),
+		...(saved?.login.agent_key !== undefined ? { agentKeyPin: saved.login.agent_key } : {}),
 	};
 }
 

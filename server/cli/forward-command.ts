@@ -158,7 +158,7 @@ async function forward(
 			"-R needs a Berth agent: VS Code's server has no reverse forwards",
 		);
 	}
-	const { address, token, sessionName } = await resolveClientCredentials({
+	const { address, token, sessionName, agentKeyPin } = await resolveClientCredentials({
 		url: values.url,
 		tokenFile: values['token-file'],
 		noToken: values['no-token'] === true,
@@ -196,6 +196,7 @@ async function forward(
 		connectTimeoutMs: connectTimeoutS * 1000,
 		clientName: provide ? `berth client -r on ${hostname()}` : `berth forward on ${hostname()}`,
 		sessionName,
+		...(agentKeyPin !== undefined ? { agentKeyPin } : {}),
 		log,
 		...(values.upstream !== undefined ? { upstream: readUpstream(values.upstream, log) } : {}),
 		...(commit !== undefined ? { commit } : {}),

@@ -75,7 +75,8 @@ async function login(values: LoginValues, log: Logger): Promise<number> {
 	}
 	const prefix = init.kind === 'url' ? init.value.sessionPrefix : '';
 	const sessionName = values['session-name'] ?? defaultSessionName(prefix, hostname());
-	await checkToken(values, address, token, sessionName);
+	const pin = init.kind === 'url' ? init.value.agentKey : undefined;
+	await checkToken(values, address, token, sessionName, pin);
 	const entry: SavedLogin = {
 		user_id: claims.userId,
 		auth_token: token,
@@ -166,6 +167,7 @@ async function checkToken(
 	address: AgentAddress,
 	token: string,
 	sessionName: string,
+	agentKeyPin: string | undefined,
 ): Promise<void> {
 	const connectTimeoutS = parseSecondsFlag(
 		'--connect-timeout',
@@ -183,6 +185,7 @@ async function checkToken(
 			connectTimeoutMs: connectTimeoutS * 1000,
 			clientName: `berth login on ${hostname()}`,
 			sessionName,
+			...(agentKeyPin !== undefined ? { agentKeyPin } : {}),
 			...(values['skip-commit-check'] ? {} : { commit: BERTH_COMMIT }),
 		});
 	} catch (error) {

@@ -112,7 +112,8 @@ export async function runClientHandshake(
 	try {
 		const challenge = randomUUID();
 		// A user token is a bearer token (and so is `--dev`): sent, as the agent cannot know it in advance.
-		const bearer = options.token !== undefined && (isJwtShaped(options.token) || options.token === DEV_MODE_AUTH);
+		const bearer =
+			options.token !== undefined && (isJwtShaped(options.token) || options.token === DEV_MODE_AUTH);
 		const verify = options.peer === 'berth' && options.token !== undefined && !bearer;
 		const auth = verify ? TOKEN_PROOF_AUTH : (options.token ?? NO_TOKEN_AUTH);
 		transport.write([encodeControl({ type: 'auth', auth, data: challenge })]);

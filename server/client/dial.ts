@@ -22,6 +22,8 @@ export interface AgentEndpoint {
 	readonly tls?: TlsTrust;
 	/** Sent for the agent's version check; undefined skips it. */
 	readonly commit?: string;
+	/** The agent key a user token's agent must prove it holds (a login's pin from its init URL). */
+	readonly agentKeyPin?: string;
 	readonly timers: Timers;
 	/** Default time for each dial, upgrade plus handshake, every fallback included (default 30 s). */
 	readonly connectTimeoutMs?: number;
@@ -126,6 +128,7 @@ async function dialWith(
 		peer: endpoint.peer,
 		timers: endpoint.timers,
 		deadline: deadline.at,
+		...(endpoint.agentKeyPin !== undefined ? { agentKeyPin: endpoint.agentKeyPin } : {}),
 	});
 	return { transport, leftover };
 }

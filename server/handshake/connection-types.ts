@@ -55,7 +55,9 @@ export function connectorTokenOf(principal: Principal): string | undefined {
 	if (principal.role === 'connector') {
 		return principal.tokenId;
 	}
-	return principal.role === 'user' && principal.user.role === 'connector' ? principal.user.tokenId : undefined;
+	return principal.role === 'user' && principal.user.role === 'connector'
+		? principal.user.tokenId
+		: undefined;
 }
 
 /** Answers the client's handshake: `ok` (or whatever the type needs), or an error reason. */

@@ -362,7 +362,11 @@ function throttled(options: ServerHandshakeOptions): string | undefined {
  * (token or user) opens proxy streams only; a user opens Berth's stream and Management sessions,
  * not VS Code's Tunnel connections (which carry no principal) or extension hosts.
  */
-function principalRefusal(principal: Principal, handler: ConnectionTypeHandler, name: string): string | undefined {
+function principalRefusal(
+	principal: Principal,
+	handler: ConnectionTypeHandler,
+	name: string,
+): string | undefined {
 	if (connectorTokenOf(principal) !== undefined && !handler.acceptsConnectors) {
 		return `A connector token opens proxy streams only (berth connector), not ${name} connections`;
 	}
@@ -373,7 +377,12 @@ function principalRefusal(principal: Principal, handler: ConnectionTypeHandler, 
 }
 
 /** Sends `{type:"error", reason}`, then closes: FIN after the bytes, destroyed soon after regardless. */
-export function rejectAndClose(transport: Transport, reason: string, timers: Timers, code?: TokenRefusal): void {
+export function rejectAndClose(
+	transport: Transport,
+	reason: string,
+	timers: Timers,
+	code?: TokenRefusal,
+): void {
 	transport.write([encodeControl({ type: 'error', reason, ...(code ? { code } : {}) })]);
 	transport.end();
 	transport.resume(); // read (and drop) until the peer's FIN, so the socket can close early

@@ -9,7 +9,6 @@ import type { Timers } from '../../protocol/timers';
 import { json, notAllowed, readBody } from './json-api';
 import type { AgentClientInfo } from '../../protocol/rpc';
 
-
 /** What `GET /api/status` reports, and what the connector endpoints change. */
 export interface ProxyApiContext {
 	readonly token: ConnectionToken;
@@ -77,7 +76,14 @@ function status(ctx: ProxyApiContext): unknown {
 	return {
 		clients: counts.clients,
 		streams: counts.streams,
-		sessions: counts.sessions.map(({ id, kind, address, name, user }) => ({ id, kind, address, name, user })),
+		sessions: counts.sessions.map(({ id, kind, address, name, user, sessionName }) => ({
+			id,
+			kind,
+			address,
+			name,
+			user,
+			session_name: sessionName,
+		})),
 		providers: ctx.providers?.list() ?? [],
 		connectors: (ctx.connectorTokens?.ids() ?? []).map((id) => ({
 			id,

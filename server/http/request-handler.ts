@@ -111,7 +111,10 @@ function serveTokensApi(req: IncomingMessage, res: ServerResponse, path: string,
 	if (!ctx.accounts) {
 		res.setHeader('Content-Type', 'application/json; charset=utf-8');
 		res.writeHead(404);
-		res.end(JSON.stringify({ error: 'this agent has no accounts: start it with --accounts', code: 'no_accounts' }) + '\n');
+		res.end(
+			JSON.stringify({ error: 'this agent has no accounts: start it with --accounts', code: 'no_accounts' }) +
+				'\n',
+		);
 		return;
 	}
 	handleTokensApi(req, res, path, { ...ctx.accounts, origin: originOf(req) }).catch((error: unknown) => {
@@ -120,7 +123,9 @@ function serveTokensApi(req: IncomingMessage, res: ServerResponse, path: string,
 			res.setHeader('Content-Type', 'application/json; charset=utf-8');
 			res.writeHead(503);
 		}
-		res.end(JSON.stringify({ error: `the token store failed: ${errorMessage(error)}`, code: 'store' }) + '\n');
+		res.end(
+			JSON.stringify({ error: `the token store failed: ${errorMessage(error)}`, code: 'store' }) + '\n',
+		);
 	});
 }
 

@@ -57,9 +57,14 @@ export async function handleTokensApi(
 		}
 		const match = /^\/api\/tokens\/([0-9A-Za-z_-]{1,64})$/.exec(path);
 		if (match) {
-			return req.method === 'DELETE' ? await revoke(res, match[1]!, principal, ctx) : notAllowed(res, 'DELETE');
+			return req.method === 'DELETE'
+				? await revoke(res, match[1]!, principal, ctx)
+				: notAllowed(res, 'DELETE');
 		}
-		json(res, 404, { error: 'no such API: GET or POST /api/tokens, DELETE /api/tokens/ID', code: 'not_found' });
+		json(res, 404, {
+			error: 'no such API: GET or POST /api/tokens, DELETE /api/tokens/ID',
+			code: 'not_found',
+		});
 	} catch (error) {
 		const usage = error instanceof BerthError && error.code === 'BERTH_ERR_USAGE';
 		json(res, usage ? 400 : 500, { error: errorMessage(error), code: usage ? 'bad_request' : 'internal' });
@@ -124,7 +129,12 @@ async function create(
 		sessionPrefix: request.prefix,
 		agentKey: ctx.agentKey.fingerprint,
 	});
-	json(res, 201, { ...describe(record), token: jwt, init_url: initUrl, login: `berth login --init '${initUrl}'` });
+	json(res, 201, {
+		...describe(record),
+		token: jwt,
+		init_url: initUrl,
+		login: `berth login --init '${initUrl}'`,
+	});
 }
 
 interface CreateRequest {
@@ -168,7 +178,12 @@ function parseCreateRequest(body: unknown, principal: Principal): CreateRequest 
 	return { email, name, role, ttlMs, prefix };
 }
 
-async function revoke(res: ServerResponse, id: string, principal: Principal, ctx: TokensApiContext): Promise<void> {
+async function revoke(
+	res: ServerResponse,
+	id: string,
+	principal: Principal,
+	ctx: TokensApiContext,
+): Promise<void> {
 	const record = await ctx.store.get(id);
 	if (!record || (principal.role === 'user' && record.userId !== principal.user.userId)) {
 		return json(res, 404, { error: `no token with id ${id}`, code: 'not_found' });
@@ -179,7 +194,8 @@ async function revoke(res: ServerResponse, id: string, principal: Principal, ctx
 
 /** A token as the API shows it: never the token, nor its hash. */
 export function describe(record: TokenRecord): Record<string, string | null> {
-	const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+	const iso = (ms: number | undefined): string | null =>
+		ms === undefined ? null : new Date(ms).toISOString();
 	return {
 		id: record.id,
 		user_id: record.userId,

@@ -306,6 +306,7 @@ class AgentMuxSession extends Disposable {
 
 	/** What the agent's client list shows of this session; `since` is the wall clock at its start. */
 	private describe(number: number, request: ConnectionRequest, forwards: RemoteForwards): ClientSession {
+		const sessionName = parseMuxArgs(request.args)?.sessionName;
 		return {
 			id: `streams#${number}`,
 			kind: 'streams',
@@ -315,6 +316,7 @@ class AgentMuxSession extends Disposable {
 			forwards: () => forwards.list(),
 			streams: () => this.mux.streamCount,
 			principal: request.principal,
+			...(sessionName !== undefined ? { sessionName } : {}),
 			disconnect: () => {
 				this.log.info('disconnected by another client (disconnectClient)');
 				this.session.sendDisconnect();

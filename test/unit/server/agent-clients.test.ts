@@ -119,7 +119,10 @@ describe('AgentClients', () => {
 			user: { userId: email, email, tokenId, role: 'client' as const, expiresAt: Infinity },
 		});
 		const alice1 = session('streams#1', { principal: user('t-alice', 'alice@example.com') });
-		const alice2 = session('session#2', { principal: user('t-alice', 'alice@example.com'), kind: 'management' });
+		const alice2 = session('session#2', {
+			principal: user('t-alice', 'alice@example.com'),
+			kind: 'management',
+		});
 		alice2.ended = true; // waiting in its grace: not listed, but still cut
 		const bob = session('streams#3', { principal: user('t-bob', 'bob@example.com') });
 		const owner = session('streams#4');
@@ -134,7 +137,10 @@ describe('AgentClients', () => {
 				['streams#4', undefined],
 			],
 		);
-		const cut = clients.cut((p) => p.role === 'user' && p.user.tokenId === 't-alice', 'the token was revoked');
+		const cut = clients.cut(
+			(p) => p.role === 'user' && p.user.tokenId === 't-alice',
+			'the token was revoked',
+		);
 		assert.equal(cut, 2);
 		assert.equal(alice1.cutReason, 'the token was revoked');
 		assert.equal(alice2.cutReason, 'the token was revoked');

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_MESSAGE_LIMITS } from '../../../protocol/message-reader';
-import type { ConnectionOutcome, HandshakeReply, Principal } from '../../../server/handshake/connection-types';
+import type {
+	ConnectionOutcome,
+	HandshakeReply,
+	Principal,
+} from '../../../server/handshake/connection-types';
 import { createNullLogger } from '../../../server/shared/log';
 import {
 	ManagementSessions,
@@ -14,7 +18,13 @@ const MINUTE = 60_000;
 const OWNER: Principal = { role: 'owner' };
 const user = (userId: string): Principal => ({
 	role: 'user',
-	user: { userId, email: `${userId}@example.com`, tokenId: `jti-${userId}`, role: 'client', expiresAt: Infinity },
+	user: {
+		userId,
+		email: `${userId}@example.com`,
+		tokenId: `jti-${userId}`,
+		role: 'client',
+		expiresAt: Infinity,
+	},
 });
 const ALICE = user('alice');
 const BOB = user('bob');
