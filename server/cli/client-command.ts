@@ -33,6 +33,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 		'connect-timeout': { type: 'string' },
 		upstream: { type: 'string' },
 		'ca-file': { type: 'string' },
+		dev: { type: 'boolean' },
 		insecure: { type: 'boolean' },
 	});
 	if (values.help) {

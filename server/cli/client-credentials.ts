@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { BerthError, errorMessage } from '../../protocol/errors';
+import { DEV_MODE_AUTH } from '../../protocol/constants';
 import { defaultSessionName, isSessionName, MAX_SESSION_NAME_CHARS } from '../../protocol/session-name';
 import { isSameAgent, parseAgentUrl, type AgentAddress } from '../client/agent-url';
 import {
@@ -23,6 +24,8 @@ export interface CredentialFlags {
 	readonly noToken?: boolean;
 	/** `--session-name`. */
 	readonly sessionName?: string;
+	/** `--dev`: dev mode's credential instead of a token. */
+	readonly dev?: boolean;
 	readonly env: NodeJS.ProcessEnv;
 	/** Where saved logins apply from: the working directory. */
 	readonly cwd: string;
@@ -58,6 +61,9 @@ export interface ClientCredentials {
 export async function resolveClientCredentials(flags: CredentialFlags): Promise<ClientCredentials> {
 	const explicit = flags.url !== undefined ? parseAgentUrl(flags.url) : undefined;
 	checkSessionNameFlag(flags.sessionName);
+	if (flags.dev) {
+		return devCredentials(explicit, flags);
+	}
 	const warn = (message: string) => flags.log.warn(message);
 	const given = flags.noToken ? undefined : await readExplicitToken({ ...flags, warn });
 	let config: LoginConfig | undefined;
@@ -87,6 +93,22 @@ export async function resolveClientCredentials(flags: CredentialFlags): Promise<
 			defaultSessionName(saved?.login.session_prefix ?? '', hostname()),
 		...(saved ? { saved } : {}),
 		...(saved?.login.agent_key !== undefined ? { agentKeyPin: saved.login.agent_key } : {}),
+	};
+}
+
+/** `--dev`: dev mode's credential (a `--dev-mode` agent's testing@testing.local), to the agent -u names. */
+function devCredentials(address: AgentAddress | undefined, flags: CredentialFlags): ClientCredentials {
+	if (!address || flags.tokenFile !== undefined || flags.noToken) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			'--dev needs -u (an agent started with --dev-mode) and no --token-file or --no-token: it is the credential',
+		);
+	}
+	flags.log.info('using dev mode (--dev): the agent must run with --dev-mode');
+	return {
+		address,
+		token: DEV_MODE_AUTH,
+		sessionName: flags.sessionName ?? defaultSessionName('', hostname()),
 	};
 }
 

@@ -98,6 +98,7 @@ function parseForwardFlags(argv: string[]) {
 		upstream: { type: 'string' },
 		'ca-file': { type: 'string' },
 		insecure: { type: 'boolean' },
+		dev: { type: 'boolean' },
 	});
 }
 
@@ -163,6 +164,7 @@ async function forward(
 		tokenFile: values['token-file'],
 		noToken: values['no-token'] === true,
 		sessionName: values['session-name'],
+		dev: values.dev === true,
 		env: process.env,
 		cwd: process.cwd(),
 		configDir: defaultConfigDir(),

@@ -14,6 +14,8 @@ Usage:
                             directory and those below it: client commands run there then
                             need no -u and no token
   berth logout [--all]      remove the login that applies here (--all: every saved login)
+  berth token create|list|revoke
+                            user tokens of an agent with --accounts (its API, or --db)
   berth --version           print the version and the build's commit
   berth <command> --help    flags of one command
 
@@ -107,6 +109,20 @@ Flags:
                                    DELETE /api/connectors/ID (its connectors are cut at once),
                                    GET /api/status; each with Authorization: Bearer TOKEN
                                    (the connection token)
+  --accounts                       user tokens: signed tokens (HS256 JWTs) the agent issues to
+                                   users (berth token create, POST /api/tokens), checked on every
+                                   connection against the token database; revoking one (berth
+                                   token revoke) cuts its live sessions within a second, and its
+                                   expiry does too. The connection token still works as before
+  --db PATH                        with --accounts: the token database (default
+                                   $BERTH_DATA_DIR/tokens.db, else $XDG_DATA_HOME/berth/tokens.db,
+                                   else ~/.local/share/berth/tokens.db; mode 0600; one process
+                                   at a time)
+  --jwt-secret-file FILE           with --accounts: the signing secret (its text, at least 32
+                                   bytes); default: generated once, kept 0600 beside the
+                                   connection token. Replacing it ends every user token
+  --dev-mode                       any client run with --dev is testing@testing.local, without
+                                   a token; refused unless every listener is loopback
   --log-format text|json           log line format on stderr (default text)
   --log-level LEVEL                debug, info, warn or error (default info)
   -h, --help                       this text
@@ -145,6 +161,8 @@ Flags:
                              (exit 3) that says why, and is not retried
   --insecure                 with wss://: do not check the certificate at all (encrypted, but
                              anyone on the path can pose as the agent); warns at each start
+  --dev                      dev mode: be testing@testing.local on an agent started with
+                             --dev-mode (loopback only), without a token
   -L SPEC                    local forward, ssh's syntax [BIND:]LOCALPORT:HOST:PORT, repeatable:
                              listen here on BIND:LOCALPORT, connect to HOST:PORT from the agent.
                              BIND is 127.0.0.1 unless given ('localhost' = 127.0.0.1 and ::1,
@@ -244,7 +262,7 @@ Flags:
   --token-file FILE          the token (as berth forward: then $BERTH_TOKEN, the login saved
                              for this directory, a prompt or stdin)
   --session-name, --no-token, --transport, --skip-commit-check, --connect-timeout,
-  --ca-file, --insecure,
+  --ca-file, --insecure, --dev,
   --log-format, --log-level  as berth forward
   -r, --reverse              reverse mode: no proxy here; this host is an exit for the agent's
                              proxy port (berth server -r): each connection made to that port
@@ -321,4 +339,35 @@ Flags:
 
 Exit codes: 0 done (also when there was nothing to remove); 2 the saved-logins file does not
 parse or cannot be written (the message names it).
+`;
+
+export const TOKEN_HELP = `berth token: user tokens of an agent run with --accounts
+
+Usage:
+  berth token create --email E [--name N] [--role R] [--ttl 30d] [--prefix P]
+  berth token list [--json]
+  berth token revoke ID
+
+Through a running agent (its HTTP API), named and authenticated like every client command:
+  -u, --url URL          the agent (without it: the saved login's); with the connection token
+                         (--token-file, $BERTH_TOKEN, the saved login), every user's tokens; with
+                         a user token, that user's own only
+  --token-file FILE, --ca-file FILE, --insecure    as berth forward
+Or in the database of a stopped agent (one process holds a database at a time):
+  --db PATH              the token database
+  --jwt-secret-file FILE the signing secret, if the agent was given one
+  --public-url URL       how users reach the agent (https://HOST:PORT), for the init URL
+
+create:
+  --email E              the user (required)
+  --name N               what the token is for ("laptop", "ci")
+  --role R               client (forwards and proxies; the default), provider or connector
+  --ttl D                lifetime: 90s, 15m, 48h, 30d (default 30d)
+  --prefix P             the session-name prefix the init URL carries
+  Prints the token and its init URL once: they are not kept (the database holds a hash).
+list:                    the tokens: id, email, name, role, created, last used, expires, revoked
+revoke ID:               revokes it; its sessions on the agent end within a second
+--json                   machine-readable output
+
+Exit codes: as berth --help; 3 when the agent refuses the token used, 2 for an unknown id.
 `;

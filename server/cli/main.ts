@@ -7,6 +7,7 @@ import { runLoginCommand } from './login-command';
 import { runLogoutCommand } from './logout-command';
 import { MAIN_HELP } from './help';
 import { runServerCommand } from './server-command';
+import { runTokenCommand } from './token-command';
 
 /** The CLI: dispatches to a subcommand and turns any error into one stderr line and an exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -21,6 +22,8 @@ export async function main(argv: string[]): Promise<number> {
 				return await runClientCommand(rest);
 			case 'connector':
 				return await runClientCommand(rest); // relay mode: a client whose token is a connector token
+			case 'token':
+				return await runTokenCommand(rest);
 			case 'provider':
 				return await runClientCommand(['--reverse', ...rest]);
 			case 'login':

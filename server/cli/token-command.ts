@@ -60,7 +60,7 @@ function parseTokenFlags(argv: string[]) {
 		json: { type: 'boolean' },
 	});
 }
-type TokenValues = ReturnType<typeof parseTokenFlags>['values'] & { help?: boolean };
+type TokenValues = ReturnType<typeof parseTokenFlags>;
 
 /**
  * `berth token create|list|revoke`: user tokens, through a running agent (`-u URL` and the
@@ -68,14 +68,20 @@ type TokenValues = ReturnType<typeof parseTokenFlags>['values'] & { help?: boole
  * stopped agent.
  */
 export async function runTokenCommand(argv: string[]): Promise<number> {
-	const [action, ...rest] = argv;
-	const values = parseTokenFlags(rest);
+	const [action, ...afterAction] = argv;
+	// `revoke ID`: the id comes first, then the flags.
+	const id =
+		action === 'revoke' && afterAction[0] !== undefined && !afterAction[0].startsWith('-')
+			? afterAction[0]
+			: undefined;
+	const values = parseTokenFlags(id === undefined ? afterAction : afterAction.slice(1));
 	if (values.help || action === undefined || action === '--help' || action === '-h') {
 		process.stdout.write(TOKEN_HELP);
 		return ExitCode.Ok;
 	}
 	const log = createLogger({ ...parseLogFlags(values), timers: createNodeTimers() });
-	const backend = values.db !== undefined ? await databaseBackend(values, log) : await agentBackend(values, log);
+	const backend =
+		values.db !== undefined ? await databaseBackend(values, log) : await agentBackend(values, log);
 	try {
 		switch (action) {
 			case 'create':
@@ -83,9 +89,12 @@ export async function runTokenCommand(argv: string[]): Promise<number> {
 			case 'list':
 				return printList(await backend.list(), values.json === true);
 			case 'revoke':
-				return printRevoked(await backend.revoke(tokenIdArgument(values)), values.json === true);
+				return printRevoked(await backend.revoke(tokenIdArgument(id)), values.json === true);
 			default:
-				throw new BerthError('BERTH_ERR_USAGE', `token: unknown action ${JSON.stringify(action)}: create, list or revoke`);
+				throw new BerthError(
+					'BERTH_ERR_USAGE',
+					`token: unknown action ${JSON.stringify(action)}: create, list or revoke`,
+				);
 		}
 	} finally {
 		backend.dispose();
@@ -104,13 +113,15 @@ function createFlags(values: TokenValues): CreateFlags {
 	}
 	const ttl = values.ttl ?? DEFAULT_TOKEN_TTL;
 	if (parseDuration(ttl) === undefined) {
-		throw new BerthError('BERTH_ERR_USAGE', `token create: --ttl ${ttl}: a duration such as 90s, 15m, 48h or 30d`);
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			`token create: --ttl ${ttl}: a duration such as 90s, 15m, 48h or 30d`,
+		);
 	}
 	return { email: values.email, name: values.name ?? '', role, ttl, prefix: values.prefix ?? '' };
 }
 
-function tokenIdArgument(values: TokenValues): string {
-	const id = values.positionals?.[0];
+function tokenIdArgument(id: string | undefined): string {
 	if (id === undefined) {
 		throw new BerthError('BERTH_ERR_USAGE', 'token revoke: give the token id (berth token list shows it)');
 	}
@@ -131,7 +142,10 @@ async function agentBackend(values: TokenValues, log: Logger): Promise<TokenBack
 		now: () => new Date(),
 	});
 	if (token === undefined) {
-		throw new BerthError('BERTH_ERR_TOKEN', 'token: the agent API needs a token: --token-file, $BERTH_TOKEN or a login');
+		throw new BerthError(
+			'BERTH_ERR_TOKEN',
+			'token: the agent API needs a token: --token-file, $BERTH_TOKEN or a login',
+		);
 	}
 	const tls = readClientTls({
 		caFile: values['ca-file'],
@@ -161,16 +175,24 @@ function checkAnswer(answer: ApiAnswer, agent: string): ApiAnswer {
 	if (answer.status >= 200 && answer.status < 300) {
 		return answer;
 	}
-	const error = isObject(answer.body) && isString(answer.body['error']) ? answer.body['error'] : `HTTP ${answer.status}`;
+	const error =
+		isObject(answer.body) && isString(answer.body['error']) ? answer.body['error'] : `HTTP ${answer.status}`;
 	const code =
-		answer.status === 401 || answer.status === 403 ? 'BERTH_ERR_HANDSHAKE_REFUSED' : answer.status === 404 || answer.status === 400 ? 'BERTH_ERR_USAGE' : 'BERTH_ERR_CONNECT';
+		answer.status === 401 || answer.status === 403
+			? 'BERTH_ERR_HANDSHAKE_REFUSED'
+			: answer.status === 404 || answer.status === 400
+				? 'BERTH_ERR_USAGE'
+				: 'BERTH_ERR_CONNECT';
 	throw new BerthError(code, `${agent}: ${error}`);
 }
 
 /** In the database itself: the agent must be stopped (one process holds a database). */
 async function databaseBackend(values: TokenValues, log: Logger): Promise<TokenBackend> {
 	if (values.url !== undefined) {
-		throw new BerthError('BERTH_ERR_USAGE', 'token: -u (a running agent) and --db (its database) exclude each other');
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			'token: -u (a running agent) and --db (its database) exclude each other',
+		);
 	}
 	const configDir = defaultConfigDir();
 	const open = await openAccounts(
@@ -216,7 +238,9 @@ async function databaseBackend(values: TokenValues, log: Logger): Promise<TokenB
 
 function printCreated(created: Created, json: boolean): number {
 	if (json) {
-		process.stdout.write(JSON.stringify({ ...created.row, token: created.token, init_url: created.initUrl ?? null }) + '\n');
+		process.stdout.write(
+			JSON.stringify({ ...created.row, token: created.token, init_url: created.initUrl ?? null }) + '\n',
+		);
 		return ExitCode.Ok;
 	}
 	const { row } = created;
@@ -225,15 +249,33 @@ function printCreated(created: Created, json: boolean): number {
 		created.token,
 	];
 	if (created.initUrl !== undefined) {
-		lines.push('', 'Init URL (the agent, the token and the agent key in one):', created.initUrl, '', `On the user's machine: berth login --init '${created.initUrl}'`);
+		lines.push(
+			'',
+			'Init URL (the agent, the token and the agent key in one):',
+			created.initUrl,
+			'',
+			`On the user's machine: berth login --init '${created.initUrl}'`,
+		);
 	} else {
-		lines.push('', 'No init URL: give --public-url https://HOST:PORT (how users reach the agent) to have one made');
+		lines.push(
+			'',
+			'No init URL: give --public-url https://HOST:PORT (how users reach the agent) to have one made',
+		);
 	}
 	process.stdout.write(lines.join('\n') + '\n');
 	return ExitCode.Ok;
 }
 
-const COLUMNS = ['id', 'email', 'name', 'role', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'] as const;
+const COLUMNS = [
+	'id',
+	'email',
+	'name',
+	'role',
+	'created_at',
+	'last_used_at',
+	'expires_at',
+	'revoked_at',
+] as const;
 const HEADINGS = ['ID', 'EMAIL', 'NAME', 'ROLE', 'CREATED', 'LAST USED', 'EXPIRES', 'REVOKED'];
 
 function printList(rows: readonly TokenRow[], json: boolean): number {
@@ -243,7 +285,11 @@ function printList(rows: readonly TokenRow[], json: boolean): number {
 	}
 	const cells = rows.map((row) => COLUMNS.map((column) => shortTime(row[column] ?? null) || '-'));
 	const widths = HEADINGS.map((heading, i) => Math.max(heading.length, ...cells.map((r) => r[i]!.length)));
-	const format = (r: readonly string[]) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+	const format = (r: readonly string[]) =>
+		r
+			.map((cell, i) => cell.padEnd(widths[i]!))
+			.join('  ')
+			.trimEnd();
 	process.stdout.write([format(HEADINGS), ...cells.map(format)].join('\n') + '\n');
 	return ExitCode.Ok;
 }
@@ -259,7 +305,9 @@ function shortTime(value: string | null): string {
 
 function printRevoked(row: TokenRow, json: boolean): number {
 	process.stdout.write(
-		json ? JSON.stringify(row) + '\n' : `Revoked ${row['id']} (${row['email']}); its sessions on the agent were cut.\n`,
+		json
+			? JSON.stringify(row) + '\n'
+			: `Revoked ${row['id']} (${row['email']}); its sessions on the agent were cut.\n`,
 	);
 	return ExitCode.Ok;
 }

@@ -75,9 +75,14 @@ export function callAgentApi(
 		req.on('error', (error) =>
 			reject(
 				tlsFailure(error, address.display) ??
-					new BerthError('BERTH_ERR_CONNECT', `cannot reach ${address.display}: ${error.message}`, undefined, {
-						cause: error,
-					}),
+					new BerthError(
+						'BERTH_ERR_CONNECT',
+						`cannot reach ${address.display}: ${error.message}`,
+						undefined,
+						{
+							cause: error,
+						},
+					),
 			),
 		);
 		req.end(payload);

@@ -180,7 +180,135 @@ describe('accounts: user tokens on a real agent', () => {
 	});
 });
 
+describe('accounts: the token CLI, logins and durability', () => {
+	it('creates, lists and revokes through the agent, logs in from an init URL and works from a subdirectory', async (t) => {
+		const dataDir = tempDir();
+		const agent = await startAgent({ args: ['--accounts', '--db', join(dataDir, 'tokens.db')] });
+		const echo = await startEchoServer();
+		t.after(async () => {
+			await agent.stop();
+			await echo.close();
+		});
+		const ownerToken = join(tempDir(), 'owner');
+		writeFileSync(ownerToken, agent.token + '\n', { mode: 0o600 });
+		const owner = ['-u', agent.url, '--token-file', ownerToken];
+		const created = await runCli([
+			'token',
+			'create',
+			...owner,
+			'--email',
+			'frank@example.com',
+			'--ttl',
+			'1h',
+			'--json',
+		]);
+		assert.equal(created.code, 0, created.stderr);
+		const row = JSON.parse(created.stdout) as { id: string; token: string; init_url: string };
+		const page = await new Promise<string>((resolve, reject) => {
+			request(row.init_url, (res) => {
+				let text = '';
+				res.on('data', (c: Buffer) => (text += c.toString()));
+				res.on('end', () => resolve(text));
+			})
+				.on('error', reject)
+				.end();
+		});
+		assert.match(page, /berth login --init/);
+		assert.ok(
+			!agent.stderr.join('\n').includes(row.init_url.split('/p/')[1]!),
+			'the init URL path is never logged',
+		);
+
+		const home = tempDir();
+		const project = join(home, 'proj');
+		const env = { BERTH_CONFIG_DIR: join(home, 'config') };
+		const { mkdirSync } = await import('node:fs');
+		mkdirSync(join(project, 'src'), { recursive: true });
+		const login = await runCli(['login', '--init', '-'], { stdin: row.init_url + '\n', env, cwd: project });
+		assert.equal(login.code, 0, login.stderr);
+		assert.match(login.stdout, /✓ Configuration saved for frank@example\.com/);
+		const cli = spawnCli(['forward', '-L', `0:127.0.0.1:${echo.port}`], { env, cwd: join(project, 'src') });
+		t.after(() => cli.stop());
+		const match = await cli.waitForStdout(/^Forwarding \S+:(\d+) ->/, 15_000);
+		(await echoOnce(Number(match[1]))).destroy();
+		await cli.waitForStderr(/using the login saved for .*proj \(frank@example\.com\)/);
+
+		const list = await runCli(['token', 'list', ...owner]);
+		assert.equal(list.code, 0, list.stderr);
+		assert.match(list.stdout, /^ID +EMAIL +NAME +ROLE +CREATED +LAST USED +EXPIRES +REVOKED$/m);
+		assert.match(list.stdout, new RegExp(`^${row.id} +frank@example\\.com`, 'm'));
+		const revoked = await runCli(['token', 'revoke', row.id, ...owner]);
+		assert.equal(revoked.code, 0, revoked.stderr);
+		assert.equal(await cli.exited, 3, 'the logged-in forward was cut, for good');
+		const unknown = await runCli(['token', 'revoke', 'no-such-id', ...owner]);
+		assert.equal(unknown.code, 2);
+		assert.match(unknown.stderr, /no token with id no-such-id/);
+	});
+
+	it('refuses an agent whose key is not the one the init URL pinned', async (t) => {
+		const agent = await startAgent({ args: ['--accounts', '--db', join(tempDir(), 'tokens.db')] });
+		t.after(() => agent.stop());
+		const issued = await issue(agent, { email: 'gina@example.com', ttl: '1h' });
+		const payload = JSON.parse(Buffer.from(issued.init_url.split('/p/')[1]!, 'base64url').toString());
+		payload.k = `SHA256:${'A'.repeat(43)}`;
+		const forged = `${issued.init_url.split('/p/')[0]}/p/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+		const env = { BERTH_CONFIG_DIR: join(tempDir(), 'config') };
+		const login = await runCli(['login', '--init', '-'], { stdin: forged + '\n', env, cwd: tempDir() });
+		assert.equal(login.code, 3, login.stderr);
+		assert.match(login.stderr, /not the one your login pinned/);
+	});
+
+	it('keeps a token reported created across kill -9, and offline --db sees it once the agent is gone', async () => {
+		const dataDir = tempDir();
+		const db = join(dataDir, 'tokens.db');
+		const agent = await startAgent({ args: ['--accounts', '--db', db] });
+		const issued = await issue(agent, { email: 'hank@example.com', ttl: '1h' });
+		await agent.stop('SIGKILL');
+		const env = { BERTH_CONFIG_DIR: agent.configDir };
+		const list = await runCli(['token', 'list', '--db', db, '--json'], { env });
+		assert.equal(list.code, 0, list.stderr);
+		const rows = JSON.parse(list.stdout) as { id: string; email: string }[];
+		assert.deepEqual(
+			rows.map((r) => [r.id, r.email]),
+			[[issued.id, 'hank@example.com']],
+		);
+		const offline = await runCli(
+			[
+				'token',
+				'create',
+				'--db',
+				db,
+				'--email',
+				'ivy@example.com',
+				'--public-url',
+				'https://agent.example:8765',
+			],
+			{ env },
+		);
+		assert.equal(offline.code, 0, offline.stderr);
+		assert.match(offline.stdout, /^https:\/\/agent\.example:8765\/p\/[\w-]+$/m);
+	});
+});
+
 describe('dev mode', () => {
+	it('lets a --dev client in as testing@testing.local on a loopback agent', async (t) => {
+		const agent = await startAgent({ args: ['--dev-mode'] });
+		const echo = await startEchoServer();
+		t.after(async () => {
+			await agent.stop();
+			await echo.close();
+		});
+		assert.ok(
+			agent.stderr.some((l) => /DEV MODE/.test(l)),
+			'a warning banner',
+		);
+		const cli = spawnCli(['forward', '-u', agent.url, '--dev', '-L', `0:127.0.0.1:${echo.port}`]);
+		t.after(() => cli.stop());
+		const match = await cli.waitForStdout(/^Forwarding \S+:(\d+) ->/, 15_000);
+		(await echoOnce(Number(match[1]))).destroy();
+		await agent.waitForLog(/user=testing@testing\.local/);
+	});
+
 	it('refuses to start on a non-loopback host, saying why', async () => {
 		const result = await runCli(['server', '--dev-mode', '--host', '0.0.0.0', '--port', '0']);
 		assert.equal(result.code, 2);
