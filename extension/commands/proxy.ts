@@ -15,12 +15,15 @@ import { agentName } from './pick';
 /** How long "Copied …" stays in the status bar. */
 const COPIED_MESSAGE_MS = 3_000;
 
-/** What each command says: its title, what the proxy is for, and its usual port. */
+/**
+ * What each command says: its title, what it is for (the quick pick's placeholder: one short line,
+ * as a longer one is cut), what it makes (the items' detail) and its usual port.
+ */
 interface ProxyKind {
 	readonly mode: 'socks' | 'share';
 	readonly title: (agent: string) => string;
-	/** The quick pick's placeholder: what it is for, in one line. */
 	readonly purpose: (agent: string) => string;
+	readonly what: (agent: string) => string;
 	readonly anyPort: string;
 	readonly portPrompt: (agent: string) => string;
 	readonly example: string;
@@ -29,9 +32,9 @@ interface ProxyKind {
 const SOCKS: ProxyKind = {
 	mode: 'socks',
 	title: (agent) => `Start SOCKS Proxy through ${agent}`,
-	purpose: (agent) =>
-		`A SOCKS5 and HTTP proxy on this machine (127.0.0.1) whose traffic leaves from ${agent}: reach what it reaches, names resolved there`,
-	anyPort: 'a free port on this machine',
+	purpose: (agent) => `For this machine's programs to reach what ${agent} reaches`,
+	what: (agent) => `A proxy (SOCKS5 and HTTP) on this machine's 127.0.0.1; its traffic leaves from ${agent}`,
+	anyPort: 'picked for you',
 	portPrompt: () => 'The port on this machine (127.0.0.1) for the proxy: SOCKS5 and HTTP on the same port',
 	example: '1080',
 };
@@ -39,13 +42,23 @@ const SOCKS: ProxyKind = {
 const SHARE: ProxyKind = {
 	mode: 'share',
 	title: (agent) => `Share This Machine's Network with ${agent}`,
-	purpose: (agent) =>
-		`A proxy port on ${agent} whose traffic leaves from this machine: for a remote without internet that needs npm install`,
-	anyPort: 'the agent picks a free port',
+	purpose: () => 'For a remote without internet that needs npm install',
+	what: (agent) =>
+		`${agent} gets a proxy port (SOCKS5 and HTTP) on its 127.0.0.1; its traffic leaves from here`,
+	anyPort: 'the agent picks one',
 	portPrompt: (agent) =>
 		`The port on ${agent}'s loopback (127.0.0.1) for the proxy: SOCKS5 and HTTP on the same port`,
 	example: '9870',
 };
+
+/**
+ * The agent in a sentence, as its rows say where traffic leaves: the host name it reported, else
+ * its URL.
+ */
+function hostName(services: Services, agentId: string): string {
+	const status = services.connections.get(agentId)?.status;
+	return status?.type === 'connected' && status.host ? status.host : agentName(agentId);
+}
 
 interface PortChoice extends vscode.QuickPickItem {
 	readonly choose: boolean;
@@ -84,7 +97,11 @@ async function pickProxyAgent(
 		return remote[0]!.target.id;
 	}
 	const item = await vscode.window.showQuickPick(
-		remote.map((c) => ({ label: agentName(c.target.id), id: c.target.id })),
+		remote.map((c) => ({
+			label: agentName(c.target.id),
+			description: c.status.type === 'connected' ? c.status.host : undefined,
+			id: c.target.id,
+		})),
 		{
 			placeHolder:
 				kind.mode === 'socks' ? 'Which agent should the traffic leave from?' : 'Share with which agent?',
@@ -99,8 +116,13 @@ async function pickProxyAgent(
  */
 async function pickPort(kind: ProxyKind, agent: string): Promise<number | undefined> {
 	const items: PortChoice[] = [
-		{ label: 'Any Free Port', description: kind.anyPort, choose: false },
-		{ label: 'Choose a Port...', description: `such as ${kind.example}`, choose: true },
+		{ label: 'Any Free Port', description: kind.anyPort, detail: kind.what(agent), choose: false },
+		{
+			label: 'Choose a Port...',
+			description: `such as ${kind.example}`,
+			detail: 'The same, on the port you type',
+			choose: true,
+		},
 	];
 	let port: number | undefined;
 	await MultiStepInput.run(async (input) => {
@@ -146,7 +168,7 @@ async function startProxy(services: Services, arg: unknown, kind: ProxyKind): Pr
 		);
 		return;
 	}
-	const port = await pickPort(kind, agentName(agentId));
+	const port = await pickPort(kind, hostName(services, agentId));
 	if (port === undefined) {
 		return;
 	}
@@ -161,27 +183,27 @@ async function runStart(services: Services, agentId: string, port: number, kind:
 				? await services.proxies.startSocksProxy(agentId, port)
 				: await services.proxies.shareNetwork(agentId, port);
 	} catch (error) {
-		const text = describeProxyError(error, { mode: kind.mode, port, agent: agentName(agentId) });
+		const text = describeProxyError(error, { mode: kind.mode, port, agent: hostName(services, agentId) });
 		void showError(text.message, () => runStart(services, agentId, port, kind), text.action);
 		return;
 	}
 	await showPanel(true);
-	void tellHowToUse(agentId, info);
+	void tellHowToUse(hostName(services, agentId), info);
 }
 
 /** Says how to use the new proxy, with its address (or the agent's shell lines) a click away. */
-async function tellHowToUse(agentId: string, info: ProxyInfo): Promise<void> {
+async function tellHowToUse(agent: string, info: ProxyInfo): Promise<void> {
 	const address = `127.0.0.1:${info.bindPort}`;
 	const [message, copyLabel, copied] =
 		info.mode === 'forward'
 			? [
-					`SOCKS proxy on ${address}: its traffic leaves from ${agentName(agentId)}. ` +
+					`SOCKS proxy on ${address}: its traffic leaves from ${agent}. ` +
 						`Use it with curl --socks5-hostname ${address}, or HTTPS_PROXY=http://${address}.`,
 					'Copy Proxy Address',
 					proxyUrl(info),
 				]
 			: [
-					`${agentName(agentId)} has a proxy on ${address} whose traffic leaves from this machine. ` +
+					`${agent} has a proxy on ${address} whose traffic leaves from this machine. ` +
 						`On the agent, set HTTPS_PROXY and HTTP_PROXY to http://${address}, then npm install.`,
 					'Copy Shell Commands',
 					`export HTTPS_PROXY=http://${address} HTTP_PROXY=http://${address}`,
@@ -234,8 +256,8 @@ async function pickProxy(
 					: `Shared network (${entry.info.bindPort})`,
 			description:
 				entry.info.mode === 'forward'
-					? `traffic leaves from ${agentName(entry.agentId)}`
-					: `on ${agentName(entry.agentId)}, traffic leaves from this machine`,
+					? `traffic leaves from ${hostName(services, entry.agentId)}`
+					: `on ${hostName(services, entry.agentId)}, traffic leaves from this machine`,
 			entry,
 		})),
 		{ placeHolder },
