@@ -8,6 +8,8 @@ export interface ContextKeys {
 	readonly 'berth.hasConnections': boolean;
 	/** At least one forward is open, through any agent. */
 	readonly 'berth.hasForwards': boolean;
+	/** At least one proxy port runs (a SOCKS proxy, or this machine's network shared), on any agent. */
+	readonly 'berth.hasProxies': boolean;
 	/** Tunnel access is on and someone else uses it. */
 	readonly 'berth.hasTunnelClients': boolean;
 	/** At least one connected agent is a Berth agent (reverse forwards need one). */

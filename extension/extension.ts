@@ -10,6 +10,7 @@ import { registerConnectCommands, restoreAgents } from './commands/connect';
 import { registerForwardCommands } from './commands/forward';
 import { handlePanelMessage } from './commands/panel-messages';
 import { registerPortActions } from './commands/port-actions';
+import { registerProxyCommands } from './commands/proxy';
 import { registerTunnelCommands, turnOnTunnelAccess } from './commands/tunnel';
 import { Config } from './config';
 import { createLog } from './log';
@@ -18,6 +19,7 @@ import { Forwarding } from './ports/forwarding';
 import { panelNotice } from './ports/ports-model';
 import { PortsPresenter } from './ports/ports-presenter';
 import { PortsViewProvider } from './ports/ports-view';
+import { ProxyForwarding } from './ports/proxy-forwarding';
 import { createSavedStateStore } from './saved-state-store';
 import { Secrets } from './secrets';
 import type { Services } from './services';
@@ -73,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): void {
 		...registerConnectCommands(ready),
 		...registerForwardCommands(ready),
 		...registerPortActions(ready),
+		...registerProxyCommands(ready),
 	);
 	void restore(ready);
 }
@@ -110,6 +113,13 @@ function createServices(context: vscode.ExtensionContext): Omit<Services, 'panel
 			log.fork('ports'),
 		),
 	);
+	const proxies = push(
+		new ProxyForwarding(
+			connections,
+			{ settings: () => config.settings, loadState: saved.load, saveState: saved.save },
+			log.fork('proxies'),
+		),
+	);
 	const agent = push(
 		new LocalAgent({
 			serverJs: path.join(context.extensionPath, 'dist', 'server.js'),
@@ -126,7 +136,18 @@ function createServices(context: vscode.ExtensionContext): Omit<Services, 'panel
 			timers,
 		}),
 	);
-	return { context, log, channel, config, secrets, connections, localAgent: agent, forwarding, saved };
+	return {
+		context,
+		log,
+		channel,
+		config,
+		secrets,
+		connections,
+		localAgent: agent,
+		forwarding,
+		proxies,
+		saved,
+	};
 }
 
 /** Brings back the previous session's tunnel access and connections (their forwards follow). */

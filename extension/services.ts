@@ -4,6 +4,7 @@ import type { LocalAgent } from './agent/local-agent';
 import type { Config } from './config';
 import type { ExtensionLogger } from './logger';
 import type { Forwarding } from './ports/forwarding';
+import type { ProxyForwarding } from './ports/proxy-forwarding';
 import type { SavedState } from './ports/saved-state';
 import type { Secrets } from './secrets';
 
@@ -17,6 +18,8 @@ export interface Services {
 	readonly connections: ConnectionRegistry;
 	readonly localAgent: LocalAgent;
 	readonly forwarding: Forwarding;
+	/** The user's proxy ports (Start SOCKS Proxy, Share This Machine's Network). */
+	readonly proxies: ProxyForwarding;
 	readonly saved: SavedStateStore;
 	/** The Remote Port Forwarding panel: `reveal` shows it with a row focused (a `rowKeyOf` key). */
 	readonly panel: PanelHost;

@@ -69,6 +69,10 @@ export class StatusController extends Disposable {
 			'berth.hasForwards',
 			all.some((c) => open(c.forwards) > 0),
 		);
+		this.keys.set(
+			'berth.hasProxies',
+			all.some((c) => open(c.proxies) > 0),
+		);
 		this.keys.set('berth.hasTunnelClients', state.type === 'on' && state.clients > 0);
 		this.keys.set(
 			'berth.hasBerthAgents',

@@ -9,7 +9,8 @@
  *       │ ◀────────────────────── patch   │   rows upserted/removed (≥ 1/s while traffic moves)
  *       │ ◀───────────────────── reveal   │   focus this row (PortsViewProvider.reveal)
  *       │  forwardDetected, stopForwarding, openInBrowser, previewInEditor, copyLocalAddress,
- *       │  setLabel, forwardPort, turnOnTunnelAccess, connect, disconnect, reconnect ─────▶ │
+ *       │  stopProxy, copyProxyAddress, setLabel, forwardPort, turnOnTunnelAccess, connect,
+ *       │  disconnect, reconnect ──────────────────────────────────────────────────────────▶ │
  *
  * Messages from the webview are untrusted input: the host narrows each through `parseFromWebview`.
  */
@@ -48,11 +49,11 @@ export type PortOrigin = 'user' | 'auto';
 
 /**
  * What a row is: a local forward (-L: listens here, reaches a port of the agent's side), a
- * reverse forward (-R: the agent listens, its connections reach a port on this side), or a port
- * listening on the agent that no forward reaches. A later issue adds proxy rows: switch on `kind`
- * exhaustively.
+ * reverse forward (-R: the agent listens, its connections reach a port on this side), a proxy
+ * port (SOCKS5 and HTTP: here, or on the agent), or a port listening on the agent that no
+ * forward reaches. Switch on `kind` exhaustively.
  */
-export type PortRowKind = 'local' | 'remote' | 'detected';
+export type PortRowKind = 'local' | 'remote' | 'proxy' | 'detected';
 
 /** Whether a forward runs: `failed` means its listener is gone (it could not listen, or stopped). */
 export type ForwardRowState = 'active' | 'failed';
@@ -116,6 +117,24 @@ export interface RemoteForwardRow extends ForwardBase {
 	readonly agentAddress: string;
 }
 
+/**
+ * How a proxy row works: `socks` listens on this machine and its traffic leaves from the agent
+ * (Start SOCKS Proxy, `berth forward -D`); `share` listens on the agent and its traffic leaves
+ * from this machine (Share This Machine's Network, `berth forward -R PORT`).
+ */
+export type ProxyRowMode = 'socks' | 'share';
+
+/**
+ * A proxy port (SOCKS5 and HTTP on one port). `host`/`port` are where it listens: on this
+ * machine (`socks`) or on the agent's host (`share`); `forwardId` is the proxy's id.
+ */
+export interface ProxyRow extends ForwardBase {
+	readonly kind: 'proxy';
+	readonly mode: ProxyRowMode;
+	/** Where traffic through it leaves: the agent's name (`socks`), or `this machine` (`share`). */
+	readonly exit: string;
+}
+
 /** A port listening on the agent that no forward reaches yet. */
 export interface DetectedPortRow extends RowBase {
 	readonly kind: 'detected';
@@ -123,10 +142,10 @@ export interface DetectedPortRow extends RowBase {
 }
 
 /** One line of the table. */
-export type PortRow = LocalForwardRow | RemoteForwardRow | DetectedPortRow;
+export type PortRow = LocalForwardRow | RemoteForwardRow | ProxyRow | DetectedPortRow;
 
-/** A row of a forward (local or remote). */
-export type ForwardRow = LocalForwardRow | RemoteForwardRow;
+/** A row with counters: a forward (local or remote) or a proxy. */
+export type ForwardRow = LocalForwardRow | RemoteForwardRow | ProxyRow;
 
 /** Everything the panel shows. */
 export interface PortsViewState {
@@ -183,6 +202,9 @@ export type FromWebview =
 	| ({ readonly type: 'openInBrowser' } & ForwardRef)
 	| ({ readonly type: 'previewInEditor' } & ForwardRef)
 	| ({ readonly type: 'copyLocalAddress' } & ForwardRef)
+	/** A proxy row's Stop and Copy (`forwardId` is the proxy's id). */
+	| ({ readonly type: 'stopProxy' } & ForwardRef)
+	| ({ readonly type: 'copyProxyAddress' } & ForwardRef)
 	/** Set Port Label: the host asks for the label. */
 	| { readonly type: 'setLabel'; readonly agentId: string; readonly host: string; readonly port: number }
 	| { readonly type: 'connect' }
@@ -211,6 +233,8 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
 		case 'openInBrowser':
 		case 'previewInEditor':
 		case 'copyLocalAddress':
+		case 'stopProxy':
+		case 'copyProxyAddress':
 			return isText(value['agentId']) && isText(value['forwardId'])
 				? { type, agentId: value['agentId'], forwardId: value['forwardId'] }
 				: undefined;
@@ -226,14 +250,16 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
 
 /**
  * What a row's `webviewSection` is, in `webview/context` menu `when` clauses: `forward` a local
- * forward, `remoteForward` a reverse one, `detected` a detected port, `agent` a remote agent,
- * `localAgent` this machine's agent (tunnel access).
+ * forward, `remoteForward` a reverse one, `proxy` a proxy port (its id in `berthForwardId`),
+ * `detected` a detected port, `agent` a remote agent, `localAgent` this machine's agent (tunnel
+ * access).
  */
-export type RowSection = 'forward' | 'remoteForward' | 'detected' | 'agent' | 'localAgent';
+export type RowSection = 'forward' | 'remoteForward' | 'proxy' | 'detected' | 'agent' | 'localAgent';
 
 const ROW_SECTIONS: ReadonlySet<unknown> = new Set<RowSection>([
 	'forward',
 	'remoteForward',
+	'proxy',
 	'detected',
 	'agent',
 	'localAgent',

@@ -22,7 +22,8 @@ export const COLUMNS: readonly Column[] = [
 	{
 		id: 'process',
 		name: 'Running Process',
-		title: "The process listening on the port on the agent's side, or what is wrong with the forward",
+		title:
+			"The process listening on the port on the agent's side, where a proxy's traffic leaves, or what is wrong with the forward",
 	},
 	{
 		id: 'origin',

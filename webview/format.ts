@@ -32,13 +32,15 @@ export function formatPort(row: Pick<PortRow, 'host' | 'port' | 'label'>): strin
 	return row.label ? `${row.label} (${port})` : port;
 }
 
-/** The Origin column: the Ports view's words, and ours for a reverse forward. */
+/** The Origin column: the Ports view's words, and ours for a reverse forward and a proxy. */
 export function formatOrigin(row: PortRow): string {
 	switch (row.kind) {
 		case 'detected':
 			return 'Detected';
 		case 'remote':
 			return 'Forwarded to Agent';
+		case 'proxy':
+			return row.mode === 'socks' ? 'SOCKS Proxy' : 'Shared Network';
 		case 'local':
 			return row.origin === 'auto' ? 'Auto Forwarded' : 'User Forwarded';
 	}
@@ -66,7 +68,7 @@ export function formatState(row: PortRow): StateLook {
 		case 'connectionFailed':
 			return { icon: 'warning', tone: 'warning', text: 'Connection Failed' };
 		case undefined:
-			return { icon: 'circle-filled', tone: 'ok', text: 'Forwarded' };
+			return { icon: 'circle-filled', tone: 'ok', text: row.kind === 'proxy' ? 'Running' : 'Forwarded' };
 	}
 }
 
@@ -92,9 +94,13 @@ export function formatTrafficRate(row: PortRow): string {
 /** The Traffic cell's tooltip: what each arrow means, totals and rates. */
 export function trafficTitle(row: ForwardRow): string {
 	const port = formatPort(row);
+	const [from, to] =
+		row.kind === 'proxy'
+			? ['from the targets to the proxy’s clients', 'from the clients to their targets']
+			: [`from port ${port} to its clients`, `from the clients to port ${port}`];
 	return (
-		`↓ ${formatBytes(row.bytesIn)} from port ${port} to its clients (${formatRate(row.rateIn)} now)\n` +
-		`↑ ${formatBytes(row.bytesOut)} from the clients to port ${port} (${formatRate(row.rateOut)} now)\n` +
+		`↓ ${formatBytes(row.bytesIn)} ${from} (${formatRate(row.rateIn)} now)\n` +
+		`↑ ${formatBytes(row.bytesOut)} ${to} (${formatRate(row.rateOut)} now)\n` +
 		`${formatConnections(row)} connections`
 	);
 }
@@ -106,9 +112,16 @@ export function formatAddress(row: PortRow): string {
 			return row.url ?? row.localAddress;
 		case 'remote':
 			return `${row.agentAddress} on the agent`;
+		case 'proxy':
+			return row.mode === 'socks' ? proxyAddress(row) : `${proxyAddress(row)} on the agent`;
 		case 'detected':
 			return '';
 	}
+}
+
+/** Where a proxy row's port listens, `127.0.0.1:1080` (here for `socks`, on the agent for `share`). */
+export function proxyAddress(row: Pick<PortRow, 'host' | 'port'>): string {
+	return formatHostPort(row.host, row.port);
 }
 
 /** The Forwarded Address tooltip: where it listens, and what the link opens. */
@@ -120,6 +133,12 @@ export function addressTitle(row: PortRow): string {
 				: `Local address: ${row.localAddress}`;
 		case 'remote':
 			return `The agent listens at ${row.agentAddress}; each connection comes to ${formatHostPort(row.host, row.port)} here`;
+		case 'proxy':
+			return row.mode === 'socks'
+				? `A SOCKS5 and HTTP proxy on this machine; its traffic leaves from ${row.exit}.\n` +
+						`curl --socks5-hostname ${proxyAddress(row)} URL, or HTTPS_PROXY=http://${proxyAddress(row)}`
+				: `A SOCKS5 and HTTP proxy on the agent at ${proxyAddress(row)}; its traffic leaves from this machine.\n` +
+						`On the agent: HTTPS_PROXY=http://${proxyAddress(row)} npm install`;
 		case 'detected':
 			return '';
 	}
@@ -130,7 +149,15 @@ export function formatProcess(row: PortRow): string {
 	if (row.kind !== 'detected' && row.problem) {
 		return row.problem.message;
 	}
-	return row.kind === 'remote' ? '' : (row.process ?? '');
+	switch (row.kind) {
+		case 'remote':
+			return '';
+		case 'proxy':
+			return `Traffic leaves from ${row.exit}`;
+		case 'local':
+		case 'detected':
+			return row.process ?? '';
+	}
 }
 
 /** The Running Process tooltip: the whole text, and the last failure when it is not already said. */

@@ -1,11 +1,11 @@
 /**
- * One port row of the table (a local forward, a reverse forward or a detected port), built once
+ * One port row of the table (a local forward, a reverse forward, a proxy or a detected port), built
  * for its key and updated in place: a cell's text is written only when it changed, and its icon
  * buttons are made once (a row's kind never changes), so counters tick without flicker or lost
  * focus.
  */
 
-import type { FromWebview, PortRow } from '../protocol/webview';
+import type { FromWebview, PortRow, RowSection } from '../protocol/webview';
 import { COLUMNS } from './columns';
 import { element, iconButton, setContext, setText, setTitle } from './dom';
 import {
@@ -19,6 +19,7 @@ import {
 	formatTraffic,
 	formatTrafficRate,
 	processTitle,
+	proxyAddress,
 	rowLabel,
 	trafficTitle,
 } from './format';
@@ -26,6 +27,14 @@ import { icon, type IconName } from './icons';
 import { rowMessage, type RowAction } from './row-actions';
 
 type Send = (message: FromWebview) => void;
+
+/** Each row kind's `webviewSection`, for its context menu. */
+const SECTIONS: Readonly<Record<PortRow['kind'], RowSection>> = {
+	local: 'forward',
+	remote: 'remoteForward',
+	proxy: 'proxy',
+	detected: 'detected',
+};
 
 /** A text span that cuts its text with an ellipsis (the cell's tooltip has all of it). */
 function text(className = 'text'): HTMLSpanElement {
@@ -139,7 +148,7 @@ export class PortLine {
 		setTitle(this.cell('origin'), formatOrigin(row));
 		this.element.setAttribute('aria-label', rowLabel(row));
 		setContext(this.element, {
-			webviewSection: row.kind === 'local' ? 'forward' : row.kind === 'remote' ? 'remoteForward' : 'detected',
+			webviewSection: SECTIONS[row.kind],
 			berthAgentId: row.agentId,
 			...(row.kind !== 'detected' ? { berthForwardId: row.forwardId } : {}),
 			berthHost: row.host,
@@ -173,6 +182,18 @@ export class PortLine {
 			case 'remote':
 				portActions.append(button('close', 'Stop Forwarding Port (Delete)', 'stop'));
 				break;
+			case 'proxy':
+				portActions.append(
+					button(
+						'close',
+						this.current.mode === 'socks'
+							? 'Stop SOCKS Proxy (Delete)'
+							: "Stop Sharing This Machine's Network (Delete)",
+						'stop',
+					),
+				);
+				addressActions.append(button('copy', `Copy Proxy Address (${copyKeyName()})`, 'copy'));
+				break;
 			case 'detected':
 				portActions.append(
 					button('add', 'Forward Port (Enter)', 'forward'),
@@ -204,6 +225,8 @@ export class PortLine {
 		const cell = this.cell('address');
 		if (row.kind === 'local') {
 			cell.dataset['localAddress'] = row.localAddress;
+		} else if (row.kind === 'proxy') {
+			cell.dataset['proxyAddress'] = proxyAddress(row);
 		}
 	}
 

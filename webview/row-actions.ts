@@ -34,6 +34,17 @@ export function rowMessage(action: RowAction, row: PortRow): FromWebview | undef
 		}
 		case 'remote':
 			return action === 'stop' ? { type: 'stopForwarding', agentId, forwardId: row.forwardId } : undefined;
+		case 'proxy': {
+			const ref = { agentId, forwardId: row.forwardId };
+			switch (action) {
+				case 'stop':
+					return { type: 'stopProxy', ...ref };
+				case 'copy':
+					return { type: 'copyProxyAddress', ...ref };
+				default:
+					return undefined;
+			}
+		}
 		case 'detected':
 			switch (action) {
 				case 'forward':

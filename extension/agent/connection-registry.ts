@@ -4,7 +4,7 @@ import type { ExtensionLogger } from '../logger';
 import { OwnForwards } from '../../server/client/index';
 import { Connection, type AgentTarget, type ConnectionFailure, type WindowIdentity } from './connection';
 
-/** What changed: `status` (connection up or down), `forwards`, `ports` or the set of agents. */
+/** What changed: `status` (connection up or down), `forwards` (proxies included), `ports` or the set of agents. */
 export interface ConnectionRegistryChange {
 	readonly agentId: string;
 	readonly kind: 'added' | 'removed' | 'status' | 'forwards' | 'ports';
@@ -94,6 +94,7 @@ export class ConnectionRegistry extends Disposable {
 		const fire = (kind: ConnectionRegistryChange['kind']) => () =>
 			this._onDidChange.fire({ agentId: target.id, kind });
 		listeners.add(connection.onDidChangeForward(fire('forwards')));
+		listeners.add(connection.onDidChangeProxy(fire('forwards')));
 		listeners.add(connection.onDidChangePorts(fire('ports')));
 		listeners.add(
 			connection.onDidFailConnection((failure) =>

@@ -1,7 +1,7 @@
 /**
  * The extension's one door to Berth's client library (server/client): every AgentLink, Forwarder,
  * dial and URL parse goes through this file, so the Forwarder implementation and the agent's
- * port detection are wired in one place.
+ * port detection are wired in one place (connection-proxies.ts works on the forwarders made here).
  */
 
 import { BerthError, errorMessage } from '../../protocol/errors';
@@ -21,8 +21,10 @@ import {
 	type Forwarder,
 	type LinkState,
 	type OwnForwards,
+	type ProxyInfo,
 } from '../../server/client/index';
 import type { ExtensionLogger } from '../logger';
+import { ConnectionProxies } from './connection-proxies';
 import { applyPortsChanged } from './listening-ports';
 
 /** Whom a connection talks to: a Berth agent (verified), or a VS Code server (`--peer vscode`). */
@@ -131,6 +133,9 @@ export class Connection extends Disposable {
 	private readonly _onDidFailConnection = this._register(new Emitter<ConnectionFailure>());
 	/** A forwarded connection failed (nothing listening at the target, …); the forward goes on. */
 	readonly onDidFailConnection = this._onDidFailConnection.event;
+	/** A proxy port was added or stopped, or its counters moved. */
+	readonly onDidChangeProxy: Event<ProxyInfo>;
+	private readonly proxyPorts: ConnectionProxies;
 	/** Clients the agent reports, this window's own sessions included. */
 	private agentClients = 0;
 
@@ -146,10 +151,19 @@ export class Connection extends Disposable {
 		private readonly link: AgentLink | undefined,
 		private readonly forwarder: Forwarder,
 		private readonly log: ExtensionLogger,
+		endpoint: AgentEndpoint,
 	) {
 		super();
 		this._register(forwarder);
 		this.onDidChangeForward = forwarder.onDidChange;
+		this.proxyPorts = this._register(
+			new ConnectionProxies(
+				forwarder instanceof StreamForwarder ? forwarder : undefined,
+				() => StreamForwarder.start(endpoint),
+				log,
+			),
+		);
+		this.onDidChangeProxy = this.proxyPorts.onDidChange;
 		this._register(
 			forwarder.onDidFailConnection((failure) => {
 				const forward = forwarder.list().find((f) => f.id === failure.id);
@@ -192,11 +206,11 @@ export class Connection extends Disposable {
 			const { transport } = await dial(endpoint, { connectionType: ConnectionType.Management });
 			transport.dispose();
 			log.warn(`${address.display} is a VS Code server: it cannot sign, so its identity is not verified`);
-			return new Connection(target, undefined, await createForwarder(endpoint), log);
+			return new Connection(target, undefined, await createForwarder(endpoint), log, endpoint);
 		}
 		const link = await AgentLink.open(endpoint);
 		try {
-			return new Connection(target, link, await createForwarder(endpoint), log);
+			return new Connection(target, link, await createForwarder(endpoint), log, endpoint);
 		} catch (error) {
 			link.dispose();
 			throw error;
@@ -209,10 +223,13 @@ export class Connection extends Disposable {
 
 	/**
 	 * The agent's clients other than this window: it counts every session, and this window holds
-	 * the link's and (for a Berth agent) the stream forwarder's.
+	 * the link's, (for a Berth agent) the stream forwarder's and one per shared-network port.
 	 */
 	get otherClients(): number {
-		const own = (this.link ? 1 : 0) + (this.forwarder instanceof StreamForwarder ? 1 : 0);
+		const own =
+			(this.link ? 1 : 0) +
+			(this.forwarder instanceof StreamForwarder ? 1 : 0) +
+			this.proxyPorts.extraSessions;
 		return Math.max(0, this.agentClients - own);
 	}
 
@@ -240,6 +257,32 @@ export class Connection extends Disposable {
 
 	remove(forwardId: string): Promise<void> {
 		return this.forwarder.remove(forwardId);
+	}
+
+	/** Its proxy ports, both ways (empty for a VS Code server). */
+	get proxies(): ProxyInfo[] {
+		return this.proxyPorts.list();
+	}
+
+	/**
+	 * Start SOCKS Proxy: SOCKS5 and HTTP on 127.0.0.1:`port` here (0: any free port), traffic
+	 * leaving from the agent. @throws see ConnectionProxies.startSocks.
+	 */
+	startSocksProxy(port: number): Promise<ProxyInfo> {
+		return this.proxyPorts.startSocks(port);
+	}
+
+	/**
+	 * Share This Machine's Network: a proxy port on the agent's 127.0.0.1:`port` (0: the agent
+	 * picks), traffic leaving from here. @throws see ConnectionProxies.share.
+	 */
+	shareNetwork(port: number): Promise<ProxyInfo> {
+		return this.proxyPorts.share(port);
+	}
+
+	/** Stops a proxy port and its connections; false when there is none by that id. */
+	stopProxy(proxyId: string): boolean {
+		return this.proxyPorts.stop(proxyId);
 	}
 
 	/**

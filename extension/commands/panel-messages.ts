@@ -30,6 +30,10 @@ export function handlePanelMessage(message: FromWebview): void {
 			return run('berth.previewInEditor', forwardRow(message));
 		case 'copyLocalAddress':
 			return run('berth.copyLocalAddress', forwardRow(message));
+		case 'stopProxy':
+			return run('berth.stopProxy', proxyRow(message));
+		case 'copyProxyAddress':
+			return run('berth.copyProxyAddress', proxyRow(message));
 		case 'setLabel':
 			void askThenRefocus(
 				'berth.setPortLabel',
@@ -65,6 +69,11 @@ function forwardRow(ref: ForwardRef): RowContext {
 		berthForwardId: ref.forwardId,
 		preventDefaultContextMenuItems: true,
 	};
+}
+
+/** A proxy's row: the commands find the proxy by its id (in `berthForwardId`). */
+function proxyRow(ref: ForwardRef): RowContext {
+	return { ...forwardRow(ref), webviewSection: 'proxy' };
 }
 
 /**

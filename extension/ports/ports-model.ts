@@ -1,10 +1,12 @@
 /**
  * The panel's state, computed from the connections: one row per forward (local -L or reverse -R),
- * and one per detected port that no forward reaches yet. Pure (plain data in, PortsViewState
+ * one per proxy port (SOCKS proxy here, or this machine's network shared on the agent), and one
+ * per detected port that no forward reaches yet. Pure (plain data in, PortsViewState
  * out), so it is unit-tested; extension/ports/ports-presenter.ts feeds it.
  */
 
 import type { ForwardInfo, ListeningPort } from '../../protocol/rpc';
+import type { ProxyInfo } from '../../server/client/index';
 import type {
 	AgentRow,
 	AgentStatus,
@@ -12,12 +14,13 @@ import type {
 	LocalForwardRow,
 	PortOrigin,
 	PortRow,
-	PortRowKind,
 	PortsViewState,
 	RemoteForwardRow,
 } from '../../protocol/webview';
 import { isForwardableHost, listeningPortKey } from '../agent/listening-ports';
 import { formatHostPort } from './forward-input';
+import { proxyRows } from './proxy-rows';
+import { forwardKey, rowKeyOf } from './row-keys';
 import { describeAgentState, forwardProblem } from './row-problem';
 
 /** Where a connection stands, as the model needs it (connections.ts's ConnectionStatus fits). */
@@ -40,6 +43,8 @@ export interface AgentInput {
 	readonly peer: 'berth' | 'vscode';
 	readonly state: AgentConnectionState;
 	readonly forwards: readonly ForwardInfo[];
+	/** Its proxy ports: SOCKS proxies through it, and this machine's network shared on it. */
+	readonly proxies: readonly ProxyInfo[];
 	/** undefined: the agent cannot report its ports (or has not answered yet). */
 	readonly listeningPorts: readonly ListeningPort[] | undefined;
 }
@@ -59,31 +64,16 @@ export interface ModelInput {
 	readonly labelFor: (agentId: string, host: string, port: number, command?: string) => string | undefined;
 	/** The address that opens a local forward from this window, by `forwardKey`, once resolved. */
 	readonly urls?: ReadonlyMap<string, string>;
-	/** Traffic rates, by `forwardKey` (0 when absent). */
+	/** Traffic rates, by `forwardKey` of a forward or a proxy (0 when absent). */
 	readonly rates?: ReadonlyMap<string, TrafficRate>;
 	readonly notice?: string;
 }
 
-/** The key of a forward in `ModelInput.origins`, `urls` and `rates`. */
-export function forwardKey(agentId: string, forwardId: string): string {
-	return `${agentId}|${forwardId}`;
-}
-
-/** A row key's middle part per kind: short, as keys travel in every patch and sit in the DOM. */
-const KIND_CODES: Readonly<Record<PortRowKind, string>> = { local: 'f', remote: 'r', detected: 'd' };
+export { forwardKey, rowKeyOf } from './row-keys';
 
 /**
- * A row's key, stable across updates: `agentId|f|forwardId` (local forward), `agentId|r|forwardId`
- * (reverse forward), `agentId|d|host:port` (detected port, `host:port` from `listeningPortKey`).
- * PortsViewProvider.reveal takes it.
- */
-export function rowKeyOf(agentId: string, kind: PortRowKind, idOrHostPort: string): string {
-	return `${agentId}|${KIND_CODES[kind]}|${idOrHostPort}`;
-}
-
-/**
- * The panel's state: agents in the given order, each followed by its local forwards and then its
- * reverse forwards (each by port), then its detected ports. This machine's agent lists no
+ * The panel's state: agents in the given order, each followed by its local forwards, its reverse
+ * forwards (each by port), its proxies (SOCKS first, each by port), then its detected ports. This machine's agent lists no
  * detected ports (they are reachable here already), nor does an agent while it is away.
  */
 export function buildPortsViewState(input: ModelInput): PortsViewState {
@@ -106,6 +96,7 @@ export function buildPortsViewState(input: ModelInput): PortsViewState {
 					: toRemoteRow(agent, forward, input),
 			);
 		}
+		rows.push(...proxyRows(agent, input));
 		// This machine's ports are reachable here already; an agent away has only a stale list.
 		if (!agent.isLocal && agent.state.type === 'connected') {
 			rows.push(...detectedRows(agent, forwards, input));

@@ -119,6 +119,11 @@ export class PortsPresenter extends Disposable {
 					urls.set(key, url);
 				}
 			}
+			for (const proxy of agent.proxies) {
+				const key = forwardKey(agent.id, proxy.id);
+				live.add(key);
+				rates.set(key, this.rates.rate(key, now));
+			}
 		}
 		this.forget(live);
 		const notice = this.host.notice();
@@ -141,6 +146,7 @@ export class PortsPresenter extends Disposable {
 				peer: target.peer,
 				state: { type: 'connecting' },
 				forwards: [],
+				proxies: [],
 				listeningPorts: undefined,
 			})),
 			...this.connections.all().map((c): AgentInput => ({
@@ -150,6 +156,7 @@ export class PortsPresenter extends Disposable {
 				peer: c.target.peer,
 				state: c.status,
 				forwards: c.forwards,
+				proxies: c.proxies,
 				listeningPorts: c.listeningPorts,
 			})),
 		];
@@ -157,12 +164,12 @@ export class PortsPresenter extends Disposable {
 		return agents.filter((a, i) => agents.findIndex((b) => b.id === a.id) === i);
 	}
 
-	/** Samples the traffic totals of an agent's forwards when they are announced. */
+	/** Samples the traffic totals of an agent's forwards and proxies when they are announced. */
 	private sample(agentId: string): void {
 		const now = this.host.timers.now();
-		for (const forward of this.connections.get(agentId)?.forwards ?? []) {
-			const { bytesIn, bytesOut } = forward.counters;
-			this.rates.observe(forwardKey(agentId, forward.id), now, bytesIn, bytesOut);
+		const connection = this.connections.get(agentId);
+		for (const { id, counters } of [...(connection?.forwards ?? []), ...(connection?.proxies ?? [])]) {
+			this.rates.observe(forwardKey(agentId, id), now, counters.bytesIn, counters.bytesOut);
 		}
 	}
 

@@ -53,12 +53,9 @@ export function forwardProblem(
 			message: `The forward stopped: ${forward.error ?? 'its listener closed'}`,
 		};
 	}
-	if (agent.state.type === 'reconnecting' || agent.state.type === 'failed') {
-		const message =
-			agent.state.type === 'reconnecting'
-				? `Waiting for ${agentName(agent)} to reconnect`
-				: `Not connected to ${agentName(agent)}`;
-		return { kind: 'agentOffline', message };
+	const offline = offlineProblem(agent);
+	if (offline) {
+		return offline;
 	}
 	if (listening === false) {
 		const message = `Nothing is listening on ${forward.targetPort} on ${agentName(agent)}`;
@@ -68,4 +65,20 @@ export function forwardProblem(
 		return { kind: 'connectionFailed', message: `A connection failed: ${reason}` };
 	}
 	return undefined;
+}
+
+/**
+ * The agent is away (reconnecting, or disconnected for good): what a forward's or a proxy's row
+ * says. A proxy row has no other problem to show: a failed connection is its client's target, not
+ * the proxy (its last failure stays in the tooltip).
+ */
+export function offlineProblem(agent: Pick<AgentInput, 'isLocal' | 'url' | 'state'>): RowProblem | undefined {
+	switch (agent.state.type) {
+		case 'reconnecting':
+			return { kind: 'agentOffline', message: `Waiting for ${agentName(agent)} to reconnect` };
+		case 'failed':
+			return { kind: 'agentOffline', message: `Not connected to ${agentName(agent)}` };
+		default:
+			return undefined;
+	}
 }

@@ -1,7 +1,7 @@
 /**
  * What this window remembers across reloads (workspace state, never a secret): whether tunnel
- * access was on, the agents it was connected to, the user's forwards (both ways), the port
- * labels and the protocols chosen with Change Port Protocol.
+ * access was on, the agents it was connected to, the user's forwards (both ways) and proxy ports,
+ * the port labels and the protocols chosen with Change Port Protocol.
  * Tokens live in SecretStorage. Parsing is pure and defensive: the stored value may come from an
  * older version.
  */
@@ -32,6 +32,16 @@ export interface SavedReverseForward {
 	readonly port: number;
 }
 
+/**
+ * A proxy port to bring back: a SOCKS proxy on this machine's `port` through the agent
+ * (`socks`), or this machine's network shared on the agent's `port` (`share`).
+ */
+export interface SavedProxy {
+	readonly agentId: string;
+	readonly mode: 'socks' | 'share';
+	readonly port: number;
+}
+
 /** The scheme Open in Browser uses for a port. */
 export type SavedProtocol = 'http' | 'https';
 
@@ -41,6 +51,7 @@ export interface SavedState {
 	readonly agents: readonly SavedAgent[];
 	readonly forwards: readonly SavedForward[];
 	readonly reverseForwards: readonly SavedReverseForward[];
+	readonly proxies: readonly SavedProxy[];
 	/** Port labels, by `labelKey`: `agentId|port` for this agent's own host, else `agentId|host:port`. */
 	readonly labels: Readonly<Record<string, string>>;
 	/** Protocols chosen by the user, by `portKey` (agent and port; loopback spellings are one host). */
@@ -53,6 +64,7 @@ export const EMPTY_SAVED_STATE: SavedState = {
 	agents: [],
 	forwards: [],
 	reverseForwards: [],
+	proxies: [],
 	labels: {},
 	protocols: {},
 };
@@ -99,6 +111,14 @@ export function parseSavedState(value: unknown): SavedState {
 				]
 			: [],
 	);
+	const proxies = list(value['proxies']).flatMap((p): SavedProxy[] =>
+		isObject(p) &&
+		isText(p['agentId']) &&
+		(p['mode'] === 'socks' || p['mode'] === 'share') &&
+		isPort(p['port'])
+			? [{ agentId: p['agentId'], mode: p['mode'], port: p['port'] }]
+			: [],
+	);
 	const labels: Record<string, string> = {};
 	if (isObject(value['labels'])) {
 		for (const [key, label] of Object.entries(value['labels']).slice(0, MAX_ENTRIES)) {
@@ -114,6 +134,7 @@ export function parseSavedState(value: unknown): SavedState {
 		agents,
 		forwards,
 		reverseForwards,
+		proxies,
 		labels,
 		protocols: readRecord(value['protocols'], (v): v is SavedProtocol => v === 'http' || v === 'https'),
 	};
@@ -219,6 +240,21 @@ export function withoutForward(state: SavedState, target: Omit<SavedForward, 'lo
 		...state,
 		forwards: state.forwards.filter(
 			(f) => !(f.agentId === target.agentId && f.host === target.host && f.port === target.port),
+		),
+	};
+}
+
+/** The state with `proxy` remembered once (the same agent, mode and port replace the old entry). */
+export function withProxy(state: SavedState, proxy: SavedProxy): SavedState {
+	return { ...state, proxies: [...withoutProxy(state, proxy).proxies, proxy] };
+}
+
+/** The state without that proxy port. */
+export function withoutProxy(state: SavedState, proxy: SavedProxy): SavedState {
+	return {
+		...state,
+		proxies: state.proxies.filter(
+			(p) => !(p.agentId === proxy.agentId && p.mode === proxy.mode && p.port === proxy.port),
 		),
 	};
 }

@@ -397,7 +397,7 @@ async function openProxies(
 		try {
 			const proxy = await forwarder.addProxy(spec, credentials, log);
 			process.stdout.write(
-				`Proxy (SOCKS5 and HTTP) on ${endpointText(spec.bind, proxy.port)}, traffic leaves from ${agent}\n`,
+				`Proxy (SOCKS5 and HTTP) on ${endpointText(spec.bind, proxy.bindPort)}, traffic leaves from ${agent}\n`,
 			);
 			opened++;
 		} catch (error) {

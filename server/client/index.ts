@@ -13,6 +13,7 @@ export {
 	formatLocalForwardSpec,
 	DEFAULT_BIND_ADDRESS,
 	type LocalForwardSpec,
+	type DynamicForwardSpec,
 } from './forward-spec';
 export { LocalForward, type TunnelOpener } from './local-forward';
 export { AgentLink } from './agent-link';
@@ -20,6 +21,7 @@ export type { LinkState } from './link-state';
 export { type Forwarder, type ForwardFailure } from './forwarder';
 export { TunnelForwarder } from './tunnel-forwarder';
 export { StreamForwarder, type ForwarderState } from './stream-forwarder';
+export type { ProxyInfo, ProxyMode } from './proxy-info';
 export { StreamSession } from './stream-session';
 export { listenLocal } from './local-listener';
 export { openTransport, type TransportMode } from './open-transport';

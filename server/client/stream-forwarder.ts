@@ -21,7 +21,6 @@ import { bindHosts } from './forward-loop';
 import { openLocalForward } from './open-local-forward';
 import { OwnForwards } from './own-forwards';
 import { targetPlace, type TargetWhere } from './target-locality';
-import { ProxyListener } from '../shared/proxy/proxy-listener';
 import type { ProxyCredentials } from '../shared/proxy/proxy-credentials';
 import type { Logger } from '../shared/log';
 import { SessionProxyRoute } from './session-proxy-route';
@@ -30,6 +29,9 @@ import { createNullLogger } from '../shared/log';
 import type { MuxStream } from '../../protocol/mux-stream';
 import type { OpenTarget } from '../../protocol/mux-frames';
 import type { DynamicForwardSpec } from './forward-spec';
+import { LocalProxies } from './local-proxies';
+import type { ProxyInfo } from './proxy-info';
+import { ReverseProxiesClient } from './reverse-proxies-client';
 
 /** Where the agent binds a reverse forward whose spec names no address (its own default). */
 const DEFAULT_REMOTE_BIND = '127.0.0.1';
@@ -54,6 +56,9 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	readonly onDidFailConnection = this._onDidFailConnection.event;
 	private readonly _onDidChangeState = this._register(new Emitter<ForwarderState>());
 	readonly onDidChangeState = this._onDidChangeState.event;
+	private readonly _onDidChangeProxy = this._register(new Emitter<ProxyInfo>());
+	/** A proxy port was added or removed, or its counters moved (throttled). */
+	readonly onDidChangeProxy = this._onDidChangeProxy.event;
 
 	private current: StreamSession | undefined;
 	/** Subscriptions to the current session's events. */
@@ -62,7 +67,9 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	private renewal: RetryRun<{ session: StreamSession; info: ServerInfo }> | undefined;
 	private readonly locals: LocalForwards;
 	/** The -D proxies: listeners here whose connections leave from the agent. */
-	private readonly proxies = this._register(new DisposableStore());
+	private readonly proxies: LocalProxies;
+	/** The -R PORT proxies: ports on the agent whose connections leave from here. */
+	private readonly reverseProxies: ReverseProxiesClient;
 	/** The agent's network identity and name, from its latest session. */
 	private agentNetwork: string;
 	private agentHost: string;
@@ -86,6 +93,22 @@ export class StreamForwarder extends Disposable implements Forwarder {
 		this.agentHost = info.host;
 		this.locals = this._register(
 			new LocalForwards({ timers: endpoint.timers, session: () => this.current, openFiles }),
+		);
+		this.proxies = this._register(
+			new LocalProxies({
+				timers: endpoint.timers,
+				own: endpoint.own,
+				declared: () => this.current?.api.declared() ?? Promise.resolve(),
+			}),
+		);
+		this.reverseProxies = new ReverseProxiesClient(() => egress.counters);
+		this._register(this.proxies.onDidChange((info) => this._onDidChangeProxy.fire(info)));
+		this._register(
+			egress.onDidChangeCounters(() => {
+				for (const info of this.reverseProxies.list()) {
+					this._onDidChangeProxy.fire(info);
+				}
+			}),
 		);
 		for (const part of [this.locals, this.remotes]) {
 			this._register(part.onDidChange((e) => this._onDidChange.fire(e)));
@@ -202,30 +225,36 @@ export class StreamForwarder extends Disposable implements Forwarder {
 
 	/**
 	 * A SOCKS5 + HTTP proxy listening here (ssh's -D): each connection becomes a stream, and its
-	 * traffic leaves from the agent. Lives as long as this forwarder; connections made while the
-	 * agent is away wait for it as -L's do.
-	 * @throws BerthError BERTH_ERR_LISTEN when the port cannot be opened.
+	 * traffic leaves from the agent. Lives until `removeProxy` or the end of this forwarder;
+	 * connections made while the agent is away wait for it as -L's do.
+	 * @throws BerthError BERTH_ERR_LISTEN when the port cannot be opened, BERTH_ERR_LOOP when one
+	 *   of this client's forwards leads to it.
 	 */
 	async addProxy(
 		spec: DynamicForwardSpec,
-		credentials: ProxyCredentials,
-		log: Logger,
-	): Promise<ProxyListener> {
+		credentials: ProxyCredentials = {},
+		log: Logger = this.endpoint.log ?? createNullLogger(),
+	): Promise<ProxyInfo> {
 		const route = new SessionProxyRoute({
 			session: () => this.current,
 			onDidConnect: (listener) =>
 				this.onDidChangeState((state) => (state.type === 'connected' ? listener(state) : undefined)),
 			timers: this.endpoint.timers,
 		});
-		const proxy = await ProxyListener.listen({
-			bind: spec.bind,
-			port: spec.port,
-			route,
-			credentials,
-			timers: this.endpoint.timers,
-			log: log.fork('proxy'),
-		});
-		return this.proxies.add(proxy);
+		return this.proxies.add(spec, route, credentials, log.fork('proxy'));
+	}
+
+	/** This forwarder's proxy ports, both ways, with their counters. */
+	listProxies(): ProxyInfo[] {
+		return [...this.proxies.list(), ...this.reverseProxies.list()];
+	}
+
+	/**
+	 * Closes a -D proxy and its connections; false when `id` is none. A reverse proxy (-R PORT)
+	 * lives as long as this forwarder's session: the agent closes it only with the session.
+	 */
+	removeProxy(id: string): boolean {
+		return this.proxies.remove(id);
 	}
 
 	/**
@@ -246,20 +275,6 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	/** What this provider declared (name, and in autonomy mode its connector tokens), said again on renewal. */
 	private egressParams: AgentMethods['provideEgress']['params'] = {};
 
-	/** After a renewal: the agent's proxy ports for this client are opened again. */
-	private restoreReverseProxies(session: StreamSession): void {
-		for (const spec of this.reverseProxies) {
-			session.rpc
-				.request('addReverseProxy', { bindHost: spec.bind, bindPort: spec.port })
-				.catch((error: unknown) => {
-					this._onDidFailConnection.fire({
-						id: 'reverse-proxy',
-						message: `the agent could not open the proxy port ${spec.port} again: ${errorMessage(error)}`,
-					});
-				});
-		}
-	}
-
 	/** After a renewal: a provider declares itself again (the agent forgot it with the old session). */
 	private offerEgress(session: StreamSession): void {
 		if (!this.egress.isEnabled) {
@@ -279,18 +294,12 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	 * it got first).
 	 * @throws what the agent answers (BERTH_ERR_USAGE for a bind it does not allow, BERTH_ERR_LISTEN).
 	 */
-	async addReverseProxy(spec: DynamicForwardSpec): Promise<{ bindHost: string; bindPort: number }> {
+	async addReverseProxy(spec: DynamicForwardSpec): Promise<ProxyInfo> {
 		this.egress.enable();
-		const opened = await this.connected().rpc.request('addReverseProxy', {
-			bindHost: spec.bind,
-			bindPort: spec.port,
-		});
-		this.reverseProxies.push({ bind: spec.bind, port: opened.bindPort });
-		return opened;
+		const info = await this.reverseProxies.add(this.connected(), spec);
+		this._onDidChangeProxy.fire(info);
+		return info;
 	}
-
-	/** The reverse proxies asked for, to ask again after a renewal. */
-	private readonly reverseProxies: DynamicForwardSpec[] = [];
 
 	/** The agent's clients now (this forwarder's session marked `isSelf`). */
 	async listClients(): Promise<AgentClientInfo[]> {
@@ -376,7 +385,9 @@ export class StreamForwarder extends Disposable implements Forwarder {
 				this.setState({ type: 'connected', info, renewed: true, sameNetwork: session.sameNetwork });
 				this.remotes.restore(session);
 				this.offerEgress(session);
-				this.restoreReverseProxies(session);
+				this.reverseProxies.restore(session, (message) =>
+					this._onDidFailConnection.fire({ id: 'reverse-proxy', message }),
+				);
 				return;
 			}
 			case 'refused':

@@ -8,6 +8,12 @@ import { ConnectionLimits } from './connection-limits';
 import type { ProxyCredentials } from './proxy-credentials';
 import type { ProxyRequest, ProxyRoute } from './proxy-route';
 
+/** Counts a proxy's connections: a bridge observer that also hears when each one starts. */
+export interface ProxyObserver extends BridgeObserver {
+	/** A connection's target answered and its bytes start to flow (`closed` follows, once). */
+	opened?(): void;
+}
+
 /**
  * What every connection of one proxy port shares: where they go, the credentials they must show,
  * the observer that counts them, and how an accepted one is joined to its stream (with its
@@ -19,7 +25,7 @@ export class ProxyConnections {
 		readonly credentials: ProxyCredentials,
 		readonly timers: Timers,
 		private readonly log: Logger,
-		private readonly observer: BridgeObserver | undefined,
+		private readonly observer: ProxyObserver | undefined,
 	) {}
 
 	/** Joins a socket to the stream its request opened; `initial` are bytes already read past the request. */
@@ -29,6 +35,7 @@ export class ProxyConnections {
 			stream.reset(ResetCode.Closed, 'the proxy client closed its connection');
 			return;
 		}
+		this.observer?.opened?.();
 		const observer = ConnectionLimits.applies(request.config)
 			? new ConnectionLimits(socket, request.config, this.timers, this.observer, (why) =>
 					this.log.debug('closed a proxied connection at its limit', {

@@ -7,10 +7,9 @@ import { encodeReply, SOCKS5_VERSION, SocksCommand, SocksReply, UNSPECIFIED } fr
 import type { Timers } from '../../../protocol/timers';
 import { FORWARD_LISTEN_BACKLOG } from '../listen-backlog';
 import type { Logger } from '../log';
-import type { BridgeObserver } from '../stream-socket-bridge';
 import { HttpProxyHandler } from './http-proxy-handler';
 import type { ProxyCredentials } from './proxy-credentials';
-import { ProxyConnections } from './proxy-connections';
+import { ProxyConnections, type ProxyObserver } from './proxy-connections';
 import { socksReplyFor } from './proxy-replies';
 import type { ProxyRequest, ProxyRoute } from './proxy-route';
 import { runSocks5Handshake } from './socks5-handshake';
@@ -31,7 +30,7 @@ export interface ProxyListenerOptions {
 	readonly timers: Timers;
 	readonly log: Logger;
 	/** Counts the proxy's connections and bytes (one observer for all of them). */
-	readonly observer?: BridgeObserver;
+	readonly observer?: ProxyObserver;
 	readonly handshakeTimeoutMs?: number;
 }
 

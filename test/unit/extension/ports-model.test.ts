@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ForwardInfo } from '../../../protocol/rpc';
-import type { PortRow, PortsViewState } from '../../../protocol/webview';
+import type { PortRow, PortsViewState, ProxyRow } from '../../../protocol/webview';
+import type { ProxyInfo } from '../../../server/client/index';
 import {
 	buildPortsViewState,
 	forwardKey,
@@ -27,6 +28,23 @@ function forward(id: string, targetPort: number, extra: Partial<ForwardInfo> = {
 	};
 }
 
+function proxy(
+	id: string,
+	mode: ProxyInfo['mode'],
+	bindPort: number,
+	extra: Partial<ProxyInfo> = {},
+): ProxyInfo {
+	return {
+		id,
+		mode,
+		bindHost: '127.0.0.1',
+		bindPort,
+		state: 'active',
+		counters: { open: 0, total: 0, bytesIn: 0, bytesOut: 0 },
+		...extra,
+	};
+}
+
 function agent(extra: Partial<AgentInput> = {}): AgentInput {
 	return {
 		id: 'ws://remote:8765',
@@ -35,6 +53,7 @@ function agent(extra: Partial<AgentInput> = {}): AgentInput {
 		peer: 'berth',
 		state: { type: 'connected', host: 'remote', version: '0.1.0' },
 		forwards: [],
+		proxies: [],
 		listeningPorts: undefined,
 		...extra,
 	};
@@ -125,6 +144,66 @@ describe('buildPortsViewState', () => {
 			],
 			"the reverse forward's own listener on the agent is not a detected port",
 		);
+	});
+
+	it('lists proxies after forwards, SOCKS first: mode as label, where traffic leaves, counters and rate', () => {
+		const key = forwardKey('ws://remote:8765', 's1');
+		const state = buildPortsViewState(
+			input(
+				[
+					agent({
+						forwards: [forward('l', 9000)],
+						proxies: [
+							proxy('n1', 'reverse', 9870),
+							proxy('s2', 'forward', 40000),
+							proxy('s1', 'forward', 1080, { counters: { open: 1, total: 2, bytesIn: 30, bytesOut: 40 } }),
+							proxy('gone', 'forward', 1081, { state: 'closed' }),
+						],
+					}),
+				],
+				{ rates: new Map([[key, { rateIn: 5, rateOut: 6 }]]) },
+			),
+		);
+		const proxies = state.rows.filter((r): r is ProxyRow => r.kind === 'proxy');
+		assert.deepEqual(
+			state.rows.map((r) => r.key),
+			['ws://remote:8765|f|l', 'ws://remote:8765|p|s1', 'ws://remote:8765|p|s2', 'ws://remote:8765|p|n1'],
+		);
+		assert.deepEqual(
+			proxies.map((r) => [r.mode, r.host, r.port, r.label, r.exit, r.forwardId]),
+			[
+				['socks', '127.0.0.1', 1080, 'SOCKS proxy', 'remote', 's1'],
+				['socks', '127.0.0.1', 40000, 'SOCKS proxy', 'remote', 's2'],
+				['share', '127.0.0.1', 9870, 'Shared network', 'this machine', 'n1'],
+			],
+		);
+		const first = proxies[0]!;
+		assert.deepEqual(
+			[
+				first.openConnections,
+				first.totalConnections,
+				first.bytesIn,
+				first.bytesOut,
+				first.rateIn,
+				first.rateOut,
+			],
+			[1, 2, 30, 40, 5, 6],
+		);
+		assert.equal(first.problem, undefined);
+		assert.equal(rowPortName(first), 'SOCKS proxy (1080)');
+	});
+
+	it("says a proxy's agent is away, and keeps a failed connection out of its state", () => {
+		const failed = proxy('s1', 'forward', 1080, {
+			counters: { open: 0, total: 1, bytesIn: 0, bytesOut: 0, lastError: 'connect ECONNREFUSED' },
+		});
+		const connected = buildPortsViewState(input([agent({ proxies: [failed] })])).rows[0] as ProxyRow;
+		assert.equal(connected.problem, undefined);
+		assert.equal(connected.lastError, 'connect ECONNREFUSED');
+		const away = buildPortsViewState(
+			input([agent({ state: { type: 'reconnecting', attempt: 2, delayMs: 5000 }, proxies: [failed] })]),
+		).rows[0] as ProxyRow;
+		assert.deepEqual(away.problem, { kind: 'agentOffline', message: 'Waiting for remote:8765 to reconnect' });
 	});
 
 	it('adds detected ports that no forward reaches, and gives forwards their process', () => {
@@ -247,6 +326,7 @@ describe('rowKeyOf and rowPortName', () => {
 	it('builds the keys the rows carry', () => {
 		assert.equal(rowKeyOf('local', 'local', 'f1'), 'local|f|f1');
 		assert.equal(rowKeyOf('ws://a:1', 'remote', 'r1'), 'ws://a:1|r|r1');
+		assert.equal(rowKeyOf('ws://a:1', 'proxy', 'p1'), 'ws://a:1|p|p1');
 		assert.equal(rowKeyOf('ws://a:1', 'detected', '[::1]:3000'), 'ws://a:1|d|[::1]:3000');
 	});
 

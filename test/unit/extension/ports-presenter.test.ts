@@ -8,6 +8,7 @@ import type { Forwarding } from '../../../extension/ports/forwarding';
 import { PortsPresenter, type FirstConnectionFailure } from '../../../extension/ports/ports-presenter';
 import { Emitter } from '../../../protocol/lifecycle';
 import type { ForwardInfo } from '../../../protocol/rpc';
+import type { ProxyInfo } from '../../../server/client/index';
 import type { LocalForwardRow, PortsViewState } from '../../../protocol/webview';
 import { ManualTimers } from '../../helpers/manual-timers';
 
@@ -17,11 +18,15 @@ function setup() {
 	const registry = new Emitter<ConnectionRegistryChange>();
 	const changed = new Emitter<void>();
 	let forwards: ForwardInfo[] = [];
+	let proxies: ProxyInfo[] = [];
 	const connection = {
 		target: { id: 'ws://vm:8765', url: 'ws://vm:8765', isLocal: false, peer: 'berth' },
 		status: { type: 'connected', host: 'vm' },
 		get forwards() {
 			return forwards;
+		},
+		get proxies() {
+			return proxies;
 		},
 		listeningPorts: [{ host: '127.0.0.1', port: 8080 }],
 	};
@@ -54,7 +59,11 @@ function setup() {
 		forwards = next;
 		registry.fire({ agentId: 'ws://vm:8765', kind: 'forwards' });
 	};
-	return { timers, presenter, states, failures, resolved, set };
+	const setProxies = (next: ProxyInfo[]): void => {
+		proxies = next;
+		registry.fire({ agentId: 'ws://vm:8765', kind: 'forwards' });
+	};
+	return { timers, presenter, states, failures, resolved, set, setProxies };
 }
 
 function forward(counters: Partial<ForwardInfo['counters']> = {}): ForwardInfo {
@@ -122,6 +131,27 @@ describe('PortsPresenter', () => {
 		assert.equal(Math.round(lastRow(states)!.rateIn), 10_000);
 		timers.advance(5000);
 		assert.equal(lastRow(states)!.rateIn, 0, 'the presenter looked again after the traffic stopped');
+		presenter.dispose();
+	});
+
+	it("shows a proxy's rate from its announced counters, as a forward's", () => {
+		const { timers, states, setProxies, presenter } = setup();
+		const proxy = (bytesOut: number): ProxyInfo => ({
+			id: 'p1',
+			mode: 'forward',
+			bindHost: '127.0.0.1',
+			bindPort: 1080,
+			state: 'active',
+			counters: { open: 1, total: 1, bytesIn: 0, bytesOut },
+		});
+		setProxies([proxy(0)]);
+		for (let s = 1; s <= 3; s++) {
+			timers.advance(1000);
+			setProxies([proxy(s * 4_000)]);
+		}
+		timers.advance(250);
+		const row = states[states.length - 1]!.rows.find((r) => r.kind === 'proxy');
+		assert.equal(row?.kind === 'proxy' && Math.round(row.rateOut), 4_000);
 		presenter.dispose();
 	});
 });

@@ -10,9 +10,11 @@ import {
 	withForward,
 	withLabel,
 	withProtocol,
+	withProxy,
 	withReverseForward,
 	withoutAgent,
 	withoutForward,
+	withoutProxy,
 	withoutReverseForward,
 } from '../../../extension/ports/saved-state';
 
@@ -27,6 +29,7 @@ describe('saved state', () => {
 			agents: [{ url: 'ws://a:1', peer: 'berth' }],
 			forwards: [{ agentId: 'ws://a:1', host: 'localhost', port: 3000, localPort: 3000 }],
 			reverseForwards: [],
+			proxies: [],
 			labels: { 'ws://a:1|3000': 'Web' },
 			protocols: {},
 		});
@@ -49,6 +52,13 @@ describe('saved state', () => {
 				{ agentId: 'x', bindHost: '127.0.0.1', bindPort: 9000, host: 'localhost', port: 3000 },
 				{ agentId: 'x', bindHost: '127.0.0.1', bindPort: 0, host: 'localhost', port: 3000 },
 			],
+			proxies: [
+				{ agentId: 'x', mode: 'socks', port: 1080 },
+				{ agentId: 'x', mode: 'relay', port: 1080 },
+				{ agentId: 'x', mode: 'share', port: 0 },
+				{ agentId: '', mode: 'share', port: 9870 },
+				{ agentId: 'x', mode: 'share', port: 9870 },
+			],
 			labels: { a: 5, 'x|b': 'B', 'x|80': 'Web' },
 			protocols: { a: 'ftp', b: 'https' },
 		});
@@ -58,6 +68,10 @@ describe('saved state', () => {
 			forwards: [{ agentId: 'x', host: 'h', port: 80, localPort: 0 }],
 			reverseForwards: [
 				{ agentId: 'x', bindHost: '127.0.0.1', bindPort: 9000, host: 'localhost', port: 3000 },
+			],
+			proxies: [
+				{ agentId: 'x', mode: 'socks', port: 1080 },
+				{ agentId: 'x', mode: 'share', port: 9870 },
 			],
 			labels: { 'x|80': 'Web' },
 			protocols: { b: 'https' },
@@ -116,6 +130,16 @@ describe('saved state', () => {
 		state = withReverseForward(state, { ...forward, port: 4000 });
 		assert.deepEqual(state.reverseForwards, [{ ...forward, port: 4000 }]);
 		assert.deepEqual(withoutReverseForward(state, { agentId: 'x', bindPort: 9000 }).reverseForwards, []);
+	});
+
+	it('keeps one proxy per agent, mode and port, and removes it', () => {
+		const socks = { agentId: 'x', mode: 'socks', port: 1080 } as const;
+		const share = { agentId: 'x', mode: 'share', port: 1080 } as const;
+		let state = withProxy(withProxy(withProxy(EMPTY_SAVED_STATE, socks), share), socks);
+		assert.deepEqual(state.proxies, [share, socks]);
+		state = withoutProxy(state, socks);
+		assert.deepEqual(state.proxies, [share]);
+		assert.deepEqual(parseSavedState(JSON.parse(JSON.stringify(state))).proxies, [share]);
 	});
 
 	it('keys a port preference by agent and port, whatever the loopback is called', () => {

@@ -14,6 +14,8 @@ describe('messages from the webview', () => {
 		{ type: 'openInBrowser', agentId: 'local', forwardId: 'f1' },
 		{ type: 'previewInEditor', agentId: 'ws://a:1', forwardId: 'f1' },
 		{ type: 'copyLocalAddress', agentId: 'local', forwardId: 'f1' },
+		{ type: 'stopProxy', agentId: 'ws://a:1', forwardId: 'p1' },
+		{ type: 'copyProxyAddress', agentId: 'ws://a:1', forwardId: 'p1' },
 		{ type: 'forwardDetected', agentId: 'local', host: '0.0.0.0', port: 3000 },
 		{ type: 'setLabel', agentId: 'local', host: 'localhost', port: 3000 },
 	];
@@ -37,6 +39,8 @@ describe('messages from the webview', () => {
 		{ type: 'stopForwarding', agentId: 'local' },
 		{ type: 'previewInEditor', agentId: 'local' },
 		{ type: 'previewInEditor', agentId: 'local', forwardId: 7 },
+		{ type: 'stopProxy', agentId: 'ws://a:1' },
+		{ type: 'copyProxyAddress', forwardId: 'p1' },
 		{ type: 'turnOnTunnelAccess ' },
 		{ type: 'forwardDetected', agentId: 'local', host: 'h', port: 0 },
 		{ type: 'forwardDetected', agentId: 'local', host: 'h', port: 70000 },
@@ -72,7 +76,7 @@ describe('row context from webview/context menus', () => {
 	});
 
 	it('reads every section a row can have', () => {
-		for (const section of ['forward', 'remoteForward', 'detected', 'agent', 'localAgent']) {
+		for (const section of ['forward', 'remoteForward', 'proxy', 'detected', 'agent', 'localAgent']) {
 			assert.equal(
 				parseRowContext({ webviewSection: section, berthAgentId: 'a', berthAgentStatus: 'failed' })
 					?.webviewSection,

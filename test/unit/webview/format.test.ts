@@ -16,7 +16,7 @@ import {
 	rowLabel,
 	trafficTitle,
 } from '../../../webview/format';
-import { detectedRow, localRow, remoteRow } from './rows';
+import { detectedRow, localRow, proxyRow, remoteRow } from './rows';
 
 describe('table formatting', () => {
 	it('writes byte counts and rates in binary units', () => {
@@ -120,5 +120,39 @@ describe('table formatting', () => {
 		assert.equal(formatProcess(localRow({ process: 'node (1)' })), 'node (1)');
 		assert.equal(formatProcess(remoteRow()), '');
 		assert.match(rowLabel(row), /^Port 3000, No Listener, User Forwarded, Nothing is listening/);
+	});
+
+	it('shows a proxy row: its mode in the Port cell, where its traffic leaves, Running when well', () => {
+		const socks = proxyRow({ openConnections: 2, totalConnections: 5, bytesIn: 4096, bytesOut: 100 });
+		const share = proxyRow({ mode: 'share', label: 'Shared network', port: 9870, exit: 'this machine' });
+		assert.equal(formatPort(socks), 'SOCKS proxy (1080)');
+		assert.equal(formatPort(share), 'Shared network (9870)');
+		assert.deepEqual([formatOrigin(socks), formatOrigin(share)], ['SOCKS Proxy', 'Shared Network']);
+		assert.deepEqual(formatState(socks), { icon: 'circle-filled', tone: 'ok', text: 'Running' });
+		assert.equal(formatAddress(socks), '127.0.0.1:1080');
+		assert.equal(formatAddress(share), '127.0.0.1:9870 on the agent');
+		assert.match(addressTitle(socks), /leaves from vm\.\ncurl --socks5-hostname 127\.0\.0\.1:1080 URL/);
+		assert.match(addressTitle(share), /On the agent: HTTPS_PROXY=http:\/\/127\.0\.0\.1:9870 npm install$/);
+		assert.equal(formatProcess(socks), 'Traffic leaves from vm');
+		assert.equal(formatProcess(share), 'Traffic leaves from this machine');
+		assert.equal(formatConnections(socks), '2 open · 5 total');
+		assert.equal(formatTraffic(socks), '↓ 4.0 KB ↑ 100 B');
+		assert.match(trafficTitle(socks), /^↓ 4\.0 KB from the targets to the proxy’s clients/);
+		assert.equal(
+			rowLabel(share),
+			'Port Shared network (9870), Running, Shared Network, 127.0.0.1:9870 on the agent',
+		);
+	});
+
+	it('says when a proxy’s agent is away, and keeps a failed connection in the tooltip only', () => {
+		const away = proxyRow({ problem: { kind: 'agentOffline', message: 'Waiting for vm to reconnect' } });
+		assert.equal(formatState(away).text, 'Agent Offline');
+		assert.equal(formatProcess(away), 'Waiting for vm to reconnect');
+		const failed = proxyRow({ lastError: 'connect ECONNREFUSED 10.0.0.1:80' });
+		assert.equal(formatState(failed).text, 'Running');
+		assert.equal(
+			processTitle(failed),
+			'Traffic leaves from vm\nLast connection failure: connect ECONNREFUSED 10.0.0.1:80',
+		);
 	});
 });

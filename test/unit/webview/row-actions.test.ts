@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { keyAction, rowMessage, type KeyPress } from '../../../webview/row-actions';
-import { detectedRow, localRow, remoteRow } from './rows';
+import { detectedRow, localRow, proxyRow, remoteRow } from './rows';
 
 function press(key: string, mods: Partial<KeyPress> = {}): KeyPress {
 	return { key, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...mods };
@@ -37,6 +37,19 @@ describe('row actions', () => {
 		assert.deepEqual(rowMessage('open', detectedRow()), forward, 'Enter forwards a detected port');
 		assert.equal(rowMessage('stop', detectedRow()), undefined);
 		assert.equal(rowMessage('copy', detectedRow()), undefined);
+	});
+});
+
+describe('row actions on a proxy', () => {
+	it('stops and copies a proxy from its row (Delete, Ctrl+C), and does nothing else', () => {
+		const ref = { agentId: 'ws://a:1', forwardId: 'p1' };
+		for (const row of [proxyRow(), proxyRow({ mode: 'share', exit: 'this machine' })]) {
+			assert.deepEqual(rowMessage('stop', row), { type: 'stopProxy', ...ref });
+			assert.deepEqual(rowMessage('copy', row), { type: 'copyProxyAddress', ...ref });
+			for (const action of ['open', 'preview', 'label', 'forward'] as const) {
+				assert.equal(rowMessage(action, row), undefined, action);
+			}
+		}
 	});
 });
 

@@ -1,6 +1,6 @@
 /** Rows of each kind for the webview's unit tests. */
 
-import type { DetectedPortRow, LocalForwardRow, RemoteForwardRow } from '../../../protocol/webview';
+import type { DetectedPortRow, LocalForwardRow, ProxyRow, RemoteForwardRow } from '../../../protocol/webview';
 
 export function localRow(extra: Partial<LocalForwardRow> = {}): LocalForwardRow {
 	return {
@@ -40,6 +40,30 @@ export function remoteRow(extra: Partial<RemoteForwardRow> = {}): RemoteForwardR
 		rateIn: 0,
 		rateOut: 0,
 		agentAddress: '127.0.0.1:8080',
+		...extra,
+	};
+}
+
+/** A SOCKS proxy through agent ws://a:1 (mode `share` with `{ mode: 'share', exit: 'this machine' }`). */
+export function proxyRow(extra: Partial<ProxyRow> = {}): ProxyRow {
+	return {
+		kind: 'proxy',
+		key: 'ws://a:1|p|p1',
+		agentId: 'ws://a:1',
+		forwardId: 'p1',
+		host: '127.0.0.1',
+		port: 1080,
+		label: 'SOCKS proxy',
+		origin: 'user',
+		state: 'active',
+		openConnections: 0,
+		totalConnections: 0,
+		bytesIn: 0,
+		bytesOut: 0,
+		rateIn: 0,
+		rateOut: 0,
+		mode: 'socks',
+		exit: 'vm',
 		...extra,
 	};
 }
