@@ -274,8 +274,17 @@ export class Agent extends Disposable {
 				tunnelsOpen: this.sessions.tunnels.openCount,
 				streamSessions: this.sessions.streams.counts.sessions,
 				streamsOpen: this.sessions.streams.counts.streams,
+				...(config.accounts ? { users: this.signedInUsers() } : {}),
 			}),
 		});
+	}
+
+	/** `alice@example.com (laptop)` for each connected session of a user token. */
+	private signedInUsers(): string[] {
+		return this.sessions.clientList
+			.list('')
+			.filter((client) => client.user !== undefined)
+			.map((client) => (client.sessionName ? `${client.user} (${client.sessionName})` : client.user!));
 	}
 
 	/** Starts an agent and resolves once it listens. Rejects with BERTH_ERR_LISTEN if it cannot. */

@@ -10,6 +10,8 @@ export interface AgentStatus {
 	readonly tunnelsOpen: number;
 	readonly streamSessions: number;
 	readonly streamsOpen: number;
+	/** Signed-in users connected now (user tokens), each with its session's name when it gave one. */
+	readonly users?: readonly string[];
 }
 
 /** The small HTML page a valid `GET /` answers: no script, no external resource. */
@@ -25,6 +27,9 @@ export function renderStatusPage(status: AgentStatus): string {
 		['Stream sessions', String(status.streamSessions)],
 		['Streams open', String(status.streamsOpen)],
 		['Tunnel connections open', String(status.tunnelsOpen)],
+		...(status.users !== undefined
+			? [['Signed-in users', status.users.join(', ') || 'none'] as [string, string]]
+			: []),
 	];
 	const body = rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n');
 	return `<!doctype html>
