@@ -81,8 +81,11 @@ export async function resolveClientCredentials(flags: CredentialFlags): Promise<
 	} else if (!given && !flags.noToken) {
 		token = await readTokenFromUser(address.display, noCredentials(address, flags.cwd, found));
 	}
+	// Said where it may surprise: a forgotten $BERTH_TOKEN, a saved login, a pipe. A file the user
+	// named on this command line, or the prompt's own words, need no second line.
 	if (token && token.source !== 'prompt') {
-		flags.log.info(`using ${token.description}`);
+		const level = token.source === 'token-file' ? 'debug' : 'info';
+		flags.log[level](`using ${token.description}`);
 	}
 	return {
 		address,

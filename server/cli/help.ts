@@ -121,8 +121,9 @@ Flags:
   --jwt-secret-file FILE           with --accounts: the signing secret (its text, at least 32
                                    bytes); default: generated once, kept 0600 beside the
                                    connection token. Replacing it ends every user token
-  --dev-mode                       any client run with --dev is testing@testing.local, without
-                                   a token; refused unless every listener is loopback
+  --dev-mode                       any client in dev mode (berth forward's flag of that name)
+                                   is testing@testing.local, without a token; refused unless
+                                   every listener is loopback
   --log-format text|json           log line format on stderr (default text)
   --log-level LEVEL                debug, info, warn or error (default info)
   -h, --help                       this text

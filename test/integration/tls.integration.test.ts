@@ -195,6 +195,7 @@ describe('TLS: berth server --tls-cert/--tls-key and its clients', () => {
 				'clients',
 				'connectors',
 				'providers',
+				'sessions',
 				'streams',
 			]);
 			const signIn = await curl(['--cacert', ca.certFile, '-i', `${base}/?tkn=${agent.token}`]);
@@ -393,7 +394,7 @@ describe('TLS: flags and their mistakes', () => {
 		writeFileSync(garbage, 'no certificate here\n');
 		const cases: ReadonlyArray<readonly [readonly string[], RegExp]> = [
 			[
-				['forward', '-u', 'ws://127.0.0.1:1', '--insecure'],
+				['forward', '-u', 'ws://127.0.0.1:1', '-L', '0:x:1', '--insecure'],
 				/--insecure is about TLS, and ws:\/\/127\.0\.0\.1:1 is not: use a wss:\/\/ URL/,
 			],
 			[['provider', '-u', 'ws://127.0.0.1:1', '--ca-file', ca.certFile], /--ca-file is about TLS/],

@@ -45,7 +45,7 @@ function setup(login = savedLogin()): { configDir: string; proj: string; cwd: st
 /** resolveClientCredentials with its log lines collected. */
 async function resolve(flags: Omit<CredentialFlags, 'log' | 'now' | 'env'> & { env?: NodeJS.ProcessEnv }) {
 	const lines: string[] = [];
-	const log = createLogger({ format: 'text', level: 'info', write: (line) => lines.push(line) });
+	const log = createLogger({ format: 'text', level: 'debug', write: (line) => lines.push(line) });
 	const credentials = await resolveClientCredentials({ env: {}, ...flags, log, now: () => NOW });
 	return { ...credentials, lines };
 }
@@ -57,7 +57,7 @@ function tokenFile(): string {
 }
 
 describe('resolveClientCredentials: the token lookup order', () => {
-	it('1. --token-file, over $BERTH_TOKEN and the saved login, and says so', async () => {
+	it('1. --token-file, over $BERTH_TOKEN and the saved login (at debug: the user named it)', async () => {
 		const { configDir, cwd } = setup();
 		const file = tokenFile();
 		const got = await resolve({
@@ -72,7 +72,7 @@ describe('resolveClientCredentials: the token lookup order', () => {
 		assert.equal(got.saved, undefined);
 		assert.deepEqual(
 			got.lines.map((l) => l.replace(/^\S+ /, '')),
-			[`info  using the token in ${file}`],
+			[`debug using the token in ${file}`],
 		);
 	});
 
