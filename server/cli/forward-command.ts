@@ -65,11 +65,24 @@ export interface ProvideEgress {
  * `berth forward` with its flags read (also `berth client`: forward -D by another name, or with
  * -r, a provider of egress).
  */
-export async function runForward(values: ForwardValues, provide?: ProvideEgress): Promise<number> {
+/** Who runs the forward besides its flags: a provider of egress, or a connector (relay mode). */
+export interface ForwardRole {
+	readonly provide?: ProvideEgress;
+	readonly connector?: boolean;
+}
+
+/**
+ * Refusals of a connector's token tried again after a lost session: at VS Code's 0, 5, 5 s
+ * schedule a removed token still ends the connector within about 10 s, and a provider that
+ * reconnected to a restarted agent has declared the token again long before the last try.
+ */
+const CONNECTOR_TOKEN_REFUSAL_RETRIES = 2;
+
+export async function runForward(values: ForwardValues, role: ForwardRole = {}): Promise<number> {
 	const timers = createNodeTimers();
 	const log = createLogger({ ...parseLogFlags(values), timers });
 	try {
-		return await forward(values, log, timers, provide);
+		return await forward(values, log, timers, role);
 	} finally {
 		log.dispose(); // the summaries of repeated lines still pending
 	}
@@ -102,8 +115,9 @@ async function forward(
 	values: ForwardValues,
 	log: Logger,
 	timers: Timers,
-	provide: ProvideEgress | undefined,
+	role: ForwardRole,
 ): Promise<number> {
+	const { provide } = role;
 	if (values.url === undefined) {
 		throw new BerthError(
 			'BERTH_ERR_USAGE',
@@ -189,6 +203,7 @@ async function forward(
 		connectTimeoutMs: connectTimeoutS * 1000,
 		clientName: provide ? `berth client -r on ${hostname()}` : `berth forward on ${hostname()}`,
 		log,
+		...(role.connector ? { tokenRefusalRetries: CONNECTOR_TOKEN_REFUSAL_RETRIES } : {}),
 		...(values.upstream !== undefined ? { upstream: readUpstream(values.upstream, log) } : {}),
 		...(commit !== undefined ? { commit } : {}),
 	};
