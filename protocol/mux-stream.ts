@@ -1,4 +1,5 @@
 import {
+	STREAM_FIRST_GRANT_AFTER_BYTES,
 	STREAM_INITIAL_WINDOW_BYTES,
 	STREAM_MIN_WINDOW_BYTES,
 	STREAM_WINDOW_BYTES,
@@ -175,6 +176,9 @@ export class MuxStream {
 	maybeGrant(): void {
 		if (this.closed || this.gotEnd) {
 			return;
+		}
+		if (this.granted === STREAM_INITIAL_WINDOW_BYTES && this.received < STREAM_FIRST_GRANT_AFTER_BYTES) {
+			return; // no grant yet, and the peer has half its initial window left
 		}
 		const consumed = this.delivered - this.buffered;
 		const full = consumed + STREAM_WINDOW_BYTES - this.granted;
