@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { connect, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SocksClient } from 'socks';
 import { BulkMode, bulkOver, startBulkTarget } from '../helpers/bulk';
@@ -237,6 +238,15 @@ describe('proxy scenarios in every mode', () => {
 			const drained = await within(drainSlowly(slow, 16 * 1024 * 1024), 120_000, 'the drain');
 			assert.equal(drained.bytes, SOURCE_BYTES);
 			assert.equal(drained.hash, patternHash(SOURCE_BYTES));
+		});
+
+		it('carries curl to an IPv6 target (§3: 1, 10)', async () => {
+			const v6 = createHttpServer((req, res) => res.end(`v6 ${req.url}`));
+			await new Promise<void>((resolve) => v6.listen(0, '::1', resolve));
+			after(() => new Promise<void>((resolve) => v6.close(() => resolve())));
+			const port = (v6.address() as AddressInfo).port;
+			const r = await curl(['--socks5-hostname', `127.0.0.1:${rig().port}`, `http://[::1]:${port}/six`]);
+			assert.deepEqual([r.code, r.stdout], [0, 'v6 /six']);
 		});
 
 		it('carries UDP datagrams to an IPv4, an IPv6 and a named target (names resolved where they leave)', async () => {
