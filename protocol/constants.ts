@@ -75,6 +75,13 @@ export const CONNECTION_TOKEN_PATTERN = /^[0-9A-Za-z_-]+$/;
  * session's budget says: it is also the window a stream is always guaranteed.
  */
 export const STREAM_INITIAL_WINDOW_BYTES = 64 * 1024;
+/**
+ * A reader's first Window frame waits until the peer has sent this much: an exchange of a few
+ * small messages (a SOCKS connect's first bytes, most HTTP requests and answers) then costs no
+ * Window frame, one write and one wake-up of each process fewer, and a bulk sender is granted its
+ * full window while it still has the other half of the initial one to send.
+ */
+export const STREAM_FIRST_GRANT_AFTER_BYTES = STREAM_INITIAL_WINDOW_BYTES / 2;
 /** A stream's window never shrinks below this, however full the session is: no stream starves. */
 export const STREAM_MIN_WINDOW_BYTES = STREAM_INITIAL_WINDOW_BYTES;
 /** The most a reader lets be in flight or buffered on one stream (its full receive window). */

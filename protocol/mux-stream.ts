@@ -1,4 +1,5 @@
 import {
+	STREAM_FIRST_GRANT_AFTER_BYTES,
 	STREAM_INITIAL_WINDOW_BYTES,
 	STREAM_MIN_WINDOW_BYTES,
 	STREAM_WINDOW_BYTES,
@@ -59,6 +60,8 @@ export class MuxStream {
 	private inbox: Uint8Array[] | undefined;
 	private inboxEnded = false;
 	private isOpened = false;
+	/** The Reset that ended the stream while no handler was attached, told to the next one. */
+	private unreportedReset: StreamReset | undefined;
 
 	/** Bytes admitted (checked against the credit granted). */
 	private received = 0;
@@ -109,6 +112,21 @@ export class MuxStream {
 		if (this.isOpened) {
 			handler.onOpened?.();
 		}
+		// (unless onOpened handed the stream on: the reset is then the next handler's)
+		if (this.unreportedReset && this.handler === handler) {
+			const reset = this.unreportedReset;
+			this.unreportedReset = undefined;
+			handler.onReset(reset);
+		}
+	}
+
+	/**
+	 * Stops delivering until the next `attach`: Data, End and a Reset that arrive meanwhile wait
+	 * for it. For a handler that only waits for OpenOk (a proxy answering its client first): the
+	 * frames that follow OpenOk in the same read must reach the bridge attached after it.
+	 */
+	detach(): void {
+		this.handler = undefined;
 	}
 
 	/** Queues bytes for the peer. Returns false once the caller should pause its source until onDrain. */
@@ -158,6 +176,9 @@ export class MuxStream {
 	maybeGrant(): void {
 		if (this.closed || this.gotEnd) {
 			return;
+		}
+		if (this.granted === STREAM_INITIAL_WINDOW_BYTES && this.received < STREAM_FIRST_GRANT_AFTER_BYTES) {
+			return; // no grant yet, and the peer has half its initial window left
 		}
 		const consumed = this.delivered - this.buffered;
 		const full = consumed + STREAM_WINDOW_BYTES - this.granted;
@@ -228,7 +249,11 @@ export class MuxStream {
 		this.inbox = undefined;
 		this.owner.committedChanged(-this.committed);
 		this.committed = 0;
-		this.handler?.onReset(reset);
+		if (this.handler) {
+			this.handler.onReset(reset);
+		} else {
+			this.unreportedReset = reset;
+		}
 	}
 
 	/** @internal The stream finished cleanly (End both ways): it claims nothing any more. */

@@ -11,12 +11,16 @@ import { PATHS, type PathId } from './paths';
 import { idleReport, measureIdle } from './idle-case';
 import { cpuTimes } from './procs';
 import { PROXY_CASES } from './proxy-cases';
+import { throughputRows, timeRows, type Peer } from './peer-rows';
 import { cell, DASH, fixed, ratio, type GoalResult } from './report';
 import { runIperf, runLoadClient } from './services';
 import { measureThroughput } from './throughput';
 import type { Spread } from './stats';
 
 export type { CaseDef, CaseEnv, Collected } from './case-def';
+
+/** The forward cases' peer: ssh -L with the default cipher. */
+const SSH: Peer = { id: PEER, name: 'ssh' };
 
 // ---- 1. throughput ----
 
@@ -28,40 +32,10 @@ const throughput: CaseDef = {
 	measure: (env, relay) => measureThroughput(env, relay.port),
 	describe: (v) => `1 stream ${fixed(v.one, 2)}, 8 streams ${fixed(v.eight, 2)} Gbit/s`,
 	report(collected, paths, settings) {
-		const goals: GoalResult[] = [];
-		const rows = paths.map((path) => {
-			const one = get(collected, path.id, 'one');
-			const eight = get(collected, path.id, 'eight');
-			const peerOne = get(collected, PEER, 'one');
-			const peerEight = get(collected, PEER, 'eight');
-			if (path.product) {
-				for (const [label, value, bar] of [
-					['1 stream', one, peerOne],
-					['8 streams', eight, peerEight],
-				] as const) {
-					goals.push(
-						judge(
-							`throughput ${label} >= 1.5x ssh`,
-							path,
-							value,
-							bar === undefined ? undefined : bar.median * 1.5,
-							(v, b) => v >= b,
-							(v, b) =>
-								`${v.toFixed(2)} Gbit/s = ${(v / (b / 1.5)).toFixed(2)}x ssh (${(b / 1.5).toFixed(2)})`,
-						),
-					);
-				}
-			}
-			return [
-				path.label,
-				cell(one, 2),
-				cell(eight, 2),
-				ratio(one, get(collected, 'direct', 'one')),
-				ratio(eight, get(collected, 'direct', 'eight')),
-				ratio(one, peerOne),
-				ratio(eight, peerEight),
-			];
-		});
+		const { rows, goals } = throughputRows(collected, paths, SSH, () => ({
+			factor: 1.5,
+			goal: (what) => `throughput ${what} >= 1.5x ssh`,
+		}));
 		return {
 			table: {
 				title: `Throughput, iperf3 -t ${settings.iperfSeconds}, Gbit/s received (min / median / max); ratios of medians`,
@@ -92,37 +66,16 @@ const latency: CaseDef = {
 	},
 	describe: (v) => `p50 ${fixed(v.p50, 0)} µs, p99 ${fixed(v.p99, 0)} µs`,
 	report(collected, paths, settings) {
-		const goals: GoalResult[] = [];
-		const direct = get(collected, 'direct', 'p50');
-		const rows = paths.map((path) => {
-			const p50 = get(collected, path.id, 'p50');
-			const p99 = get(collected, path.id, 'p99');
-			if (path.product) {
-				for (const [label, value, bar] of [
-					['p50', p50, get(collected, PEER, 'p50')],
-					['p99', p99, get(collected, PEER, 'p99')],
-				] as const) {
-					goals.push(
-						judge(
-							`ping-pong ${label} <= ssh`,
-							path,
-							value,
-							bar?.median,
-							(v, b) => v <= b,
-							(v, b) => `${v.toFixed(0)} µs vs ssh ${b.toFixed(0)} µs (${(v / b).toFixed(2)}x)`,
-						),
-					);
-				}
-			}
-			return [
-				path.label,
-				cell(p50, 0),
-				cell(p99, 0),
-				p50 && direct ? fixed(p50.median - direct.median, 0) : DASH,
-				ratio(p50, get(collected, PEER, 'p50')),
-				ratio(p99, get(collected, PEER, 'p99')),
-			];
-		});
+		const { rows, goals } = timeRows(
+			collected,
+			paths,
+			SSH,
+			[
+				{ label: 'p50', metric: 'p50' },
+				{ label: 'p99', metric: 'p99' },
+			],
+			(label) => `ping-pong ${label} <= ssh`,
+		);
 		return {
 			table: {
 				title: `Ping-pong latency, 1 byte, one connection, ${settings.pingCount} round trips after ${settings.pingWarmup} warm-up: µs (min / median / max of each percentile)`,
@@ -152,32 +105,13 @@ const setup: CaseDef = {
 	},
 	describe: (v) => `median ${fixed(v.p50, 0)} µs, p99 ${fixed(v.p99, 0)} µs`,
 	report(collected, paths, settings) {
-		const goals: GoalResult[] = [];
-		const direct = get(collected, 'direct', 'p50');
-		const rows = paths.map((path) => {
-			const p50 = get(collected, path.id, 'p50');
-			const p99 = get(collected, path.id, 'p99');
-			if (path.product) {
-				goals.push(
-					judge(
-						'connection setup median <= ssh',
-						path,
-						p50,
-						get(collected, PEER, 'p50')?.median,
-						(v, b) => v <= b,
-						(v, b) => `${v.toFixed(0)} µs vs ssh ${b.toFixed(0)} µs (${(v / b).toFixed(2)}x)`,
-					),
-				);
-			}
-			return [
-				path.label,
-				cell(p50, 0),
-				cell(p99, 0),
-				p50 && direct ? fixed(p50.median - direct.median, 0) : DASH,
-				ratio(p50, get(collected, PEER, 'p50')),
-				ratio(p99, get(collected, PEER, 'p99')),
-			];
-		});
+		const { rows, goals } = timeRows(
+			collected,
+			paths,
+			SSH,
+			[{ label: 'median', metric: 'p50' }],
+			(label) => `connection setup ${label} <= ssh`,
+		);
 		return {
 			table: {
 				title: `Connection setup: connect, write 1 byte, echoed byte back; ${settings.setupCount} connections one after another, after ${settings.setupWarmup} warm-up: µs (min / median / max)`,

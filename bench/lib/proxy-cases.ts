@@ -13,20 +13,23 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { get, judge, type CaseDef } from './case-def';
+import type { CaseDef } from './case-def';
 import { idleReport, measureIdle } from './idle-case';
 import type { CaseId } from './options';
 import type { PathDef, PathId } from './paths';
-import { cell, DASH, fixed, ratio, type GoalResult } from './report';
+import { throughputRows, timeRows, type Peer, type ThroughputBar } from './peer-rows';
+import { fixed } from './report';
 import { runLoadClient } from './services';
 import { measureThroughput } from './throughput';
 
 export const PROXY_PEER: PathId = 'ssh-D';
 
+const SSH_D: Peer = { id: PROXY_PEER, name: 'ssh -D' };
+
 /** Issue 9's throughput bars, times ssh -D's: forward mode 1.5, relay mode 1.0. */
-const THROUGHPUT_BARS: Partial<Record<PathId, { factor: number; goal: string }>> = {
-	'berth-D': { factor: 1.5, goal: 'proxy throughput (forward mode) {what} >= 1.5x ssh -D' },
-	'berth-relay': { factor: 1.0, goal: 'proxy throughput (relay mode) {what} >= 1.0x ssh -D' },
+const THROUGHPUT_BARS: Partial<Record<PathId, ThroughputBar>> = {
+	'berth-D': { factor: 1.5, goal: (what) => `proxy throughput (forward mode) ${what} >= 1.5x ssh -D` },
+	'berth-relay': { factor: 1.0, goal: (what) => `proxy throughput (relay mode) ${what} >= 1.0x ssh -D` },
 };
 
 /** A proxychains4 config that sends every connection through the SOCKS5 proxy on `port`. */
@@ -67,41 +70,7 @@ const proxyThroughput: CaseDef = {
 	},
 	describe: (v) => `1 stream ${fixed(v.one, 2)}, 8 streams ${fixed(v.eight, 2)} Gbit/s`,
 	report(collected, paths, settings) {
-		const goals: GoalResult[] = [];
-		const peerOne = get(collected, PROXY_PEER, 'one');
-		const peerEight = get(collected, PROXY_PEER, 'eight');
-		const rows = paths.map((path) => {
-			const one = get(collected, path.id, 'one');
-			const eight = get(collected, path.id, 'eight');
-			const bar = THROUGHPUT_BARS[path.id];
-			if (path.product && bar !== undefined) {
-				for (const [what, value, peer] of [
-					['1 stream', one, peerOne],
-					['8 streams', eight, peerEight],
-				] as const) {
-					goals.push(
-						judge(
-							bar.goal.replace('{what}', what),
-							path,
-							value,
-							peer === undefined ? undefined : peer.median * bar.factor,
-							(v, b) => v >= b,
-							(v, b) =>
-								`${v.toFixed(2)} Gbit/s = ${(v / (b / bar.factor)).toFixed(2)}x ssh -D (${(b / bar.factor).toFixed(2)})`,
-						),
-					);
-				}
-			}
-			return [
-				path.label,
-				cell(one, 2),
-				cell(eight, 2),
-				ratio(one, get(collected, 'direct', 'one')),
-				ratio(eight, get(collected, 'direct', 'eight')),
-				ratio(one, peerOne),
-				ratio(eight, peerEight),
-			];
-		});
+		const { rows, goals } = throughputRows(collected, paths, SSH_D, (path) => THROUGHPUT_BARS[path.id]);
 		return {
 			table: {
 				title: `Proxy throughput, iperf3 -t ${settings.iperfSeconds} under proxychains4 (SOCKS5), Gbit/s received (min / median / max); ratios of medians`,
@@ -143,37 +112,16 @@ const proxySetup: CaseDef = {
 	},
 	describe: (v) => `median ${fixed(v.p50, 0)} µs, p99 ${fixed(v.p99, 0)} µs`,
 	report(collected, paths, settings) {
-		const goals: GoalResult[] = [];
-		const direct = get(collected, 'direct', 'p50');
-		const rows = paths.map((path) => {
-			const p50 = get(collected, path.id, 'p50');
-			const p99 = get(collected, path.id, 'p99');
-			if (path.product) {
-				for (const [label, value, metric] of [
-					['median', p50, 'p50'],
-					['p99', p99, 'p99'],
-				] as const) {
-					goals.push(
-						judge(
-							`connect + SOCKS5 + first byte ${label} <= ssh -D`,
-							path,
-							value,
-							get(collected, PROXY_PEER, metric)?.median,
-							(v, b) => v <= b,
-							(v, b) => `${v.toFixed(0)} µs vs ssh -D ${b.toFixed(0)} µs (${(v / b).toFixed(2)}x)`,
-						),
-					);
-				}
-			}
-			return [
-				path.label,
-				cell(p50, 0),
-				cell(p99, 0),
-				p50 && direct ? fixed(p50.median - direct.median, 0) : DASH,
-				ratio(p50, get(collected, PROXY_PEER, 'p50')),
-				ratio(p99, get(collected, PROXY_PEER, 'p99')),
-			];
-		});
+		const { rows, goals } = timeRows(
+			collected,
+			paths,
+			SSH_D,
+			[
+				{ label: 'median', metric: 'p50' },
+				{ label: 'p99', metric: 'p99' },
+			],
+			(label) => `connect + SOCKS5 + first byte ${label} <= ssh -D`,
+		);
 		return {
 			table: {
 				title: `Proxy connection setup: connect, SOCKS5 handshake, write 1 byte, echoed byte back; ${settings.setupCount} connections one after another, after ${settings.setupWarmup} warm-up: µs (min / median / max)`,

@@ -13,7 +13,7 @@ const DEFAULT_CLIENT_PROXY_PORT = 1080;
  * `berth client` (LinkSocks's forward mode): a SOCKS5 + HTTP proxy here whose traffic leaves from
  * the agent. It is `berth forward -D` under LinkSocks's name and flags (-p is the proxy port).
  */
-export async function runClientCommand(argv: string[]): Promise<number> {
+export async function runClientCommand(argv: string[], role: { connector?: boolean } = {}): Promise<number> {
 	const values = parseFlags('client', argv, {
 		...COMMON_OPTIONS,
 		url: { type: 'string', short: 'u' },
@@ -49,7 +49,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 			);
 		}
 		const connectorTokens = (connectorTokenFiles ?? []).map(readConnectorTokenFile);
-		return runForward(rest, { ...(name === undefined ? {} : { name }), connectorTokens });
+		return runForward(rest, { provide: { ...(name === undefined ? {} : { name }), connectorTokens } });
 	}
 	if (connectorTokenFiles !== undefined) {
 		throw new BerthError(
@@ -61,7 +61,7 @@ export async function runClientCommand(argv: string[]): Promise<number> {
 		throw new BerthError('BERTH_ERR_USAGE', 'client: --name names a provider: it goes with -r');
 	}
 	const bind = host === undefined ? '' : host.includes(':') ? `[${host}]:` : `${host}:`;
-	return runForward({ ...rest, D: [`${bind}${port ?? DEFAULT_CLIENT_PROXY_PORT}`] });
+	return runForward({ ...rest, D: [`${bind}${port ?? DEFAULT_CLIENT_PROXY_PORT}`] }, role);
 }
 
 /** A connector token a provider declares (autonomy mode), from its file, checked as agents check tokens. */

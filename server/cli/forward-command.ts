@@ -66,11 +66,24 @@ export interface ProvideEgress {
  * `berth forward` with its flags read (also `berth client`: forward -D by another name, or with
  * -r, a provider of egress).
  */
-export async function runForward(values: ForwardValues, provide?: ProvideEgress): Promise<number> {
+/** Who runs the forward besides its flags: a provider of egress, or a connector (relay mode). */
+export interface ForwardRole {
+	readonly provide?: ProvideEgress;
+	readonly connector?: boolean;
+}
+
+/**
+ * Refusals of a connector's token tried again after a lost session: at VS Code's 0, 5, 5 s
+ * schedule a removed token still ends the connector within about 10 s, and a provider that
+ * reconnected to a restarted agent has declared the token again long before the last try.
+ */
+const CONNECTOR_TOKEN_REFUSAL_RETRIES = 2;
+
+export async function runForward(values: ForwardValues, role: ForwardRole = {}): Promise<number> {
 	const timers = createNodeTimers();
 	const log = createLogger({ ...parseLogFlags(values), timers });
 	try {
-		return await forward(values, log, timers, provide);
+		return await forward(values, log, timers, role);
 	} finally {
 		log.dispose(); // the summaries of repeated lines still pending
 	}
@@ -107,8 +120,9 @@ async function forward(
 	values: ForwardValues,
 	log: Logger,
 	timers: Timers,
-	provide: ProvideEgress | undefined,
+	role: ForwardRole,
 ): Promise<number> {
+	const { provide } = role;
 	const locals = (values.L ?? []).map(parseLocalForwardSpec);
 	// -R [BIND:]PORT without a target is ssh's dynamic reverse forward: a proxy port on the agent.
 	const dynamicR = (values.R ?? []).filter(isDynamicSpec);
@@ -200,6 +214,7 @@ async function forward(
 		sessionName,
 		...(agentKeyPin !== undefined ? { agentKeyPin } : {}),
 		log,
+		...(role.connector ? { tokenRefusalRetries: CONNECTOR_TOKEN_REFUSAL_RETRIES } : {}),
 		...(values.upstream !== undefined ? { upstream: readUpstream(values.upstream, log) } : {}),
 		...(commit !== undefined ? { commit } : {}),
 	};

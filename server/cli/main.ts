@@ -21,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
 			case 'client':
 				return await runClientCommand(rest);
 			case 'connector':
-				return await runClientCommand(rest); // relay mode: a client whose token is a connector token
+				return await runClientCommand(rest, { connector: true }); // relay mode: a client whose token is a connector token
 			case 'token':
 				return await runTokenCommand(rest);
 			case 'provider':

@@ -43,6 +43,13 @@ export interface AgentEndpoint {
 	 * client process, shared by all its connections. Each forwarder or link makes its own when absent.
 	 */
 	readonly own?: OwnForwards;
+	/**
+	 * A connector's (`berth connector`): once a session was lost, how many more attempts a refusal
+	 * of its token gets before the refusal is final. An autonomy agent that restarted knows the
+	 * token again only once its provider has reconnected and declared it, which may come just
+	 * after the connector's attempt. 0 (the default): a refusal is final at once.
+	 */
+	readonly tokenRefusalRetries?: number;
 }
 
 export interface DialOptions {

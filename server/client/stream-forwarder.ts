@@ -1,4 +1,4 @@
-import { BerthError, assertNever, errorMessage } from '../../protocol/errors';
+import { BerthError, HandshakeReason, assertNever, errorMessage } from '../../protocol/errors';
 import { Disposable, DisposableStore, Emitter } from '../../protocol/lifecycle';
 import { formatHostPort } from '../../protocol/host-port';
 import type {
@@ -358,6 +358,23 @@ export class StreamForwarder extends Disposable implements Forwarder {
 		}
 	}
 
+	/**
+	 * What ends a renewal: a permanent error, except that a refusal of the token is tried again
+	 * `tokenRefusalRetries` times (a connector whose autonomy agent waits for the provider to
+	 * declare its token again).
+	 */
+	private refusalIsFinal(): (error: unknown) => error is BerthError {
+		let retries = this.endpoint.tokenRefusalRetries ?? 0;
+		return (error): error is BerthError => {
+			if (!isPermanentError(error)) {
+				return false;
+			}
+			const tokenRefused =
+				error.code === 'BERTH_ERR_HANDSHAKE_REFUSED' && error.reason === HandshakeReason.AuthMismatch;
+			return !tokenRefused || retries-- <= 0;
+		};
+	}
+
 	private async renew(reason: string): Promise<void> {
 		this.renewal = retry({
 			timers: this.endpoint.timers,
@@ -367,7 +384,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 					incoming(this.remotes, this.egress, stream, target),
 				),
 			schedule: reconnectDelayMs,
-			isPermanent: isPermanentError,
+			isPermanent: this.refusalIsFinal(),
 			onWait: (wait) => this.setState({ type: 'reconnecting', ...wait }),
 			discard: ({ session }) => session.close(),
 		});

@@ -10,6 +10,7 @@ import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } fro
 import { BulkMode, bulkOver, startBulkTarget } from '../helpers/bulk';
 import { serve } from '../helpers/net';
 import { curl, startWeb, type CurlResult } from '../helpers/proxy-clients';
+import { udpAssociate } from '../helpers/proxy-modes';
 import { waitFor, within } from '../helpers/wait';
 
 /** `berth forward -D 0` (or the given command) through `agent`; resolves with the proxy's port. */
@@ -198,7 +199,7 @@ describe('forward-mode proxy (berth forward -D) with real clients', () => {
 		);
 		await new Promise<void>((resolve) => echo.bind(0, '127.0.0.1', resolve));
 		after(() => echo.close());
-		const { control, remoteHost } = await udpAssociate(proxy.port);
+		const { control, relay: remoteHost } = await udpAssociate(proxy.port);
 		const client = createSocket('udp4');
 		await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve));
 		after(() => client.close());
@@ -339,27 +340,6 @@ describe('proxy credentials', () => {
 		assert.match(noPassword.stderr.join('\n'), /-n NAME needs a password/);
 	});
 });
-
-/**
- * SOCKS5 UDP ASSOCIATE by hand (the socks package's createConnection does only CONNECT): the
- * control connection, and the relay address the proxy answered.
- */
-async function udpAssociate(
-	proxyPort: number,
-): Promise<{ control: Socket; remoteHost: { host: string; port: number } }> {
-	const control = connect({ port: proxyPort, host: '127.0.0.1' });
-	const received: Buffer[] = [];
-	control.on('data', (chunk: Buffer) => received.push(chunk));
-	control.write(Uint8Array.of(5, 1, 0, 5, 3, 0, 1, 0, 0, 0, 0, 0, 0));
-	const reply = await waitFor(() => {
-		const bytes = Buffer.concat(received);
-		return bytes.length >= 2 + 10 ? bytes : undefined;
-	}, 'the UDP ASSOCIATE reply');
-	assert.deepEqual([...reply.subarray(0, 2)], [5, 0], 'no authentication');
-	assert.deepEqual([...reply.subarray(2, 6)], [5, 0, 0, 1], 'succeeded, an IPv4 relay address');
-	const host = [...reply.subarray(6, 10)].join('.');
-	return { control, remoteHost: { host, port: reply.readUInt16BE(10) } };
-}
 
 /** Whether a UDP port can be bound (nobody holds it); undefined while it cannot, for waitFor. */
 function canBindUdp(host: string, port: number): Promise<true | undefined> {

@@ -8,17 +8,21 @@ export type OpenOutcome = { readonly ok: true } | { readonly ok: false; readonly
 /**
  * Waits until the far side of a just-opened stream reached its target (OpenOk) or refused it
  * (Reset). A proxy must know before it answers its client: SOCKS5's reply and HTTP's 200 mean
- * "connected". Data cannot arrive before OpenOk; whatever does is kept for the next handler.
+ * "connected". On OpenOk the stream is detached: the Data and End that follow it (a target that
+ * speaks first, or answers and closes at once, has them in the same read) wait in the stream for
+ * the bridge the proxy attaches once its client is answered. Data cannot come before OpenOk.
  */
 export function awaitOpen(stream: MuxStream): Promise<OpenOutcome> {
 	return new Promise((resolve) => {
-		const early: Uint8Array[] = [];
 		const waiting: StreamHandler = {
-			onData: (chunk) => early.push(chunk),
+			onData: () => undefined,
 			onEnd: () => undefined,
 			onReset: (reset) => resolve({ ok: false, reset }),
 			onDrain: () => undefined,
-			onOpened: () => resolve({ ok: true }),
+			onOpened: () => {
+				stream.detach();
+				resolve({ ok: true });
+			},
 		};
 		stream.attach(waiting);
 		if (stream.closed) {

@@ -231,6 +231,43 @@ describe('Mux', () => {
 		assert.equal(client.streamCount, 0);
 	});
 
+	it('keeps what follows OpenOk in the same read for the handler attached after one that detached on OpenOk', () => {
+		for (const then of ['data and end', 'reset'] as const) {
+			const { client, incoming, agentEnd } = setup();
+			const stream = client.open({ kind: 'tcp', host: 'h', port: 1 });
+			let opened = false;
+			// What a proxy does: wait for OpenOk, answer its client, then attach the bridge.
+			stream.attach({
+				onData: () => assert.fail('no data before OpenOk'),
+				onEnd: () => assert.fail('no End before OpenOk'),
+				onReset: () => assert.fail('the reset is for the next handler'),
+				onDrain: () => undefined,
+				onOpened: () => {
+					opened = true;
+					stream.detach();
+				},
+			});
+			const far = incoming[0]!.stream;
+			agentEnd.congested = true; // OpenOk and what follows arrive in one read
+			far.accept();
+			if (then === 'reset') {
+				far.reset(ResetCode.Closed, 'the target closed');
+			} else {
+				far.write(Buffer.from('a banner sent at once'));
+				far.end();
+			}
+			agentEnd.drain();
+			assert.equal(opened, true);
+			const near = collector(stream);
+			if (then === 'reset') {
+				assert.deepEqual(near.state.reset, { code: ResetCode.Closed, reason: 'the target closed' });
+			} else {
+				assert.equal(near.text(), 'a banner sent at once');
+				assert.equal(near.state.ended, true);
+			}
+		}
+	});
+
 	it('closes the session on a stream id of the wrong side, or a frame shorter than its header', () => {
 		const { clientEnd, errors } = setup();
 		clientEnd.channel.send(
