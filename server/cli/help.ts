@@ -287,6 +287,7 @@ export const LOGIN_HELP = `berth login: save a login for this directory
 
 Usage: berth login --init URL|TOKEN [--session-name NAME] [--reauth] [flags]
        berth login --init - ...     (reads the init URL or token from stdin)
+       berth login --server URL ... (signs in in a browser: the device flow)
 
 Checks the token against its agent (one connection through the whole handshake: a token the
 agent refuses is never saved), then saves it for the working directory, in the saved-logins
@@ -307,7 +308,13 @@ Flags:
                              it is visible to other users of the host and kept in the shell's
                              history (a warning says so): '-' reads it from stdin instead (a
                              prompt without echo on a terminal)
+  --server URL               sign in for a token instead of pasting one: prints a code and
+                             where to enter it ("To authenticate, visit ... And enter code:
+                             ABC-123"; the browser opens when the saved-logins file's
+                             auto_open_browser preference is true), waits while you sign in
+                             and approve this device, then saves the token like --init
   -u, --url URL              the agent, for a bare token; with an init URL it must be the same
+  --ca-file FILE, --insecure with wss:// (or https://) agents, as berth forward
   --session-name NAME        the session's name on the agent, kept in the login (default: the
                              init URL's prefix, then this host's name)
   --reauth                   replace the login already saved for this directory (without it,
@@ -320,8 +327,9 @@ Flags:
   -h, --help                 this text
 
 Exit codes: 0 saved; 2 bad command line, a bad init URL or token, or a login already saved
-here (add --reauth); 3 the agent refused the token (its reason is shown) or could not prove
-who it is; 4 the agent could not be reached. Nothing is saved unless the exit code is 0.
+here (add --reauth); 3 the agent refused the token (its reason is shown), the sign-in was
+denied, or the agent could not prove who it is; 4 the agent could not be reached, or the
+device code expired. Nothing is saved unless the exit code is 0.
 `;
 
 export const LOGOUT_HELP = `berth logout: remove saved logins

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { RECONNECT_ATTEMPT_TIMEOUT_MS } from '../../protocol/constants';
 import { BerthError } from '../../protocol/errors';
@@ -5,6 +6,7 @@ import { MAX_INIT_URL_CHARS, parseInitArgument, type InitArgument } from '../../
 import { defaultSessionName } from '../../protocol/session-name';
 import { isSameAgent, parseAgentUrl, type AgentAddress } from '../client/agent-url';
 import { checkAgentAcceptsToken } from '../client/check-token';
+import { runDeviceLogin } from '../client/device-login';
 import { describeLogin, readLoginConfig, saveLogin, type SavedLogin } from '../client/login-config';
 import type { TransportMode } from '../client/open-transport';
 import { readTokenClaims, type TokenClaims } from '../client/token-claims';
@@ -19,6 +21,7 @@ import { ExitCode, exitCodeFor } from './exit-codes';
 import { LOGIN_HELP } from './help';
 import { readFirstLine } from './read-first-line';
 import { promptHidden } from './read-token';
+import { readClientTls } from './read-client-tls';
 
 const TRANSPORT_MODES: readonly TransportMode[] = ['auto', 'tcp', 'websocket'];
 
@@ -28,7 +31,10 @@ function parseLoginFlags(argv: string[]) {
 	return parseFlags('login', argv, {
 		...COMMON_OPTIONS,
 		init: { type: 'string' },
+		server: { type: 'string' },
 		url: { type: 'string', short: 'u' },
+		'ca-file': { type: 'string' },
+		insecure: { type: 'boolean' },
 		'session-name': { type: 'string' },
 		reauth: { type: 'boolean' },
 		transport: { type: 'string' },
@@ -61,22 +67,21 @@ async function login(values: LoginValues, log: Logger): Promise<number> {
 	checkSessionNameFlag(values['session-name']);
 	const configDir = defaultConfigDir();
 	const dir = process.cwd();
-	const init = await readInitArgument(values.init, log);
-	const address = agentOf(init, values.url, configDir);
-	const token = init.kind === 'url' ? init.value.token : init.token;
-	const claims = claimsOf(token);
-	const existing = readLoginConfig(configDir, (message) => log.warn(message)).sessions[dir];
-	if (existing !== undefined && !values.reauth) {
+	if (values.server !== undefined && values.init !== undefined) {
 		throw new BerthError(
 			'BERTH_ERR_USAGE',
-			`login: a login is already saved for ${dir} (${describeLogin(existing)}, ` +
-				`${existing.backend_url}): add --reauth to replace it, or run berth logout first`,
+			'login: --init (a token you have) or --server (sign in for one), not both',
 		);
 	}
-	const prefix = init.kind === 'url' ? init.value.sessionPrefix : '';
+	refuseExisting(configDir, dir, values, log);
+	const got =
+		values.server !== undefined
+			? await signIn(values, values.server, configDir, log)
+			: await fromInit(values, configDir, log);
+	const { address, token, prefix, pin } = got;
+	const claims = claimsOf(token);
 	const sessionName = values['session-name'] ?? defaultSessionName(prefix, hostname());
-	const pin = init.kind === 'url' ? init.value.agentKey : undefined;
-	await checkToken(values, address, token, sessionName, pin);
+	await checkToken(values, address, token, sessionName, pin, log);
 	const entry: SavedLogin = {
 		user_id: claims.userId,
 		auth_token: token,
@@ -85,11 +90,95 @@ async function login(values: LoginValues, log: Logger): Promise<number> {
 		backend_url: address.display,
 		session_prefix: prefix,
 		...(values['session-name'] !== undefined ? { session_name: values['session-name'] } : {}),
-		...(init.kind === 'url' && init.value.agentKey !== undefined ? { agent_key: init.value.agentKey } : {}),
+		...(pin !== undefined ? { agent_key: pin } : {}),
 	};
 	saveLogin(configDir, dir, entry, values.reauth === true);
 	process.stdout.write(savedMessage(entry, address, dir));
 	return ExitCode.Ok;
+}
+
+/** What a login saves, however it was had. */
+interface Obtained {
+	readonly address: AgentAddress;
+	readonly token: string;
+	/** The session-name prefix (an init URL's `n`). */
+	readonly prefix: string;
+	/** The agent key's fingerprint to pin (an init URL's `k`). */
+	readonly pin?: string;
+}
+
+/** An existing login here is replaced only with --reauth. */
+function refuseExisting(configDir: string, dir: string, values: LoginValues, log: Logger): void {
+	const existing = readLoginConfig(configDir, (message) => log.warn(message)).sessions[dir];
+	if (existing !== undefined && !values.reauth) {
+		throw new BerthError(
+			'BERTH_ERR_USAGE',
+			`login: a login is already saved for ${dir} (${describeLogin(existing)}, ` +
+				`${existing.backend_url}): add --reauth to replace it, or run berth logout first`,
+		);
+	}
+}
+
+async function fromInit(values: LoginValues, configDir: string, log: Logger): Promise<Obtained> {
+	const init = await readInitArgument(values.init, log);
+	const address = agentOf(init, values.url, configDir);
+	if (init.kind === 'token') {
+		return { address, token: init.token, prefix: '' };
+	}
+	const { token, sessionPrefix, agentKey } = init.value;
+	return { address, token, prefix: sessionPrefix, ...(agentKey !== undefined ? { pin: agentKey } : {}) };
+}
+
+/**
+ * `--server URL`: the device flow. The code and where to enter it go to stderr in the seed's box;
+ * the browser opens when the saved preferences say `auto_open_browser`.
+ */
+async function signIn(
+	values: LoginValues,
+	server: string,
+	configDir: string,
+	log: Logger,
+): Promise<Obtained> {
+	const address = parseAgentUrl(server);
+	const tls = readClientTls({
+		caFile: values['ca-file'],
+		insecure: values.insecure,
+		address,
+		warn: (message) => log.debug(message), // warned once, when the token is checked
+	});
+	const openBrowser = readLoginConfig(configDir).preferences.auto_open_browser;
+	const timers = createNodeTimers();
+	const { token, email } = await runDeviceLogin({
+		address,
+		sessionName: values['session-name'] ?? defaultSessionName('', hostname()),
+		...(tls ? { tls } : {}),
+		timers,
+		show: (code) => {
+			process.stderr.write(deviceBox(code.verificationUri, code.userCode));
+			if (openBrowser) {
+				openInBrowser(code.verificationUriComplete ?? code.verificationUri, log);
+			}
+		},
+	});
+	log.info(`signed in as ${email}`);
+	return { address, token, prefix: '' };
+}
+
+/** The seed's box: where to go, and the code to enter. */
+export function deviceBox(uri: string, userCode: string): string {
+	const lines = ['To authenticate, visit:', `  ${uri}`, '', `And enter code: ${userCode}`];
+	const width = Math.max(...lines.map((l) => l.length)) + 2;
+	const row = (text: string) => `│ ${text.padEnd(width - 2)} │`;
+	return ['', `┌${'─'.repeat(width)}┐`, ...lines.map(row), `└${'─'.repeat(width)}┘`, '', ''].join('\n');
+}
+
+/** Opens a URL with the desktop's opener; a failure only says so (the box already shows the URL). */
+function openInBrowser(url: string, log: Logger): void {
+	const opener =
+		process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+	const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
+	child.on('error', (error) => log.info(`could not open a browser (${error.message}): open the URL above`));
+	child.unref();
 }
 
 /**
@@ -168,7 +257,14 @@ async function checkToken(
 	token: string,
 	sessionName: string,
 	agentKeyPin: string | undefined,
+	log: Logger,
 ): Promise<void> {
+	const tls = readClientTls({
+		caFile: values['ca-file'],
+		insecure: values.insecure,
+		address,
+		warn: (message) => log.warn(message),
+	});
 	const connectTimeoutS = parseSecondsFlag(
 		'--connect-timeout',
 		values['connect-timeout'],
@@ -186,6 +282,7 @@ async function checkToken(
 			clientName: `berth login on ${hostname()}`,
 			sessionName,
 			...(agentKeyPin !== undefined ? { agentKeyPin } : {}),
+			...(tls ? { tls } : {}),
 			...(values['skip-commit-check'] ? {} : { commit: BERTH_COMMIT }),
 		});
 	} catch (error) {

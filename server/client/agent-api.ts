@@ -17,14 +17,14 @@ export interface ApiAnswer {
 }
 
 /**
- * Calls the agent's HTTP API (`/api/...`) with `Authorization: Bearer <token>`; the token goes in
- * the header only, never in the URL.
+ * Calls the agent's HTTP API (`/api/...`, `/auth/device/...`) with `Authorization: Bearer <token>`
+ * when there is one; a token goes in the header only, never in the URL.
  * @throws BerthError BERTH_ERR_CONNECT (unreachable, no answer in time, not JSON, too long),
  *   BERTH_ERR_TLS_UNTRUSTED.
  */
 export function callAgentApi(
 	address: AgentAddress,
-	token: string,
+	token: string | undefined,
 	method: 'GET' | 'POST' | 'DELETE',
 	path: string,
 	body?: unknown,
@@ -41,7 +41,7 @@ export function callAgentApi(
 				path: `${address.path.replace(/\/$/, '')}${path}`,
 				headers: {
 					Host: hostHeader(address),
-					Authorization: `Bearer ${token}`,
+					...(token !== undefined ? { Authorization: `Bearer ${token}` } : {}),
 					...(payload !== undefined ? { 'Content-Type': 'application/json' } : {}),
 				},
 				timeout: API_CALL_TIMEOUT_MS,

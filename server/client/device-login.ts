@@ -1,0 +1,171 @@
+import { BerthError } from '../../protocol/errors';
+import { isObject, isString } from '../../protocol/guards';
+import type { Timers } from '../../protocol/timers';
+import { callAgentApi } from './agent-api';
+import type { AgentAddress } from './agent-url';
+import type { TlsTrust } from './tls-trust';
+
+/** RFC 8628: a client told to slow down adds this much to its interval. */
+const SLOW_DOWN_STEP_S = 5;
+/** The interval when the agent names none (RFC 8628's default). */
+const DEFAULT_INTERVAL_S = 5;
+/** Bounds on what the agent may ask of the poll loop, so a broken answer cannot spin or stall it. */
+const MIN_INTERVAL_S = 1;
+const MAX_INTERVAL_S = 60;
+const MAX_EXPIRES_S = 3_600;
+
+/** What `POST /auth/device/code` answered: what the user must do, and what the client polls with. */
+export interface DeviceCode {
+	readonly deviceCode: string;
+	readonly userCode: string;
+	readonly verificationUri: string;
+	readonly verificationUriComplete?: string;
+	readonly expiresInS: number;
+	readonly intervalS: number;
+}
+
+export interface DeviceLoginOptions {
+	/** The agent (ws:// or wss://; its HTTP side answers the device flow). */
+	readonly address: AgentAddress;
+	/** Named on the approval page ("Allow this device?"). */
+	readonly sessionName: string;
+	readonly tls?: TlsTrust;
+	readonly timers: Timers;
+	/** Shows the user the code and where to enter it (and may open the browser). */
+	readonly show: (code: DeviceCode) => void;
+	/** Called before each poll: the UI's progress. */
+	readonly onPoll?: (secondsLeft: number) => void;
+	/** Aborts the wait (the user cancelled). */
+	readonly signal?: AbortSignal;
+}
+
+/** The device flow's result: a user token, and whose. */
+export interface DeviceLogin {
+	readonly token: string;
+	readonly email: string;
+}
+
+/**
+ * The client side of RFC 8628 on a Berth agent: asks for a code, shows it, polls at the interval
+ * the agent asked for (slower after `slow_down`) until the user approved, denied, or the code
+ * expired.
+ * @throws BerthError BERTH_ERR_HANDSHAKE_REFUSED (denied), BERTH_ERR_TIMEOUT (expired),
+ *   BERTH_ERR_CONNECT (unreachable, not a Berth agent with accounts), BERTH_ERR_TLS_UNTRUSTED,
+ *   BERTH_ERR_CLOSED (aborted).
+ */
+export async function runDeviceLogin(options: DeviceLoginOptions): Promise<DeviceLogin> {
+	const code = await requestDeviceCode(options);
+	options.show(code);
+	const deadline = options.timers.now() + code.expiresInS * 1000;
+	let intervalS = code.intervalS;
+	for (;;) {
+		await sleep(options, intervalS * 1000);
+		options.onPoll?.(Math.max(0, Math.round((deadline - options.timers.now()) / 1000)));
+		const answer = await callAgentApi(
+			options.address,
+			undefined,
+			'POST',
+			'/auth/device/poll',
+			{ device_code: code.deviceCode },
+			options.tls,
+		);
+		const status = isObject(answer.body) ? answer.body['status'] : undefined;
+		switch (status) {
+			case 'pending':
+				break;
+			case 'slow_down':
+				intervalS = Math.min(MAX_INTERVAL_S, intervalS + SLOW_DOWN_STEP_S);
+				break;
+			case 'complete':
+				return completed(answer.body);
+			case 'denied':
+				throw new BerthError('BERTH_ERR_HANDSHAKE_REFUSED', 'the sign-in was denied in the browser');
+			case 'expired':
+				throw new BerthError(
+					'BERTH_ERR_TIMEOUT',
+					`the code ${code.userCode} expired before it was approved: run berth login --server again`,
+				);
+			default:
+				throw new BerthError(
+					'BERTH_ERR_CONNECT',
+					`the agent answered the device poll with ${JSON.stringify(status ?? answer.status)}: the code is no longer valid; run berth login --server again`,
+				);
+		}
+	}
+}
+
+async function requestDeviceCode(options: DeviceLoginOptions): Promise<DeviceCode> {
+	const answer = await callAgentApi(
+		options.address,
+		undefined,
+		'POST',
+		'/auth/device/code',
+		{ session_name: options.sessionName },
+		options.tls,
+	);
+	const code = answer.status === 200 || answer.status === 201 ? parseDeviceCode(answer.body) : undefined;
+	if (!code) {
+		throw new BerthError(
+			'BERTH_ERR_CONNECT',
+			`${options.address.display} offers no device sign-in (POST /auth/device/code answered ${answer.status}): ` +
+				'is it a Berth agent started with --accounts?',
+		);
+	}
+	return code;
+}
+
+/** Validates the code answer before any of it is shown or used. */
+export function parseDeviceCode(body: unknown): DeviceCode | undefined {
+	if (!isObject(body)) {
+		return undefined;
+	}
+	const { device_code, user_code, verification_uri, verification_uri_complete, expires_in, interval } = body;
+	if (!isString(device_code) || !isString(user_code) || !isString(verification_uri)) {
+		return undefined;
+	}
+	if (!/^https?:\/\//.test(verification_uri) || user_code.length > 32 || device_code.length > 256) {
+		return undefined;
+	}
+	const seconds = (value: unknown, fallback: number, min: number, max: number): number =>
+		typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
+	return {
+		deviceCode: device_code,
+		userCode: user_code,
+		verificationUri: verification_uri,
+		...(isString(verification_uri_complete) && /^https?:\/\//.test(verification_uri_complete)
+			? { verificationUriComplete: verification_uri_complete }
+			: {}),
+		expiresInS: seconds(expires_in, 600, 1, MAX_EXPIRES_S),
+		intervalS: seconds(interval, DEFAULT_INTERVAL_S, MIN_INTERVAL_S, MAX_INTERVAL_S),
+	};
+}
+
+function completed(body: Record<string, unknown>): DeviceLogin {
+	const token = body['access_token'];
+	const email = body['user_email'];
+	if (!isString(token) || !isString(email)) {
+		throw new BerthError(
+			'BERTH_ERR_CONNECT',
+			'the agent completed the sign-in without a token: is it a Berth agent?',
+		);
+	}
+	return { token, email };
+}
+
+function sleep(options: DeviceLoginOptions, ms: number): Promise<void> {
+	return new Promise((resolve, reject) => {
+		if (options.signal?.aborted) {
+			reject(new BerthError('BERTH_ERR_CLOSED', 'sign-in cancelled'));
+			return;
+		}
+		const timer = options.timers.timeout(() => {
+			options.signal?.removeEventListener('abort', onAbort);
+			resolve();
+		}, ms);
+		const onAbort = (): void => {
+			timer.dispose();
+			reject(new BerthError('BERTH_ERR_CLOSED', 'sign-in cancelled'));
+		};
+		options.signal?.addEventListener('abort', onAbort, { once: true });
+	});
+}
