@@ -8,6 +8,7 @@
 import { BerthError, errorMessage, HandshakeReason } from '../protocol/errors';
 import { formatHostPort } from '../protocol/host-port';
 import { isObject, isString } from '../protocol/guards';
+import { tokenRefusalReason } from '../protocol/token-refusal';
 
 /** What the notification offers besides Show Log. */
 export type ErrorAction =
@@ -17,6 +18,10 @@ export type ErrorAction =
 	| 'retry'
 	/** Start Connect to Agent... over (the peer kind or address was wrong). */
 	| 'connect'
+	/** Connect with Init URL... (a user token that will never work again, or an agent that is not the pinned one). */
+	| 'signIn'
+	/** Open the setting of the CA to trust (berth.tls.caFile). */
+	| 'trustCa'
 	/** Nothing to do here but read the log. */
 	| 'none';
 
@@ -31,6 +36,35 @@ export interface AgentRef {
 	readonly url: string;
 	readonly host: string;
 	readonly port: number;
+	/** The client presented a signed user token (from an init URL): a refusal is about that token. */
+	readonly userToken?: boolean;
+}
+
+/** Why a user token will never be accepted again: only a new one (signing in again) helps. */
+export type TokenProblem = 'revoked' | 'expired';
+
+/**
+ * The token problem behind a refusal (BERTH_ERR_TOKEN_REVOKED), told apart by the agent's wire
+ * reason (protocol/token-refusal.ts); undefined for any other error.
+ */
+export function tokenProblemOf(error: unknown): TokenProblem | undefined {
+	if (!(error instanceof BerthError) || error.code !== 'BERTH_ERR_TOKEN_REVOKED') {
+		return undefined;
+	}
+	return error.reason === tokenRefusalReason('expired') ? 'expired' : 'revoked';
+}
+
+/** What the panel row and the status bar say of a token problem. */
+export function describeTokenProblem(problem: TokenProblem): string {
+	return `Token ${problem}: sign in again`;
+}
+
+/** The notification for a token problem, at connect time or when a live session is cut. */
+export function describeSignInNeeded(problem: TokenProblem, agentUrl: string, user?: string): string {
+	return (
+		`Your token for ${agentUrl}${user ? ` (${user})` : ''} ${problem === 'expired' ? 'has expired' : 'was revoked'}: ` +
+		"sign in again with a new init URL from the agent's owner."
+	);
 }
 
 /** The errno-style code of an error or of its causes (`ECONNREFUSED`, `EADDRINUSE`, …). */
@@ -68,20 +102,59 @@ function unreachable(errno: string | undefined, agent: AgentRef): string | undef
 		case 'ECONNRESET':
 		case 'EPIPE':
 			return `${where} closed the connection at once. Is this the address of a Berth agent or a VS Code server?`;
-		case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-		case 'SELF_SIGNED_CERT_IN_CHAIN':
-		case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-		case 'CERT_HAS_EXPIRED':
-		case 'ERR_TLS_CERT_ALTNAME_INVALID':
-			return `This machine does not trust the TLS certificate of ${where}.`;
 		default:
 			return undefined;
 	}
 }
 
+/** Certificate checks that fail on the name the agent was reached by (Node's and OpenSSL's codes). */
+const NAME_MISMATCH = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
+/** Certificate checks that fail on dates: the certificate's, or a clock. */
+const OUT_OF_DATE = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+/**
+ * The commonest certificate failures, should one arrive unwrapped (the client library makes them
+ * BERTH_ERR_TLS_UNTRUSTED): they are no reason to retry either.
+ */
+const UNWRAPPED_CERTIFICATE_CODES = new Set([
+	'DEPTH_ZERO_SELF_SIGNED_CERT',
+	'SELF_SIGNED_CERT_IN_CHAIN',
+	'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+	'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+	...NAME_MISMATCH,
+	...OUT_OF_DATE,
+]);
+
+/**
+ * The agent's TLS certificate failed verification (BERTH_ERR_TLS_UNTRUSTED, permanent: retrying
+ * meets the same certificate), by the check that failed (the cause's code). The way out is in
+ * VS Code's terms: the CA setting, or another address; never a CLI flag.
+ */
+function untrustedCertificate(errno: string | undefined, agent: AgentRef): ErrorText {
+	const where = formatHostPort(agent.host, agent.port);
+	if (errno !== undefined && NAME_MISMATCH.has(errno)) {
+		return {
+			message: `The TLS certificate of ${where} is not valid for the name ${agent.host}. Connect by a name the certificate lists.`,
+			action: 'none',
+		};
+	}
+	if (errno !== undefined && OUT_OF_DATE.has(errno)) {
+		return {
+			message: `The TLS certificate of ${where} is out of its dates (expired, or not valid yet). Check this machine's clock, or ask the agent's owner to renew it.`,
+			action: 'none',
+		};
+	}
+	return {
+		message: `This machine does not trust the TLS certificate of ${where}. If a private CA signed it, set Berth's CA file (berth.tls.caFile) to that CA.`,
+		action: 'trustCa',
+	};
+}
+
 /** A refusal in the handshake, by VS Code's reason string (a wire code, not prose). */
 function refused(reason: string | undefined, agent: AgentRef): ErrorText {
-	if (reason === HandshakeReason.AuthMismatch || reason === HandshakeReason.Unauthorized) {
+	if (
+		reason === HandshakeReason.AuthMismatch ||
+		(reason === HandshakeReason.Unauthorized && !agent.userToken)
+	) {
 		return { message: `The agent at ${agent.url} refused the connection token.`, action: 'enterToken' };
 	}
 	if (reason?.startsWith(HandshakeReason.TooManyAttempts)) {
@@ -91,6 +164,14 @@ function refused(reason: string | undefined, agent: AgentRef): ErrorText {
 				`The agent at ${agent.url} refused: too many wrong tokens came from this address. ` +
 				`Try again${wait ? ` in ${wait} s` : ' in a few seconds'}.`,
 			action: 'retry',
+		};
+	}
+	if (agent.userToken && reason?.startsWith(HandshakeReason.Unauthorized)) {
+		// An agent with accounts says why after VS Code's words (protocol/token-refusal.ts): shown, not parsed.
+		const why = reason.slice(HandshakeReason.Unauthorized.length).replace(/^: /, '');
+		return {
+			message: `The agent at ${agent.url} refused your token${why ? ` (${why})` : ''}. Sign in again with a new init URL.`,
+			action: 'signIn',
 		};
 	}
 	if (reason === HandshakeReason.VersionMismatch) {
@@ -121,7 +202,20 @@ export function describeConnectError(error: unknown, agent: AgentRef): ErrorText
 	switch (code) {
 		case 'BERTH_ERR_HANDSHAKE_REFUSED':
 			return refused((error as BerthError).reason, agent);
+		case 'BERTH_ERR_TOKEN_REVOKED':
+			return { message: describeSignInNeeded(tokenProblemOf(error)!, agent.url), action: 'signIn' };
+		case 'BERTH_ERR_TLS_UNTRUSTED':
+			return untrustedCertificate(errnoOf(error), agent);
 		case 'BERTH_ERR_SERVER_UNVERIFIED':
+			if (agent.userToken) {
+				// A user token's agent proves itself by the key its init URL pinned: this one could not.
+				return {
+					message:
+						`The agent at ${agent.url} is not the one your init URL named: it could not prove it holds ` +
+						'the pinned key (another agent, or one that was reinstalled). If you trust it, sign in with a new init URL from its owner.',
+					action: 'signIn',
+				};
+			}
 			return {
 				message:
 					`The agent at ${agent.url} did not prove it knows the token: is this a VS Code server? ` +
@@ -142,7 +236,11 @@ export function describeConnectError(error: unknown, agent: AgentRef): ErrorText
 		case 'BERTH_ERR_CLOSED':
 			return { message: `The connection to ${agent.url} closed before it was ready.`, action: 'retry' };
 		default: {
-			const sentence = unreachable(errnoOf(error), agent);
+			const errno = errnoOf(error);
+			if (errno !== undefined && UNWRAPPED_CERTIFICATE_CODES.has(errno)) {
+				return untrustedCertificate(errno, agent);
+			}
+			const sentence = unreachable(errno, agent);
 			if (sentence) {
 				return { message: sentence, action: 'retry' };
 			}

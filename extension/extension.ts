@@ -11,6 +11,7 @@ import { registerForwardCommands } from './commands/forward';
 import { handlePanelMessage } from './commands/panel-messages';
 import { registerPortActions } from './commands/port-actions';
 import { registerProxyCommands } from './commands/proxy';
+import { registerSignInCommands } from './commands/sign-in';
 import { registerTunnelCommands, turnOnTunnelAccess } from './commands/tunnel';
 import { Config } from './config';
 import { createLog } from './log';
@@ -73,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): void {
 	context.subscriptions.push(
 		...registerTunnelCommands(ready),
 		...registerConnectCommands(ready),
+		...registerSignInCommands(ready),
 		...registerForwardCommands(ready),
 		...registerPortActions(ready),
 		...registerProxyCommands(ready),

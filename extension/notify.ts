@@ -11,6 +11,8 @@ const ACTION_LABELS: Readonly<Record<ErrorAction, string | undefined>> = {
 	enterToken: 'Enter Token...',
 	retry: 'Retry',
 	connect: 'Connect to Agent...',
+	signIn: 'Connect with Init URL...',
+	trustCa: 'Set CA File...',
 	none: undefined,
 };
 

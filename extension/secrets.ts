@@ -1,14 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import type * as vscode from 'vscode';
+import { isClientToken } from '../protocol/client-token';
+import { BerthError } from '../protocol/errors';
+import { CONNECTION_TOKEN_PATTERN } from '../protocol/constants';
+import { isObject } from '../protocol/guards';
+import { isAgentKeyFingerprint } from '../protocol/init-url';
+import { isSessionPrefix } from '../protocol/session-name';
 
 const LOCAL_TOKEN_KEY = 'berth.localAgent.token';
 const AGENT_TOKEN_PREFIX = 'berth.agent.token:';
+/** What came with a token from an init URL (its pin and session-name prefix), as JSON. */
+const AGENT_LOGIN_PREFIX = 'berth.agent.login:';
 /** Bytes of randomness in a generated token (base64url: letters, digits, '-' and '_', as agents require). */
 const TOKEN_BYTES = 32;
 
 /**
- * Connection tokens in VS Code's SecretStorage: the local agent's (generated once) and one per
- * remote agent URL. Every token it has handed out is remembered for log redaction.
+ * What this window presents to one remote agent: its token (a connection token, or a signed user
+ * token from an init URL) and what the init URL said with it.
+ */
+export interface AgentLogin {
+	/** Never logged. */
+	readonly token: string;
+	/** The agent key's fingerprint the init URL pinned (`k`): every dial checks it. */
+	readonly agentKey?: string;
+	/** The init URL's session-name prefix (`n`). */
+	readonly sessionPrefix?: string;
+}
+
+/**
+ * Tokens in VS Code's SecretStorage: the local agent's (generated once) and one login per remote
+ * agent URL. A login's pin is kept beside its token, not in the workspace's saved state: it
+ * protects that token wherever the token is used (every workspace of this user), and it goes
+ * with it at Sign Out. Every token handed out is remembered for log redaction.
  */
 export class Secrets {
 	private readonly known = new Set<string>();
@@ -20,10 +43,10 @@ export class Secrets {
 		return [...this.known];
 	}
 
-	/** The local agent's token, created and stored on first use. */
+	/** The local agent's connection token, created and stored on first use (or when the stored one is not one). */
 	async localAgentToken(): Promise<string> {
 		let token = await this.storage.get(LOCAL_TOKEN_KEY);
-		if (!token || !/^[0-9A-Za-z_-]+$/.test(token)) {
+		if (!token || !CONNECTION_TOKEN_PATTERN.test(token)) {
 			token = randomBytes(TOKEN_BYTES).toString('base64url');
 			await this.storage.store(LOCAL_TOKEN_KEY, token);
 		}
@@ -31,20 +54,83 @@ export class Secrets {
 		return token;
 	}
 
-	async agentToken(agentId: string): Promise<string | undefined> {
+	/**
+	 * The login saved for a remote agent; undefined when none, or when what is stored cannot be
+	 * read (then the user signs in again rather than dial without the pin).
+	 */
+	async agentLogin(agentId: string): Promise<AgentLogin | undefined> {
 		const token = await this.storage.get(AGENT_TOKEN_PREFIX + agentId);
-		if (token) {
-			this.known.add(token);
+		if (!token || !isClientToken(token)) {
+			return undefined;
 		}
-		return token;
-	}
-
-	async storeAgentToken(agentId: string, token: string): Promise<void> {
+		const details = parseLoginDetails(await this.storage.get(AGENT_LOGIN_PREFIX + agentId));
+		if (details === undefined) {
+			return undefined;
+		}
 		this.known.add(token);
-		await this.storage.store(AGENT_TOKEN_PREFIX + agentId, token);
+		return { token, ...details };
 	}
 
-	async deleteAgentToken(agentId: string): Promise<void> {
-		await this.storage.delete(AGENT_TOKEN_PREFIX + agentId);
+	/**
+	 * Saves the login of a remote agent, replacing the previous one whole (a token typed without an
+	 * init URL has no pin: the old token's pin does not apply to it).
+	 * @throws BerthError BERTH_ERR_TOKEN for a token no agent would take (callers check what the user typed first).
+	 */
+	async storeAgentLogin(agentId: string, login: AgentLogin): Promise<void> {
+		if (!isClientToken(login.token)) {
+			throw new BerthError('BERTH_ERR_TOKEN', 'not a token: a connection token, or a signed user token');
+		}
+		this.known.add(login.token);
+		await this.storage.store(AGENT_TOKEN_PREFIX + agentId, login.token);
+		const details = formatLoginDetails(login);
+		if (details === undefined) {
+			await this.storage.delete(AGENT_LOGIN_PREFIX + agentId);
+		} else {
+			await this.storage.store(AGENT_LOGIN_PREFIX + agentId, details);
+		}
 	}
+
+	/** Forgets the login of a remote agent (Sign Out). */
+	async deleteAgentLogin(agentId: string): Promise<void> {
+		await this.storage.delete(AGENT_TOKEN_PREFIX + agentId);
+		await this.storage.delete(AGENT_LOGIN_PREFIX + agentId);
+	}
+}
+
+/** The stored details as JSON, or undefined when there are none. */
+function formatLoginDetails(login: AgentLogin): string | undefined {
+	if (login.agentKey === undefined && !login.sessionPrefix) {
+		return undefined;
+	}
+	return JSON.stringify({
+		...(login.agentKey !== undefined ? { k: login.agentKey } : {}),
+		...(login.sessionPrefix ? { n: login.sessionPrefix } : {}),
+	});
+}
+
+/**
+ * Reads stored details back (none stored: none), each member checked as the init URL's was.
+ * Undefined when they cannot be read: a pin is never silently dropped.
+ */
+export function parseLoginDetails(text: string | undefined): Omit<AgentLogin, 'token'> | undefined {
+	if (text === undefined) {
+		return {};
+	}
+	let value: unknown;
+	try {
+		value = JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+	if (!isObject(value)) {
+		return undefined;
+	}
+	const { k, n } = value;
+	if ((k !== undefined && !isAgentKeyFingerprint(k)) || (n !== undefined && !isSessionPrefix(n))) {
+		return undefined;
+	}
+	return {
+		...(k !== undefined ? { agentKey: k } : {}),
+		...(n !== undefined && n !== '' ? { sessionPrefix: n } : {}),
+	};
 }

@@ -28,6 +28,8 @@ export interface BerthSettings {
 	readonly tunnelHost: string;
 	/** The port tunnel access tries first (`berth.tunnel.port`, default 8765; 0: any free port). */
 	readonly tunnelPort: number;
+	/** `berth.tls.caFile`: the CAs to trust for `wss://` agents instead of Node's store; undefined: the store. */
+	readonly tlsCaFile: string | undefined;
 	/** What was wrong with the values given (shown in the log; defaults were used instead). */
 	readonly problems: readonly string[];
 }
@@ -55,6 +57,7 @@ export const SETTING_KEYS = [
 	'restoreForwardedPorts',
 	'tunnel.host',
 	'tunnel.port',
+	'tls.caFile',
 ] as const;
 
 /** The snapshot: each value validated, defaulted when missing or wrong (with a problem saying so). */
@@ -82,6 +85,7 @@ export function resolveSettings(raw: RawSettings): BerthSettings {
 		restoreForwardedPorts: bool('restoreForwardedPorts', true),
 		tunnelHost: resolveTunnelHost(raw['tunnel.host'], problems),
 		tunnelPort: resolveTunnelPort(raw['tunnel.port'], problems),
+		tlsCaFile: resolveCaFile(raw['tls.caFile'], problems),
 		problems,
 	};
 }
@@ -129,6 +133,17 @@ function resolveTunnelPort(value: unknown, problems: string[]): number {
 		`berth.tunnel.port ${JSON.stringify(value)} is not a port (0-65535); using ${DEFAULT_TUNNEL_PORT}`,
 	);
 	return DEFAULT_TUNNEL_PORT;
+}
+
+function resolveCaFile(value: unknown, problems: string[]): string | undefined {
+	if (isUnset(value) || (isString(value) && value.trim() === '')) {
+		return undefined;
+	}
+	if (isString(value)) {
+		return value.trim();
+	}
+	problems.push(`berth.tls.caFile must be the path of a PEM file; using the system's CAs`);
+	return undefined;
 }
 
 /** `localhost`, a dotted IPv4 address, or an IPv6 address (no brackets). */

@@ -60,7 +60,12 @@ export class StatusController extends Disposable {
 					.connecting()
 					.filter((t) => !t.isLocal)
 					.map((t) => ({ id: t.id, state: { type: 'connecting' as const }, forwards: 0 })),
-				...remote.map((c) => ({ id: c.target.id, state: c.status, forwards: open(c.forwards) })),
+				...remote.map((c) => ({
+					id: c.target.id,
+					state: c.status,
+					forwards: open(c.forwards),
+					...(c.user !== undefined ? { user: c.user } : {}),
+				})),
 			]),
 		);
 		this.keys.set('berth.agentRunning', state.type === 'on');

@@ -50,6 +50,10 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 
 const SHOW_LOG: StatusAction = { label: '$(output) Show Log', command: 'berth.showLog' };
 const CONNECT: StatusAction = { label: '$(plug) Connect to Agent...', command: 'berth.connect' };
+const SIGN_IN: StatusAction = {
+	label: '$(key) Connect with Init URL...',
+	command: 'berth.connectWithInitUrl',
+};
 const TURN_ON: StatusAction = {
 	label: '$(broadcast) Turn On Tunnel Access',
 	command: 'berth.turnOnTunnelAccess',
@@ -153,6 +157,8 @@ function on(agent: Extract<LocalAgentState, { type: 'on' }>, input: TunnelStatus
 export interface RemoteAgentStatus {
 	readonly id: string;
 	readonly state: AgentConnectionState;
+	/** Whom this window is signed in as there (a user token's email). */
+	readonly user?: string;
 	/** The user's forwards through it. */
 	readonly forwards: number;
 }
@@ -162,23 +168,29 @@ export function commandLink(command: string, ...args: unknown[]): string {
 	return `${command}?${encodeURIComponent(JSON.stringify(args))}`;
 }
 
-/** One agent's tooltip line, with what can be done about it. */
+/** One agent's tooltip line, with who is signed in there and what can be done about it. */
 function agentLine(agent: RemoteAgentStatus): string {
 	const reconnect = `[Reconnect](command:${commandLink('berth.reconnect', agent.id)})`;
 	const disconnect = `[Disconnect](command:${commandLink('berth.disconnect', agent.id)})`;
 	const forwards = agent.forwards > 0 ? `, ${plural(agent.forwards, 'forward')}` : '';
+	const name = `- \`${agent.id}\`${agent.user ? ` (signed in as ${agent.user})` : ''}`;
 	switch (agent.state.type) {
 		case 'connected':
-			return `- \`${agent.id}\`: connected${forwards} · ${disconnect}`;
+			return `${name}: connected${forwards} · ${disconnect}`;
 		case 'connecting':
-			return `- \`${agent.id}\`: connecting…`;
+			return `${name}: connecting…`;
 		case 'reconnecting':
 			return (
-				`- \`${agent.id}\`: connection lost, trying again in ${Math.round(agent.state.delayMs / 1000)} s ` +
+				`${name}: connection lost, trying again in ${Math.round(agent.state.delayMs / 1000)} s ` +
 				`(attempt ${agent.state.attempt})${forwards} · ${reconnect} · ${disconnect}`
 			);
 		case 'failed':
-			return `- \`${agent.id}\`: disconnected${forwards} · ${reconnect} · ${disconnect}`;
+			if (agent.state.tokenProblem) {
+				const signIn = `[Sign In](command:${commandLink('berth.connectWithInitUrl', agent.id)})`;
+				const signOut = `[Sign Out](command:${commandLink('berth.signOut', agent.id)})`;
+				return `${name}: token ${agent.state.tokenProblem}: sign in again${forwards} · ${signIn} · ${signOut}`;
+			}
+			return `${name}: disconnected${forwards} · ${reconnect} · ${disconnect}`;
 	}
 }
 
@@ -192,11 +204,22 @@ export function describeRemoteAgents(agents: readonly RemoteAgentStatus[]): Stat
 	const reconnecting = count('reconnecting');
 	const connecting = count('connecting');
 	const tooltip = ['**Berth agents**', agents.map(agentLine).join('\n')];
+	const signInAgain = agents.some((a) => a.state.type === 'failed' && a.state.tokenProblem !== undefined);
 	const actions: StatusAction[] = [
-		CONNECT,
+		signInAgain ? SIGN_IN : CONNECT,
 		{ label: '$(list-flat) Show Panel', command: 'berth.showPanel' },
 		SHOW_LOG,
 	];
+	if (signInAgain) {
+		// Not "disconnected": reconnecting cannot help, a new token can.
+		return {
+			text: '$(key) Berth: sign in again',
+			tooltip,
+			actions,
+			severity: 'error',
+			accessibilityLabel: 'Berth: a token was revoked or has expired; sign in again',
+		};
+	}
 	if (failed > 0) {
 		return {
 			text: `$(debug-disconnect) Berth: ${plural(failed, 'agent')} disconnected`,

@@ -10,7 +10,7 @@
  *       │ ◀───────────────────── reveal   │   focus this row (PortsViewProvider.reveal)
  *       │  forwardDetected, stopForwarding, openInBrowser, previewInEditor, copyLocalAddress,
  *       │  stopProxy, copyProxyAddress, setLabel, forwardPort, turnOnTunnelAccess, connect,
- *       │  disconnect, reconnect ──────────────────────────────────────────────────────────▶ │
+ *       │  disconnect, reconnect, signIn ──────────────────────────────────────────────────▶ │
  *
  * Messages from the webview are untrusted input: the host narrows each through `parseFromWebview`.
  */
@@ -42,6 +42,10 @@ export interface AgentRow {
 	readonly detail: string;
 	/** False while the agent cannot report its listening ports (older agents, VS Code servers). */
 	readonly detectsPorts: boolean;
+	/** Whom this window is signed in as there (a user token's email); absent with a connection token. */
+	readonly user?: string;
+	/** The agent refused the token for good (revoked, expired): the line offers Sign In, not Reconnect. */
+	readonly needsSignIn?: boolean;
 }
 
 /** Who started a forward: the user, or auto-forwarding when the agent reported a new port. */
@@ -209,7 +213,9 @@ export type FromWebview =
 	| { readonly type: 'setLabel'; readonly agentId: string; readonly host: string; readonly port: number }
 	| { readonly type: 'connect' }
 	| { readonly type: 'disconnect'; readonly agentId: string }
-	| { readonly type: 'reconnect'; readonly agentId: string };
+	| { readonly type: 'reconnect'; readonly agentId: string }
+	/** An agent whose token was revoked or expired: Connect with Init URL... for it. */
+	| { readonly type: 'signIn'; readonly agentId: string };
 
 /** The `type` of a message from the webview. */
 export type FromWebviewType = FromWebview['type'];
@@ -228,6 +234,7 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
 			return { type };
 		case 'disconnect':
 		case 'reconnect':
+		case 'signIn':
 			return isText(value['agentId']) ? { type, agentId: value['agentId'] } : undefined;
 		case 'stopForwarding':
 		case 'openInBrowser':

@@ -12,7 +12,10 @@ import { icon } from './icons';
 
 type Send = (message: FromWebview) => void;
 
-/** An agent's header line: its name, address and status, with Reconnect and Disconnect. */
+/**
+ * An agent's header line: its name, address, the user signed in there and its status, with
+ * Reconnect (Sign In instead once its token was revoked or expired) and Disconnect.
+ */
 export class AgentLine {
 	readonly kind = 'agent';
 	readonly element: HTMLTableRowElement;
@@ -20,8 +23,10 @@ export class AgentLine {
 	private drawn = '';
 	private readonly label = element('span', { className: 'agent-label' });
 	private readonly url = element('span', { className: 'agent-url' });
+	private readonly user = element('span', { className: 'agent-user' });
 	private readonly detail = element('span', { className: 'agent-detail' });
 	private readonly reconnect: HTMLButtonElement;
+	private readonly signIn: HTMLButtonElement;
 	private readonly disconnect: HTMLButtonElement;
 
 	constructor(agent: AgentRow, send: Send) {
@@ -36,13 +41,16 @@ export class AgentLine {
 		this.reconnect = iconButton('refresh', 'Reconnect', () =>
 			send({ type: 'reconnect', agentId: this.current.id }),
 		);
+		this.signIn = iconButton('key', 'Sign In Again (Connect with Init URL...)', () =>
+			send({ type: 'signIn', agentId: this.current.id }),
+		);
 		this.disconnect = iconButton('disconnect', 'Disconnect', () =>
 			send({ type: 'disconnect', agentId: this.current.id }),
 		);
 		const actions = element('span', { className: 'agent-actions' });
-		actions.append(this.reconnect, this.disconnect);
+		actions.append(this.reconnect, this.signIn, this.disconnect);
 		const cell = element('div', { className: 'cell' });
-		cell.append(this.label, this.url, this.detail, actions);
+		cell.append(this.label, this.url, this.user, this.detail, actions);
 		th.append(cell);
 		this.element.append(th);
 	}
@@ -63,13 +71,23 @@ export class AgentLine {
 		// This machine's URL is the tunnel's address; a remote agent's label is its URL already.
 		setText(this.url, agent.isLocal ? agent.url : '');
 		this.url.hidden = !agent.isLocal;
+		setText(this.user, agent.user ?? '');
+		setTitle(this.user, agent.user ? `Signed in as ${agent.user}` : '');
+		this.user.hidden = agent.user === undefined;
 		setText(this.detail, agent.detail);
 		setTitle(this.detail, agent.detail);
-		this.reconnect.hidden = agent.isLocal || agent.status === 'connected' || agent.status === 'connecting';
+		this.reconnect.hidden =
+			agent.isLocal ||
+			agent.needsSignIn === true ||
+			agent.status === 'connected' ||
+			agent.status === 'connecting';
+		this.signIn.hidden = agent.needsSignIn !== true;
 		this.disconnect.hidden = agent.isLocal;
 		this.reconnect.setAttribute('aria-label', `Reconnect to ${agent.label}`);
+		this.signIn.setAttribute('aria-label', `Sign in to ${agent.label} again`);
 		this.disconnect.setAttribute('aria-label', `Disconnect from ${agent.label}`);
-		this.element.setAttribute('aria-label', `${agent.label}: ${agent.detail}`);
+		const who = agent.user ? `, signed in as ${agent.user}` : '';
+		this.element.setAttribute('aria-label', `${agent.label}${who}: ${agent.detail}`);
 		setContext(this.element, {
 			webviewSection: agent.isLocal ? 'localAgent' : 'agent',
 			berthAgentId: agent.id,

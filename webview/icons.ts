@@ -24,6 +24,7 @@ const ICONS = {
 	'chevron-right': [{ path: 'M6 3.5l4.5 4.5L6 12.5' }],
 	'chevron-down': [{ path: 'M3.5 6l4.5 4.5L12.5 6' }],
 	refresh: [{ path: 'M12.8 9.5A5 5 0 1 1 11.5 4.5M11.8 1.8v3h-3' }],
+	key: [{ circle: [5, 8, 2.5] }, { path: 'M7.5 8h6M11.5 8v2.5M13.5 8v2' }],
 	disconnect: [
 		{
 			path: 'M2 14l2.5-2.5M14 2l-2.5 2.5M4.5 7l4.5 4.5-1.5 1.5a3 3 0 0 1-4.5-4.5zM11.5 9L7 4.5l1.5-1.5a3 3 0 0 1 4.5 4.5z',

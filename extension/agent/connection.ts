@@ -4,10 +4,12 @@
  * port detection are wired in one place (connection-proxies.ts works on the forwarders made here).
  */
 
+import { hostname } from 'node:os';
 import { BerthError, errorMessage } from '../../protocol/errors';
 import { Disposable, DisposableStore, Emitter, type Event, type IDisposable } from '../../protocol/lifecycle';
 import { formatHostPort } from '../../protocol/host-port';
 import type { AddForwardParams, AgentClientInfo, ForwardInfo, ListeningPort } from '../../protocol/rpc';
+import { defaultSessionName } from '../../protocol/session-name';
 import { ConnectionType } from '../../protocol/wire';
 import {
 	AgentLink,
@@ -17,12 +19,15 @@ import {
 	dial,
 	fetchAgentCommit,
 	parseAgentUrl,
+	readTokenClaims,
 	type AgentEndpoint,
 	type Forwarder,
 	type LinkState,
 	type OwnForwards,
 	type ProxyInfo,
+	type TlsTrust,
 } from '../../server/client/index';
+import { tokenProblemOf, type TokenProblem } from '../error-text';
 import type { ExtensionLogger } from '../logger';
 import { ConnectionProxies } from './connection-proxies';
 import { applyPortsChanged } from './listening-ports';
@@ -52,6 +57,12 @@ export interface AgentTarget {
 	readonly token: string | undefined;
 	readonly peer: PeerKind;
 	readonly isLocal: boolean;
+	/** The agent key's fingerprint an init URL pinned: the agent must prove it holds that key on every dial. */
+	readonly agentKeyPin?: string;
+	/** An init URL's session-name prefix: the session is named it and this host's name (`alice-laptop`). */
+	readonly sessionPrefix?: string;
+	/** How a `wss://` agent's certificate is checked (`berth.tls.caFile`); Node's CA store by default. */
+	readonly tls?: TlsTrust;
 }
 
 /** Where a connection stands. */
@@ -63,7 +74,12 @@ export type ConnectionStatus =
 			readonly delayMs: number;
 			readonly lastError?: string;
 	  }
-	| { readonly type: 'failed'; readonly message: string };
+	| {
+			readonly type: 'failed';
+			readonly message: string;
+			/** The agent refused the token for good: only signing in again helps. */
+			readonly tokenProblem?: TokenProblem;
+	  };
 
 /** One forwarded connection failed: the forward (when still known) and the agent's words. */
 export interface ConnectionFailure {
@@ -101,8 +117,8 @@ const PROBE_TIMEOUT_MS = 10_000;
  * Berth agent and on a VS Code server alike) before the user is asked for a token.
  * @throws BerthError BERTH_ERR_CONNECT (with the socket error as its cause) when nothing answers.
  */
-export async function probeAgent(url: string): Promise<void> {
-	await fetchAgentCommit(parseAgentUrl(url), PROBE_TIMEOUT_MS);
+export async function probeAgent(url: string, tls?: TlsTrust): Promise<void> {
+	await fetchAgentCommit(parseAgentUrl(url), PROBE_TIMEOUT_MS, tls);
 }
 
 /**
@@ -136,6 +152,8 @@ export class Connection extends Disposable {
 	/** A proxy port was added or stopped, or its counters moved. */
 	readonly onDidChangeProxy: Event<ProxyInfo>;
 	private readonly proxyPorts: ConnectionProxies;
+	/** The email of the user this window is signed in as (a user token's claim); undefined for a connection token. */
+	readonly user: string | undefined;
 	/** Clients the agent reports, this window's own sessions included. */
 	private agentClients = 0;
 
@@ -154,6 +172,7 @@ export class Connection extends Disposable {
 		endpoint: AgentEndpoint,
 	) {
 		super();
+		this.user = signedInUser(target.token);
 		this._register(forwarder);
 		this.onDidChangeForward = forwarder.onDidChange;
 		this.proxyPorts = this._register(
@@ -191,7 +210,8 @@ export class Connection extends Disposable {
 	static async open(target: AgentTarget, log: ExtensionLogger, window: WindowIdentity): Promise<Connection> {
 		const address = parseAgentUrl(target.url);
 		const timers = createNodeTimers();
-		const commit = target.peer === 'vscode' ? await fetchAgentCommit(address) : undefined;
+		const commit =
+			target.peer === 'vscode' ? await fetchAgentCommit(address, undefined, target.tls) : undefined;
 		const endpoint: AgentEndpoint = {
 			address,
 			token: target.token,
@@ -201,6 +221,10 @@ export class Connection extends Disposable {
 			clientName: window.clientName,
 			own: window.own,
 			...(commit !== undefined ? { commit } : {}),
+			...(target.agentKeyPin !== undefined ? { agentKeyPin: target.agentKeyPin } : {}),
+			// Shown beside the signed-in user in the agent's client list, as the CLI names its sessions.
+			sessionName: defaultSessionName(target.sessionPrefix ?? '', hostname()),
+			...(target.tls !== undefined ? { tls: target.tls } : {}),
 		};
 		if (target.peer === 'vscode') {
 			const { transport } = await dial(endpoint, { connectionType: ConnectionType.Management });
@@ -399,8 +423,26 @@ function toStatus(state: LinkState): ConnectionStatus {
 				delayMs: state.delayMs,
 				...(state.lastError !== undefined ? { lastError: state.lastError } : {}),
 			};
-		case 'failed':
-			return { type: 'failed', message: state.error.message };
+		case 'failed': {
+			const tokenProblem = tokenProblemOf(state.error);
+			return { type: 'failed', message: state.error.message, ...(tokenProblem ? { tokenProblem } : {}) };
+		}
+	}
+}
+
+/**
+ * Whom a token signs in: a user token's `email` claim, read without verifying (the agent verifies
+ * it on every connection; this is for showing only). Undefined for a connection token, or a
+ * token whose payload cannot be read.
+ */
+function signedInUser(token: string | undefined): string | undefined {
+	if (token === undefined) {
+		return undefined;
+	}
+	try {
+		return readTokenClaims(token).email || undefined;
+	} catch {
+		return undefined;
 	}
 }
 
@@ -411,9 +453,4 @@ export function describeForward(forward: ForwardInfo): string {
 	return forward.direction === 'local'
 		? `forward ${bind} → ${target}`
 		: `reverse forward agent ${bind} → ${target}`;
-}
-
-/** True when retrying cannot help (wrong token, refused, unverifiable agent). */
-export function isPermanentError(error: unknown): boolean {
-	return error instanceof BerthError && error.isPermanent;
 }

@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { isClientToken } from '../../protocol/client-token';
+import { isJwtShaped } from '../../protocol/jwt-shape';
 import { parseRowContext } from '../../protocol/webview';
 import { readAgentAddress } from '../agent/agent-address-input';
 import {
@@ -9,9 +11,11 @@ import {
 	type AgentTarget,
 	type PeerKind,
 } from '../agent/connection';
-import { describeConnectError } from '../error-text';
+import { readCaFile } from '../agent/tls-ca-file';
+import { describeConnectError, type AgentRef } from '../error-text';
 import { showError } from '../notify';
 import { withAgent, withoutAgent } from '../ports/saved-state';
+import type { AgentLogin } from '../secrets';
 import type { Services } from '../services';
 import { MultiStepInput, type InputStep } from './multi-step-input';
 
@@ -35,8 +39,9 @@ const PEER_ITEMS: readonly PeerItem[] = [
 ];
 
 const TITLE = 'Connect to Agent';
-const TOKEN_PATTERN = /^[0-9A-Za-z_-]+$/;
-const TOKEN_RULE = "A token has only letters, digits, '-' and '_'";
+/** What the token steps say of text that no agent would take (protocol/client-token.ts decides). */
+const TOKEN_RULE =
+	"A token has only letters, digits, '-' and '_' (a signed user token: three such parts joined by '.')";
 
 /** What the flow has gathered so far (Back keeps it). */
 interface ConnectDraft {
@@ -59,7 +64,7 @@ export async function connectToAgent(
 	let done = false;
 	const tokenStep: InputStep = async (input) => {
 		const id = agentIdForUrl(draft.url!);
-		const saved = await services.secrets.agentToken(id);
+		const saved = await services.secrets.agentLogin(id);
 		draft.token = await input.showInputBox({
 			title: TITLE,
 			step: 3,
@@ -69,7 +74,7 @@ export async function connectToAgent(
 			prompt: saved
 				? `The connection token of ${id} (leave empty to use the saved one)`
 				: `The connection token of ${id}. VS Code keeps it in its secret storage; leave empty if the agent has none.`,
-			validate: (value) => (value === '' || TOKEN_PATTERN.test(value.trim()) ? undefined : TOKEN_RULE),
+			validate: (value) => (value === '' || isClientToken(value.trim()) ? undefined : TOKEN_RULE),
 		});
 		done = true;
 	};
@@ -97,7 +102,7 @@ export async function connectToAgent(
 			check: async (value) => {
 				const url = (readAgentAddress(value) as { url: string }).url;
 				try {
-					await probeAgent(url);
+					await probeAgent(url, await readCaFile(services.config.settings.tlsCaFile));
 				} catch (error) {
 					return describeConnectError(error, agentRefForUrl(url)).message;
 				}
@@ -113,9 +118,24 @@ export async function connectToAgent(
 	}
 	const id = agentIdForUrl(draft.url);
 	const typed = draft.token?.trim();
-	const token = typed || (await services.secrets.agentToken(id));
-	const target: AgentTarget = { id, url: id, token, peer: draft.peer, isLocal: false };
-	return (await connectTo(services, target, { storeToken: Boolean(typed) })) ? id : undefined;
+	// A typed token is a new login (no pin); the saved one keeps what its init URL pinned.
+	const login = typed ? { token: typed } : await services.secrets.agentLogin(id);
+	return (await connectTo(services, remoteTarget(id, draft.peer, login), { storeToken: Boolean(typed) }))
+		? id
+		: undefined;
+}
+
+/** A remote agent to connect to with a login (its token, and what its init URL pinned), or none. */
+export function remoteTarget(id: string, peer: PeerKind, login: AgentLogin | undefined): AgentTarget {
+	return {
+		id,
+		url: id,
+		token: login?.token,
+		peer,
+		isLocal: false,
+		...(login?.agentKey !== undefined ? { agentKeyPin: login.agentKey } : {}),
+		...(login?.sessionPrefix ? { sessionPrefix: login.sessionPrefix } : {}),
+	};
 }
 
 /** The address step's message, or undefined when it can be checked. */
@@ -133,9 +153,11 @@ function validateAddress(value: string): string | undefined {
 }
 
 /**
- * Connects with progress and remembers the agent; a token typed by the user is stored only once
- * it worked. A failure says what went wrong in words and offers what can help: Enter Token...
- * for a refused token, Retry when the cause may pass, Connect to Agent... for a wrong kind.
+ * Connects with progress and remembers the agent; a token typed by the user (or from an init URL)
+ * is stored only once it worked, with what its init URL pinned. A `wss://` agent's certificate is
+ * checked against `berth.tls.caFile` when it is set. A failure says what went wrong in words and
+ * offers what can help: Enter Token... for a refused token, Connect with Init URL... for a user
+ * token revoked or expired, Retry when the cause may pass, Connect to Agent... for a wrong kind.
  */
 export async function connectTo(
 	services: Services,
@@ -143,18 +165,23 @@ export async function connectTo(
 	options: { readonly storeToken?: boolean } = {},
 ): Promise<boolean> {
 	try {
+		const tls = await readCaFile(services.config.settings.tlsCaFile);
 		await vscode.window.withProgress(
 			{ location: vscode.ProgressLocation.Notification, title: `Connecting to ${target.id}…` },
-			() => services.connections.connect(target),
+			() => services.connections.connect({ ...target, tls }),
 		);
 	} catch (error) {
-		const text = describeConnectError(error, agentRefForUrl(target.url));
+		const text = describeConnectError(error, agentRefOf(target));
 		const act = (): unknown => {
 			switch (text.action) {
 				case 'enterToken':
 					return enterToken(services, target);
 				case 'connect':
 					return connectToAgent(services, { address: target.url });
+				case 'signIn':
+					return vscode.commands.executeCommand('berth.connectWithInitUrl', target.id);
+				case 'trustCa':
+					return vscode.commands.executeCommand('workbench.action.openSettings', 'berth.tls.caFile');
 				default:
 					return connectTo(services, target, options);
 			}
@@ -163,10 +190,22 @@ export async function connectTo(
 		return false;
 	}
 	if (options.storeToken && target.token) {
-		await services.secrets.storeAgentToken(target.id, target.token);
+		await services.secrets.storeAgentLogin(target.id, {
+			token: target.token,
+			...(target.agentKeyPin !== undefined ? { agentKey: target.agentKeyPin } : {}),
+			...(target.sessionPrefix ? { sessionPrefix: target.sessionPrefix } : {}),
+		});
 	}
 	services.saved.save(withAgent(services.saved.load(), { url: target.id, peer: target.peer }));
 	return true;
+}
+
+/** The agent of a target for error-text.ts: its address, and whether a user token was presented. */
+export function agentRefOf(target: AgentTarget): AgentRef {
+	return {
+		...agentRefForUrl(target.url),
+		...(target.token !== undefined && isJwtShaped(target.token) ? { userToken: true } : {}),
+	};
 }
 
 /** Enter Token...: asks for the token again and retries with it. */
@@ -176,19 +215,22 @@ async function enterToken(services: Services, target: AgentTarget): Promise<bool
 		prompt: `The connection token of ${target.id}`,
 		password: true,
 		ignoreFocusOut: true,
-		validateInput: (value) => (TOKEN_PATTERN.test(value.trim()) ? undefined : TOKEN_RULE),
+		validateInput: (value) => (isClientToken(value.trim()) ? undefined : TOKEN_RULE),
 	});
 	if (token === undefined) {
 		return false;
 	}
-	return connectTo(services, { ...target, token: token.trim() }, { storeToken: true });
+	// A token typed here is a new login: the pin of an init URL's token does not apply to it.
+	return connectTo(services, remoteTarget(target.id, target.peer, { token: token.trim() }), {
+		storeToken: true,
+	});
 }
 
 /** Reconnects every agent this window was connected to before the reload (tokens from SecretStorage). */
 export async function restoreAgents(services: Services): Promise<void> {
 	for (const agent of services.saved.load().agents) {
-		const token = await services.secrets.agentToken(agent.url);
-		void connectTo(services, { id: agent.url, url: agent.url, token, peer: agent.peer, isLocal: false });
+		const login = await services.secrets.agentLogin(agent.url);
+		void connectTo(services, remoteTarget(agent.url, agent.peer, login));
 	}
 }
 
@@ -236,6 +278,9 @@ export function registerConnectCommands(services: Services): vscode.Disposable[]
 			const connection = agentId ? services.connections.get(agentId) : undefined;
 			if (agentId === LOCAL_AGENT_ID) {
 				await vscode.commands.executeCommand('berth.turnOnTunnelAccess');
+			} else if (connection?.status.type === 'failed' && connection.status.tokenProblem) {
+				// The agent will refuse this token again: only a new one helps.
+				await vscode.commands.executeCommand('berth.connectWithInitUrl', agentId);
 			} else if (connection) {
 				await connectTo(services, connection.target);
 			}

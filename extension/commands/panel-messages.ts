@@ -44,6 +44,8 @@ export function handlePanelMessage(message: FromWebview): void {
 			return run('berth.disconnect', agentRow(message.agentId));
 		case 'reconnect':
 			return run('berth.reconnect', agentRow(message.agentId));
+		case 'signIn':
+			return run('berth.connectWithInitUrl', agentRow(message.agentId));
 		default:
 			assertNever(message, 'panel message');
 	}

@@ -18,6 +18,7 @@ import type {
 	RemoteForwardRow,
 } from '../../protocol/webview';
 import { isForwardableHost, listeningPortKey } from '../agent/listening-ports';
+import type { TokenProblem } from '../error-text';
 import { formatHostPort } from './forward-input';
 import { proxyRows } from './proxy-rows';
 import { forwardKey, rowKeyOf } from './row-keys';
@@ -33,7 +34,7 @@ export type AgentConnectionState =
 			readonly delayMs: number;
 			readonly lastError?: string;
 	  }
-	| { readonly type: 'failed'; readonly message: string };
+	| { readonly type: 'failed'; readonly message: string; readonly tokenProblem?: TokenProblem };
 
 /** One agent and what it carries. */
 export interface AgentInput {
@@ -42,6 +43,8 @@ export interface AgentInput {
 	readonly isLocal: boolean;
 	readonly peer: 'berth' | 'vscode';
 	readonly state: AgentConnectionState;
+	/** Whom this window is signed in as there (a user token's email). */
+	readonly user?: string;
 	readonly forwards: readonly ForwardInfo[];
 	/** Its proxy ports: SOCKS proxies through it, and this machine's network shared on it. */
 	readonly proxies: readonly ProxyInfo[];
@@ -153,6 +156,8 @@ function toAgentRow(agent: AgentInput): AgentRow {
 		status: statusOf(agent.state),
 		detail: describeAgentState(agent.state, agent.peer),
 		detectsPorts: agent.listeningPorts !== undefined,
+		...(agent.user !== undefined ? { user: agent.user } : {}),
+		...(agent.state.type === 'failed' && agent.state.tokenProblem ? { needsSignIn: true } : {}),
 	};
 }
 

@@ -155,6 +155,7 @@ export class PortsPresenter extends Disposable {
 				isLocal: c.target.isLocal,
 				peer: c.target.peer,
 				state: c.status,
+				...(c.user !== undefined ? { user: c.user } : {}),
 				forwards: c.forwards,
 				proxies: c.proxies,
 				listeningPorts: c.listeningPorts,

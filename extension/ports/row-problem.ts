@@ -5,6 +5,7 @@
 
 import type { ForwardInfo } from '../../protocol/rpc';
 import type { RowProblem } from '../../protocol/webview';
+import { describeTokenProblem } from '../error-text';
 import type { AgentConnectionState, AgentInput } from './ports-model';
 
 /** The agent in a sentence: "this machine", the host name it reported, or its address. */
@@ -31,7 +32,7 @@ export function describeAgentState(state: AgentConnectionState, peer: 'berth' | 
 				(state.lastError ? `: ${state.lastError}` : '')
 			);
 		case 'failed':
-			return `Disconnected: ${state.message}`;
+			return state.tokenProblem ? describeTokenProblem(state.tokenProblem) : `Disconnected: ${state.message}`;
 	}
 }
 

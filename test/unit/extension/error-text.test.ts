@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BerthError, HandshakeReason } from '../../../protocol/errors';
+import { tokenRefusalReason } from '../../../protocol/token-refusal';
 import {
 	describeAgentExit,
 	describeConnectError,
+	describeSignInNeeded,
+	describeTokenProblem,
+	tokenProblemOf,
 	describeForwardError,
 	describeForwardFailure,
 	describeTunnelStartError,
@@ -19,6 +23,12 @@ function socketError(errno: string): BerthError {
 	return new BerthError('BERTH_ERR_CONNECT', `cannot reach ws://host:8765: ${cause.message}`, undefined, {
 		cause,
 	});
+}
+
+/** A certificate that failed verification, as the client library reports it (server/client/tls-failure.ts). */
+function tlsError(code: string): BerthError {
+	const cause = Object.assign(new Error(code), { code });
+	return new BerthError('BERTH_ERR_TLS_UNTRUSTED', `wss://host:8765: … --ca-file …`, undefined, { cause });
 }
 
 describe('describeConnectError', () => {
@@ -61,10 +71,40 @@ describe('describeConnectError', () => {
 		['no route', socketError('EHOSTUNREACH'), /cannot be reached from this machine/, 'retry'],
 		['a reset', socketError('ECONNRESET'), /closed the connection at once/, 'retry'],
 		[
-			'an untrusted certificate',
+			'an untrusted certificate that arrived unwrapped (never a retry)',
 			socketError('DEPTH_ZERO_SELF_SIGNED_CERT'),
-			/does not trust the TLS certificate/,
-			'retry',
+			/does not trust the TLS certificate of host:8765\. If a private CA signed it, set Berth's CA file \(berth\.tls\.caFile\) to that CA\.$/,
+			'trustCa',
+		],
+		[
+			'an untrusted certificate',
+			tlsError('SELF_SIGNED_CERT_IN_CHAIN'),
+			/^This machine does not trust the TLS certificate of host:8765\. .*berth\.tls\.caFile/,
+			'trustCa',
+		],
+		[
+			'a certificate for another name',
+			tlsError('ERR_TLS_CERT_ALTNAME_INVALID'),
+			/^The TLS certificate of host:8765 is not valid for the name host\. Connect by a name the certificate lists\.$/,
+			'none',
+		],
+		[
+			'an expired certificate',
+			tlsError('CERT_HAS_EXPIRED'),
+			/^The TLS certificate of host:8765 is out of its dates .*clock/,
+			'none',
+		],
+		[
+			'a revoked user token',
+			new BerthError('BERTH_ERR_TOKEN_REVOKED', 'x', tokenRefusalReason('revoked')),
+			/^Your token for ws:\/\/host:8765 was revoked: sign in again with a new init URL from the agent's owner\.$/,
+			'signIn',
+		],
+		[
+			'an expired user token',
+			new BerthError('BERTH_ERR_TOKEN_REVOKED', 'x', tokenRefusalReason('expired')),
+			/^Your token for ws:\/\/host:8765 has expired: sign in again/,
+			'signIn',
 		],
 		['a timeout', new BerthError('BERTH_ERR_TIMEOUT', 'x'), /did not answer in time/, 'retry'],
 		['garbage', new BerthError('BERTH_ERR_PROTOCOL', 'x'), /does not answer as a Berth agent/, 'connect'],
@@ -83,6 +123,39 @@ describe('describeConnectError', () => {
 			assert.doesNotMatch(text.message, /\bE[A-Z]{4,}\b|--\w/, 'no errno names or CLI flags');
 		});
 	}
+
+	it('says what a refusal means when the client presented a user token', () => {
+		const userAgent = { ...agent, userToken: true };
+		const unknown = describeConnectError(
+			new BerthError('BERTH_ERR_HANDSHAKE_REFUSED', 'x', tokenRefusalReason('unknown')),
+			userAgent,
+		);
+		assert.deepEqual(unknown, {
+			message:
+				'The agent at ws://host:8765 refused your token (the token is unknown to this agent). Sign in again with a new init URL.',
+			action: 'signIn',
+		});
+		const throttled = describeConnectError(
+			new BerthError(
+				'BERTH_ERR_HANDSHAKE_REFUSED',
+				'x',
+				`${HandshakeReason.TooManyAttempts}; try again in 6 s`,
+			),
+			userAgent,
+		);
+		assert.equal(throttled.action, 'retry', 'a wait, not a new token');
+		const pinned = describeConnectError(new BerthError('BERTH_ERR_SERVER_UNVERIFIED', 'x'), userAgent);
+		assert.match(pinned.message, /^The agent at ws:\/\/host:8765 is not the one your init URL named/);
+		assert.equal(pinned.action, 'signIn');
+		// The same refusal of a connection token still asks for the token.
+		assert.equal(
+			describeConnectError(
+				new BerthError('BERTH_ERR_HANDSHAKE_REFUSED', 'x', HandshakeReason.Unauthorized),
+				agent,
+			).action,
+			'enterToken',
+		);
+	});
 
 	it('finds the errno of a happy-eyeballs AggregateError', () => {
 		const inner = Object.assign(new Error('connect ECONNREFUSED ::1:8765'), { code: 'ECONNREFUSED' });
@@ -184,5 +257,29 @@ describe('describeTunnelStartError', () => {
 
 	it('offers Retry for anything else', () => {
 		assert.equal(describeTunnelStartError(new Error('boom'), '127.0.0.1', 8765).action, 'retry');
+	});
+});
+
+describe('token problems', () => {
+	it('tells a revoked token from an expired one by the wire reason, and nothing else is one', () => {
+		const refusal = (why: 'revoked' | 'expired') =>
+			new BerthError('BERTH_ERR_TOKEN_REVOKED', 'x', tokenRefusalReason(why));
+		assert.equal(tokenProblemOf(refusal('revoked')), 'revoked');
+		assert.equal(tokenProblemOf(refusal('expired')), 'expired');
+		assert.equal(tokenProblemOf(new BerthError('BERTH_ERR_TOKEN_REVOKED', 'x')), 'revoked');
+		assert.equal(
+			tokenProblemOf(new BerthError('BERTH_ERR_HANDSHAKE_REFUSED', 'x', tokenRefusalReason('expired'))),
+			undefined,
+		);
+		assert.equal(tokenProblemOf(new Error('the token was revoked')), undefined);
+	});
+
+	it('words them for the panel, the status bar and the notification', () => {
+		assert.equal(describeTokenProblem('revoked'), 'Token revoked: sign in again');
+		assert.equal(describeTokenProblem('expired'), 'Token expired: sign in again');
+		assert.equal(
+			describeSignInNeeded('revoked', 'ws://host:8765', 'alice@example.com'),
+			"Your token for ws://host:8765 (alice@example.com) was revoked: sign in again with a new init URL from the agent's owner.",
+		);
 	});
 });

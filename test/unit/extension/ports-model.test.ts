@@ -313,6 +313,29 @@ describe('buildPortsViewState', () => {
 		assert.deepEqual(state.rows, []);
 	});
 
+	it('names the signed-in user of an agent, and marks one whose token was refused for good', () => {
+		const state = buildPortsViewState(
+			input([
+				agent({ user: 'alice@example.com' }),
+				agent({
+					id: 'ws://other:8765',
+					url: 'ws://other:8765',
+					user: 'bob@example.com',
+					state: { type: 'failed', message: 'x', tokenProblem: 'revoked' },
+				}),
+				agent({ id: 'ws://third:8765', url: 'ws://third:8765', state: { type: 'failed', message: 'x' } }),
+			]),
+		);
+		const [alice, bob, third] = state.agents;
+		assert.equal(alice!.user, 'alice@example.com');
+		assert.equal(alice!.needsSignIn, undefined);
+		assert.equal(bob!.user, 'bob@example.com');
+		assert.equal(bob!.needsSignIn, true);
+		assert.equal(bob!.detail, 'Token revoked: sign in again');
+		assert.equal(third!.user, undefined, 'a connection token names nobody');
+		assert.equal(third!.needsSignIn, undefined, 'another failure is not a sign-in');
+	});
+
 	it('names the local agent "This machine" and passes the notice on', () => {
 		const state = buildPortsViewState(
 			input([agent({ id: 'local', url: 'ws://127.0.0.1:1234', isLocal: true })], { notice: 'hello' }),

@@ -57,4 +57,19 @@ describe('describeAgentState', () => {
 			'Disconnected: auth mismatch',
 		);
 	});
+
+	it('asks to sign in again, not to reconnect, once the token was revoked or expired', () => {
+		const failed = {
+			type: 'failed',
+			message: 'Connection error: … get a new token (berth login …)',
+		} as const;
+		assert.equal(
+			describeAgentState({ ...failed, tokenProblem: 'revoked' }, 'berth'),
+			'Token revoked: sign in again',
+		);
+		assert.equal(
+			describeAgentState({ ...failed, tokenProblem: 'expired' }, 'berth'),
+			'Token expired: sign in again',
+		);
+	});
 });

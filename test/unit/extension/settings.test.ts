@@ -17,6 +17,7 @@ describe('resolveSettings', () => {
 			restoreForwardedPorts: true,
 			tunnelHost: '127.0.0.1',
 			tunnelPort: 8765,
+			tlsCaFile: undefined,
 			problems: [],
 		});
 	});
@@ -57,6 +58,14 @@ describe('resolveSettings', () => {
 		const settings = resolveSettings({ localAddress: '192.168.1.5' });
 		assert.equal(settings.localAddress, '127.0.0.1');
 		assert.match(settings.problems[0]!, /is not one of 127\.0\.0\.1, localhost, ::1, 0\.0\.0\.0/);
+	});
+
+	it('takes a CA file for wss:// agents, and the system CAs when it is empty or not a path', () => {
+		assert.equal(resolveSettings({ 'tls.caFile': ' ~/ca.pem ' }).tlsCaFile, '~/ca.pem');
+		assert.equal(resolveSettings({ 'tls.caFile': '  ' }).tlsCaFile, undefined);
+		const wrong = resolveSettings({ 'tls.caFile': 7 });
+		assert.equal(wrong.tlsCaFile, undefined);
+		assert.match(wrong.problems[0]!, /^berth\.tls\.caFile must be the path of a PEM file/);
 	});
 
 	it('defaults a wrong tunnel host or port, and says why', () => {

@@ -123,4 +123,38 @@ describe('the remote agents status item', () => {
 		assert.ok(tooltip.includes(`[Disconnect](command:${commandLink('berth.disconnect', 'ws://b:2')})`));
 		assert.equal(commandLink('berth.reconnect', 'ws://b:2'), 'berth.reconnect?%5B%22ws%3A%2F%2Fb%3A2%22%5D');
 	});
+
+	it('names the user signed in at each agent', () => {
+		const status = describeRemoteAgents([
+			{ id: 'wss://a:1', state: { type: 'connected' }, forwards: 1, user: 'alice@example.com' },
+			{ id: 'ws://b:2', state: { type: 'connected' }, forwards: 0 },
+		]);
+		const tooltip = status!.tooltip.join('\n');
+		assert.match(tooltip, /^- `wss:\/\/a:1` \(signed in as alice@example\.com\): connected, 1 forward · /m);
+		assert.match(tooltip, /^- `ws:\/\/b:2`: connected · /m);
+		assert.equal(status!.text, '$(plug) Berth: 2 agents');
+	});
+
+	it('asks to sign in again for a revoked or expired token, with Sign In and Sign Out, never Reconnect', () => {
+		const status = describeRemoteAgents([
+			{
+				id: 'wss://a:1',
+				state: { type: 'failed', message: 'x', tokenProblem: 'revoked' },
+				forwards: 1,
+				user: 'alice@example.com',
+			},
+			{ id: 'ws://b:2', state: { type: 'connected' }, forwards: 0 },
+		])!;
+		const tooltip = status.tooltip.join('\n');
+		assert.match(
+			tooltip,
+			/`wss:\/\/a:1` \(signed in as alice@example\.com\): token revoked: sign in again, 1 forward/,
+		);
+		assert.ok(tooltip.includes(`[Sign In](command:${commandLink('berth.connectWithInitUrl', 'wss://a:1')})`));
+		assert.ok(tooltip.includes(`[Sign Out](command:${commandLink('berth.signOut', 'wss://a:1')})`));
+		assert.ok(!tooltip.includes(commandLink('berth.reconnect', 'wss://a:1')), 'no Reconnect: it cannot help');
+		assert.equal(status.text, '$(key) Berth: sign in again');
+		assert.equal(status.severity, 'error');
+		assert.equal(status.actions[0]!.command, 'berth.connectWithInitUrl');
+	});
 });
