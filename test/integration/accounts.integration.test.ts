@@ -127,7 +127,8 @@ describe('accounts: user tokens on a real agent', () => {
 	});
 
 	it('refuses an expired token, and cuts a live one at its expiry', async () => {
-		const issued = await issue(agent, { email: 'carol@example.com', ttl: '3s' });
+		// Long enough for the forward to start on a loaded machine; the cut is timed from the expiry.
+		const issued = await issue(agent, { email: 'carol@example.com', ttl: '10s' });
 		const { cli, port } = await forwardWith(agent, issued.token, echo.port);
 		const socket = await echoOnce(port);
 		socket.on('error', () => undefined);
