@@ -21,7 +21,11 @@ export interface PostOptions {
 export class WebClient {
 	readonly cookies = new Map<string, string>();
 
-	constructor(readonly origin: string) {}
+	/** `localAddress`: the address to connect from (another loopback address is another source to the agent's throttles). */
+	constructor(
+		readonly origin: string,
+		private readonly localAddress?: string,
+	) {}
 
 	get(path: string): Promise<WebReply> {
 		return this.send('GET', path, undefined, {});
@@ -52,6 +56,7 @@ export class WebClient {
 					port: url.port,
 					method,
 					path: url.pathname + url.search,
+					...(this.localAddress ? { localAddress: this.localAddress } : {}),
 					headers: { ...headers, ...(cookie ? { cookie } : {}) },
 				},
 				(res) => {
