@@ -1,6 +1,7 @@
 import { escapeHtml } from '../status-page';
 import { CSRF_FIELD } from './csrf';
 import type { WebSession } from './web-sessions';
+import { WEB_ICON_PATH } from './web-icon';
 import { WEB_STYLE_PATH } from './web-style';
 
 /** Which page of the bar is current. */
@@ -22,8 +23,9 @@ export function renderPage(options: PageOptions): string {
 	const scripts = (options.scripts ?? []).map((src) => `<script src="${escapeHtml(src)}"></script>`).join('');
 	return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(options.title)} · Berth</title><link rel="stylesheet" href="${WEB_STYLE_PATH}"></head>
-<body><header class="bar"><a class="brand" href="/tokens">Berth</a>${renderNav(options)}${renderWho(options.session)}</header>
+<title>${escapeHtml(options.title)} · Berth</title><link rel="icon" href="${WEB_ICON_PATH}" type="image/svg+xml">
+<link rel="stylesheet" href="${WEB_STYLE_PATH}"></head>
+<body><header class="bar"><a class="brand" href="/tokens"><img src="${WEB_ICON_PATH}" alt="" width="24" height="24">Berth</a>${renderNav(options)}${renderWho(options.session)}</header>
 <main>
 ${options.body}
 </main>${scripts}</body></html>

@@ -17,10 +17,14 @@ export const DEFAULT_TOKEN_LIFETIME = '30d';
 
 /** What each role may do, for the form's choices. */
 const ROLE_LABELS: Readonly<Record<TokenRole, string>> = {
-	client: 'client: forwards and proxies',
-	provider: 'provider: also an exit of the reverse proxy',
-	connector: 'connector: relay proxy streams only',
+	client: 'client',
+	provider: 'provider (a proxy exit too)',
+	connector: 'connector (relay only)',
 };
+/** Characters per line the shown-once fields are sized for (a line of the card at full width). */
+const COPY_FIELD_LINE_CHARS = 100;
+/** The most lines a shown-once field takes before it scrolls. */
+const MAX_COPY_FIELD_ROWS = 8;
 
 /** A token just created: shown once, in this answer only. */
 export interface CreatedToken {
@@ -69,13 +73,14 @@ function renderCreated(created: CreatedToken): string {
 	return `<section class="card created" aria-labelledby="created-title">
 <h2 id="created-title">Token created ${who}</h2>
 <p class="warn"><strong>Copy it now: it is shown only once.</strong> Keep it secret, like a password.</p>
-${copyField('login-command', 'On the machine you connect from, in the folder you work in, run:', command, 2, true)}
-${copyField('init-url', 'Init URL (VS Code: Berth: Connect with Init URL...)', created.initUrl, 2, false)}
-${copyField('token-value', 'The token alone (for --token-file or $BERTH_TOKEN)', created.jwt, 3, false)}
+${copyField('login-command', 'On the machine you connect from, in the folder you work in, run:', command, true)}
+${copyField('init-url', 'Init URL (VS Code: Berth: Connect with Init URL...)', created.initUrl, false)}
+${copyField('token-value', 'The token alone (for --token-file or $BERTH_TOKEN)', created.jwt, false)}
 </section>`;
 }
 
-function copyField(id: string, label: string, value: string, rows: number, focus: boolean): string {
+function copyField(id: string, label: string, value: string, focus: boolean): string {
+	const rows = Math.min(MAX_COPY_FIELD_ROWS, Math.ceil(value.length / COPY_FIELD_LINE_CHARS));
 	return `<div class="field"><label for="${id}">${escapeHtml(label)}</label>
 <div class="copy-row"><textarea id="${id}" rows="${rows}" readonly spellcheck="false"${focus ? ' autofocus' : ''}>${escapeHtml(value)}</textarea>
 <button type="button" data-copy="${id}" hidden aria-label="Copy: ${escapeHtml(label)}">Copy</button></div></div>`;
@@ -95,7 +100,7 @@ function renderCreateForm(session: WebSession): string {
 			)
 				.map(([value, label]) => `<option value="${value}">${escapeHtml(label)}</option>`)
 				.join('')}</select></div>`
-		: `<div class="field"><span class="label">Role</span><span>client: forwards and proxies</span></div>`;
+		: `<div class="field"><span class="label">Role</span><span>client (forwards and proxies)</span></div>`;
 	return `<section class="card" aria-labelledby="create-title"><h2 id="create-title">Create a token</h2>
 <form method="post" action="/tokens" class="form-grid">${csrfInput(session)}
 <div class="field"><label for="name">Name</label><input id="name" name="name" maxlength="128" placeholder="laptop" autocomplete="off"></div>
@@ -116,12 +121,12 @@ function renderList(model: TokensPageModel): string {
 		.join('\n');
 	return (
 		`<section class="card" aria-labelledby="list-title"><h2 id="list-title">${title}</h2>
-<table><thead><tr><th scope="col">Name</th>${owner ? '<th scope="col">User</th>' : ''}<th scope="col">Role</th>` +
+<p class="hint">Times are UTC.</p><div class="table-wrap"><table><thead><tr><th scope="col">Name</th>${owner ? '<th scope="col">User</th>' : ''}<th scope="col">Role</th>` +
 		`<th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Expires</th><th scope="col">Status</th>` +
 		`<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>
 ${rows}
-</tbody></table></section>`
+</tbody></table></div></section>`
 	);
 }
 
@@ -134,13 +139,13 @@ function renderRow(record: TokenRecord, model: TokensPageModel): string {
 				`<input type="hidden" name="id" value="${escapeHtml(record.id)}">` +
 				`<button class="danger" aria-label="Revoke ${escapeHtml(name)} (${escapeHtml(record.email)}, created ${plainTime(record.createdAt)})">Revoke</button></form>`
 			: '';
-	const label = status === 'revoked' ? `Revoked ${formatTime(record.revokedAt)}` : capitalize(status);
+	const revokedAt = status === 'revoked' ? ` <span class="hint">${formatTime(record.revokedAt)}</span>` : '';
 	return (
 		`<tr id="token-${escapeHtml(record.id)}" class="${status}"><td>${escapeHtml(name)}</td>` +
 		(model.session.isOwner ? `<td>${escapeHtml(record.email)}</td>` : '') +
 		`<td class="role">${record.role}</td><td>${formatTime(record.createdAt)}</td>` +
 		`<td>${record.lastUsedAt !== undefined ? formatTime(record.lastUsedAt) : 'never'}</td>` +
-		`<td>${formatTime(record.expiresAt)}</td><td><span class="badge ${status}">${label}</span></td><td>${revoke}</td></tr>`
+		`<td>${formatTime(record.expiresAt)}</td><td><span class="badge ${status}">${capitalize(status)}</span>${revokedAt}</td><td>${revoke}</td></tr>`
 	);
 }
 
@@ -153,9 +158,13 @@ function statusOf(record: TokenRecord, now: number): TokenStatus {
 	return record.expiresAt <= now ? 'expired' : 'active';
 }
 
-/** `2026-05-01 14:03 UTC`, in a <time> element with the exact instant. */
+/** `2026-05-01 14:03`, in a <time> element with the exact instant (the list says its times are UTC). */
 function formatTime(ms: number | undefined): string {
-	return ms === undefined ? '' : `<time datetime="${new Date(ms).toISOString()}">${plainTime(ms)}</time>`;
+	if (ms === undefined) {
+		return '';
+	}
+	const iso = new Date(ms).toISOString();
+	return `<time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)}</time>`;
 }
 
 /** `2026-05-01 14:03 UTC`. */

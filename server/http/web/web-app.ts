@@ -19,6 +19,7 @@ import type { WebContext, WebOptions, WebRequest } from './web-context';
 import { refuse } from './web-guard';
 import { sendAsset } from './web-response';
 import { WebSessions } from './web-sessions';
+import { WEB_ICON, WEB_ICON_PATH } from './web-icon';
 import { WEB_STYLE, WEB_STYLE_PATH } from './web-style';
 
 /** Wrong user codes one address may type in a burst, then one more every USER_CODE_GUESS_REFILL_MS. */
@@ -71,6 +72,7 @@ const ROUTES: readonly Route[] = [
 		serve: (w) => sendAsset(w.res, 'text/javascript', TOKENS_SCRIPT),
 	},
 	{ paths: [WEB_STYLE_PATH], methods: ['GET'], serve: (w) => sendAsset(w.res, 'text/css', WEB_STYLE) },
+	{ paths: [WEB_ICON_PATH], methods: ['GET'], serve: (w) => sendAsset(w.res, 'image/svg+xml', WEB_ICON) },
 ];
 
 /**

@@ -21,15 +21,16 @@ body { margin: 0; background: var(--bg); color: var(--fg); font: 15px/1.5 system
 a { color: var(--accent); }
 :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 .bar { display: flex; align-items: center; gap: 1.5em; padding: .7em 1.5em; background: var(--card); border-bottom: 1px solid var(--line); }
-.brand { font-weight: 700; font-size: 1.1em; color: var(--fg); text-decoration: none; letter-spacing: .02em; }
+.brand { display: flex; align-items: center; gap: .5em; font-weight: 700; font-size: 1.1em; color: var(--fg); text-decoration: none; letter-spacing: .02em; }
 .bar nav { display: flex; gap: 1.2em; flex: 1; }
 .bar nav a { text-decoration: none; }
 .bar nav a[aria-current="page"] { font-weight: 600; color: var(--fg); }
 .who { display: flex; align-items: center; gap: .8em; color: var(--muted); font-size: .93em; }
 .who form { margin: 0; }
-main { max-width: 64rem; margin: 0 auto; padding: 1.5em; }
+main { max-width: 72rem; margin: 0 auto; padding: 1.5em; }
 h1 { font-size: 1.6em; margin: .3em 0 .2em; }
 h2 { font-size: 1.15em; margin: 0 0 .8em; }
+h2 + .hint { margin: -.6em 0 .6em; }
 .lead { color: var(--muted); margin-top: 0; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 1.2em 1.4em; margin: 1.2em 0; }
 .narrow { max-width: 30rem; }
@@ -52,12 +53,16 @@ button.link { border: 0; background: none; padding: 0; color: var(--accent); tex
 .created { border: 2px solid var(--ok); }
 .warn { background: var(--warn-bg); padding: .5em .8em; border-radius: 6px; }
 .copy-row { display: flex; gap: .5em; align-items: flex-start; }
+.created .field + .field { margin-top: 1em; }
 .copy-row textarea { flex: 1; }
+.table-wrap { overflow-x: auto; }
 table { width: 100%; border-collapse: collapse; font-size: .93em; }
 th, td { text-align: left; padding: .55em .6em; border-bottom: 1px solid var(--line); vertical-align: middle; }
 th { font-size: .85em; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .04em; }
 tbody tr:hover { background: var(--bg); }
 td form { margin: 0; }
+td time { white-space: nowrap; }
+td .hint { display: block; }
 .badge { display: inline-block; font-size: .8em; font-weight: 600; padding: .1em .55em; border-radius: 999px; border: 1px solid currentColor; }
 .badge.active { color: var(--ok); }
 .badge.revoked, .badge.expired { color: var(--muted); }
