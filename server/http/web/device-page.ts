@@ -31,7 +31,7 @@ export function renderDeviceConfirmPage(model: DeviceConfirmModel): string {
 	const body = `<h1>Allow this device?</h1>
 <p class="lead">A device asks to connect to this agent as <strong>${escapeHtml(session.email)}</strong>.</p>
 <section class="card narrow"><dl class="facts"><dt>Device</dt><dd>${escapeHtml(device.sessionName || '(no name given)')}</dd>
-<dt>Code</dt><dd class="code">${escapeHtml(device.userCode)}</dd><dt>Asked</dt><dd>${escapeHtml(model.askedAgo)}</dd></dl>
+<dt>Code</dt><dd class="user-code">${escapeHtml(device.userCode)}</dd><dt>Asked</dt><dd>${escapeHtml(model.askedAgo)}</dd></dl>
 <p class="warn">Check that your device shows this same code. Approve only a device you started yourself: it gets a token (client, ${escapeHtml(model.lifetime)}) that works until you revoke it on the Tokens page.</p>
 <div class="actions"><form method="post" action="/auth/device/approve">${hidden}<button type="submit" class="primary">Approve</button></form>
 <form method="post" action="/auth/device/deny">${hidden}<button type="submit">Deny</button></form></div></section>`;

@@ -40,6 +40,7 @@ h2 + .hint { margin: -.6em 0 .6em; }
 .hint { color: var(--muted); font-size: .85em; }
 input, select, textarea { font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: .45em .6em; width: 100%; }
 textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85em; resize: vertical; word-break: break-all; }
+code { white-space: nowrap; }
 code, .code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--code-bg); padding: .1em .35em; border-radius: 4px; }
 button { font: inherit; cursor: pointer; border-radius: 6px; padding: .45em 1em; border: 1px solid var(--line); background: var(--card); color: var(--fg); }
 button:hover { border-color: var(--muted); }
@@ -69,6 +70,7 @@ td .hint { display: block; }
 tr.revoked td, tr.expired td { color: var(--muted); }
 .role { font-family: ui-monospace, monospace; font-size: .9em; }
 .user-code { font: 700 2em/1.2 ui-monospace, monospace; letter-spacing: .15em; }
+dl.facts dd.user-code { font-size: 1.5em; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .4em 1.2em; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; font-weight: 600; }
