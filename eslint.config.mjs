@@ -78,7 +78,7 @@ export default tseslint.config(
 			banned: ['**/cli/**', AGENT_FOLDERS, '**/agent', '**/connection-token'].flat(),
 		},
 		{
-			files: ['server/*.ts', AGENT_FOLDERS.map((f) => `server/${f.slice(3)}/*.ts`)].flat(),
+			files: ['server/*.ts', AGENT_FOLDERS.map((f) => `server/${f.slice(3)}/**/*.ts`)].flat(),
 			message: 'The agent may use protocol/ and server/shared/ only, never the client library or the CLI.',
 			banned: ['**/client/**', '**/cli/**'],
 		},

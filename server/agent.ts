@@ -40,6 +40,8 @@ import type { Upstream } from './shared/upstream';
 import type { AgentKey } from './auth/agent-key';
 import type { BearerVerifier } from './auth/bearer-verifier';
 import type { OpenAccounts } from './auth/open-accounts';
+import { WebApp } from './http/web/web-app';
+import type { WebOptions } from './http/web/web-context';
 
 /** Everything an agent needs, resolved from flags by the CLI (or by a test). */
 export interface AgentConfig {
@@ -78,6 +80,8 @@ export interface AgentConfig {
 	readonly agentKey?: AgentKey;
 	/** Serve `https://` and `wss://` with this certificate and key (--tls-cert, --tls-key). */
 	readonly tls?: TlsCredentials;
+	/** The web pages for people (sign-in, /tokens, the device flow); served with `accounts` and `agentKey` only. */
+	readonly web?: WebOptions;
 }
 
 /** How long `stop()` lets goodbyes flush before it destroys what is left. */
@@ -95,6 +99,7 @@ export class Agent extends Disposable {
 	private readonly pending: PendingConnections;
 	private readonly sessions: AgentSessions;
 	private readonly refusals: Refusals;
+	private readonly web: WebApp | undefined;
 	private readonly sockets = new Set<Socket>();
 	private readonly acceptedAt = new WeakMap<Socket, number>();
 	private readonly log: Logger;
@@ -116,6 +121,7 @@ export class Agent extends Disposable {
 		this.refusals = this._register(new Refusals(this.log, config.timers));
 		this.sessions = this._register(new AgentSessions(this.sessionsConfig()));
 		config.accounts?.accounts.attach(this.sessions.clientList);
+		this.web = this.createWebApp();
 		this.listener = createAgentServer({
 			timeoutMs: this.handshakeTimeoutMs,
 			...(config.tls ? { tls: config.tls } : {}),
@@ -142,6 +148,26 @@ export class Agent extends Disposable {
 			}),
 		);
 		this.listen();
+	}
+
+	private createWebApp(): WebApp | undefined {
+		const { web, accounts, agentKey } = this.config;
+		if (!web || !accounts || !agentKey) {
+			return undefined;
+		}
+		return this._register(
+			new WebApp({
+				options: web,
+				token: this.config.token,
+				timers: this.config.timers,
+				wallClock: Date.now,
+				log: this.log.fork('web'),
+				tokens: accounts.tokens,
+				store: accounts.store,
+				agentKey,
+				logRefusal: (message, fields) => this.refusals.logRefusal('warn', message, fields),
+			}),
+		);
 	}
 
 	/** The registry of connection types (tests register their own). */
@@ -260,6 +286,7 @@ export class Agent extends Disposable {
 						},
 					}
 				: {}),
+			...(this.web ? { web: this.web } : {}),
 			listenHost: config.host,
 			secure: this.listener.scheme === 'wss',
 			commit: config.commit,

@@ -113,7 +113,11 @@ Flags:
                                    users (berth token create, POST /api/tokens), checked on every
                                    connection against the token database; revoking one (berth
                                    token revoke) cuts its live sessions within a second, and its
-                                   expiry does too. The connection token still works as before
+                                   expiry does too. The connection token still works as before.
+                                   Web pages on the same port: /tokens (create, list, revoke;
+                                   the owner signs in at /auth/login with the connection token)
+                                   and the device flow (POST /auth/device/code, /auth/device/poll;
+                                   people approve at /auth/device)
   --db PATH                        with --accounts: the token database (default
                                    $BERTH_DATA_DIR/tokens.db, else $XDG_DATA_HOME/berth/tokens.db,
                                    else ~/.local/share/berth/tokens.db; mode 0600; one process
@@ -121,6 +125,9 @@ Flags:
   --jwt-secret-file FILE           with --accounts: the signing secret (its text, at least 32
                                    bytes); default: generated once, kept 0600 beside the
                                    connection token. Replacing it ends every user token
+  --owner-email EMAIL              with --accounts: the owner's email. Tokens the owner creates
+                                   for itself on the web pages, and devices it approves, are
+                                   issued to it (default owner@ + this host's name)
   --dev-mode                       any client in dev mode (berth forward's flag of that name)
                                    is testing@testing.local, without a token; refused unless
                                    every listener is loopback

@@ -28,6 +28,9 @@ import { openAccounts, type OpenAccounts } from '../auth/open-accounts';
 import { isLoopbackAddress } from '../shared/loopback-address';
 import { readTlsCredentials } from './read-tls-credentials';
 import { isLoopbackHost } from '../http/host-check';
+import type { WebOptions } from '../http/web/web-context';
+import { resolveWebOptions } from './web-options';
+import { hostname } from 'node:os';
 
 const DEFAULT_PORT = 8765;
 const DEFAULT_HOST = '127.0.0.1';
@@ -75,6 +78,7 @@ function parseServerFlags(argv: string[]) {
 		'jwt-secret-file': { type: 'string' },
 		db: { type: 'string' },
 		'dev-mode': { type: 'boolean' },
+		'owner-email': { type: 'string' },
 		'tls-cert': { type: 'string' },
 		'tls-key': { type: 'string' },
 	});
@@ -151,6 +155,7 @@ async function serve(
 		...(values.upstream !== undefined ? { upstream: readUpstream(values.upstream, log) } : {}),
 		...(users ? { bearer: users.bearer, agentKey: users.agentKey } : {}),
 		...(users?.accounts ? { accounts: users.accounts } : {}),
+		...(users?.web ? { web: users.web } : {}),
 		...(tls ? { tls } : {}),
 	});
 	// Whoever waits for the listening line may stop the agent the moment it reads it: a clean stop.
@@ -166,7 +171,7 @@ async function serve(
 		process.stdout.write(statusPageLine(statusUrl, undefined) + '\n');
 	}
 	if (users) {
-		printUsersBanner(users);
+		printUsersBanner(users, statusUrl);
 	}
 	if (reverse && proxy) {
 		process.stdout.write(
@@ -303,6 +308,8 @@ interface AgentUsers {
 	readonly bearer: BearerVerifier;
 	readonly agentKey: AgentKey;
 	readonly accounts?: OpenAccounts;
+	/** The web pages (sign-in, /tokens, the device flow): with accounts. */
+	readonly web?: WebOptions;
 	readonly devMode: boolean;
 }
 
@@ -318,8 +325,13 @@ async function startUsers(
 	timers: Timers,
 ): Promise<AgentUsers | undefined> {
 	const devMode = values['dev-mode'] ?? false;
-	if (!values.accounts && (values.db !== undefined || values['jwt-secret-file'] !== undefined)) {
-		throw new BerthError('BERTH_ERR_USAGE', '--db and --jwt-secret-file go with --accounts');
+	if (
+		!values.accounts &&
+		(values.db !== undefined ||
+			values['jwt-secret-file'] !== undefined ||
+			values['owner-email'] !== undefined)
+	) {
+		throw new BerthError('BERTH_ERR_USAGE', '--db, --jwt-secret-file and --owner-email go with --accounts');
 	}
 	if (!values.accounts && !devMode) {
 		return undefined;
@@ -327,6 +339,8 @@ async function startUsers(
 	if (devMode) {
 		checkDevModeLoopback(host, values.reverse ? (values['socks-host'] ?? DEFAULT_HOST) : undefined);
 	}
+	// Checked before anything is opened: a bad --owner-email stops the start at once.
+	const web = values.accounts ? resolveWebOptions(values['owner-email'], hostname(), process.env) : undefined;
 	const configDir = defaultConfigDir();
 	const agentKey = AgentKey.loadOrCreate(configDir);
 	const accounts = values.accounts
@@ -342,7 +356,13 @@ async function startUsers(
 			)
 		: undefined;
 	const verifiers = [...(accounts ? [accounts.accounts] : []), ...(devMode ? [devModeVerifier] : [])];
-	return { bearer: firstVerifier(verifiers), agentKey, devMode, ...(accounts ? { accounts } : {}) };
+	return {
+		bearer: firstVerifier(verifiers),
+		agentKey,
+		devMode,
+		...(accounts ? { accounts } : {}),
+		...(web ? { web } : {}),
+	};
 }
 
 /** Dev mode lets anyone in without a token: it must not be reachable from another machine. */
@@ -361,7 +381,7 @@ function checkDevModeLoopback(host: string, socksHost: string | undefined): void
 	}
 }
 
-function printUsersBanner(users: AgentUsers): void {
+function printUsersBanner(users: AgentUsers, statusUrl: string): void {
 	if (users.devMode) {
 		process.stderr.write(
 			'\n  *** DEV MODE: any local client that says --dev is testing@testing.local, without a token. ***\n' +
@@ -371,6 +391,11 @@ function printUsersBanner(users: AgentUsers): void {
 	if (users.accounts) {
 		process.stdout.write(
 			`Accounts: user tokens in ${users.accounts.dbPath}; create one with berth token create --email E\n`,
+		);
+	}
+	if (users.web) {
+		process.stdout.write(
+			`Token page ${statusUrl}tokens (the owner, ${users.web.ownerEmail}, signs in with the connection token)\n`,
 		);
 	}
 	process.stdout.write(`Agent key ${users.agentKey.fingerprint} (init URLs pin it)\n`);

@@ -6,7 +6,9 @@ import { isAllowedHost } from './host-check';
 import { renderStatusPage, type AgentStatus } from './status-page';
 import { handleProxyApi, type ProxyApiContext } from './proxy-api';
 import { renderInitPage } from './init-page';
+import { readCookie } from './read-cookie';
 import { handleTokensApi, type TokensApiContext } from './tokens-api';
+import type { WebApp } from './web/web-app';
 
 /** VS Code's names: the query parameter and the cookie that carry the connection token. */
 export const TOKEN_QUERY_PARAM = 'tkn';
@@ -27,12 +29,15 @@ export interface HttpContext {
 	readonly api: ProxyApiContext;
 	/** The token endpoints (`--accounts`), all but the origin, which each request gives. */
 	readonly accounts?: Omit<TokensApiContext, 'origin'>;
+	/** The web pages for people (`--accounts`): sign-in, /tokens, the device flow (web/web-app.ts). */
+	readonly web?: Pick<WebApp, 'serves' | 'handle'>;
 }
 
 /**
  * The agent's plain HTTP: `GET /version` (the commit, no token), `GET /?tkn=T` (sets the token
  * cookie and redirects to drop the token from the address bar), `GET /` with the cookie (a status
- * page), and the automation API under /api/ (Bearer token: proxy-api.ts). Anything else without a valid token is 403, as on VS Code's server. A wrong token
+ * page), the automation API under /api/ (Bearer token: proxy-api.ts), and with `--accounts` the
+ * web pages for people (sign-in, /tokens, /auth/device: web/web-app.ts). Anything else without a valid token is 403, as on VS Code's server. A wrong token
  * counts against its source's guesses; a source with none left gets 429 before its token is read.
  */
 export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): void {
@@ -59,6 +64,20 @@ export function handleHttpRequest(req: IncomingMessage, res: ServerResponse, ctx
 		res.writeHead(200);
 		res.end(renderInitPage(originOf(req) + path));
 		return;
+	}
+	if (ctx.web?.serves(path)) {
+		if (!isAllowedHost(req.headers.host, ctx.listenHost)) {
+			return send(
+				res,
+				403,
+				'Forbidden: this agent listens on loopback and answers only loopback host names.',
+			);
+		}
+		return ctx.web.handle(req, res, {
+			origin: originOf(req),
+			secure: isEncrypted(req),
+			...(ctx.attempts ? { attempts: ctx.attempts } : {}),
+		});
 	}
 	if (req.method !== 'GET') {
 		res.setHeader('Allow', 'GET');
@@ -131,26 +150,16 @@ function serveTokensApi(req: IncomingMessage, res: ServerResponse, path: string,
 
 /** `https://host:port` as the client reached the agent (the Host header, already checked). */
 function originOf(req: IncomingMessage): string {
-	const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
-	return `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+	return `${isEncrypted(req) ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+}
+
+/** Whether the request came over TLS. */
+function isEncrypted(req: IncomingMessage): boolean {
+	return (req.socket as { encrypted?: boolean }).encrypted === true;
 }
 
 function send(res: ServerResponse, status: number, text: string): void {
 	res.setHeader('Content-Type', 'text/plain; charset=utf-8');
 	res.writeHead(status);
 	res.end(text + '\n');
-}
-
-/** The value of one cookie in a Cookie header, or undefined. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-	if (!header) {
-		return undefined;
-	}
-	for (const part of header.split(';')) {
-		const eq = part.indexOf('=');
-		if (eq > 0 && part.slice(0, eq).trim() === name) {
-			return part.slice(eq + 1).trim();
-		}
-	}
-	return undefined;
 }

@@ -139,8 +139,11 @@ function formatFields(fields: LogFields): string {
 /** The path of init URLs, whose rest is a token (`/p/<base64url>`). */
 const INIT_PATH = '/p/';
 
-/** Query parameters whose values are secrets. */
-const SECRET_QUERY_KEYS = ['tkn', 'token', 'connectionToken'];
+/**
+ * Query parameters whose values are secrets: tokens, an OAuth authorization code and its state
+ * (/auth/callback), a device's user code (/auth/device?code=).
+ */
+const SECRET_QUERY_KEYS = ['tkn', 'token', 'connectionToken', 'code', 'state'];
 
 /** The URL with every secret query value replaced by `***`, for logs and messages. */
 export function redactUrl(url: string): string {

@@ -11,6 +11,8 @@ describe('logging', () => {
 		assert.equal(redactUrl('http://h:1/?token=s'), 'http://h:1/?token=***');
 		assert.equal(redactUrl('http://u:pw@h/'), 'http://u:***@h/');
 		assert.equal(redactUrl('/plain'), '/plain');
+		assert.equal(redactUrl('/auth/callback?code=c1&state=s1'), '/auth/callback?code=***&state=***');
+		assert.equal(redactUrl('/auth/device?code=ABC-234'), '/auth/device?code=***');
 	});
 
 	it('writes text lines with key=value fields, and JSON lines', () => {
