@@ -28,6 +28,8 @@ import { openAccounts, type OpenAccounts } from '../auth/open-accounts';
 import { isLoopbackAddress } from '../shared/loopback-address';
 import { readTlsCredentials } from './read-tls-credentials';
 import { isLoopbackHost } from '../http/host-check';
+import type { OidcSignIn } from '../auth/oidc-sign-in';
+import { readOidcSignIn } from './read-oidc-sign-in';
 
 const DEFAULT_PORT = 8765;
 const DEFAULT_HOST = '127.0.0.1';
@@ -77,6 +79,11 @@ function parseServerFlags(argv: string[]) {
 		'dev-mode': { type: 'boolean' },
 		'tls-cert': { type: 'string' },
 		'tls-key': { type: 'string' },
+		'oidc-issuer': { type: 'string' },
+		'oidc-client-id': { type: 'string' },
+		'oidc-client-secret-file': { type: 'string' },
+		'allow-email': { type: 'string', multiple: true },
+		'public-url': { type: 'string' },
 	});
 }
 
@@ -186,6 +193,7 @@ async function serve(
 	providers?.dispose();
 	connectorTokens?.dispose();
 	await agent.stop(`the agent received ${signal}`);
+	users?.signIn?.dispose();
 	users?.accounts?.dispose();
 	log.info('stopped');
 	crashGuard.dispose();
@@ -303,6 +311,8 @@ interface AgentUsers {
 	readonly bearer: BearerVerifier;
 	readonly agentKey: AgentKey;
 	readonly accounts?: OpenAccounts;
+	/** `--oidc-issuer`: sign-in through an OpenID Connect provider, for the web pages. */
+	readonly signIn?: OidcSignIn;
 	readonly devMode: boolean;
 }
 
@@ -321,6 +331,20 @@ async function startUsers(
 	if (!values.accounts && (values.db !== undefined || values['jwt-secret-file'] !== undefined)) {
 		throw new BerthError('BERTH_ERR_USAGE', '--db and --jwt-secret-file go with --accounts');
 	}
+	// First: flags without --accounts are refused, and a wrong issuer stops the start with no
+	// database open yet.
+	const signIn = await readOidcSignIn(
+		{
+			accounts: values.accounts ?? false,
+			issuer: values['oidc-issuer'],
+			clientId: values['oidc-client-id'],
+			clientSecretFile: values['oidc-client-secret-file'],
+			allowEmail: values['allow-email'] ?? [],
+			publicUrl: values['public-url'],
+		},
+		timers,
+		log,
+	);
 	if (!values.accounts && !devMode) {
 		return undefined;
 	}
@@ -342,7 +366,13 @@ async function startUsers(
 			)
 		: undefined;
 	const verifiers = [...(accounts ? [accounts.accounts] : []), ...(devMode ? [devModeVerifier] : [])];
-	return { bearer: firstVerifier(verifiers), agentKey, devMode, ...(accounts ? { accounts } : {}) };
+	return {
+		bearer: firstVerifier(verifiers),
+		agentKey,
+		devMode,
+		...(accounts ? { accounts } : {}),
+		...(signIn ? { signIn } : {}),
+	};
 }
 
 /** Dev mode lets anyone in without a token: it must not be reachable from another machine. */
@@ -371,6 +401,12 @@ function printUsersBanner(users: AgentUsers): void {
 	if (users.accounts) {
 		process.stdout.write(
 			`Accounts: user tokens in ${users.accounts.dbPath}; create one with berth token create --email E\n`,
+		);
+	}
+	if (users.signIn) {
+		process.stdout.write(
+			`Sign-in: OpenID Connect at ${users.signIn.issuer} for ${users.signIn.allowed}; register the redirect URI ` +
+				`${users.signIn.redirectUri ?? '<how browsers reach this agent>/auth/callback (or give --public-url)'} with the provider\n`,
 		);
 	}
 	process.stdout.write(`Agent key ${users.agentKey.fingerprint} (init URLs pin it)\n`);
