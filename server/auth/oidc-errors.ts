@@ -71,18 +71,35 @@ export function discoveryFailure(issuer: string, error: unknown): BerthError {
 	);
 }
 
-/** A refused grant: the kind, the user's message, and a detail for the log (an OAuth error code). */
+/** The statuses of refusals (as the web pages answer them). */
+const BAD_CALLBACK = 400;
+const DENIED = 403;
+const PROVIDER_FAILED = 502;
+
+/**
+ * A refused grant: the kind, the page's status, the user's message, and a detail for the log (an
+ * OAuth error code). A code the provider would not redeem (`invalid_grant`: used, expired, or
+ * another sign-in's PKCE verifier) is a bad callback; a user who said no at the provider, denied;
+ * anything else the provider's failure (`invalid_client` is a wrong client secret).
+ */
 export function grantRefusal(error: unknown): {
 	readonly reason: GrantRefusal;
+	readonly status: number;
 	readonly message: string;
 	readonly detail?: string;
 } {
 	if (error instanceof oidc.AuthorizationResponseError) {
 		const detail = safeCode(error.error);
 		return error.error === 'access_denied'
-			? { reason: 'provider-error', message: 'the sign-in was denied or cancelled at the provider', detail }
+			? {
+					reason: 'provider-error',
+					status: DENIED,
+					message: 'the sign-in was denied or cancelled at the provider',
+					detail,
+				}
 			: {
 					reason: 'provider-error',
+					status: PROVIDER_FAILED,
 					message: `the provider refused the sign-in (${detail}): try again`,
 					detail,
 				};
@@ -91,6 +108,7 @@ export function grantRefusal(error: unknown): {
 		const detail = safeCode(error.error);
 		return {
 			reason: 'provider-error',
+			status: error.error === 'invalid_grant' ? BAD_CALLBACK : PROVIDER_FAILED,
 			message: `the provider would not redeem this sign-in (${detail}): sign in again`,
 			detail,
 		};
@@ -98,12 +116,14 @@ export function grantRefusal(error: unknown): {
 	if (isNetworkError(error)) {
 		return {
 			reason: 'provider-unreachable',
+			status: PROVIDER_FAILED,
 			message: 'the agent could not reach the provider to finish the sign-in: try again later',
 			detail: networkCause(error),
 		};
 	}
 	return {
 		reason: 'invalid-response',
+		status: PROVIDER_FAILED,
 		message:
 			"the provider's answer failed the agent's checks (the ID token's signature, issuer, audience, nonce or " +
 			"expiry): sign in again, and tell the agent's owner if it happens again",

@@ -1,10 +1,9 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as oidc from 'openid-client';
 import { Disposable } from '../../protocol/lifecycle';
 import type { Timers } from '../../protocol/timers';
 import type { Logger } from '../shared/log';
-import { hostnameOf } from '../http/host-check';
 import type { EmailAllowList } from './email-allow-list';
 import { emailFromIdToken, type EmailRefusal } from './id-token-email';
 import { PendingSignIns, SIGN_IN_TTL_MS, type PendingSignIn } from './pending-sign-ins';
@@ -21,6 +20,9 @@ const SCOPE = 'openid email';
 /** Random bytes in the cookie's name and value (the value is a secret of the browser's). */
 const COOKIE_ID_BYTES = 9;
 const COOKIE_VALUE_BYTES = 32;
+/** The statuses of refusals: a callback that is bad or used; a person who may not sign in. */
+const BAD_CALLBACK = 400;
+const NOT_ALLOWED = 403;
 
 /** What `--oidc-*`, `--allow-email` and `--public-url` give. The secret comes from a file, never argv. */
 export interface OidcSignInConfig {
@@ -29,7 +31,7 @@ export interface OidcSignInConfig {
 	readonly clientId: string;
 	readonly clientSecret: string;
 	readonly allowEmail: EmailAllowList;
-	/** How browsers reach the agent, when a proxy in front of it changes that; else each request's Host. */
+	/** How browsers reach the agent (an origin), when a proxy in front of it changes that; else each request's. */
 	readonly publicUrl?: string;
 }
 
@@ -40,10 +42,29 @@ export type SignInRefusal =
 	| GrantRefusal // the provider said no, its answer failed a check (a forged ID token), or it could not be reached
 	| EmailRefusal; // the ID token names no verified address that --allow-email lets in
 
-/** The end of a sign-in: who it is and where the browser goes, or why not (a message for the user). */
+/**
+ * The end of a sign-in: who it is and where the browser goes, or why not: the reason, the HTTP
+ * status the page should have (400 a callback that is bad or used, 403 a person who may not sign
+ * in, 502 a provider that failed), and a message for the person, with no secret in it.
+ */
 export type SignInResult =
 	| { readonly type: 'signed-in'; readonly email: string; readonly returnTo: string }
-	| { readonly type: 'refused'; readonly reason: SignInRefusal; readonly message: string };
+	| {
+			readonly type: 'refused';
+			readonly reason: SignInRefusal;
+			readonly status: number;
+			readonly message: string;
+	  };
+
+/** One request to a sign-in step (the web pages' WebSignInRequest): the origin is as the browser reached the agent. */
+export interface SignInRequest {
+	readonly req: IncomingMessage;
+	readonly res: ServerResponse;
+	/** `https://host[:port]` (`http://` without TLS); --public-url, when given, takes its place. */
+	readonly origin: string;
+	/** Whether the browser reached the agent over TLS. */
+	readonly secure: boolean;
+}
 
 /**
  * Sign-in through an OpenID Connect provider (`berth server --oidc-issuer`), with openid-client
@@ -57,8 +78,8 @@ export type SignInResult =
  *     agent ─── code + verifier ─► provider token endpoint ─► ID token ─► email, --allow-email
  *
  * The agent keeps no tokens from the provider: the email is all it wants. Nothing here logs a
- * code, a token, `state` or the callback's URL. The web side (sessions, pages) calls start() and
- * callback(); begin() and complete() are the same without node:http, for other callers.
+ * code, a token, `state` or the callback's URL. The web pages (sessions, CSRF, the pages) call
+ * start() and callback(): this class has the shape of their WebSignIn seam (server/http/web/).
  */
 export class OidcSignIn extends Disposable {
 	private readonly pending: PendingSignIns;
@@ -111,6 +132,11 @@ export class OidcSignIn extends Disposable {
 		return this.client.serverMetadata().issuer;
 	}
 
+	/** What the sign-in link says: "Sign in with accounts.google.com". */
+	get label(): string {
+		return `Sign in with ${new URL(this.issuer).host}`;
+	}
+
 	/** Who may sign in: the --allow-email patterns. */
 	get allowed(): string {
 		return this.config.allowEmail.toString();
@@ -124,47 +150,14 @@ export class OidcSignIn extends Disposable {
 	}
 
 	/**
-	 * Answers a browser that wants to sign in: 302 to the provider, with a cookie (HttpOnly,
+	 * Sends a browser that wants to sign in to the provider: 302, with a cookie (HttpOnly,
 	 * SameSite=Lax so the provider's redirect back carries it, Path=/auth/callback, 10 min, Secure
-	 * over TLS) that only this browser has. `returnTo` is where it lands once signed in: a path on the
-	 * agent (anything else becomes `/`). A Host that is not a host name gets 400.
+	 * over https) that only this browser has. `returnTo` is where it lands once signed in: a path on
+	 * the agent (anything else becomes `/`). Answers `res` itself. Never rejects.
 	 */
-	start(req: IncomingMessage, res: ServerResponse, returnTo: string): void {
-		const origin = this.originOf(req);
-		res.setHeader('Cache-Control', 'no-store');
-		if (origin === undefined) {
-			res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-			res.writeHead(400);
-			res.end('Bad Request: the Host header is not a host name.\n');
-			return;
-		}
-		const begun = this.begin(origin, returnTo);
-		appendSetCookie(res, begun.setCookie);
-		res.setHeader('Location', begun.authorizationUrl.href);
-		res.writeHead(302);
-		res.end();
-	}
-
-	/**
-	 * The provider's redirect back (`GET /auth/callback`): checks it and returns the result. It writes
-	 * no body: the caller answers (a session cookie and a redirect to `returnTo`, or a page with the
-	 * refusal's message). It appends a Set-Cookie that removes the sign-in's cookie: the caller should
-	 * add its own cookies to the header, not replace it. Never rejects.
-	 */
-	async callback(req: IncomingMessage, res: ServerResponse): Promise<SignInResult> {
-		const query = new URL(req.url ?? '/', 'http://agent.invalid').searchParams;
-		const result = await this.complete(query, req.headers.cookie, (cookieName) =>
-			appendSetCookie(res, `${cookieName}=; Max-Age=0; Path=${OIDC_CALLBACK_PATH}; HttpOnly; SameSite=Lax`),
-		);
-		res.setHeader('Cache-Control', 'no-store');
-		return result;
-	}
-
-	/**
-	 * Starts a sign-in for a browser that reached the agent at `origin` (`https://host:port`):
-	 * the provider's authorization URL to send it to, and the Set-Cookie header value to give it.
-	 */
-	begin(origin: string, returnTo: string): { readonly authorizationUrl: URL; readonly setCookie: string } {
+	async start(request: SignInRequest, returnTo: string): Promise<void> {
+		const { res } = request;
+		const origin = this.config.publicUrl ?? request.origin;
 		const redirectUri = new URL(OIDC_CALLBACK_PATH, origin).href;
 		const signIn: PendingSignIn = {
 			state: oidc.randomState(),
@@ -175,30 +168,51 @@ export class OidcSignIn extends Disposable {
 			cookieValue: randomBytes(COOKIE_VALUE_BYTES).toString('base64url'),
 			returnTo: safeReturnTo(returnTo),
 		};
-		this.pending.add(signIn);
-		const parameters: Record<string, string> = {
+		const authorizationUrl = oidc.buildAuthorizationUrl(this.client, {
 			redirect_uri: redirectUri,
 			scope: SCOPE,
 			state: signIn.state,
 			nonce: signIn.nonce,
-			// RFC 7636's S256, computed here because openid-client's helper is async and start() is not.
-			code_challenge: createHash('sha256').update(signIn.codeVerifier).digest('base64url'),
+			code_challenge: await oidc.calculatePKCECodeChallenge(signIn.codeVerifier),
 			code_challenge_method: 'S256',
-		};
-		if (this.client.serverMetadata().claims_parameter_supported === true) {
-			// Some providers put the email in the ID token only when asked by name (OIDC Core 5.5).
-			parameters['claims'] = JSON.stringify({
-				id_token: { email: { essential: true }, email_verified: null },
-			});
-		}
-		const secure = origin.startsWith('https:') ? '; Secure' : '';
+			...this.claimsParameter(),
+		});
+		this.pending.add(signIn);
 		this.log.debug('sign-in started', { pending: this.pending.size });
-		return {
-			authorizationUrl: oidc.buildAuthorizationUrl(this.client, parameters),
-			setCookie:
-				`${signIn.cookieName}=${signIn.cookieValue}; Max-Age=${SIGN_IN_TTL_MS / 1000}; ` +
+		const secure = origin.startsWith('https:') ? '; Secure' : '';
+		appendSetCookie(
+			res,
+			`${signIn.cookieName}=${signIn.cookieValue}; Max-Age=${SIGN_IN_TTL_MS / 1000}; ` +
 				`Path=${OIDC_CALLBACK_PATH}; HttpOnly; SameSite=Lax${secure}`,
-		};
+		);
+		res.setHeader('Cache-Control', 'no-store');
+		res.setHeader('Location', authorizationUrl.href);
+		res.writeHead(302);
+		res.end();
+	}
+
+	/**
+	 * The provider's redirect back (`GET /auth/callback`): checks it and returns the result. It writes
+	 * no body and does not end the response: the caller answers (a session cookie and a redirect to
+	 * `returnTo`, or a page with the refusal's message and status). It appends a Set-Cookie that
+	 * removes the sign-in's cookie: the caller should add its own cookies, not replace the header.
+	 * Never rejects.
+	 */
+	async callback(request: SignInRequest): Promise<SignInResult> {
+		const { req, res } = request;
+		const query = new URL(req.url ?? '/', 'http://agent.invalid').searchParams;
+		const result = await this.complete(query, req.headers.cookie, (cookieName) =>
+			appendSetCookie(res, `${cookieName}=; Max-Age=0; Path=${OIDC_CALLBACK_PATH}; HttpOnly; SameSite=Lax`),
+		);
+		res.setHeader('Cache-Control', 'no-store');
+		return result;
+	}
+
+	/** Some providers put the email in the ID token only when asked by name (OIDC Core 5.5). */
+	private claimsParameter(): Record<string, string> {
+		return this.client.serverMetadata().claims_parameter_supported === true
+			? { claims: JSON.stringify({ id_token: { email: { essential: true }, email_verified: null } }) }
+			: {};
 	}
 
 	/**
@@ -206,9 +220,9 @@ export class OidcSignIn extends Disposable {
 	 * named by `state` is taken (once, whatever comes of it), the cookie must be its own, then
 	 * openid-client redeems the code (with the PKCE verifier) and checks the ID token (nonce
 	 * included), and the email must be verified and allowed. `onTaken` gets the cookie's name, to
-	 * remove it. Never rejects.
+	 * remove it.
 	 */
-	async complete(
+	private async complete(
 		query: URLSearchParams,
 		cookieHeader: string | undefined,
 		onTaken: (cookieName: string) => void = () => undefined,
@@ -216,12 +230,17 @@ export class OidcSignIn extends Disposable {
 		const state = query.get('state');
 		const signIn = state !== null ? this.pending.take(state) : undefined;
 		if (!signIn) {
-			return this.refuse('unknown-state', 'this sign-in is unknown, used already or expired: sign in again');
+			return this.refuse(
+				'unknown-state',
+				BAD_CALLBACK,
+				'this sign-in is unknown, used already or expired: sign in again',
+			);
 		}
 		onTaken(signIn.cookieName);
 		if (!sameSecret(readCookie(cookieHeader, signIn.cookieName), signIn.cookieValue)) {
 			return this.refuse(
 				'other-browser',
+				BAD_CALLBACK,
 				'this sign-in was started in another browser (or its cookie is gone): sign in again from here',
 			);
 		}
@@ -238,32 +257,19 @@ export class OidcSignIn extends Disposable {
 			claims = tokens.claims();
 		} catch (error) {
 			const refusal = grantRefusal(error);
-			return this.refuse(refusal.reason, refusal.message, refusal.detail);
+			return this.refuse(refusal.reason, refusal.status, refusal.message, refusal.detail);
 		}
 		const verdict = emailFromIdToken(claims, this.config.allowEmail);
 		if (verdict.type === 'refused') {
-			return this.refuse(verdict.reason, verdict.message);
+			return this.refuse(verdict.reason, NOT_ALLOWED, verdict.message);
 		}
 		this.log.info('signed in', { user: verdict.email });
 		return { type: 'signed-in', email: verdict.email, returnTo: signIn.returnTo };
 	}
 
-	private refuse(reason: SignInRefusal, message: string, detail?: string): SignInResult {
+	private refuse(reason: SignInRefusal, status: number, message: string, detail?: string): SignInResult {
 		this.log.warn('sign-in refused', { why: reason, ...(detail !== undefined ? { detail } : {}) });
-		return { type: 'refused', reason, message };
-	}
-
-	/** How the browser reached the agent: --public-url, else the Host it sent (http, or https over TLS). */
-	private originOf(req: IncomingMessage): string | undefined {
-		if (this.config.publicUrl !== undefined) {
-			return new URL(this.config.publicUrl).origin;
-		}
-		const host = req.headers.host;
-		if (host === undefined || hostnameOf(host) === undefined) {
-			return undefined;
-		}
-		const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
-		return `${secure ? 'https' : 'http'}://${host.trim().toLowerCase()}`;
+		return { type: 'refused', reason, status, message };
 	}
 }
 

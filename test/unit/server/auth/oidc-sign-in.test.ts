@@ -32,16 +32,22 @@ interface Setup {
 	readonly logLines: string[];
 }
 
-async function setup(t: TestContext, allowEmail: readonly string[] = ['*@example.com']): Promise<Setup> {
+async function setup(
+	t: TestContext,
+	allowEmail: readonly string[] = ['*@example.com'],
+	publicUrl?: string,
+): Promise<Setup> {
 	// The agent listens first: the provider needs its origin for the redirect URI.
 	const agentSide: { signIn?: OidcSignIn } = {};
 	const agent = createServer((req, res) => {
 		const signIn = agentSide.signIn;
 		const url = new URL(req.url ?? '/', 'http://agent.invalid');
+		// As the web pages call it: the origin the browser used (this test's agent has no TLS).
+		const request = { req, res, origin: `http://${req.headers.host}`, secure: false };
 		if (url.pathname === '/sign-in' && signIn) {
-			signIn.start(req, res, url.searchParams.get('returnTo') ?? '/');
+			void signIn.start(request, url.searchParams.get('returnTo') ?? '/');
 		} else if (url.pathname === OIDC_CALLBACK_PATH && signIn) {
-			void signIn.callback(req, res).then((result) => {
+			void signIn.callback(request).then((result) => {
 				res.writeHead(200, { 'Content-Type': 'application/json' });
 				res.end(JSON.stringify(result));
 			});
@@ -63,6 +69,7 @@ async function setup(t: TestContext, allowEmail: readonly string[] = ['*@example
 			clientId: provider.clientId,
 			clientSecret: provider.clientSecret,
 			allowEmail: EmailAllowList.parse(allowEmail),
+			...(publicUrl !== undefined ? { publicUrl } : {}),
 		},
 		timers,
 		log,
@@ -124,8 +131,9 @@ async function finish(
 	return { result: JSON.parse(response.body) as SignInResult, response };
 }
 
+/** The refusal's reason and the status the page gets ("unknown-state 400"), or who signed in. */
 function refusal(result: SignInResult): string {
-	return result.type === 'refused' ? result.reason : `signed in as ${result.email}`;
+	return result.type === 'refused' ? `${result.reason} ${result.status}` : `signed in as ${result.email}`;
 }
 
 describe('OidcSignIn (a real OpenID Connect provider)', () => {
@@ -159,6 +167,8 @@ describe('OidcSignIn (a real OpenID Connect provider)', () => {
 		assert.equal(started.status, 302);
 		const authorize = new URL(started.location!);
 		assert.equal(authorize.origin, s.provider.issuer);
+		assert.equal(s.signIn.issuer, s.provider.issuer);
+		assert.equal(s.signIn.label, `Sign in with ${new URL(s.provider.issuer).host}`);
 		assert.equal(authorize.searchParams.get('response_type'), 'code');
 		assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
 		assert.match(authorize.searchParams.get('code_challenge') ?? '', /^[\w-]{43}$/);
@@ -173,12 +183,21 @@ describe('OidcSignIn (a real OpenID Connect provider)', () => {
 		);
 	});
 
+	it('with --public-url, sends that origin as the redirect URI and makes the cookie Secure', async (t) => {
+		const s = await setup(t, ['*@example.com'], 'https://agent.example:8765');
+		assert.equal(s.signIn.redirectUri, 'https://agent.example:8765/auth/callback');
+		const started = await new HttpBrowser().get(`${s.origin}/sign-in?returnTo=/tokens`);
+		const authorize = new URL(started.location!);
+		assert.equal(authorize.searchParams.get('redirect_uri'), 'https://agent.example:8765/auth/callback');
+		assert.match([started.headers['set-cookie'] ?? []].flat()[0] ?? '', /; Secure$/);
+	});
+
 	it('refuses a replayed callback: a sign-in is used once', async (t) => {
 		const s = await setup(t);
 		const browser = new HttpBrowser();
 		const callback = await signInAtProvider(s, browser, TEST_OIDC_USERS.alice.email);
 		assert.equal((await finish(browser, callback)).result.type, 'signed-in');
-		assert.equal(refusal((await finish(browser, callback)).result), 'unknown-state');
+		assert.equal(refusal((await finish(browser, callback)).result), 'unknown-state 400');
 	});
 
 	it('refuses a wrong state, and the right one still works after it', async (t) => {
@@ -187,10 +206,10 @@ describe('OidcSignIn (a real OpenID Connect provider)', () => {
 		const callback = new URL(await signInAtProvider(s, browser, TEST_OIDC_USERS.alice.email));
 		const forged = new URL(callback);
 		forged.searchParams.set('state', 'x'.repeat(43));
-		assert.equal(refusal((await finish(browser, forged.href)).result), 'unknown-state');
+		assert.equal(refusal((await finish(browser, forged.href)).result), 'unknown-state 400');
 		const missing = new URL(callback);
 		missing.searchParams.delete('state');
-		assert.equal(refusal((await finish(browser, missing.href)).result), 'unknown-state');
+		assert.equal(refusal((await finish(browser, missing.href)).result), 'unknown-state 400');
 		assert.equal((await finish(browser, callback.href)).result.type, 'signed-in');
 	});
 
@@ -199,10 +218,10 @@ describe('OidcSignIn (a real OpenID Connect provider)', () => {
 		const attacker = new HttpBrowser();
 		const callback = await signInAtProvider(s, attacker, TEST_OIDC_USERS.bob.email);
 		const victim = new HttpBrowser();
-		assert.equal(refusal((await finish(victim, callback)).result), 'other-browser');
+		assert.equal(refusal((await finish(victim, callback)).result), 'other-browser 400');
 		assert.equal(
 			refusal((await finish(attacker, callback)).result),
-			'unknown-state',
+			'unknown-state 400',
 			'and the sign-in is spent',
 		);
 	});
@@ -212,7 +231,7 @@ describe('OidcSignIn (a real OpenID Connect provider)', () => {
 		const browser = new HttpBrowser();
 		const callback = await signInAtProvider(s, browser, TEST_OIDC_USERS.alice.email);
 		s.provider.forgeIdTokens({ key: 'other' });
-		assert.equal(refusal((await finish(browser, callback)).result), 'invalid-response');
+		assert.equal(refusal((await finish(browser, callback)).result), 'invalid-response 502');
 	});
 
 	it('refuses an ID token with another nonce, or for another client, even when the provider signed it', async (t) => {
@@ -227,7 +246,7 @@ describe('OidcSignIn (a real OpenID Connect provider)', () => {
 			const browser = new HttpBrowser();
 			const callback = await signInAtProvider(s, browser, TEST_OIDC_USERS.alice.email);
 			s.provider.forgeIdTokens({ key: 'provider', claims });
-			assert.equal(refusal((await finish(browser, callback)).result), 'invalid-response', String(claims));
+			assert.equal(refusal((await finish(browser, callback)).result), 'invalid-response 502', String(claims));
 			s.provider.forgeIdTokens(undefined);
 		}
 		// The same forgery hook, changing nothing: the checks above refused the claims, not the hook.
@@ -240,9 +259,9 @@ describe('OidcSignIn (a real OpenID Connect provider)', () => {
 	it('refuses an email outside --allow-email, and one the provider has not verified', async (t) => {
 		const s = await setup(t);
 		const cases = [
-			[TEST_OIDC_USERS.bob.email, 'email-not-allowed'],
-			[TEST_OIDC_USERS.carol.email, 'email-unverified'],
-			[TEST_OIDC_USERS.dave.email, 'email-unverified'], // no email_verified claim at all
+			[TEST_OIDC_USERS.bob.email, 'email-not-allowed 403'],
+			[TEST_OIDC_USERS.carol.email, 'email-unverified 403'],
+			[TEST_OIDC_USERS.dave.email, 'email-unverified 403'], // no email_verified claim at all
 		] as const;
 		for (const [email, reason] of cases) {
 			const browser = new HttpBrowser();
@@ -267,7 +286,7 @@ describe('OidcSignIn (a real OpenID Connect provider)', () => {
 		const injected = new URL(second);
 		injected.searchParams.set('code', first.searchParams.get('code')!);
 		const { result } = await finish(browser, injected.href);
-		assert.equal(refusal(result), 'provider-error');
+		assert.equal(refusal(result), 'provider-error 400');
 		assert.match(result.type === 'refused' ? result.message : '', /invalid_grant/);
 		assert.equal((await finish(browser, first.href)).result.type, 'signed-in', 'the first is untouched');
 	});
@@ -281,6 +300,7 @@ describe('OidcSignIn (a real OpenID Connect provider)', () => {
 		assert.deepEqual(result, {
 			type: 'refused',
 			reason: 'provider-error',
+			status: 403,
 			message: 'the sign-in was denied or cancelled at the provider',
 		});
 	});
@@ -290,7 +310,7 @@ describe('OidcSignIn (a real OpenID Connect provider)', () => {
 		const browser = new HttpBrowser();
 		const callback = await signInAtProvider(s, browser, TEST_OIDC_USERS.alice.email);
 		s.timers.advance(SIGN_IN_TTL_MS);
-		assert.equal(refusal((await finish(browser, callback)).result), 'unknown-state');
+		assert.equal(refusal((await finish(browser, callback)).result), 'unknown-state 400');
 	});
 
 	it('sends the browser back only to a path on the agent', async (t) => {
