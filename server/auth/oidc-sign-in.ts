@@ -153,7 +153,8 @@ export class OidcSignIn extends Disposable {
 	 * Sends a browser that wants to sign in to the provider: 302, with a cookie (HttpOnly,
 	 * SameSite=Lax so the provider's redirect back carries it, Path=/auth/callback, 10 min, Secure
 	 * over https) that only this browser has. `returnTo` is where it lands once signed in: a path on
-	 * the agent (anything else becomes `/`). Answers `res` itself. Never rejects.
+	 * the agent (anything else becomes `/`). Answers `res` itself; rejects only on a failure of its own
+	 * (the web pages then answer 502).
 	 */
 	async start(request: SignInRequest, returnTo: string): Promise<void> {
 		const { res } = request;
