@@ -119,9 +119,6 @@ Flags:
                                    $BERTH_DATA_DIR/tokens.db, else $XDG_DATA_HOME/berth/tokens.db,
                                    else ~/.local/share/berth/tokens.db; mode 0600; one process
                                    at a time)
-  --jwt-secret-file FILE           with --accounts: the signing secret (its text, at least 32
-                                   bytes); default: generated once, kept 0600 beside the
-                                   connection token. Replacing it ends every user token
   --oidc-issuer URL                with --accounts: users sign in on the agent's web pages through
                                    this OpenID Connect provider (https://accounts.google.com, a
                                    Keycloak realm ...; http:// only on loopback). Read at start:
@@ -140,6 +137,9 @@ Flags:
                                    (https://agent.example:8765) when a proxy in front of it
                                    changes that; default: each request's Host (https:// with
                                    --tls-cert). The redirect URI is URL/auth/callback
+  --jwt-secret-file FILE           with --accounts: the signing secret (its text, at least 32
+                                   bytes); default: generated once, kept 0600 beside the
+                                   connection token. Replacing it ends every user token
   --dev-mode                       any client run with --dev is testing@testing.local, without
                                    a token; refused unless every listener is loopback
   --log-format text|json           log line format on stderr (default text)
