@@ -28,7 +28,8 @@ Exit codes:
   3  the agent refused the connection (berth login: the token; a revoked or expired user
      token), could not prove it knows the token, its key is not the one the login pinned,
      or its TLS certificate failed verification (untrusted, another name, expired)
-  4  the agent could not be reached, or the connection was lost for good
+  4  the agent could not be reached, or the connection was lost for good (berth server:
+     the OpenID Connect issuer could not be reached)
   5  a listening port could not be opened
   6  every forward was refused: each would reach a listener of the same client (a loop)
 `;
@@ -122,6 +123,24 @@ Flags:
                                    $BERTH_DATA_DIR/tokens.db, else $XDG_DATA_HOME/berth/tokens.db,
                                    else ~/.local/share/berth/tokens.db; mode 0600; one process
                                    at a time)
+  --oidc-issuer URL                with --accounts: users sign in on the agent's web pages through
+                                   this OpenID Connect provider (https://accounts.google.com, a
+                                   Keycloak realm ...; http:// only on loopback). Read at start:
+                                   an issuer that cannot be reached stops it (exit 4), one that
+                                   answers but not as an issuer too (exit 2). Register the
+                                   redirect URI https://HOST:PORT/auth/callback (how browsers
+                                   reach the agent) with the provider
+  --oidc-client-id ID              the client id the provider gave the agent
+  --oidc-client-secret-file FILE   its client secret (one line; never on the command line); a
+                                   FILE other users can read gets a warning
+  --allow-email PATTERN            who may sign in, by verified email (repeatable, required with
+                                   --oidc-issuer): '*@example.com', 'alice@example.com',
+                                   '*@*.example.com'; any case; '*' matches no '@'. '*' alone
+                                   lets in everyone with a verified email at the issuer (warned)
+  --public-url URL                 with --accounts: how browsers reach the agent
+                                   (https://agent.example:8765) when a proxy in front of it
+                                   changes that; default: each request's Host (https:// with
+                                   --tls-cert). The redirect URI is URL/auth/callback
   --jwt-secret-file FILE           with --accounts: the signing secret (its text, at least 32
                                    bytes); default: generated once, kept 0600 beside the
                                    connection token. Replacing it ends every user token

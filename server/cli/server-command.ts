@@ -31,6 +31,8 @@ import { isLoopbackHost } from '../http/host-check';
 import type { WebOptions } from '../http/web/web-context';
 import { resolveWebOptions } from './web-options';
 import { hostname } from 'node:os';
+import type { OidcSignIn } from '../auth/oidc-sign-in';
+import { readOidcSignIn } from './read-oidc-sign-in';
 
 const DEFAULT_PORT = 8765;
 const DEFAULT_HOST = '127.0.0.1';
@@ -81,6 +83,11 @@ function parseServerFlags(argv: string[]) {
 		'owner-email': { type: 'string' },
 		'tls-cert': { type: 'string' },
 		'tls-key': { type: 'string' },
+		'oidc-issuer': { type: 'string' },
+		'oidc-client-id': { type: 'string' },
+		'oidc-client-secret-file': { type: 'string' },
+		'allow-email': { type: 'string', multiple: true },
+		'public-url': { type: 'string' },
 	});
 }
 
@@ -191,6 +198,7 @@ async function serve(
 	providers?.dispose();
 	connectorTokens?.dispose();
 	await agent.stop(`the agent received ${signal}`);
+	users?.signIn?.dispose();
 	users?.accounts?.dispose();
 	log.info('stopped');
 	crashGuard.dispose();
@@ -310,6 +318,8 @@ interface AgentUsers {
 	readonly accounts?: OpenAccounts;
 	/** The web pages (sign-in, /tokens, the device flow): with accounts. */
 	readonly web?: WebOptions;
+	/** `--oidc-issuer`: sign-in through an OpenID Connect provider, for the web pages. */
+	readonly signIn?: OidcSignIn;
 	readonly devMode: boolean;
 }
 
@@ -333,6 +343,20 @@ async function startUsers(
 	) {
 		throw new BerthError('BERTH_ERR_USAGE', '--db, --jwt-secret-file and --owner-email go with --accounts');
 	}
+	// First: flags without --accounts are refused, and a wrong issuer stops the start with no
+	// database open yet.
+	const signIn = await readOidcSignIn(
+		{
+			accounts: values.accounts ?? false,
+			issuer: values['oidc-issuer'],
+			clientId: values['oidc-client-id'],
+			clientSecretFile: values['oidc-client-secret-file'],
+			allowEmail: values['allow-email'] ?? [],
+			publicUrl: values['public-url'],
+		},
+		timers,
+		log,
+	);
 	if (!values.accounts && !devMode) {
 		return undefined;
 	}
@@ -361,7 +385,8 @@ async function startUsers(
 		agentKey,
 		devMode,
 		...(accounts ? { accounts } : {}),
-		...(web ? { web } : {}),
+		...(web ? { web: { ...web, ...(signIn ? { signIn } : {}) } } : {}),
+		...(signIn ? { signIn } : {}),
 	};
 }
 
@@ -396,6 +421,12 @@ function printUsersBanner(users: AgentUsers, statusUrl: string): void {
 	if (users.web) {
 		process.stdout.write(
 			`Token page ${statusUrl}tokens (the owner, ${users.web.ownerEmail}, signs in with the connection token)\n`,
+		);
+	}
+	if (users.signIn) {
+		process.stdout.write(
+			`Sign-in: OpenID Connect at ${users.signIn.issuer} for ${users.signIn.allowed}; register the redirect URI ` +
+				`${users.signIn.redirectUri ?? '<how browsers reach this agent>/auth/callback (or give --public-url)'} with the provider\n`,
 		);
 	}
 	process.stdout.write(`Agent key ${users.agentKey.fingerprint} (init URLs pin it)\n`);
