@@ -103,7 +103,7 @@ interface Obtained {
 	readonly token: string;
 	/** The session-name prefix (an init URL's `n`). */
 	readonly prefix: string;
-	/** The agent key's fingerprint to pin (an init URL's `k`). */
+	/** The agent key's fingerprint to pin (an init URL's `k`, the device poll's `agent_key`). */
 	readonly pin?: string;
 }
 
@@ -148,7 +148,7 @@ async function signIn(
 	});
 	const openBrowser = readLoginConfig(configDir).preferences.auto_open_browser;
 	const timers = createNodeTimers();
-	const { token, email } = await runDeviceLogin({
+	const { token, email, agentKey } = await runDeviceLogin({
 		address,
 		sessionName: values['session-name'] ?? defaultSessionName('', hostname()),
 		...(tls ? { tls } : {}),
@@ -161,7 +161,7 @@ async function signIn(
 		},
 	});
 	log.info(`signed in as ${email}`);
-	return { address, token, prefix: '' };
+	return { address, token, prefix: '', ...(agentKey !== undefined ? { pin: agentKey } : {}) };
 }
 
 /** The seed's box: where to go, and the code to enter. */

@@ -1,5 +1,6 @@
 import { BerthError } from '../../protocol/errors';
 import { isObject, isString } from '../../protocol/guards';
+import { isAgentKeyFingerprint } from '../../protocol/init-url';
 import type { Timers } from '../../protocol/timers';
 import { callAgentApi } from './agent-api';
 import type { AgentAddress } from './agent-url';
@@ -39,10 +40,15 @@ export interface DeviceLoginOptions {
 	readonly signal?: AbortSignal;
 }
 
-/** The device flow's result: a user token, and whose. */
+/** The device flow's result: a user token, whose, and the agent key to pin. */
 export interface DeviceLogin {
 	readonly token: string;
 	readonly email: string;
+	/**
+	 * The agent key's fingerprint (the poll's `agent_key`), pinned by the login as an init URL's
+	 * `k` is: later connections refuse an agent that cannot sign with that key.
+	 */
+	readonly agentKey?: string;
 }
 
 /**
@@ -77,7 +83,7 @@ export async function runDeviceLogin(options: DeviceLoginOptions): Promise<Devic
 				intervalS = Math.min(MAX_INTERVAL_S, intervalS + SLOW_DOWN_STEP_S);
 				break;
 			case 'complete':
-				return completed(answer.body);
+				return parseDeviceCompletion(answer.body);
 			case 'denied':
 				throw new BerthError('BERTH_ERR_HANDSHAKE_REFUSED', 'the sign-in was denied in the browser');
 			case 'expired':
@@ -140,16 +146,28 @@ export function parseDeviceCode(body: unknown): DeviceCode | undefined {
 	};
 }
 
-function completed(body: Record<string, unknown>): DeviceLogin {
+/**
+ * The completed poll's answer, checked before it is saved: a token, an email, and the agent key's
+ * fingerprint when there is one (an answer with a malformed one is refused rather than saved
+ * without its pin).
+ */
+export function parseDeviceCompletion(body: Record<string, unknown>): DeviceLogin {
 	const token = body['access_token'];
 	const email = body['user_email'];
+	const agentKey = body['agent_key'];
 	if (!isString(token) || !isString(email)) {
 		throw new BerthError(
 			'BERTH_ERR_CONNECT',
 			'the agent completed the sign-in without a token: is it a Berth agent?',
 		);
 	}
-	return { token, email };
+	if (agentKey !== undefined && !isAgentKeyFingerprint(agentKey)) {
+		throw new BerthError(
+			'BERTH_ERR_CONNECT',
+			'the agent completed the sign-in with an agent_key that is no key fingerprint: is it a Berth agent?',
+		);
+	}
+	return { token, email, ...(agentKey !== undefined ? { agentKey } : {}) };
 }
 
 function sleep(options: DeviceLoginOptions, ms: number): Promise<void> {
