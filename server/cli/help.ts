@@ -13,6 +13,8 @@ Usage:
   berth login --init URL    check an agent's init URL (or a token) and save it for this
                             directory and those below it: client commands run there then
                             need no -u and no token
+  berth login --server URL  sign in in a browser (the device flow) and save the token the
+                            same way
   berth logout [--all]      remove the login that applies here (--all: every saved login)
   berth token create|list|revoke
                             user tokens of an agent with --accounts (its API, or --db)
