@@ -105,6 +105,10 @@ export function codeMessage(agentId: string, userCode: string): string {
 	);
 }
 
+/** Copy and Open clicked once the sign-in had ended (the notification outlives it: VS Code cannot close one). */
+export const CODE_OVER =
+	'That one-time code is no longer waiting for approval. Run Sign In to Agent... for a new one.';
+
 /** After the sign-in: who this window is on the agent now (VS Code: "Signed in as …"). */
 export function signedInMessage(email: string, agentId: string): string {
 	return `Signed in as ${email} (Berth agent ${agentId}).`;

@@ -21,6 +21,7 @@ import {
 	agentPickItems,
 	ASKING_FOR_CODE,
 	codeMessage,
+	CODE_OVER,
 	COPY_AND_OPEN,
 	describeSignInEnd,
 	ENTER_ADDRESS_LABEL,
@@ -179,13 +180,17 @@ async function deviceLogin(services: Services, agentId: string): Promise<DeviceL
 /**
  * The one-time code's notification. Copy and Open puts the code on the clipboard and opens the
  * agent's approval page with it filled in (the page without it when the agent named none); once
- * the sign-in is over, the button does nothing.
+ * the sign-in is over (the notification stays: there is no closing it), it says so instead.
  */
 function showCode(services: Services, agentId: string, code: DeviceCode, isOver: () => boolean): void {
 	void vscode.window
 		.showInformationMessage(codeMessage(agentId, code.userCode), COPY_AND_OPEN)
 		.then(async (choice) => {
-			if (choice !== COPY_AND_OPEN || isOver()) {
+			if (choice !== COPY_AND_OPEN) {
+				return;
+			}
+			if (isOver()) {
+				void vscode.window.showInformationMessage(CODE_OVER);
 				return;
 			}
 			await vscode.env.clipboard.writeText(code.userCode);
