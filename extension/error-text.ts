@@ -18,7 +18,10 @@ export type ErrorAction =
 	| 'retry'
 	/** Start Connect to Agent... over (the peer kind or address was wrong). */
 	| 'connect'
-	/** Connect with Init URL... (a user token that will never work again, or an agent that is not the pinned one). */
+	/**
+	 * A new token: Sign In to Agent... or Connect with Init URL... (a user token that will never work
+	 * again, or an agent that is not the pinned one).
+	 */
 	| 'signIn'
 	/** Open the setting of the CA to trust (berth.tls.caFile). */
 	| 'trustCa'
@@ -63,7 +66,7 @@ export function describeTokenProblem(problem: TokenProblem): string {
 export function describeSignInNeeded(problem: TokenProblem, agentUrl: string, user?: string): string {
 	return (
 		`Your token for ${agentUrl}${user ? ` (${user})` : ''} ${problem === 'expired' ? 'has expired' : 'was revoked'}: ` +
-		"sign in again with a new init URL from the agent's owner."
+		"sign in again, in the browser or with a new init URL from the agent's owner."
 	);
 }
 
@@ -170,7 +173,7 @@ function refused(reason: string | undefined, agent: AgentRef): ErrorText {
 		// An agent with accounts says why after VS Code's words (protocol/token-refusal.ts): shown, not parsed.
 		const why = reason.slice(HandshakeReason.Unauthorized.length).replace(/^: /, '');
 		return {
-			message: `The agent at ${agent.url} refused your token${why ? ` (${why})` : ''}. Sign in again with a new init URL.`,
+			message: `The agent at ${agent.url} refused your token${why ? ` (${why})` : ''}. Sign in again.`,
 			action: 'signIn',
 		};
 	}
@@ -208,11 +211,11 @@ export function describeConnectError(error: unknown, agent: AgentRef): ErrorText
 			return untrustedCertificate(errnoOf(error), agent);
 		case 'BERTH_ERR_SERVER_UNVERIFIED':
 			if (agent.userToken) {
-				// A user token's agent proves itself by the key its init URL pinned: this one could not.
+				// A user token's agent proves itself by the key its sign-in pinned: this one could not.
 				return {
 					message:
-						`The agent at ${agent.url} is not the one your init URL named: it could not prove it holds ` +
-						'the pinned key (another agent, or one that was reinstalled). If you trust it, sign in with a new init URL from its owner.',
+						`The agent at ${agent.url} is not the one you signed in to: it could not prove it holds ` +
+						'the pinned key (another agent, or one that was reinstalled). If you trust it, sign in to it again.',
 					action: 'signIn',
 				};
 			}

@@ -11,6 +11,7 @@ const ACTION_LABELS: Readonly<Record<ErrorAction, string | undefined>> = {
 	enterToken: 'Enter Token...',
 	retry: 'Retry',
 	connect: 'Connect to Agent...',
+	// Callers with an agent offer both ways to a new token instead (showSignInNeeded).
 	signIn: 'Connect with Init URL...',
 	trustCa: 'Set CA File...',
 	none: undefined,
@@ -32,6 +33,33 @@ export async function showError(
 		await vscode.commands.executeCommand(SHOW_LOG_COMMAND);
 	} else if (choice !== undefined && choice === label) {
 		await act?.();
+	}
+}
+
+/** The two ways to a new token, each a command that takes the agent's id. */
+const SIGN_IN_CHOICES: readonly { readonly label: string; readonly command: string }[] = [
+	{ label: 'Sign In to Agent...', command: 'berth.signIn' },
+	{ label: 'Connect with Init URL...', command: 'berth.connectWithInitUrl' },
+];
+
+/**
+ * An error after which only a new token helps (revoked, expired, refused, not the pinned agent):
+ * offers both ways to one for `agentId`, signing in in the browser (the device flow) and an init
+ * URL from the agent's owner, besides Show Log. Resolves once the chosen command has run.
+ */
+export async function showSignInNeeded(message: string, agentId: string): Promise<void> {
+	const choice = await vscode.window.showErrorMessage(
+		message,
+		...SIGN_IN_CHOICES.map((c) => c.label),
+		'Show Log',
+	);
+	if (choice === 'Show Log') {
+		await vscode.commands.executeCommand(SHOW_LOG_COMMAND);
+		return;
+	}
+	const chosen = SIGN_IN_CHOICES.find((c) => c.label === choice);
+	if (chosen) {
+		await vscode.commands.executeCommand(chosen.command, agentId);
 	}
 }
 

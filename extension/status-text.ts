@@ -50,8 +50,10 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 
 const SHOW_LOG: StatusAction = { label: '$(output) Show Log', command: 'berth.showLog' };
 const CONNECT: StatusAction = { label: '$(plug) Connect to Agent...', command: 'berth.connect' };
-const SIGN_IN: StatusAction = {
-	label: '$(key) Connect with Init URL...',
+/** The two ways to a new token: the browser (the device flow), or an init URL from the agent's owner. */
+const SIGN_IN: StatusAction = { label: '$(key) Sign In to Agent...', command: 'berth.signIn' };
+const INIT_URL: StatusAction = {
+	label: '$(link) Connect with Init URL...',
 	command: 'berth.connectWithInitUrl',
 };
 const TURN_ON: StatusAction = {
@@ -186,9 +188,10 @@ function agentLine(agent: RemoteAgentStatus): string {
 			);
 		case 'failed':
 			if (agent.state.tokenProblem) {
-				const signIn = `[Sign In](command:${commandLink('berth.connectWithInitUrl', agent.id)})`;
+				const signIn = `[Sign In](command:${commandLink('berth.signIn', agent.id)})`;
+				const initUrl = `[Init URL](command:${commandLink('berth.connectWithInitUrl', agent.id)})`;
 				const signOut = `[Sign Out](command:${commandLink('berth.signOut', agent.id)})`;
-				return `${name}: token ${agent.state.tokenProblem}: sign in again${forwards} · ${signIn} · ${signOut}`;
+				return `${name}: token ${agent.state.tokenProblem}: sign in again${forwards} · ${signIn} · ${initUrl} · ${signOut}`;
 			}
 			return `${name}: disconnected${forwards} · ${reconnect} · ${disconnect}`;
 	}
@@ -206,7 +209,7 @@ export function describeRemoteAgents(agents: readonly RemoteAgentStatus[]): Stat
 	const tooltip = ['**Berth agents**', agents.map(agentLine).join('\n')];
 	const signInAgain = agents.some((a) => a.state.type === 'failed' && a.state.tokenProblem !== undefined);
 	const actions: StatusAction[] = [
-		signInAgain ? SIGN_IN : CONNECT,
+		...(signInAgain ? [SIGN_IN, INIT_URL] : [CONNECT]),
 		{ label: '$(list-flat) Show Panel', command: 'berth.showPanel' },
 		SHOW_LOG,
 	];

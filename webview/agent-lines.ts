@@ -41,7 +41,7 @@ export class AgentLine {
 		this.reconnect = iconButton('refresh', 'Reconnect', () =>
 			send({ type: 'reconnect', agentId: this.current.id }),
 		);
-		this.signIn = iconButton('key', 'Sign In Again (Connect with Init URL...)', () =>
+		this.signIn = iconButton('key', 'Sign In Again...', () =>
 			send({ type: 'signIn', agentId: this.current.id }),
 		);
 		this.disconnect = iconButton('disconnect', 'Disconnect', () =>

@@ -13,7 +13,7 @@ import {
 } from '../agent/connection';
 import { readCaFile } from '../agent/tls-ca-file';
 import { describeConnectError, type AgentRef } from '../error-text';
-import { showError } from '../notify';
+import { showError, showSignInNeeded } from '../notify';
 import { withAgent, withoutAgent } from '../ports/saved-state';
 import type { AgentLogin } from '../secrets';
 import type { Services } from '../services';
@@ -156,8 +156,9 @@ function validateAddress(value: string): string | undefined {
  * Connects with progress and remembers the agent; a token typed by the user (or from an init URL)
  * is stored only once it worked, with what its init URL pinned. A `wss://` agent's certificate is
  * checked against `berth.tls.caFile` when it is set. A failure says what went wrong in words and
- * offers what can help: Enter Token... for a refused token, Connect with Init URL... for a user
- * token revoked or expired, Retry when the cause may pass, Connect to Agent... for a wrong kind.
+ * offers what can help: Enter Token... for a refused token, Sign In to Agent... and Connect with
+ * Init URL... for a user token revoked or expired, Retry when the cause may pass, Connect to
+ * Agent... for a wrong kind.
  */
 export async function connectTo(
 	services: Services,
@@ -172,14 +173,16 @@ export async function connectTo(
 		);
 	} catch (error) {
 		const text = describeConnectError(error, agentRefOf(target));
+		if (text.action === 'signIn') {
+			void showSignInNeeded(text.message, target.id);
+			return false;
+		}
 		const act = (): unknown => {
 			switch (text.action) {
 				case 'enterToken':
 					return enterToken(services, target);
 				case 'connect':
 					return connectToAgent(services, { address: target.url });
-				case 'signIn':
-					return vscode.commands.executeCommand('berth.connectWithInitUrl', target.id);
 				case 'trustCa':
 					return vscode.commands.executeCommand('workbench.action.openSettings', 'berth.tls.caFile');
 				default:

@@ -45,7 +45,7 @@ export function handlePanelMessage(message: FromWebview): void {
 		case 'reconnect':
 			return run('berth.reconnect', agentRow(message.agentId));
 		case 'signIn':
-			return run('berth.connectWithInitUrl', agentRow(message.agentId));
+			return run('berth.signIn', agentRow(message.agentId));
 		default:
 			assertNever(message, 'panel message');
 	}

@@ -3,10 +3,11 @@ import { parseRowContext } from '../../protocol/webview';
 import type { Connection } from '../agent/connection';
 import { INIT_URL_SHAPE, readInitUrlInput, validateInitUrlInput } from '../agent/init-url-input';
 import { describeSignInNeeded } from '../error-text';
-import { showError } from '../notify';
+import { showSignInNeeded } from '../notify';
 import { withoutAgent } from '../ports/saved-state';
 import type { Services } from '../services';
 import { connectTo, remoteTarget } from './connect';
+import { signInToAgent } from './device-sign-in';
 
 const TITLE = 'Connect with Init URL';
 
@@ -96,7 +97,8 @@ async function pickSignedIn(services: Services): Promise<string | undefined> {
 /**
  * Tells once per connection when an agent refuses its token for good while it runs (revoked, or
  * expired): the session was cut, and the client library does not retry. The notification offers
- * Connect with Init URL...; the panel and the status bar say the same until then.
+ * both ways to a new token, Sign In to Agent... (the browser) and Connect with Init URL...; the
+ * panel and the status bar say the same until then.
  */
 export function watchTokenProblems(services: Services): vscode.Disposable {
 	const told = new WeakSet<Connection>();
@@ -107,17 +109,20 @@ export function watchTokenProblems(services: Services): vscode.Disposable {
 			return;
 		}
 		told.add(connection);
-		void showError(
+		void showSignInNeeded(
 			describeSignInNeeded(status.tokenProblem, connection.target.id, connection.user),
-			() => connectWithInitUrl(services, connection.target.id),
-			'signIn',
+			connection.target.id,
 		);
 	});
 }
 
-/** Registers Connect with Init URL... and Sign Out..., and the notice of a token refused while in use. */
+/**
+ * Registers Sign In to Agent..., Connect with Init URL... and Sign Out..., and the notice of a
+ * token refused while in use.
+ */
 export function registerSignInCommands(services: Services): vscode.Disposable[] {
 	return [
+		vscode.commands.registerCommand('berth.signIn', (arg: unknown) => signInToAgent(services, arg)),
 		vscode.commands.registerCommand('berth.connectWithInitUrl', (arg: unknown) =>
 			connectWithInitUrl(services, arg),
 		),

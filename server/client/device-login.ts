@@ -14,6 +14,8 @@ const DEFAULT_INTERVAL_S = 5;
 const MIN_INTERVAL_S = 1;
 const MAX_INTERVAL_S = 60;
 const MAX_EXPIRES_S = 3_600;
+/** The agent's answer when an address asked for too many codes (with Retry-After). */
+const HTTP_TOO_MANY_REQUESTS = 429;
 
 /** What `POST /auth/device/code` answered: what the user must do, and what the client polls with. */
 export interface DeviceCode {
@@ -52,12 +54,21 @@ export interface DeviceLogin {
 }
 
 /**
+ * Why a device sign-in ended without a token, as `BerthError.reason`, for a UI to word it: the
+ * poll's status (`denied`, `expired`, `invalid`: unknown or used), `unsupported` (the agent
+ * serves no device flow), `too_many_requests` (it issues no more codes to this address for a
+ * while), `cancelled` (the signal aborted).
+ */
+export type DeviceLoginEnd =
+	'denied' | 'expired' | 'invalid' | 'unsupported' | 'too_many_requests' | 'cancelled';
+
+/**
  * The client side of RFC 8628 on a Berth agent: asks for a code, shows it, polls at the interval
  * the agent asked for (slower after `slow_down`) until the user approved, denied, or the code
  * expired.
  * @throws BerthError BERTH_ERR_HANDSHAKE_REFUSED (denied), BERTH_ERR_TIMEOUT (expired),
  *   BERTH_ERR_CONNECT (unreachable, not a Berth agent with accounts), BERTH_ERR_TLS_UNTRUSTED,
- *   BERTH_ERR_CLOSED (aborted).
+ *   BERTH_ERR_CLOSED (aborted); the reason is a DeviceLoginEnd where one applies.
  */
 export async function runDeviceLogin(options: DeviceLoginOptions): Promise<DeviceLogin> {
 	const code = await requestDeviceCode(options);
@@ -85,16 +96,22 @@ export async function runDeviceLogin(options: DeviceLoginOptions): Promise<Devic
 			case 'complete':
 				return parseDeviceCompletion(answer.body);
 			case 'denied':
-				throw new BerthError('BERTH_ERR_HANDSHAKE_REFUSED', 'the sign-in was denied in the browser');
+				throw new BerthError(
+					'BERTH_ERR_HANDSHAKE_REFUSED',
+					'the sign-in was denied in the browser',
+					end('denied'),
+				);
 			case 'expired':
 				throw new BerthError(
 					'BERTH_ERR_TIMEOUT',
 					`the code ${code.userCode} expired before it was approved: run berth login --server again`,
+					end('expired'),
 				);
 			default:
 				throw new BerthError(
 					'BERTH_ERR_CONNECT',
 					`the agent answered the device poll with ${JSON.stringify(status ?? answer.status)}: the code is no longer valid; run berth login --server again`,
+					end('invalid'),
 				);
 		}
 	}
@@ -110,11 +127,19 @@ async function requestDeviceCode(options: DeviceLoginOptions): Promise<DeviceCod
 		options.tls,
 	);
 	const code = answer.status === 200 || answer.status === 201 ? parseDeviceCode(answer.body) : undefined;
+	if (answer.status === HTTP_TOO_MANY_REQUESTS) {
+		throw new BerthError(
+			'BERTH_ERR_CONNECT',
+			`${options.address.display} issues no more device codes to this address for now: try again in a minute`,
+			end('too_many_requests'),
+		);
+	}
 	if (!code) {
 		throw new BerthError(
 			'BERTH_ERR_CONNECT',
 			`${options.address.display} offers no device sign-in (POST /auth/device/code answered ${answer.status}): ` +
 				'is it a Berth agent started with --accounts?',
+			end('unsupported'),
 		);
 	}
 	return code;
@@ -150,6 +175,7 @@ export function parseDeviceCode(body: unknown): DeviceCode | undefined {
  * The completed poll's answer, checked before it is saved: a token, an email, and the agent key's
  * fingerprint when there is one (an answer with a malformed one is refused rather than saved
  * without its pin).
+ * @throws BerthError BERTH_ERR_CONNECT when the answer has no token or no email, or a malformed key.
  */
 export function parseDeviceCompletion(body: Record<string, unknown>): DeviceLogin {
 	const token = body['access_token'];
@@ -170,10 +196,15 @@ export function parseDeviceCompletion(body: Record<string, unknown>): DeviceLogi
 	return { token, email, ...(agentKey !== undefined ? { agentKey } : {}) };
 }
 
+/** A DeviceLoginEnd as an error's reason (typed here, so a misspelt one does not compile). */
+function end(reason: DeviceLoginEnd): string {
+	return reason;
+}
+
 function sleep(options: DeviceLoginOptions, ms: number): Promise<void> {
 	return new Promise((resolve, reject) => {
 		if (options.signal?.aborted) {
-			reject(new BerthError('BERTH_ERR_CLOSED', 'sign-in cancelled'));
+			reject(new BerthError('BERTH_ERR_CLOSED', 'sign-in cancelled', end('cancelled')));
 			return;
 		}
 		const timer = options.timers.timeout(() => {
@@ -182,7 +213,7 @@ function sleep(options: DeviceLoginOptions, ms: number): Promise<void> {
 		}, ms);
 		const onAbort = (): void => {
 			timer.dispose();
-			reject(new BerthError('BERTH_ERR_CLOSED', 'sign-in cancelled'));
+			reject(new BerthError('BERTH_ERR_CLOSED', 'sign-in cancelled', end('cancelled')));
 		};
 		options.signal?.addEventListener('abort', onAbort, { once: true });
 	});

@@ -46,3 +46,10 @@ export {
 } from './login-config';
 export { readTokenClaims, type TokenClaims } from './token-claims';
 export { checkAgentAcceptsToken } from './check-token';
+export {
+	runDeviceLogin,
+	type DeviceCode,
+	type DeviceLogin,
+	type DeviceLoginEnd,
+	type DeviceLoginOptions,
+} from './device-login';

@@ -97,7 +97,7 @@ describe('describeConnectError', () => {
 		[
 			'a revoked user token',
 			new BerthError('BERTH_ERR_TOKEN_REVOKED', 'x', tokenRefusalReason('revoked')),
-			/^Your token for ws:\/\/host:8765 was revoked: sign in again with a new init URL from the agent's owner\.$/,
+			/^Your token for ws:\/\/host:8765 was revoked: sign in again, in the browser or with a new init URL from the agent's owner\.$/,
 			'signIn',
 		],
 		[
@@ -132,7 +132,7 @@ describe('describeConnectError', () => {
 		);
 		assert.deepEqual(unknown, {
 			message:
-				'The agent at ws://host:8765 refused your token (the token is unknown to this agent). Sign in again with a new init URL.',
+				'The agent at ws://host:8765 refused your token (the token is unknown to this agent). Sign in again.',
 			action: 'signIn',
 		});
 		const throttled = describeConnectError(
@@ -145,7 +145,7 @@ describe('describeConnectError', () => {
 		);
 		assert.equal(throttled.action, 'retry', 'a wait, not a new token');
 		const pinned = describeConnectError(new BerthError('BERTH_ERR_SERVER_UNVERIFIED', 'x'), userAgent);
-		assert.match(pinned.message, /^The agent at ws:\/\/host:8765 is not the one your init URL named/);
+		assert.match(pinned.message, /^The agent at ws:\/\/host:8765 is not the one you signed in to/);
 		assert.equal(pinned.action, 'signIn');
 		// The same refusal of a connection token still asks for the token.
 		assert.equal(
@@ -279,7 +279,7 @@ describe('token problems', () => {
 		assert.equal(describeTokenProblem('expired'), 'Token expired: sign in again');
 		assert.equal(
 			describeSignInNeeded('revoked', 'ws://host:8765', 'alice@example.com'),
-			"Your token for ws://host:8765 (alice@example.com) was revoked: sign in again with a new init URL from the agent's owner.",
+			"Your token for ws://host:8765 (alice@example.com) was revoked: sign in again, in the browser or with a new init URL from the agent's owner.",
 		);
 	});
 });

@@ -150,11 +150,14 @@ describe('the remote agents status item', () => {
 			tooltip,
 			/`wss:\/\/a:1` \(signed in as alice@example\.com\): token revoked: sign in again, 1 forward/,
 		);
-		assert.ok(tooltip.includes(`[Sign In](command:${commandLink('berth.connectWithInitUrl', 'wss://a:1')})`));
+		assert.ok(tooltip.includes(`[Sign In](command:${commandLink('berth.signIn', 'wss://a:1')})`));
+		assert.ok(
+			tooltip.includes(`[Init URL](command:${commandLink('berth.connectWithInitUrl', 'wss://a:1')})`),
+		);
 		assert.ok(tooltip.includes(`[Sign Out](command:${commandLink('berth.signOut', 'wss://a:1')})`));
 		assert.ok(!tooltip.includes(commandLink('berth.reconnect', 'wss://a:1')), 'no Reconnect: it cannot help');
 		assert.equal(status.text, '$(key) Berth: sign in again');
 		assert.equal(status.severity, 'error');
-		assert.equal(status.actions[0]!.command, 'berth.connectWithInitUrl');
+		assert.deepEqual(commands(status).slice(0, 2), ['berth.signIn', 'berth.connectWithInitUrl']);
 	});
 });
