@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { defaultSessionName } from '../../protocol/session-name';
 import { spawnCli, tempDir, type CliProcess } from '../helpers/agent-process';
 import { HttpBrowser } from '../helpers/http-browser';
-import { startEchoServer } from '../helpers/net';
+import { echoOnce, startEchoServer } from '../helpers/net';
 import { TEST_OIDC_USERS } from '../helpers/oidc-provider';
 import { within } from '../helpers/wait';
 import { WebClient } from '../helpers/web-client';
@@ -67,19 +67,6 @@ async function shownCode(cli: CliProcess): Promise<ShownCode> {
 	const userCode = new RegExp(`And enter code: (${USER_CODE.source})`).exec(codeLine)?.[1];
 	assert.ok(uri && userCode, `the box names a page and a code:\n${cli.stderr.join('\n')}`);
 	return { uri, userCode };
-}
-
-/** One echo round trip through `port`; the socket stays open. */
-async function echoOnce(port: number): Promise<Socket> {
-	const socket = connect(port, '127.0.0.1');
-	await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-	socket.write('ping');
-	const got = await new Promise<string>((resolve, reject) => {
-		socket.once('data', (d) => resolve(d.toString()));
-		socket.once('error', reject);
-	});
-	assert.equal(got, 'ping');
-	return socket;
 }
 
 /** Whether the browser holds a session on the agent (its cookie). */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /** A port that was free a moment ago (the OS picks it). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -59,4 +59,19 @@ export function readAll(socket: Socket): Promise<Buffer> {
 		socket.on('end', () => resolve(Buffer.concat(chunks)));
 		socket.on('error', reject);
 	});
+}
+
+/** One echo round trip ("ping") through `port` on loopback; the socket stays open for the caller. */
+export async function echoOnce(port: number): Promise<Socket> {
+	const socket = connect(port, '127.0.0.1');
+	await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+	socket.write('ping');
+	const got = await new Promise<string>((resolve, reject) => {
+		socket.once('data', (d: Buffer) => resolve(d.toString()));
+		socket.once('error', reject);
+	});
+	if (got !== 'ping') {
+		throw new Error(`the echo answered ${JSON.stringify(got)}, not "ping"`);
+	}
+	return socket;
 }

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { runCli, spawnCli, startAgent, tempDir, type AgentProcess } from '../helpers/agent-process';
-import { startEchoServer } from '../helpers/net';
+import { echoOnce, startEchoServer } from '../helpers/net';
 import { waitFor } from '../helpers/wait';
-import { Socket, connect } from 'node:net';
 
 /** Calls the agent's HTTP API; the JSON answer and the status. */
 function api(
@@ -59,19 +58,6 @@ async function forwardWith(agent: AgentProcess, token: string, target: number) {
 	const cli = spawnCli(['forward', '-u', agent.url, '--token-file', file, '-L', `0:127.0.0.1:${target}`]);
 	const match = await cli.waitForStdout(/^Forwarding \S+:(\d+) ->/, 15_000);
 	return { cli, port: Number(match[1]) };
-}
-
-/** One echo round trip through `port`; the socket stays open. */
-async function echoOnce(port: number): Promise<Socket> {
-	const socket = connect(port, '127.0.0.1');
-	await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-	socket.write('ping');
-	const got = await new Promise<string>((resolve, reject) => {
-		socket.once('data', (d) => resolve(d.toString()));
-		socket.once('error', reject);
-	});
-	assert.equal(got, 'ping');
-	return socket;
 }
 
 describe('accounts: user tokens on a real agent', () => {

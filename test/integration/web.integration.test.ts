@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, spawnCli, startAgent, tempDir, type AgentProcess } from '../helpers/agent-process';
-import { startEchoServer } from '../helpers/net';
+import { echoOnce, startEchoServer } from '../helpers/net';
 import { createTestCa } from '../helpers/test-ca';
 import { waitFor } from '../helpers/wait';
 import { csrfOf, textareaOf, WebClient, type WebReply } from '../helpers/web-client';
@@ -71,19 +70,6 @@ async function answerDevice(browser: WebClient, code: DeviceCode, approve: boole
 		csrf: csrfOf(page.text),
 		user_code: code.user_code,
 	});
-}
-
-/** One echo round trip through `port`; the socket stays open. */
-async function echoOnce(port: number): Promise<Socket> {
-	const socket = connect(port, '127.0.0.1');
-	await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-	socket.write('ping');
-	const got = await new Promise<string>((resolve, reject) => {
-		socket.once('data', (d) => resolve(d.toString()));
-		socket.once('error', reject);
-	});
-	assert.equal(got, 'ping');
-	return socket;
 }
 
 describe('web pages: sign-in, /tokens and the device flow on a real agent', () => {
