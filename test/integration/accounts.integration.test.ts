@@ -285,10 +285,7 @@ describe('dev mode', () => {
 			await agent.stop();
 			await echo.close();
 		});
-		assert.ok(
-			agent.stderr.some((l) => /DEV MODE/.test(l)),
-			'a warning banner',
-		);
+		await agent.waitForLog(/DEV MODE/); // the warning banner: on stderr, it may follow the listening line
 		const cli = spawnCli(['forward', '-u', agent.url, '--dev', '-L', `0:127.0.0.1:${echo.port}`]);
 		t.after(() => cli.stop());
 		const match = await cli.waitForStdout(/^Forwarding \S+:(\d+) ->/, 15_000);
