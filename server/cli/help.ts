@@ -32,7 +32,8 @@ Exit codes:
      token), could not prove it knows the token, its key is not the one the login pinned,
      or its TLS certificate failed verification (untrusted, another name, expired)
   4  the agent could not be reached, or the connection was lost for good (berth server:
-     the OpenID Connect issuer could not be reached)
+     the OpenID Connect issuer could not be reached; berth ssh: ssh could not reach or log
+     in to the host, or the host's side failed)
   5  a listening port could not be opened
   6  every forward was refused: each would reach a listener of the same client (a loop)
   7  berth ssh: the host has no Node.js 20 or later (none on its PATH, --node is not an

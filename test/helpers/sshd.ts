@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +109,7 @@ export async function startSshServer(): Promise<SshServer> {
 				sshd.kill('SIGTERM');
 			}
 			await within(exited, 10_000, 'sshd exit');
+			rmSync(dir, { recursive: true, force: true });
 		},
 	};
 }

@@ -4,9 +4,12 @@ import { BerthError } from '../../../protocol/errors';
 import type { Timers } from '../../../protocol/timers';
 import type { AgentFiles } from './agent-state';
 
-/** A lock older than this was left by a client that died: it is taken over. */
-const STALE_LOCK_MS = 60_000;
-/** How long a client waits for another to finish with the agent (a start takes seconds). */
+/**
+ * A lock older than this was left by a client that died: it is taken over. A holder needs at
+ * most about 35 s (a probe of 3 s, a stop of 10 s, a start of 20 s).
+ */
+const STALE_LOCK_MS = 45_000;
+/** How long a client waits for another to finish with the agent: past STALE_LOCK_MS, so a dead holder's lock is taken over first. */
 const LOCK_WAIT_MS = 60_000;
 const LOCK_POLL_MS = 100;
 

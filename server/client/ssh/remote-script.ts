@@ -106,11 +106,17 @@ if (request.type === 'upload') {
 	fs.mkdirSync(dir, { recursive: true, mode: 448 });
 	var tmp = file + '.' + process.pid + '.tmp', fd = fs.openSync(tmp, 'w', 384);
 	var hash = crypto.createHash('sha256'), left = request.size;
-	while (left > 0) {
-		var chunk = readExactly(Math.min(left, 65536));
-		fs.writeSync(fd, chunk);
-		hash.update(chunk);
-		left -= chunk.length;
+	try {
+		while (left > 0) {
+			var chunk = readExactly(Math.min(left, 65536));
+			fs.writeSync(fd, chunk);
+			hash.update(chunk);
+			left -= chunk.length;
+		}
+	} catch (e) {
+		fs.closeSync(fd);
+		fs.unlinkSync(tmp);
+		throw e;
 	}
 	fs.closeSync(fd);
 	if (hash.digest('hex') !== request.sha256) {

@@ -42,6 +42,8 @@ export class SshHostProcess extends Disposable {
 	private readonly messages: FromSshHost[] = [];
 	private waiter: { resolve(m: FromSshHost): void; reject(e: BerthError): void } | undefined;
 	private exitError: BerthError | undefined;
+	private readonly exitedOnce: Promise<BerthError>;
+	private resolveExited!: (error: BerthError) => void;
 	private readonly stderrTail: string[] = [];
 
 	private constructor(
@@ -49,6 +51,7 @@ export class SshHostProcess extends Disposable {
 		args: readonly string[],
 	) {
 		super();
+		this.exitedOnce = new Promise((resolve) => (this.resolveExited = resolve));
 		this.child = spawn(options.sshPath ?? 'ssh', [...args], {
 			stdio: ['pipe', 'pipe', options.onStderr ? 'pipe' : 'inherit'],
 			env: { ...process.env, ...options.env },
@@ -124,10 +127,19 @@ export class SshHostProcess extends Disposable {
 		return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
 	}
 
-	/** Writes to the remote command's stdin; resolves once the bytes are handed to ssh. */
+	/**
+	 * Writes to the remote command's stdin; resolves once the bytes are handed to ssh.
+	 * @throws BerthError BERTH_ERR_SSH, why ssh is gone, when it cannot take them.
+	 */
 	write(data: string | Uint8Array): Promise<void> {
 		return new Promise((resolve, reject) =>
-			this.child.stdin!.write(data, (error) => (error ? reject(this.exitError ?? error) : resolve())),
+			this.child.stdin!.write(data, (error) => {
+				if (error) {
+					void this.exitedOnce.then(reject); // EPIPE says less than ssh's exit will
+				} else {
+					resolve();
+				}
+			}),
 		);
 	}
 
@@ -175,6 +187,7 @@ export class SshHostProcess extends Disposable {
 			return;
 		}
 		this.exitError = new BerthError('BERTH_ERR_SSH', what + (saidWhy ? this.tail() : ''));
+		this.resolveExited(this.exitError);
 		if (this.waiter) {
 			const { reject } = this.waiter;
 			this.waiter = undefined;
