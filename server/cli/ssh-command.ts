@@ -68,11 +68,14 @@ function parseSshFlags(argv: string[]) {
 	});
 }
 
+/** What every ssh the command runs shares: the target, the agent to install, the token file. */
+type SshOptions = SshLinkOptions & { readonly tokens: SshHostsFile };
+
 /** The command once its logger is up. */
 async function ssh(values: SshValues, host: string, log: Logger, timers: Timers): Promise<number> {
 	const target = parseSshTarget(host, values.F);
 	const forwards = (values.L?.length ?? 0) + (values.R?.length ?? 0) + (values.D?.length ?? 0);
-	const options: SshLinkOptions & { tokens: SshHostsFile } = {
+	const options: SshOptions = {
 		target,
 		bundle: readAgentBundle(ownBundlePath()),
 		timers,
@@ -86,44 +89,62 @@ async function ssh(values: SshValues, host: string, log: Logger, timers: Timers)
 		if (forwards > 0) {
 			throw new BerthError('BERTH_ERR_USAGE', 'ssh: --stop ends the agent: it takes no -L, -R or -D');
 		}
-		const pid = await stopAgentOverSsh(options);
-		process.stdout.write(
-			pid !== undefined
-				? `Stopped the agent (pid ${pid}) on ${host}; its token file is removed\n`
-				: `No agent of this build was running on ${host}; its token file is removed\n`,
-		);
-		return ExitCode.Ok;
+		return stop(options, host);
 	}
 	const tunnel = await SshAgentTunnel.open(options);
 	try {
-		if (forwards === 0) {
-			const state = tunnel.state;
-			process.stdout.write(
-				`Berth agent running on ${host}` +
-					(state.type === 'connected' ? ` (pid ${state.agentPid}, 127.0.0.1:${state.agentPort} there)` : '') +
-					'\n',
-			);
-			return ExitCode.Ok;
-		}
-		const lost = new Promise<BerthError>((resolve) =>
-			tunnel.onDidChangeState((state) => logTunnelState(log, host, state, resolve)),
-		);
-		return await runForward(
-			values as ForwardValues,
-			{
-				credentials: {
-					address: tunnel.address,
-					token: tunnel.token,
-					sessionName: values['session-name'] ?? defaultSessionName('', hostname()),
-				},
-				clientName: `berth ssh on ${hostname()}`,
-				lost,
-			},
-			{ log, timers },
-		);
+		return forwards === 0 ? sayWhere(tunnel, host) : await forwardThrough(tunnel, values, host, log, timers);
 	} finally {
 		tunnel.dispose();
 	}
+}
+
+/** `--stop`: ends the build's agent on the host. */
+async function stop(options: SshOptions, host: string): Promise<number> {
+	const pid = await stopAgentOverSsh(options);
+	process.stdout.write(
+		pid !== undefined
+			? `Stopped the agent (pid ${pid}) on ${host}; its token file is removed\n`
+			: `No agent of this build was running on ${host}; its token file is removed\n`,
+	);
+	return ExitCode.Ok;
+}
+
+/** No forwards: the agent runs; says where, and is done. */
+function sayWhere(tunnel: SshAgentTunnel, host: string): number {
+	const state = tunnel.state;
+	process.stdout.write(
+		`Berth agent running on ${host}` +
+			(state.type === 'connected' ? ` (pid ${state.agentPid}, 127.0.0.1:${state.agentPort} there)` : '') +
+			'\n',
+	);
+	return ExitCode.Ok;
+}
+
+/** Runs the forwards as berth forward does, through the tunnel, until a signal or a loss for good. */
+function forwardThrough(
+	tunnel: SshAgentTunnel,
+	values: SshValues,
+	host: string,
+	log: Logger,
+	timers: Timers,
+): Promise<number> {
+	const lost = new Promise<BerthError>((resolve) =>
+		tunnel.onDidChangeState((state) => logTunnelState(log, host, state, resolve)),
+	);
+	return runForward(
+		values as ForwardValues,
+		{
+			credentials: {
+				address: tunnel.address,
+				token: tunnel.token,
+				sessionName: values['session-name'] ?? defaultSessionName('', hostname()),
+			},
+			clientName: `berth ssh on ${hostname()}`,
+			lost,
+		},
+		{ log, timers },
+	);
 }
 
 /**

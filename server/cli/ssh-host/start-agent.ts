@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../../../protocol/errors';
@@ -43,10 +43,15 @@ export async function startDetachedAgent(files: AgentFiles, timers: Timers): Pro
 		{ detached: true, stdio: ['ignore', log, log], cwd: files.dir },
 	);
 	closeSync(log);
+	child.unref();
+	return waitForListening(child, logPath, timers);
+}
+
+/** The agent's state once its log has the listening line; it is killed if it stays silent. */
+async function waitForListening(child: ChildProcess, logPath: string, timers: Timers): Promise<AgentState> {
 	let exit: string | undefined;
 	child.on('exit', (code, signal) => (exit = signal ?? `status ${code}`));
 	child.on('error', (error) => (exit = error.message));
-	child.unref();
 	const deadline = timers.now() + START_TIMEOUT_MS;
 	for (;;) {
 		const text = readFileSync(logPath, 'utf8');
