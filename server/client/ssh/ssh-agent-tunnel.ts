@@ -136,6 +136,11 @@ export class SshAgentTunnel extends Disposable {
 			subscription.dispose();
 			this.lost(error);
 		});
+		if (link.ssh.hasExited) {
+			// It ended between connecting and being watched: its exit has fired already.
+			subscription.dispose();
+			this.lost(new BerthError('BERTH_ERR_SSH', `ssh to ${formatSshTarget(this.options.target)} ended`));
+		}
 	}
 
 	/** The ssh connection is gone: reconnect to the same local port, until it works or cannot. */
