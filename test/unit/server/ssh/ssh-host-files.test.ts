@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import {
 	readAgentState,
 	readAgentToken,
@@ -17,11 +17,17 @@ import { ManualTimers } from '../../../helpers/manual-timers';
 
 const TOKEN = 'x'.repeat(43);
 
+const made: string[] = [];
+
 function files(): AgentFiles {
-	return { dir: mkdtempSync(join(tmpdir(), 'berth-ssh-host-files-')), commit: 'c0ffee' };
+	const dir = mkdtempSync(join(tmpdir(), 'berth-ssh-host-files-'));
+	made.push(dir);
+	return { dir, commit: 'c0ffee' };
 }
 
 describe("the host's files of berth ssh", () => {
+	after(() => made.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 	it('writes the state and token 0600 and reads them back; --stop removes both', () => {
 		const f = files();
 		writeAgentState(f, { pid: 42, port: 40000, started: '2026-01-01T00:00:00.000Z' });

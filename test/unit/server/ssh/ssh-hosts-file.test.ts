@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { SSH_HOSTS_FILE, SshHostsFile, parseSshHosts } from '../../../../server/client/ssh/ssh-hosts-file';
 
 const TOKEN = 'T'.repeat(43);
@@ -10,9 +10,16 @@ const OTHER = 'O'.repeat(43);
 
 describe('ssh-hosts.json (berth ssh`s tokens)', () => {
 	const now = () => new Date('2026-01-02T03:04:05.000Z');
+	const made: string[] = [];
+	const temp = (): string => {
+		const dir = mkdtempSync(join(tmpdir(), 'berth-ssh-hosts-'));
+		made.push(dir);
+		return dir;
+	};
+	after(() => made.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 	it('keeps a token per host, 0600, and forgets it', async () => {
-		const dir = join(mkdtempSync(join(tmpdir(), 'berth-ssh-hosts-')), 'config');
+		const dir = join(temp(), 'config');
 		const file = new SshHostsFile(dir, now);
 		assert.equal(await file.get('devbox'), undefined);
 		await file.set('devbox', { commit: 'c1', token: TOKEN });
@@ -28,7 +35,7 @@ describe('ssh-hosts.json (berth ssh`s tokens)', () => {
 	});
 
 	it('keeps members it does not know', async () => {
-		const dir = mkdtempSync(join(tmpdir(), 'berth-ssh-hosts-'));
+		const dir = temp();
 		writeFileSync(join(dir, SSH_HOSTS_FILE), JSON.stringify({ hosts: {}, later: { x: 1 } }), { mode: 0o600 });
 		await new SshHostsFile(dir, now).set('devbox', { commit: 'c1', token: TOKEN });
 		assert.deepEqual(JSON.parse(readFileSync(join(dir, SSH_HOSTS_FILE), 'utf8')).later, { x: 1 });
