@@ -50,6 +50,8 @@ export type ErrorCode =
 	| 'BERTH_ERR_POLICY' // the agent's --allow/--deny policy forbids the target
 	| 'BERTH_ERR_LOOP' // a forward would reach its own listener, or another forward's of the same client
 	| 'BERTH_ERR_STORE' // the token database cannot be opened (in use, not a database, newer schema) or written
+	| 'BERTH_ERR_SSH' // berth ssh: ssh could not reach or log in to the host, or the host's side failed
+	| 'BERTH_ERR_NO_NODE' // berth ssh: the host has no Node.js the agent can run on
 	| 'BERTH_ERR_INTERNAL'; // a bug: an exception where none was expected, or an API used out of order
 
 /** An error with a stable code and, where one applies, the wire reason that caused it. */
@@ -72,7 +74,8 @@ export class BerthError extends Error {
 			this.code === 'BERTH_ERR_TOKEN_REVOKED' ||
 			this.code === 'BERTH_ERR_TLS_UNTRUSTED' ||
 			this.code === 'BERTH_ERR_USAGE' ||
-			this.code === 'BERTH_ERR_TOKEN'
+			this.code === 'BERTH_ERR_TOKEN' ||
+			this.code === 'BERTH_ERR_NO_NODE'
 		);
 	}
 }

@@ -10,13 +10,23 @@ export const MAX_DURATION_SECONDS = Math.floor(MAX_TIMER_DELAY_MS / 1000);
 
 /** node:util's parseArgs, strict, with its errors turned into usage errors that name the command. */
 export function parseFlags<T extends Options>(command: string, argv: string[], options: T) {
+	return parseCommandLine(command, argv, options, false).values;
+}
+
+/** parseFlags for a command that also takes operands (`berth ssh HOST`): flags and operands in any order. */
+export function parseCommandLine<T extends Options>(
+	command: string,
+	argv: string[],
+	options: T,
+	allowPositionals = true,
+) {
 	try {
 		return parseArgs({
 			args: attachNegativeValues(argv, options),
 			options,
 			strict: true,
-			allowPositionals: false,
-		}).values;
+			allowPositionals,
+		});
 	} catch (error) {
 		throw new BerthError(
 			'BERTH_ERR_USAGE',

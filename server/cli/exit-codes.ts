@@ -13,12 +13,14 @@ export const ExitCode = {
 	 * the token, or its TLS certificate failed verification.
 	 */
 	Refused: 3,
-	/** The agent could not be reached, or the connection was lost for good. */
+	/** The agent could not be reached, or the connection was lost for good (berth ssh: ssh failed). */
 	Unreachable: 4,
 	/** A listening port could not be opened (in use, no permission). */
 	Listen: 5,
 	/** Every forward was refused because it would reach its own listener or another forward's (a loop). */
 	Loop: 6,
+	/** berth ssh: the host has no Node.js the agent can run on (none on PATH, --node not executable, too old). */
+	NoNode: 7,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -38,6 +40,7 @@ export function exitCodeFor(error: unknown): ExitCode {
 		case 'BERTH_ERR_POLICY':
 			return ExitCode.Refused;
 		case 'BERTH_ERR_CONNECT':
+		case 'BERTH_ERR_SSH':
 		case 'BERTH_ERR_CLOSED':
 		case 'BERTH_ERR_TIMEOUT':
 		case 'BERTH_ERR_HANDSHAKE_TIMEOUT':
@@ -49,6 +52,8 @@ export function exitCodeFor(error: unknown): ExitCode {
 			return ExitCode.Listen;
 		case 'BERTH_ERR_LOOP':
 			return ExitCode.Loop;
+		case 'BERTH_ERR_NO_NODE':
+			return ExitCode.NoNode;
 		case 'BERTH_ERR_LIMIT':
 		case 'BERTH_ERR_STORE':
 		case 'BERTH_ERR_INTERNAL':

@@ -26,7 +26,7 @@ import { BERTH_COMMIT } from '../shared/version';
 import { COMMON_OPTIONS, parseChoice, parseFlags, parseLogFlags, parseSecondsFlag } from './args';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { FORWARD_HELP } from './help';
-import { resolveClientCredentials } from './client-credentials';
+import { resolveClientCredentials, type ClientCredentials } from './client-credentials';
 import { defaultConfigDir } from '../shared/config-dir';
 import { readClientTls } from './read-client-tls';
 import { waitForStopSignal } from './signals';
@@ -70,6 +70,18 @@ export interface ProvideEgress {
 export interface ForwardRole {
 	readonly provide?: ProvideEgress;
 	readonly connector?: boolean;
+	/** The agent and token when the command found them itself (`berth ssh`): no -u, no token lookup. */
+	readonly credentials?: ClientCredentials;
+	/** What the agent lists this client as (default `berth forward on HOSTNAME`). */
+	readonly clientName?: string;
+	/** Settles when what carries the connection fails for good (`berth ssh`'s tunnel): the forward ends with it. */
+	readonly lost?: Promise<BerthError>;
+}
+
+/** The logger and timers of a command that runs a forward as its last step (`berth ssh`). */
+export interface ForwardContext {
+	readonly log: Logger;
+	readonly timers: Timers;
 }
 
 /**
@@ -79,7 +91,14 @@ export interface ForwardRole {
  */
 const CONNECTOR_TOKEN_REFUSAL_RETRIES = 2;
 
-export async function runForward(values: ForwardValues, role: ForwardRole = {}): Promise<number> {
+export async function runForward(
+	values: ForwardValues,
+	role: ForwardRole = {},
+	context?: ForwardContext,
+): Promise<number> {
+	if (context) {
+		return forward(values, context.log, context.timers, role);
+	}
 	const timers = createNodeTimers();
 	const log = createLogger({ ...parseLogFlags(values), timers });
 	try {
@@ -173,18 +192,20 @@ async function forward(
 			"-R needs a Berth agent: VS Code's server has no reverse forwards",
 		);
 	}
-	const { address, token, sessionName, agentKeyPin } = await resolveClientCredentials({
-		url: values.url,
-		tokenFile: values['token-file'],
-		noToken: values['no-token'] === true,
-		sessionName: values['session-name'],
-		dev: values.dev === true,
-		env: process.env,
-		cwd: process.cwd(),
-		configDir: defaultConfigDir(),
-		log,
-		now: () => new Date(),
-	});
+	const { address, token, sessionName, agentKeyPin } =
+		role.credentials ??
+		(await resolveClientCredentials({
+			url: values.url,
+			tokenFile: values['token-file'],
+			noToken: values['no-token'] === true,
+			sessionName: values['session-name'],
+			dev: values.dev === true,
+			env: process.env,
+			cwd: process.cwd(),
+			configDir: defaultConfigDir(),
+			log,
+			now: () => new Date(),
+		}));
 	const tls = readClientTls({
 		caFile: values['ca-file'],
 		insecure: values.insecure,
@@ -210,7 +231,8 @@ async function forward(
 		timers,
 		...(tls ? { tls } : {}),
 		connectTimeoutMs: connectTimeoutS * 1000,
-		clientName: provide ? `berth client -r on ${hostname()}` : `berth forward on ${hostname()}`,
+		clientName:
+			role.clientName ?? (provide ? `berth client -r on ${hostname()}` : `berth forward on ${hostname()}`),
 		sessionName,
 		...(agentKeyPin !== undefined ? { agentKeyPin } : {}),
 		log,
@@ -221,6 +243,7 @@ async function forward(
 
 	const stopped = waitForStopSignal().then((signal) => ({ signal }));
 	let lost: Promise<{ lost: BerthError }> = new Promise(() => undefined);
+	const carrierLost = role.lost?.then((error) => ({ lost: error })) ?? new Promise<never>(() => undefined);
 	let forwarder: Forwarder;
 	const subscriptions = new DisposableStore();
 	subscriptions.add(installCrashGuard(log));
@@ -267,7 +290,7 @@ async function forward(
 		forwarder.dispose();
 		throw noForwardOpened(failures);
 	}
-	const ended = await Promise.race([stopped, lost]);
+	const ended = await Promise.race([stopped, lost, carrierLost]);
 	subscriptions.dispose();
 	forwarder.dispose();
 	if ('lost' in ended) {

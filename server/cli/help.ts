@@ -3,6 +3,9 @@
 export const MAIN_HELP = `berth: secure tunnels and port forwarding to remote machines
 
 Usage:
+  berth ssh [user@]host[:port] [-L SPEC] [-R SPEC] [-D PORT] [flags]
+                            install, start and reach the agent on a host with the system's
+                            ssh, then forward as berth forward does (--stop: end it there)
   berth server [flags]      run the agent on this host
   berth forward [flags]     forward ports through an agent (-L, -R), or proxy through it (-D)
   berth client [flags]      a SOCKS5 + HTTP proxy here whose traffic leaves from the agent;
@@ -31,9 +34,12 @@ Exit codes:
      token), could not prove it knows the token, its key is not the one the login pinned,
      or its TLS certificate failed verification (untrusted, another name, expired)
   4  the agent could not be reached, or the connection was lost for good (berth server:
-     the OpenID Connect issuer could not be reached)
+     the OpenID Connect issuer could not be reached; berth ssh: ssh could not reach or log
+     in to the host, or the host's side failed)
   5  a listening port could not be opened
   6  every forward was refused: each would reach a listener of the same client (a loop)
+  7  berth ssh: the host has no Node.js 20 or later (none on its PATH, --node is not an
+     executable file there, or too old); no agent was started
 `;
 
 export const SERVER_HELP = `berth server: run the remote agent
@@ -407,4 +413,60 @@ revoke ID:               revokes it; its sessions on the agent end within a seco
 --json                   machine-readable output
 
 Exit codes: as berth --help; 3 when the agent refuses the token used, 2 for an unknown id.
+`;
+
+export const SSH_HELP = `berth ssh: the agent on a host you reach with ssh, in one step
+
+Usage: berth ssh [user@]host[:port] [-L SPEC]... [-R SPEC]... [-D [BIND:]PORT]... [flags]
+       berth ssh [user@]host[:port] --stop
+
+Runs the system's ssh, so ~/.ssh/config (Host aliases, keys, ssh-agent, ProxyJump,
+ControlMaster), known_hosts and its prompts (host key, passphrase: on this terminal) all apply;
+Berth never asks for or keeps an ssh password. On the host, with Node.js 20 or later (node on
+the PATH of a non-interactive ssh session, or --node PATH):
+  - the agent is installed as ~/.berth/server-<commit>.js (this build's full commit), uploaded
+    through ssh when it is missing or its SHA-256 is not this build's;
+  - it is started on 127.0.0.1 on a free port, in a session of its own (it outlives the ssh
+    connection), with its token in ~/.berth/token-<commit> (mode 0600). The token is made here
+    and sent on ssh's standard input, never on a command line, so it is in no process list;
+  - an agent of this build that already runs is used (~/.berth/agent-<commit>.json says where;
+    its process must be alive and its port must answer with this commit). Agents of other
+    builds are left running: this client talks only to its own build's.
+The agent is then reached through that ssh connection (a forward of 127.0.0.1 here to its
+loopback port: it is never exposed on the host's network) and the -L, -R and -D forwards work
+as berth forward's. If the ssh connection drops, it is made again (0, 5, 5, 10 ... 30 s apart)
+to the same agent, and the forwards come back; local listeners stay up meanwhile. With no -L,
+-R or -D, berth ssh makes sure the agent runs, says where, and exits.
+
+The token is kept here in $BERTH_CONFIG_DIR/ssh-hosts.json (default ~/.config/berth; mode 0600,
+replaced atomically), by host; without it (another machine, a deleted file) the running agent's
+token comes from the host, over ssh.
+
+Flags:
+  -L SPEC, -R SPEC, -D [BIND:]PORT
+                             forwards, as berth forward takes them (see berth forward --help)
+  --stop                     end this build's agent on the host (SIGTERM) and remove its token
+                             and state files there, and its token here
+  --node PATH                the node to run on the host (default: node on its PATH)
+  --remote-dir DIR           the folder on the host for the agent, its token, state and log
+                             (default ~/.berth; relative to the home folder)
+  -F FILE                    ssh's config file (ssh -F), instead of ~/.ssh/config
+  --ssh PATH                 the ssh program (default: ssh on PATH)
+  -n NAME, --socks-password-file FILE
+                             -D's proxy credentials, as berth forward takes them
+  --session-name NAME        the session's name on the agent (default: this host's name)
+  --transport MODE           auto (default), tcp or websocket: as berth forward's
+  --connect-timeout SECS     time for each connection to the agent (default 30)
+  --log-format text|json     log line format on stderr (default text)
+  --log-level LEVEL          debug, info, warn or error (default info)
+  -h, --help                 this text
+
+Environment:
+  BERTH_CONFIG_DIR           where ssh-hosts.json is (default $XDG_CONFIG_HOME/berth, else
+                             ~/.config/berth)
+
+Exit codes: 0 stopped by SIGINT/SIGTERM (with no forwards: the agent runs); 2 bad command line;
+3 the agent refused us; 4 ssh could not reach or log in to the host (its message is above),
+the host's side failed, or the agent could not be reached; 5 no forward could be opened;
+6 every forward was refused as a loop; 7 no Node.js 20 or later on the host (nothing started).
 `;

@@ -7,6 +7,8 @@ import { runLoginCommand } from './login-command';
 import { runLogoutCommand } from './logout-command';
 import { MAIN_HELP } from './help';
 import { runServerCommand } from './server-command';
+import { runSshCommand } from './ssh-command';
+import { runSshHostCommand } from './ssh-host/ssh-host-command';
 import { runTokenCommand } from './token-command';
 
 /** The CLI: dispatches to a subcommand and turns any error into one stderr line and an exit code. */
@@ -26,6 +28,10 @@ export async function main(argv: string[]): Promise<number> {
 				return await runTokenCommand(rest);
 			case 'provider':
 				return await runClientCommand(['--reverse', ...rest]);
+			case 'ssh':
+				return await runSshCommand(rest);
+			case 'ssh-host': // berth ssh's side on the host (not in the help: berth ssh runs it)
+				return await runSshHostCommand(rest);
 			case 'login':
 				return await runLoginCommand(rest);
 			case 'logout':

@@ -53,3 +53,10 @@ export {
 	type DeviceLoginEnd,
 	type DeviceLoginOptions,
 } from './device-login';
+export { SshAgentTunnel, type SshConnectOptions, type SshTunnelState } from './ssh/ssh-agent-tunnel';
+export { stopAgentOverSsh, type SshStopOptions } from './ssh/stop-agent-over-ssh';
+export { readAgentBundle, type AgentBundle } from './ssh/agent-bundle';
+export { parseSshTarget, formatSshTarget, type SshTarget } from './ssh/ssh-target';
+export { sshHostKey, type SshTokenStore, type SshAgentToken } from './ssh/ssh-token-store';
+export type { SshProgress } from './ssh/host-dialogue';
+export type { SshCommandOptions } from './ssh/ssh-host-process';

@@ -81,7 +81,9 @@ describe('accounts: user tokens on a real agent', () => {
 		assert.match(issued.init_url, new RegExp(`^http://127\\.0\\.0\\.1:${agent.port}/p/[\\w-]+$`));
 		const payload = JSON.parse(Buffer.from(issued.init_url.split('/p/')[1]!, 'base64url').toString());
 		assert.equal(payload.t, issued.token);
-		const fingerprint = agent.stdout.find((l) => l.startsWith('Agent key '))?.split(' ')[2];
+		const fingerprint = (
+			await waitFor(() => agent.stdout.find((l) => l.startsWith('Agent key ')), 'the agent key line')
+		).split(' ')[2];
 		assert.equal(payload.k, fingerprint);
 		const list = await api(agent, 'GET', '/api/tokens', agent.token);
 		const row = (list.json['tokens'] as Record<string, unknown>[]).find((t) => t['id'] === issued.id);

@@ -126,12 +126,12 @@ describe('berth --help', () => {
 	it('`--help` names the commands and documents every exit code', async () => {
 		const help = await runCli(['--help']);
 		assert.equal(help.code, 0, help.stderr);
-		for (const command of ['server', 'forward', '--version']) {
+		for (const command of ['ssh', 'server', 'forward', '--version']) {
 			assert.ok(mentionsFlag(help.stdout, command), `--help names ${command}`);
 		}
 		const exitCodes = readFileSync(join(CLI_SOURCES, 'exit-codes.ts'), 'utf8');
 		const codes = [...exitCodes.matchAll(/^\t(\w+): (\d+),$/gm)].map((m) => Number(m[2]));
-		assert.deepEqual(codes, [0, 1, 2, 3, 4, 5, 6], 'the exit codes in exit-codes.ts');
+		assert.deepEqual(codes, [0, 1, 2, 3, 4, 5, 6, 7], 'the exit codes in exit-codes.ts');
 		const section = help.stdout.slice(help.stdout.indexOf('Exit codes:'));
 		assert.ok(section.length > 'Exit codes:'.length, 'an "Exit codes:" section');
 		for (const code of codes) {

@@ -94,14 +94,9 @@ describe('web pages: sign-in, /tokens and the device flow on a real agent', () =
 	});
 
 	it('announces the token page, and sends a signed-out browser to sign in', async () => {
-		assert.ok(
-			agent.stdout.some(
-				(l) =>
-					l ===
-					`Token page ${origin(agent)}/tokens (the owner, ${OWNER_EMAIL}, signs in with the connection token)`,
-			),
-			agent.stdout.join('\n'),
-		);
+		const line = `Token page ${origin(agent)}/tokens (the owner, ${OWNER_EMAIL}, signs in with the connection token)`;
+		// The lines after the first may still be on their way when the agent is announced.
+		await waitFor(() => agent.stdout.includes(line) || undefined, 'the token page line');
 		const reply = await new WebClient(origin(agent)).get('/tokens');
 		assert.equal(reply.status, 303);
 		assert.equal(reply.headers.location, '/auth/login?return=%2Ftokens');
@@ -228,7 +223,9 @@ describe('web pages: sign-in, /tokens and the device flow on a real agent', () =
 		);
 		assert.equal(complete.status, 200);
 		assert.equal(complete.body['user_email'], OWNER_EMAIL);
-		const fingerprint = agent.stdout.find((l) => l.startsWith('Agent key '))?.split(' ')[2];
+		const fingerprint = (
+			await waitFor(() => agent.stdout.find((l) => l.startsWith('Agent key ')), 'the agent key line')
+		).split(' ')[2];
 		assert.equal(complete.body['agent_key'], fingerprint);
 		const accessToken = complete.body['access_token']!;
 		// The next poll an interval later (a sooner one would be slow_down): the code is used up.

@@ -13,6 +13,8 @@ describe('CLI exit codes', () => {
 		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_CONNECT', '')), 4);
 		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_LISTEN', '')), 5);
 		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_LOOP', '')), 6);
+		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_SSH', '')), 4);
+		assert.equal(exitCodeFor(new BerthError('BERTH_ERR_NO_NODE', '')), 7);
 		assert.equal(exitCodeFor(new Error('bug')), 1);
 	});
 });
