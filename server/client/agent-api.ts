@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BerthError } from '../../protocol/errors';
 import { hostHeader, type AgentAddress } from './agent-url';
-import { tlsFailure } from './tls-failure';
+import { requestFailure } from './request-failure';
 import { tlsConnectOptions, type TlsTrust } from './tls-trust';
 
 /** Longest API answer read (a token list of thousands of rows). */
@@ -72,19 +72,7 @@ export function callAgentApi(
 			},
 		);
 		req.on('timeout', () => req.destroy(new Error(`no answer within ${API_CALL_TIMEOUT_MS} ms`)));
-		req.on('error', (error) =>
-			reject(
-				tlsFailure(error, address.display) ??
-					new BerthError(
-						'BERTH_ERR_CONNECT',
-						`cannot reach ${address.display}: ${error.message}`,
-						undefined,
-						{
-							cause: error,
-						},
-					),
-			),
-		);
+		req.on('error', (error) => reject(requestFailure(error, address.display)));
 		req.end(payload);
 	});
 }

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BerthError } from '../../protocol/errors';
 import { hostHeader, type AgentAddress } from './agent-url';
-import { tlsFailure } from './tls-failure';
+import { requestFailure } from './request-failure';
 import { tlsConnectOptions, type TlsTrust } from './tls-trust';
 
 /** Longest /version answer read. */
@@ -49,19 +49,7 @@ export function fetchAgentCommit(address: AgentAddress, timeoutMs = 10_000, tls?
 			},
 		);
 		req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-		req.on('error', (error) =>
-			reject(
-				tlsFailure(error, address.display) ??
-					new BerthError(
-						'BERTH_ERR_CONNECT',
-						`cannot reach ${address.display}: ${error.message}`,
-						undefined,
-						{
-							cause: error,
-						},
-					),
-			),
-		);
+		req.on('error', (error) => reject(requestFailure(error, address.display)));
 		req.end();
 	});
 }
