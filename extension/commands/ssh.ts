@@ -22,7 +22,7 @@ const FAILURE_BUTTONS = { nodePath: 'Open Settings', retry: 'Retry', none: undef
  * `Berth: Connect to Host via SSH...`: the host (picked or typed), then, with progress, ssh to it,
  * Node.js checked, the agent installed and started when need be, and the window connected to it
  * through the ssh tunnel; the host then shows in the panel as `ssh://HOST`. A host this window is
- * connected to already is only revealed. Resolves true once connected.
+ * connected to already is left as it is. Resolves true once connected.
  */
 export async function connectSshHost(
 	services: Services,
@@ -38,8 +38,8 @@ export async function connectSshHost(
 	}
 	const name = formatSshTarget(target);
 	const id = sshAgentId(name);
-	const existing = services.connections.get(id);
-	if (existing && existing.status.type !== 'failed') {
+	// Connected: nothing to do. Reconnecting or failed: a new ssh connection now (the old one is replaced).
+	if (services.connections.get(id)?.status.type === 'connected') {
 		void vscode.window.showInformationMessage(`This window is connected to ${name} already.`);
 		return true;
 	}
