@@ -43,12 +43,17 @@ export async function connectSshHost(
 		void vscode.window.showInformationMessage(`This window is connected to ${name} already.`);
 		return true;
 	}
+	// The tunnel reports its steps again when it reconnects: those go to the log, not to a notification.
+	let shown = true;
+	const log = services.log.fork(id);
 	try {
 		await vscode.window.withProgress(
 			{ location: vscode.ProgressLocation.Notification, title: `Berth: ${name}` },
 			async (progress) => {
 				const tunnel = await connector.open(target, (p) =>
-					progress.report({ message: describeSshProgress(p, name) }),
+					shown
+						? progress.report({ message: describeSshProgress(p, name) })
+						: log.debug(describeSshProgress(p, name)),
 				);
 				watchTunnel(services, connector, tunnel, name);
 				progress.report({ message: 'connecting to the agent…' });
@@ -70,6 +75,8 @@ export async function connectSshHost(
 			connectSshHost(services, connector, name),
 		);
 		return false;
+	} finally {
+		shown = false;
 	}
 	services.saved.save(withAgent(services.saved.load(), { url: id, peer: 'berth' }));
 	return true;
