@@ -43,9 +43,29 @@ export async function connectSshHost(
 		void vscode.window.showInformationMessage(`This window is connected to ${name} already.`);
 		return true;
 	}
+	try {
+		await openWithProgress(services, connector, target);
+	} catch (error) {
+		void showSshFailure(services, describeSshFailure(error, name), () =>
+			connectSshHost(services, connector, name),
+		);
+		return false;
+	}
+	services.saved.save(withAgent(services.saved.load(), { url: id, peer: 'berth' }));
+	return true;
+}
+
+/** ssh to the host with a progress notification, then the window's connection through the tunnel. */
+async function openWithProgress(
+	services: Services,
+	connector: SshConnector,
+	target: SshTarget,
+): Promise<void> {
+	const name = formatSshTarget(target);
+	const id = sshAgentId(name);
+	const log = services.log.fork(id);
 	// The tunnel reports its steps again when it reconnects: those go to the log, not to a notification.
 	let shown = true;
-	const log = services.log.fork(id);
 	try {
 		await vscode.window.withProgress(
 			{ location: vscode.ProgressLocation.Notification, title: `Berth: ${name}` },
@@ -57,29 +77,16 @@ export async function connectSshHost(
 				);
 				watchTunnel(services, connector, tunnel, name);
 				progress.report({ message: 'connecting to the agent…' });
+				const agent = { id, url: `ws://127.0.0.1:${tunnel.address.port}`, token: tunnel.token };
 				await services.connections.connect(
-					{
-						id,
-						url: `ws://127.0.0.1:${tunnel.address.port}`,
-						token: tunnel.token,
-						peer: 'berth',
-						isLocal: false,
-						ssh: { host: name },
-					},
+					{ ...agent, peer: 'berth', isLocal: false, ssh: { host: name } },
 					tunnel,
 				);
 			},
 		);
-	} catch (error) {
-		void showSshFailure(services, describeSshFailure(error, name), () =>
-			connectSshHost(services, connector, name),
-		);
-		return false;
 	} finally {
 		shown = false;
 	}
-	services.saved.save(withAgent(services.saved.load(), { url: id, peer: 'berth' }));
-	return true;
 }
 
 /** Tells the user when the tunnel fails for good while in use (the panel says it too). */
