@@ -64,6 +64,7 @@ export class AskpassServer extends Disposable {
 	private readonly tickets = new Map<string, string>();
 	private readonly sockets = new Set<Socket>();
 	private queue: Promise<unknown> = Promise.resolve();
+	private waiting = 0;
 
 	private constructor(
 		private readonly options: AskpassOptions,
@@ -102,6 +103,11 @@ export class AskpassServer extends Disposable {
 			rmSync(dir, { recursive: true, force: true });
 			throw error;
 		}
+	}
+
+	/** Questions received and not answered yet: the one shown, and those waiting for their turn. */
+	get pending(): number {
+		return this.waiting;
 	}
 
 	/**
@@ -154,6 +160,7 @@ export class AskpassServer extends Disposable {
 		const host = request && this.tickets.get(request.ticket);
 		let reply: AskpassReply = { type: 'cancel' };
 		if (request && host !== undefined) {
+			this.waiting++;
 			const asked = this.queue.then(() =>
 				signal.aborted
 					? undefined
@@ -161,6 +168,7 @@ export class AskpassServer extends Disposable {
 			);
 			this.queue = asked.catch(() => undefined);
 			const value = await asked.catch(() => undefined);
+			this.waiting--;
 			if (value !== undefined && isAskpassAnswer(value)) {
 				reply = { type: 'answer', value };
 			}

@@ -132,22 +132,33 @@ describe('ssh askpass: the extension asks for ssh', () => {
 		await waitFor(() => aborted, 'the question to be closed');
 	});
 
-	it('asks one question at a time, in order', async () => {
+	it('asks one question at a time: the others wait for their turn', async () => {
 		const ticket = server.open('devbox');
-		let open = 0;
-		let most = 0;
+		let release!: () => void;
+		const first = new Promise<void>((resolve) => (release = resolve));
 		answer = async (q) => {
-			most = Math.max(most, ++open);
-			await new Promise((resolve) => setImmediate(resolve));
-			open--;
+			if (q.prompt === 'one') {
+				await first;
+			}
 			return q.prompt;
 		};
-		const runs = await Promise.all(['one', 'two', 'three'].map((p) => runAskpass(ticket.env, p).done));
+		const one = runAskpass(ticket.env, 'one').done;
+		await waitFor(() => questions.length === 1, 'the first question');
+		const others = ['two', 'three'].map((p) => runAskpass(ticket.env, p).done);
+		await waitFor(() => server.pending === 3, 'the other two questions to arrive');
+		assert.deepEqual(
+			questions.map((q) => q.prompt),
+			['one'],
+			'a second question was shown while the first was open',
+		);
+		release();
+		const runs = await Promise.all([one, ...others]);
 		assert.deepEqual(
 			runs.map((r) => r.stdout),
 			['one\n', 'two\n', 'three\n'],
 		);
-		assert.equal(most, 1);
+		assert.equal(questions.length, 3);
+		assert.equal(server.pending, 0);
 	});
 
 	it('removes its folder when disposed, and a helper then fails', async () => {
