@@ -148,10 +148,24 @@ async function showSshFailure(
 	if (choice === 'Show Log') {
 		await vscode.commands.executeCommand('berth.showLog');
 	} else if (choice === FAILURE_BUTTONS.nodePath) {
-		await vscode.commands.executeCommand('workbench.action.openSettings', 'berth.ssh.nodePath');
+		await openMachineSetting(services, 'berth.ssh.nodePath');
 	} else if (choice === FAILURE_BUTTONS.retry) {
 		await retry?.();
 	}
+}
+
+/**
+ * Opens the settings editor at a setting of `machine` scope where it applies: the user's settings,
+ * or the remote's when Berth runs on a remote (a browser window's server), which ignores the user's.
+ */
+async function openMachineSetting(services: Services, key: string): Promise<void> {
+	const remote =
+		vscode.env.remoteName !== undefined &&
+		services.context.extension.extensionKind === vscode.ExtensionKind.Workspace;
+	await vscode.commands.executeCommand(
+		remote ? 'workbench.action.openRemoteSettings' : 'workbench.action.openSettings',
+		key,
+	);
 }
 
 /** The host a command is about: given (a host, or an agent id), from a panel row, or picked. */

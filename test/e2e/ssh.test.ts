@@ -79,15 +79,14 @@ function agentPids(remoteDir: string): number[] {
 		.map((name) => (JSON.parse(readFileSync(join(remoteDir, name), 'utf8')) as { pid: number }).pid);
 }
 
-/** A fresh workbench pointed at the world's ssh config and host folder; auto-forwarding off. */
+/**
+ * A fresh workbench pointed at the world's ssh config and host folder (machine settings: Berth
+ * runs on the server here, which takes them from its own settings only); auto-forwarding off.
+ */
 function openSshWorkbench(name: string, world: SshWorld): Promise<Workbench> {
 	return openFreshWorkbench(name, {
-		user: {
-			'security.workspace.trust.enabled': false,
-			'berth.autoForwardPorts': false,
-			'berth.ssh.configFile': world.configFile,
-			'berth.ssh.remoteDir': world.remoteDir,
-		},
+		user: { 'security.workspace.trust.enabled': false, 'berth.autoForwardPorts': false },
+		machine: { 'berth.ssh.configFile': world.configFile, 'berth.ssh.remoteDir': world.remoteDir },
 	});
 }
 
