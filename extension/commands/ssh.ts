@@ -164,7 +164,7 @@ async function openMachineSetting(services: Services, key: string): Promise<void
 		services.context.extension.extensionKind === vscode.ExtensionKind.Workspace;
 	await vscode.commands.executeCommand(
 		remote ? 'workbench.action.openRemoteSettings' : 'workbench.action.openSettings',
-		key,
+		{ query: key },
 	);
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -184,6 +184,7 @@ describe('ssh askpass: the extension asks for ssh', () => {
 describe('ssh askpass with a real ssh', () => {
 	let sshd: SshServer;
 	let server: AskpassServer;
+	let dir: string | undefined;
 	const questions: AskpassQuestion[] = [];
 
 	before(async () => {
@@ -203,10 +204,13 @@ describe('ssh askpass with a real ssh', () => {
 	after(async () => {
 		server.dispose();
 		await sshd.stop();
+		if (dir !== undefined) {
+			rmSync(dir, { recursive: true, force: true });
+		}
 	});
 
 	it('asks the host key and the passphrase through the handler, and ssh logs in with the answers', async () => {
-		const dir = tempDir('berth-askpass-ssh-');
+		dir = tempDir('berth-askpass-ssh-');
 		const key = join(dir, 'key');
 		copyFileSync(sshd.identityFile, key);
 		copyFileSync(`${sshd.identityFile}.pub`, `${key}.pub`);
