@@ -73,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): void {
 			extensionPath: context.extensionPath,
 			home: homedir(),
 			ask: askInVsCode,
+			own: core.connections.own,
 		}),
 	);
 	push(vscode.window.registerWebviewViewProvider(PortsViewProvider.viewType, provider));

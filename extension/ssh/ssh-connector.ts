@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { errorMessage } from '../../protocol/errors';
-import { Disposable, toDisposable } from '../../protocol/lifecycle';
+import { Disposable, toDisposable, type IDisposable } from '../../protocol/lifecycle';
 import type { Timers } from '../../protocol/timers';
 import {
 	SshAgentTunnel,
@@ -9,6 +9,7 @@ import {
 	readAgentBundle,
 	stopAgentOverSsh,
 	type AgentBundle,
+	type OwnForwards,
 	type SshConnectOptions,
 	type SshProgress,
 	type SshTarget,
@@ -32,6 +33,8 @@ export interface SshConnectorHost {
 	readonly home: string;
 	/** Shows ssh's questions (askpass-prompt.ts). */
 	readonly ask: AskpassHandler;
+	/** This window's listeners (ConnectionRegistry.own): a tunnel's local port is one of them. */
+	readonly own: OwnForwards;
 }
 
 /** How a user names the setting that gives the host's node, in the library's messages. */
@@ -65,14 +68,26 @@ export class SshConnector extends Disposable {
 	}
 
 	/**
-	 * Opens the tunnel to the agent on `target` (installing and starting it when need be). The
-	 * tunnel ends its askpass ticket when it is disposed.
+	 * Opens the tunnel to the agent on `target` (installing and starting it when need be). Its local
+	 * port counts as this window's listener (an agent on this machine does not list it, and no
+	 * forward may lead to it). The tunnel ends that and its askpass ticket when it is disposed.
 	 * @throws BerthError as SshAgentTunnel.open.
 	 */
 	async open(target: SshTarget, onProgress: (progress: SshProgress) => void): Promise<AgentTunnel> {
 		const ticket = await this.ticket(target);
 		try {
 			const tunnel = await SshAgentTunnel.open({ ...this.options(target, ticket), onProgress });
+			let listener: IDisposable;
+			try {
+				listener = this.host.own.addListener(
+					`the ssh tunnel to ${formatSshTarget(target)}`,
+					[tunnel.address.host],
+					tunnel.address.port,
+				);
+			} catch (error) {
+				tunnel.dispose(); // a forward of this window leads to that port: BERTH_ERR_LOOP
+				throw error;
+			}
 			return {
 				get address() {
 					return tunnel.address;
@@ -86,6 +101,7 @@ export class SshConnector extends Disposable {
 				onDidChangeState: tunnel.onDidChangeState,
 				dispose: () => {
 					tunnel.dispose();
+					listener.dispose();
 					ticket?.dispose();
 				},
 			};
