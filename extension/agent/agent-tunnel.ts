@@ -14,6 +14,31 @@ export interface AgentTunnel extends IDisposable {
 	readonly onDidChangeState: Event<SshTunnelState>;
 }
 
+/** `tunnel`, ending `owned` too when it ends (its askpass ticket, its listener's declaration). */
+export function tunnelOwning(
+	tunnel: AgentTunnel,
+	...owned: readonly (IDisposable | undefined)[]
+): AgentTunnel {
+	return {
+		get address() {
+			return tunnel.address;
+		},
+		get token() {
+			return tunnel.token;
+		},
+		get state() {
+			return tunnel.state;
+		},
+		onDidChangeState: tunnel.onDidChangeState,
+		dispose: () => {
+			tunnel.dispose();
+			for (const item of owned) {
+				item?.dispose();
+			}
+		},
+	};
+}
+
 /**
  * A connection's status when it goes through a tunnel: while the tunnel is down its state is the
  * connection's (the link cannot come back before it), and a tunnel that failed for good (no Node.js

@@ -15,7 +15,7 @@ import {
 	type SshTarget,
 	type SshTokenStore,
 } from '../../server/client/index';
-import type { AgentTunnel } from '../agent/agent-tunnel';
+import { tunnelOwning, type AgentTunnel } from '../agent/agent-tunnel';
 import type { ExtensionLogger } from '../logger';
 import type { BerthSettings } from '../settings';
 import { AskpassServer, type AskpassHandler, type AskpassTicket } from './askpass-server';
@@ -88,23 +88,7 @@ export class SshConnector extends Disposable {
 				tunnel.dispose(); // a forward of this window leads to that port: BERTH_ERR_LOOP
 				throw error;
 			}
-			return {
-				get address() {
-					return tunnel.address;
-				},
-				get token() {
-					return tunnel.token;
-				},
-				get state() {
-					return tunnel.state;
-				},
-				onDidChangeState: tunnel.onDidChangeState,
-				dispose: () => {
-					tunnel.dispose();
-					listener.dispose();
-					ticket?.dispose();
-				},
-			};
+			return tunnelOwning(tunnel, listener, ticket);
 		} catch (error) {
 			ticket?.dispose();
 			throw error;
