@@ -1,7 +1,8 @@
-// Builds the three bundles: dist/extension.js (the VS Code extension, `vscode` external),
+// Builds the bundles: dist/extension.js (the VS Code extension, `vscode` external),
 // dist/server.js (the `berth` CLI and agent: Node 20, every dependency inside, SQLite's WebAssembly
-// too, so it runs alone) and dist/webview.js (the panel, for the browser). `--watch` rebuilds on
-// change; `--production` minifies. Type checking is not esbuild's job: `npm run typecheck`.
+// too, so it runs alone), dist/askpass.js (ssh's prompts, asked in VS Code) and dist/webview.js
+// (the panel, for the browser). `--watch` rebuilds on change; `--production` minifies. Type
+// checking is not esbuild's job: `npm run typecheck`.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -110,6 +111,16 @@ const contexts = await Promise.all([
 		alias: wsMaskAlias,
 		// The token database's SQLite is WebAssembly, carried inside the bundle.
 		plugins: [problemMatcher, inlineSqliteWasm],
+	}),
+	// ssh's askpass helper (extension/askpass/askpass-main.ts): ssh runs it, not VS Code, so it is a
+	// program of its own, with no vscode in it (a `vscode` import fails this build).
+	esbuild.context({
+		...common,
+		entryPoints: ['extension/askpass/askpass-main.ts'],
+		outfile: 'dist/askpass.js',
+		platform: 'node',
+		format: 'cjs',
+		target: 'node20',
 	}),
 	esbuild.context({
 		...common,

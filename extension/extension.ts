@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
+import { homedir, hostname, userInfo } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createNodeTimers } from '../server/client/index';
@@ -12,6 +12,7 @@ import { handlePanelMessage } from './commands/panel-messages';
 import { registerPortActions } from './commands/port-actions';
 import { registerProxyCommands } from './commands/proxy';
 import { registerSignInCommands } from './commands/sign-in';
+import { registerSshCommands } from './commands/ssh';
 import { registerTunnelCommands, turnOnTunnelAccess } from './commands/tunnel';
 import { Config } from './config';
 import { createLog } from './log';
@@ -24,6 +25,8 @@ import { ProxyForwarding } from './ports/proxy-forwarding';
 import { createSavedStateStore } from './saved-state-store';
 import { Secrets } from './secrets';
 import type { Services } from './services';
+import { askInVsCode } from './ssh/askpass-prompt';
+import { SshConnector } from './ssh/ssh-connector';
 import { StatusController } from './status-controller';
 import { errorMessage } from '../protocol/errors';
 import { setUnexpectedErrorHandler } from '../protocol/lifecycle';
@@ -61,6 +64,18 @@ export function activate(context: vscode.ExtensionContext): void {
 		new PortsViewProvider(context.extensionUri, presenter, handlePanelMessage, log.fork('panel')),
 	);
 	const ready: Services = { ...core, panel: provider };
+	const ssh = push(
+		new SshConnector({
+			settings: () => core.config.settings,
+			tokens: core.secrets.sshTokens,
+			log: log.fork('ssh'),
+			timers: createNodeTimers(),
+			extensionPath: context.extensionPath,
+			home: homedir(),
+			ask: askInVsCode,
+			own: core.connections.own,
+		}),
+	);
 	push(vscode.window.registerWebviewViewProvider(PortsViewProvider.viewType, provider));
 	push(new StatusController(core.localAgent, connections, () => turnOnTunnelAccess(ready)));
 	push(core.localAgent.onDidChangeState(() => presenter.schedule()));
@@ -78,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): void {
 		...registerForwardCommands(ready),
 		...registerPortActions(ready),
 		...registerProxyCommands(ready),
+		...registerSshCommands(ready, ssh),
 	);
 	void restore(ready);
 }

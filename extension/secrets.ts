@@ -6,11 +6,16 @@ import { CONNECTION_TOKEN_PATTERN } from '../protocol/constants';
 import { isObject } from '../protocol/guards';
 import { isAgentKeyFingerprint } from '../protocol/init-url';
 import { isSessionPrefix } from '../protocol/session-name';
+import type { SshAgentToken, SshTokenStore } from '../server/client/index';
 
 const LOCAL_TOKEN_KEY = 'berth.localAgent.token';
 const AGENT_TOKEN_PREFIX = 'berth.agent.token:';
 /** What came with a token from an init URL (its pin and session-name prefix), as JSON. */
 const AGENT_LOGIN_PREFIX = 'berth.agent.login:';
+/** The token of the agent this window started on an ssh host, and its build, as JSON (by sshHostKey). */
+const SSH_TOKEN_PREFIX = 'berth.ssh.token:';
+/** The longest build name kept with an ssh host's token (a commit, or a version when not built from git). */
+const MAX_COMMIT_CHARS = 128;
 /** Bytes of randomness in a generated token (base64url: letters, digits, '-' and '_', as agents require). */
 const TOKEN_BYTES = 32;
 
@@ -95,6 +100,56 @@ export class Secrets {
 		await this.storage.delete(AGENT_TOKEN_PREFIX + agentId);
 		await this.storage.delete(AGENT_LOGIN_PREFIX + agentId);
 	}
+
+	/**
+	 * The tokens of the agents this window starts on ssh hosts (SshAgentTunnel's store), with the
+	 * build each belongs to; what cannot be read counts as none (a new token is made).
+	 */
+	get sshTokens(): SshTokenStore {
+		return {
+			get: async (host) => {
+				const value = parseSshAgentToken(await this.storage.get(SSH_TOKEN_PREFIX + host));
+				if (value) {
+					this.known.add(value.token);
+				}
+				return value;
+			},
+			set: async (host, value) => {
+				this.known.add(value.token);
+				await this.storage.store(SSH_TOKEN_PREFIX + host, JSON.stringify(value));
+			},
+			delete: async (host) => {
+				await this.storage.delete(SSH_TOKEN_PREFIX + host);
+			},
+		};
+	}
+}
+
+/** A stored ssh host's token back, checked; undefined when there is none or it cannot be read. */
+export function parseSshAgentToken(text: string | undefined): SshAgentToken | undefined {
+	if (text === undefined) {
+		return undefined;
+	}
+	let value: unknown;
+	try {
+		value = JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+	if (!isObject(value)) {
+		return undefined;
+	}
+	const { commit, token } = value;
+	if (
+		typeof commit !== 'string' ||
+		commit === '' ||
+		commit.length > MAX_COMMIT_CHARS ||
+		typeof token !== 'string' ||
+		!CONNECTION_TOKEN_PATTERN.test(token)
+	) {
+		return undefined;
+	}
+	return { commit, token };
 }
 
 /** The stored details as JSON, or undefined when there are none. */

@@ -30,6 +30,14 @@ export interface BerthSettings {
 	readonly tunnelPort: number;
 	/** `berth.tls.caFile`: the CAs to trust for `wss://` agents instead of Node's store; undefined: the store. */
 	readonly tlsCaFile: string | undefined;
+	/** `berth.ssh.path`: the ssh program; undefined: `ssh` on the PATH. */
+	readonly sshPath: string | undefined;
+	/** `berth.ssh.configFile`: ssh's config file (ssh -F) and the hosts listed; undefined: ~/.ssh/config. */
+	readonly sshConfigFile: string | undefined;
+	/** `berth.ssh.nodePath`: the node to run on ssh hosts; undefined: `node` on the host's PATH. */
+	readonly sshNodePath: string | undefined;
+	/** `berth.ssh.remoteDir`: the agent's folder on ssh hosts; undefined: ~/.berth. */
+	readonly sshRemoteDir: string | undefined;
 	/** What was wrong with the values given (shown in the log; defaults were used instead). */
 	readonly problems: readonly string[];
 }
@@ -58,6 +66,10 @@ export const SETTING_KEYS = [
 	'tunnel.host',
 	'tunnel.port',
 	'tls.caFile',
+	'ssh.path',
+	'ssh.configFile',
+	'ssh.nodePath',
+	'ssh.remoteDir',
 ] as const;
 
 /** The snapshot: each value validated, defaulted when missing or wrong (with a problem saying so). */
@@ -86,6 +98,10 @@ export function resolveSettings(raw: RawSettings): BerthSettings {
 		tunnelHost: resolveTunnelHost(raw['tunnel.host'], problems),
 		tunnelPort: resolveTunnelPort(raw['tunnel.port'], problems),
 		tlsCaFile: resolveCaFile(raw['tls.caFile'], problems),
+		sshPath: resolvePath(raw, 'ssh.path', problems),
+		sshConfigFile: resolvePath(raw, 'ssh.configFile', problems),
+		sshNodePath: resolvePath(raw, 'ssh.nodePath', problems),
+		sshRemoteDir: resolvePath(raw, 'ssh.remoteDir', problems),
 		problems,
 	};
 }
@@ -143,6 +159,23 @@ function resolveCaFile(value: unknown, problems: string[]): string | undefined {
 		return value.trim();
 	}
 	problems.push(`berth.tls.caFile must be the path of a PEM file; using the system's CAs`);
+	return undefined;
+}
+
+/** A path setting: trimmed, undefined when empty (the default applies); not text is a problem. */
+function resolvePath(
+	raw: RawSettings,
+	key: 'ssh.path' | 'ssh.configFile' | 'ssh.nodePath' | 'ssh.remoteDir',
+	problems: string[],
+): string | undefined {
+	const value = raw[key];
+	if (isUnset(value) || (isString(value) && value.trim() === '')) {
+		return undefined;
+	}
+	if (isString(value)) {
+		return value.trim();
+	}
+	problems.push(`berth.${key} must be a path; using the default`);
 	return undefined;
 }
 

@@ -2,6 +2,7 @@ import { errorMessage } from '../../protocol/errors';
 import { Disposable, DisposableStore, Emitter } from '../../protocol/lifecycle';
 import type { ExtensionLogger } from '../logger';
 import { OwnForwards } from '../../server/client/index';
+import type { AgentTunnel } from './agent-tunnel';
 import { Connection, type AgentTarget, type ConnectionFailure, type WindowIdentity } from './connection';
 
 /** What changed: `status` (connection up or down), `forwards` (proxies included), `ports` or the set of agents. */
@@ -68,16 +69,18 @@ export class ConnectionRegistry extends Disposable {
 	}
 
 	/**
-	 * Connects to `target`, replacing an existing connection to the same agent.
+	 * Connects to `target`, replacing an existing connection to the same agent. A `tunnel` (the way
+	 * to an agent on an ssh host) is the connection's from then on: it ends with it, or at once if
+	 * connecting fails.
 	 * @throws what Connection.open throws; the previous connection, if any, is kept then.
 	 */
-	async connect(target: AgentTarget): Promise<Connection> {
+	async connect(target: AgentTarget, tunnel?: AgentTunnel): Promise<Connection> {
 		const log = this.log.fork(target.isLocal ? 'local agent' : target.id);
 		this.pending.set(target.id, target);
 		this._onDidChange.fire({ agentId: target.id, kind: 'status' });
 		let connection: Connection;
 		try {
-			connection = await Connection.open(target, log, this.window);
+			connection = await Connection.open(target, log, this.window, tunnel);
 		} catch (error) {
 			log.warn(`connecting failed: ${errorMessage(error)}`);
 			throw error;

@@ -29,6 +29,7 @@ import {
 } from '../../server/client/index';
 import { tokenProblemOf, type TokenProblem } from '../error-text';
 import type { ExtensionLogger } from '../logger';
+import { statusWithTunnel, type AgentTunnel } from './agent-tunnel';
 import { ConnectionProxies } from './connection-proxies';
 import { applyPortsChanged } from './listening-ports';
 
@@ -63,6 +64,11 @@ export interface AgentTarget {
 	readonly sessionPrefix?: string;
 	/** How a `wss://` agent's certificate is checked (`berth.tls.caFile`); Node's CA store by default. */
 	readonly tls?: TlsTrust;
+	/**
+	 * An agent on an ssh host (Connect to Host via SSH...): the host as the user named it. Such a
+	 * connection goes through an AgentTunnel of its own; reconnecting by hand opens a new one.
+	 */
+	readonly ssh?: { readonly host: string };
 }
 
 /** Where a connection stands. */
@@ -157,7 +163,8 @@ export class Connection extends Disposable {
 	/** Clients the agent reports, this window's own sessions included. */
 	private agentClients = 0;
 
-	private current: ConnectionStatus;
+	/** The link's status; the connection's is this one through the tunnel's (statusWithTunnel). */
+	private linkStatus: ConnectionStatus;
 	/** The link's `sameNetwork` when it was last connected (it cannot change while it is down). */
 	private onThisLoopback = false;
 	private ports: ListeningPort[] | undefined;
@@ -170,8 +177,14 @@ export class Connection extends Disposable {
 		private readonly forwarder: Forwarder,
 		private readonly log: ExtensionLogger,
 		endpoint: AgentEndpoint,
+		private readonly tunnel: AgentTunnel | undefined,
 	) {
 		super();
+		if (tunnel) {
+			// Registered first: the link and the forwarder stop before the tunnel under them closes.
+			this._register(tunnel);
+			this._register(tunnel.onDidChangeState(() => this._onDidChangeStatus.fire(this.status)));
+		}
 		this.user = signedInUser(target.token);
 		this._register(forwarder);
 		this.onDidChangeForward = forwarder.onDidChange;
@@ -191,7 +204,7 @@ export class Connection extends Disposable {
 			}),
 		);
 		const state = link?.state;
-		this.current = state ? toStatus(state) : { type: 'connected' };
+		this.linkStatus = state ? toStatus(state) : { type: 'connected' };
 		this.agentClients = state?.type === 'connected' ? state.info.clients : 0;
 		this.onThisLoopback = state?.type === 'connected' && state.sameNetwork;
 		if (link) {
@@ -204,17 +217,37 @@ export class Connection extends Disposable {
 
 	/**
 	 * Connects and checks the agent: a Berth agent must answer Berth's handshake (sign the client's
-	 * challenge); a VS Code server must accept the token and its own commit.
+	 * challenge); a VS Code server must accept the token and its own commit. With a `tunnel`, the
+	 * agent is reached at its address, and the connection owns it (disposed if this fails too).
 	 * @throws BerthError: BERTH_ERR_CONNECT, BERTH_ERR_HANDSHAKE_REFUSED, BERTH_ERR_SERVER_UNVERIFIED, …
 	 */
-	static async open(target: AgentTarget, log: ExtensionLogger, window: WindowIdentity): Promise<Connection> {
-		const address = parseAgentUrl(target.url);
+	static async open(
+		target: AgentTarget,
+		log: ExtensionLogger,
+		window: WindowIdentity,
+		tunnel?: AgentTunnel,
+	): Promise<Connection> {
+		try {
+			return await Connection.connect(target, log, window, tunnel);
+		} catch (error) {
+			tunnel?.dispose();
+			throw error;
+		}
+	}
+
+	private static async connect(
+		target: AgentTarget,
+		log: ExtensionLogger,
+		window: WindowIdentity,
+		tunnel: AgentTunnel | undefined,
+	): Promise<Connection> {
+		const address = tunnel?.address ?? parseAgentUrl(target.url);
 		const timers = createNodeTimers();
 		const commit =
 			target.peer === 'vscode' ? await fetchAgentCommit(address, undefined, target.tls) : undefined;
 		const endpoint: AgentEndpoint = {
 			address,
-			token: target.token,
+			token: tunnel?.token ?? target.token,
 			mode: 'tcp',
 			peer: target.peer,
 			timers,
@@ -230,11 +263,11 @@ export class Connection extends Disposable {
 			const { transport } = await dial(endpoint, { connectionType: ConnectionType.Management });
 			transport.dispose();
 			log.warn(`${address.display} is a VS Code server: it cannot sign, so its identity is not verified`);
-			return new Connection(target, undefined, await createForwarder(endpoint), log, endpoint);
+			return new Connection(target, undefined, await createForwarder(endpoint), log, endpoint, tunnel);
 		}
 		const link = await AgentLink.open(endpoint);
 		try {
-			return new Connection(target, link, await createForwarder(endpoint), log, endpoint);
+			return new Connection(target, link, await createForwarder(endpoint), log, endpoint, tunnel);
 		} catch (error) {
 			link.dispose();
 			throw error;
@@ -242,7 +275,7 @@ export class Connection extends Disposable {
 	}
 
 	get status(): ConnectionStatus {
-		return this.current;
+		return statusWithTunnel(this.linkStatus, this.tunnel?.state);
 	}
 
 	/**
@@ -339,8 +372,8 @@ export class Connection extends Disposable {
 	}
 
 	private onLinkState(state: LinkState): void {
-		this.current = toStatus(state);
-		this._onDidChangeStatus.fire(this.current);
+		this.linkStatus = toStatus(state);
+		this._onDidChangeStatus.fire(this.status);
 		if (state.type === 'connected') {
 			this.onThisLoopback = state.sameNetwork;
 			this.setClients(state.info.clients);

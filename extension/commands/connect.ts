@@ -17,6 +17,7 @@ import { showError, showSignInNeeded } from '../notify';
 import { withAgent, withoutAgent } from '../ports/saved-state';
 import type { AgentLogin } from '../secrets';
 import type { Services } from '../services';
+import { sshHostOfAgentId } from '../ssh/ssh-text';
 import { MultiStepInput, type InputStep } from './multi-step-input';
 
 interface PeerItem extends vscode.QuickPickItem {
@@ -229,9 +230,17 @@ async function enterToken(services: Services, target: AgentTarget): Promise<bool
 	});
 }
 
-/** Reconnects every agent this window was connected to before the reload (tokens from SecretStorage). */
+/**
+ * Reconnects every agent this window was connected to before the reload (tokens from SecretStorage);
+ * an ssh host's through Connect to Host via SSH..., which opens its tunnel again.
+ */
 export async function restoreAgents(services: Services): Promise<void> {
 	for (const agent of services.saved.load().agents) {
+		const sshHost = sshHostOfAgentId(agent.url);
+		if (sshHost !== undefined) {
+			void vscode.commands.executeCommand('berth.connectSsh', sshHost);
+			continue;
+		}
 		const login = await services.secrets.agentLogin(agent.url);
 		void connectTo(services, remoteTarget(agent.url, agent.peer, login));
 	}
@@ -281,6 +290,9 @@ export function registerConnectCommands(services: Services): vscode.Disposable[]
 			const connection = agentId ? services.connections.get(agentId) : undefined;
 			if (agentId === LOCAL_AGENT_ID) {
 				await vscode.commands.executeCommand('berth.turnOnTunnelAccess');
+			} else if (connection?.target.ssh) {
+				// Its tunnel is the connection's own: a new one, through ssh again.
+				await vscode.commands.executeCommand('berth.connectSsh', connection.target.ssh.host);
 			} else if (connection?.status.type === 'failed' && connection.status.tokenProblem) {
 				// The agent will refuse this token again: only a new one helps.
 				await vscode.commands.executeCommand('berth.connectWithInitUrl', agentId);

@@ -15,6 +15,7 @@ import { agentIdForUrl, agentRefForUrl } from '../agent/connection';
 import { readCaFile } from '../agent/tls-ca-file';
 import { showError } from '../notify';
 import type { Services } from '../services';
+import { sshHostOfAgentId } from '../ssh/ssh-text';
 import {
 	ADDRESS_PLACEHOLDER,
 	ADDRESS_PROMPT,
@@ -71,7 +72,8 @@ export async function signInToAgent(services: Services, arg?: unknown): Promise<
 function knownAgents(services: Services): KnownAgent[] {
 	const known = new Map<string, KnownAgent>();
 	for (const c of services.connections.all()) {
-		if (!c.target.isLocal && c.target.peer === 'berth') {
+		// An ssh host's agent takes its own token (Connect to Host via SSH...): nothing to sign in to.
+		if (!c.target.isLocal && c.target.peer === 'berth' && !c.target.ssh) {
 			const status = c.status;
 			known.set(c.target.id, {
 				id: c.target.id,
@@ -82,12 +84,12 @@ function knownAgents(services: Services): KnownAgent[] {
 		}
 	}
 	for (const target of services.connections.connecting()) {
-		if (!target.isLocal && target.peer === 'berth' && !known.has(target.id)) {
+		if (!target.isLocal && target.peer === 'berth' && !target.ssh && !known.has(target.id)) {
 			known.set(target.id, { id: target.id, state: 'connecting' });
 		}
 	}
 	for (const agent of services.saved.load().agents) {
-		if (agent.peer === 'berth' && !known.has(agent.url)) {
+		if (agent.peer === 'berth' && sshHostOfAgentId(agent.url) === undefined && !known.has(agent.url)) {
 			known.set(agent.url, { id: agent.url, state: 'saved' });
 		}
 	}

@@ -49,9 +49,14 @@ const BASE_SETTINGS: Readonly<Record<string, unknown>> = {
 	'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
-/** Settings to start with: the user's. */
+/** Settings to start with: the user's, and the server machine's (its Remote settings). */
 export interface StartSettings {
 	readonly user?: Readonly<Record<string, unknown>>;
+	/**
+	 * Where the extension runs (the server), settings of `machine` scope come from here only: a
+	 * remote window ignores the user's (VS Code's rule for paths that differ between machines).
+	 */
+	readonly machine?: Readonly<Record<string, unknown>>;
 }
 
 /** Installs the .vsix into a fresh extensions folder and starts the server on a free port, with `settings`. */
@@ -65,6 +70,10 @@ export async function startVsCodeServer(settings: StartSettings = {}): Promise<V
 		join(dirs.user, 'User', 'settings.json'),
 		JSON.stringify({ ...BASE_SETTINGS, ...settings.user }),
 	);
+	if (settings.machine) {
+		mkdirSync(join(dirs.user, 'Machine'), { recursive: true });
+		writeFileSync(join(dirs.user, 'Machine', 'settings.json'), JSON.stringify(settings.machine));
+	}
 	const common = [
 		'--accept-server-license-terms',
 		'--extensions-dir',

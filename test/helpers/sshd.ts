@@ -20,6 +20,8 @@ export interface SshServer {
 	readonly host: string;
 	/** A Host of the config whose sessions get a PATH without node (sshd's `SetEnv PATH=…` on its second port). */
 	readonly hostWithoutNode: string;
+	/** The user's private key (no passphrase) that the config's hosts log in with. */
+	readonly identityFile: string;
 	stop(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function startSshServer(): Promise<SshServer> {
 		configFile: clientConfig,
 		host: 'berth-test',
 		hostWithoutNode: 'berth-test-nonode',
+		identityFile: userKey,
 		stop: async () => {
 			if (sshd.exitCode === null && sshd.signalCode === null) {
 				sshd.kill('SIGTERM');

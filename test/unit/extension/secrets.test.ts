@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type * as vscode from 'vscode';
-import { parseLoginDetails, Secrets } from '../../../extension/secrets';
+import { parseLoginDetails, parseSshAgentToken, Secrets } from '../../../extension/secrets';
 
 const JWT =
 	'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSIsImVtYWlsIjoiYUBleGFtcGxlLmNvbSJ9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
@@ -89,6 +89,46 @@ describe('parseLoginDetails', () => {
 	it('refuses what it cannot read', () => {
 		for (const text of ['', 'null', '[]', '{"k":7}', '{"k":"SHA256:x"}', '{"n":"a\\u0000"}']) {
 			assert.equal(parseLoginDetails(text), undefined, text);
+		}
+	});
+});
+
+describe('Secrets: tokens of agents on ssh hosts', () => {
+	const HOST = 'alice@devbox:2222|dir=.cache/berth';
+	const COMMIT = 'a'.repeat(40);
+
+	it('keeps a token with its build by host key, masks it in logs, and deletes it', async () => {
+		const storage = memoryStorage();
+		const secrets = new Secrets(storage);
+		const tokens = secrets.sshTokens;
+		assert.equal(await tokens.get(HOST), undefined);
+		await tokens.set(HOST, { commit: COMMIT, token: 't'.repeat(43) });
+		assert.deepEqual(await new Secrets(storage).sshTokens.get(HOST), {
+			commit: COMMIT,
+			token: 't'.repeat(43),
+		});
+		assert.ok(secrets.knownTokens.includes('t'.repeat(43)), 'masked in logs');
+		await tokens.delete(HOST);
+		assert.equal(await tokens.get(HOST), undefined);
+		assert.equal(storage.values.size, 0);
+	});
+
+	it('reads what cannot be a token or a build as no token', () => {
+		assert.deepEqual(parseSshAgentToken(JSON.stringify({ commit: COMMIT, token: 'abc_-1' })), {
+			commit: COMMIT,
+			token: 'abc_-1',
+		});
+		for (const text of [
+			undefined,
+			'not json',
+			'[]',
+			JSON.stringify({ commit: COMMIT }),
+			JSON.stringify({ commit: '', token: 'abc' }),
+			JSON.stringify({ commit: 'c'.repeat(129), token: 'abc' }),
+			JSON.stringify({ commit: COMMIT, token: 'has space' }),
+			JSON.stringify({ commit: COMMIT, token: 7 }),
+		]) {
+			assert.equal(parseSshAgentToken(text), undefined, String(text));
 		}
 	});
 });

@@ -18,6 +18,10 @@ describe('resolveSettings', () => {
 			tunnelHost: '127.0.0.1',
 			tunnelPort: 8765,
 			tlsCaFile: undefined,
+			sshPath: undefined,
+			sshConfigFile: undefined,
+			sshNodePath: undefined,
+			sshRemoteDir: undefined,
 			problems: [],
 		});
 	});
@@ -66,6 +70,23 @@ describe('resolveSettings', () => {
 		const wrong = resolveSettings({ 'tls.caFile': 7 });
 		assert.equal(wrong.tlsCaFile, undefined);
 		assert.match(wrong.problems[0]!, /^berth\.tls\.caFile must be the path of a PEM file/);
+	});
+
+	it('takes the ssh paths trimmed, and the defaults when they are empty or not text', () => {
+		const settings = resolveSettings({
+			'ssh.path': ' /usr/local/bin/ssh ',
+			'ssh.configFile': '~/.ssh/work_config',
+			'ssh.nodePath': '/opt/node20/bin/node',
+			'ssh.remoteDir': '.cache/berth',
+		});
+		assert.equal(settings.sshPath, '/usr/local/bin/ssh');
+		assert.equal(settings.sshConfigFile, '~/.ssh/work_config');
+		assert.equal(settings.sshNodePath, '/opt/node20/bin/node');
+		assert.equal(settings.sshRemoteDir, '.cache/berth');
+		assert.equal(resolveSettings({ 'ssh.nodePath': '  ' }).sshNodePath, undefined);
+		const wrong = resolveSettings({ 'ssh.nodePath': ['node'] });
+		assert.equal(wrong.sshNodePath, undefined);
+		assert.deepEqual(wrong.problems, ['berth.ssh.nodePath must be a path; using the default']);
 	});
 
 	it('defaults a wrong tunnel host or port, and says why', () => {
