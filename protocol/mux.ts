@@ -29,6 +29,8 @@ import { MuxStream, type StreamOwner } from './mux-stream';
 import { concatBytes } from './bytes';
 import { readU32, writeU32 } from './wire';
 
+/** The highest stream id (a u32 on the wire). */
+const MAX_STREAM_ID = 0xffff_ffff;
 /** Credit a stream may hold: the u32 of a Window frame, summed, must not wrap around. */
 const MAX_CREDIT_BYTES = 0xffff_ffff;
 
@@ -159,12 +161,24 @@ export class Mux extends Disposable implements StreamOwner {
 		if (this.streams.size >= this.maxStreams) {
 			throw new BerthError('BERTH_ERR_LIMIT', `too many streams open in this session (${this.maxStreams})`);
 		}
+		if (this.nextId > MAX_STREAM_ID) {
+			// A session that lived long enough to use every id: the client starts a new one.
+			throw new BerthError('BERTH_ERR_LIMIT', 'this session has used every stream id: start a new session');
+		}
 		const id = this.nextId;
 		this.nextId += 2;
 		const stream = new MuxStream(this, id);
 		this.streams.set(id, stream);
 		this.options.channel.send(encodeOpen(id, target));
 		return stream;
+	}
+
+	/** Ends the Mux: every stream is reset with `reason` (what its local end is told), nothing more is sent. */
+	end(reason: string): void {
+		if (!this.isDisposed) {
+			this.closeAll({ code: ResetCode.SessionClosed, reason });
+			this.dispose();
+		}
 	}
 
 	/** Sends one RPC message; it never waits behind stream data. */

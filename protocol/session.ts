@@ -84,7 +84,7 @@ export class Session extends Disposable {
 	/** The session cannot go on (too much unacknowledged data, a handler that threw); it is disposed after. */
 	readonly onDidFail = this._onDidFail.event;
 	private readonly _onDidDrain = this._register(new Emitter<void>(this.contain));
-	/** The transport's write buffer drained after `send` returned false. */
+	/** The transport's write buffer drained after `send` returned false, or a transport was attached. */
 	readonly onDidDrain = this._onDidDrain.event;
 	private readonly _onDidAcknowledge = this._register(new Emitter<void>(this.contain));
 	/** The peer acknowledged messages: `unackedBytes` went down. */
@@ -180,6 +180,10 @@ export class Session extends Disposable {
 		}
 		for (const chunk of initial) {
 			this.receive(chunk);
+		}
+		// Writers held back while detached (the Mux reads a detached channel as congested) may go on.
+		if (this.transport === transport) {
+			this._onDidDrain.fire();
 		}
 	}
 

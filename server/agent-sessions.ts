@@ -17,6 +17,7 @@ import type { RemoteForwards } from './forward/remote-forwards';
 import type { ProviderPool } from './forward/provider-pool';
 import type { ConnectorTokens } from './connector-tokens';
 import type { Upstream } from './shared/upstream';
+import type { Principal } from './handshake/connection-types';
 
 /** What the agent's connection types need, resolved from its configuration. */
 export interface AgentSessionsConfig {
@@ -91,6 +92,9 @@ export class AgentSessions extends Disposable {
 				timers,
 				log,
 				limits: config.limits,
+				graceMs: config.graceMs,
+				shortGraceMs: config.shortGraceMs,
+				...(config.maxWaitingSessions !== undefined ? { maxWaiting: config.maxWaitingSessions } : {}),
 				policy: config.policy,
 				allowRemoteBind: config.allowRemoteBind,
 				...(config.providers ? { providers: config.providers } : {}),
@@ -110,9 +114,15 @@ export class AgentSessions extends Disposable {
 		this._register(this.registry.register(this.streams));
 	}
 
-	/** Clients connected now: Management sessions with a socket, and stream sessions. */
+	/** Clients connected now: Management and stream sessions with a socket (not those waiting for their client). */
 	get clients(): number {
 		return this.management.counts.connected + this.streams.counts.sessions;
+	}
+
+	/** Another client of a holder passed the handshake: the holder's waiting sessions wait the short grace. */
+	shortenGraces(principal: Principal): void {
+		this.management.shortenGraces(principal);
+		this.streams.shortenGraces(principal);
 	}
 
 	/** Tells every client the agent is stopping, and closes what cannot wait. */

@@ -300,6 +300,7 @@ export class Agent extends Disposable {
 				sessionsWaiting: this.sessions.management.counts.waiting,
 				tunnelsOpen: this.sessions.tunnels.openCount,
 				streamSessions: this.sessions.streams.counts.sessions,
+				streamSessionsWaiting: this.sessions.streams.counts.waiting,
 				streamsOpen: this.sessions.streams.counts.streams,
 				...(config.accounts ? { users: this.signedInUsers() } : {}),
 			}),
@@ -411,7 +412,7 @@ export class Agent extends Disposable {
 				user = principal.role === 'user' ? principal.user.email : undefined;
 				// An authenticated client no longer counts against the bound on handshakes in progress.
 				this.pending.settle(tcp);
-				this.sessions.management.shortenGraces(principal);
+				this.sessions.shortenGraces(principal);
 			},
 			...(this.config.connectorTokens ? { connectorTokens: this.config.connectorTokens } : {}),
 			...(this.config.bearer ? { bearer: this.config.bearer } : {}),

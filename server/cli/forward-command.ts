@@ -457,14 +457,23 @@ function watchState(
 			forwarder.onDidChangeState((state: ForwarderState) => {
 				switch (state.type) {
 					case 'connected':
-						log.info('connected to the agent again; forwards restored');
+						log.info(
+							state.resumed
+								? 'connected to the agent again; session resumed, no connection lost'
+								: 'connected to the agent again; forwards restored',
+						);
 						return;
 					case 'reconnecting':
-						log.warn('connection to the agent lost; reconnecting (listeners stay up)', {
-							attempt: state.attempt,
-							inSeconds: state.delayMs / 1000,
-							lastError: state.lastError,
-						});
+						log.warn(
+							state.resuming
+								? 'connection to the agent lost; reconnecting (connections held, listeners stay up)'
+								: 'connection to the agent lost; reconnecting (listeners stay up)',
+							{
+								attempt: state.attempt,
+								inSeconds: state.delayMs / 1000,
+								lastError: state.lastError,
+							},
+						);
 						return;
 					case 'failed':
 						resolve({ lost: state.error });

@@ -12,11 +12,16 @@ export type LinkState =
 	| {
 			readonly type: 'connected';
 			readonly info: ServerInfo;
+			/** A new session replaced one the agent no longer held: its connections were lost. */
 			readonly renewed: boolean;
+			/** The same session came back on a new socket: no connection was lost. */
+			readonly resumed?: boolean;
 			readonly sameNetwork: boolean;
 	  }
 	| {
 			readonly type: 'reconnecting';
+			/** The session is held (its connections wait) and will be resumed; false: a new one is being opened. */
+			readonly resuming?: boolean;
 			readonly attempt: number;
 			readonly delayMs: number;
 			readonly lastError?: string;

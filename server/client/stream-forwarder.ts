@@ -15,7 +15,8 @@ import type { Forwarder, ForwardFailure } from './forwarder';
 import type { LinkState } from './link-state';
 import { LocalForwards, type OpenFiles } from './local-forwards';
 import { RemoteForwardsClient } from './remote-forwards-client';
-import { isPermanentError, reconnectDelayMs, retry, type RetryRun } from './retry';
+import { isPermanentError, reconnectDelayMs, retry, type RetryOutcome, type RetryRun } from './retry';
+import { isStaleSession, staleSessionMessage } from './stale-session';
 import { StreamSession } from './stream-session';
 import { bindHosts } from './forward-loop';
 import { openLocalForward } from './open-local-forward';
@@ -44,10 +45,13 @@ export type ForwarderState = LinkState;
 /**
  * Forwards carried as streams over one stream session with the agent: every local connection
  * of every -L forward becomes a stream (no new socket, no handshake), and the agent's -R
- * listeners send theirs back the same way. This class owns the session: when it drops, its
- * streams close, but the local listeners stay up; a new session is opened on VS Code's backoff
- * schedule, the remote forwards are asked for again, and local connections made meanwhile wait
- * for it (up to 10 s; see LocalForwards).
+ * listeners send theirs back the same way. This class owns the session and its one reconnection
+ * loop (VS Code's backoff schedule). When the socket drops, the session is resumed: its streams,
+ * the agent's listeners and every local connection go on where they were, and connections made
+ * meanwhile become streams at once. When the agent no longer holds the session (it restarted,
+ * or its grace ran out) the streams reset with that reason, a new session is opened, the remote
+ * forwards are asked for again, and local connections made meanwhile wait for it (up to 10 s;
+ * see LocalForwards).
  */
 export class StreamForwarder extends Disposable implements Forwarder {
 	private readonly _onDidChange = this._register(new Emitter<ForwardInfo>());
@@ -64,7 +68,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	/** Subscriptions to the current session's events. */
 	private sessionEvents: DisposableStore | undefined;
 	private currentState: ForwarderState;
-	private renewal: RetryRun<{ session: StreamSession; info: ServerInfo }> | undefined;
+	private renewal: RetryRun<Reconnected> | undefined;
 	private readonly locals: LocalForwards;
 	/** The -D proxies: listeners here whose connections leave from the agent. */
 	private readonly proxies: LocalProxies;
@@ -73,6 +77,8 @@ export class StreamForwarder extends Disposable implements Forwarder {
 	/** The agent's network identity and name, from its latest session. */
 	private agentNetwork: string;
 	private agentHost: string;
+	/** What the agent said of itself when the current session opened. */
+	private lastInfo: ServerInfo;
 
 	private constructor(
 		private readonly endpoint: AgentEndpoint & { readonly own: OwnForwards },
@@ -115,6 +121,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 			this._register(part.onDidFailConnection((e) => this._onDidFailConnection.fire(e)));
 		}
 		this.currentState = { type: 'connected', info, renewed: false, sameNetwork: session.sameNetwork };
+		this.lastInfo = info;
 		this.adopt(session);
 		this._register({
 			dispose: () => {
@@ -342,9 +349,11 @@ export class StreamForwarder extends Disposable implements Forwarder {
 		const events = (this.sessionEvents = new DisposableStore());
 		events.add(session.rpc.onDidReceiveEvent((event) => this.remotes.receive(event)));
 		events.add(session.onDidClose((e) => this.lost(session, e.error?.message ?? 'the session ended')));
+		events.add(session.onDidLoseConnection((e) => this.reconnect(e.reason)));
 		this.locals.release();
 	}
 
+	/** The session ended for good: its streams are gone; a new one is opened (unless the loop runs already). */
 	private lost(session: StreamSession, reason: string): void {
 		if (this.current !== session) {
 			return;
@@ -353,9 +362,7 @@ export class StreamForwarder extends Disposable implements Forwarder {
 		this.sessionEvents?.dispose();
 		this.sessionEvents = undefined;
 		this.remotes.sessionLost();
-		if (!this.isDisposed) {
-			void this.renew(reason);
-		}
+		this.reconnect(reason);
 	}
 
 	/**
@@ -375,39 +382,78 @@ export class StreamForwarder extends Disposable implements Forwarder {
 		};
 	}
 
-	private async renew(reason: string): Promise<void> {
+	/**
+	 * The one reconnection loop: resume the session while the agent may still hold it, else (or
+	 * once the agent says it does not) open a new one, on VS Code's schedule, until one works or a
+	 * refusal needs a human.
+	 */
+	private reconnect(reason: string): void {
+		if (this.renewal || this.isDisposed) {
+			return;
+		}
 		this.renewal = retry({
 			timers: this.endpoint.timers,
 			firstError: reason,
-			attempt: () =>
-				StreamSession.connect(this.endpoint, (stream, target) =>
-					incoming(this.remotes, this.egress, stream, target),
-				),
+			attempt: () => this.resumeOrRenew(),
 			schedule: reconnectDelayMs,
 			isPermanent: this.refusalIsFinal(),
-			onWait: (wait) => this.setState({ type: 'reconnecting', ...wait }),
-			discard: ({ session }) => session.close(),
+			onWait: (wait) =>
+				this.setState({ type: 'reconnecting', resuming: this.current !== undefined, ...wait }),
+			discard: (done) => (done.type === 'renewed' ? done.session.close() : undefined),
 		});
-		const outcome = await this.renewal.outcome;
-		this.renewal = undefined;
+		void this.renewal.outcome.then((outcome) => {
+			this.renewal = undefined;
+			this.reconnected(outcome);
+		});
+	}
+
+	/** One attempt: resume the current session, or (when the agent no longer holds it) a new session. */
+	private async resumeOrRenew(): Promise<Reconnected> {
+		const session = this.current;
+		if (session?.mayResume) {
+			try {
+				await session.resume();
+				return { type: 'resumed' };
+			} catch (error) {
+				if (!isStaleSession(error)) {
+					throw error;
+				}
+				session.end(new BerthError('BERTH_ERR_CLOSED', staleSessionMessage(error)));
+			}
+		} else if (session) {
+			const graceSeconds = Math.round(session.reconnectionGraceMs / 1000);
+			session.end(
+				new BerthError(
+					'BERTH_ERR_CLOSED',
+					`the agent was unreachable for longer than its grace time (${graceSeconds} s); connections were lost`,
+				),
+			);
+		}
+		const { session: fresh, info } = await StreamSession.connect(this.endpoint, (stream, target) =>
+			incoming(this.remotes, this.egress, stream, target),
+		);
+		return { type: 'renewed', session: fresh, info };
+	}
+
+	private reconnected(outcome: RetryOutcome<Reconnected>): void {
 		switch (outcome.type) {
-			case 'succeeded': {
-				const { session, info } = outcome.value;
-				if (this.isDisposed) {
-					session.close();
+			case 'succeeded':
+				if (outcome.value.type === 'resumed') {
+					const info = this.lastInfo;
+					this.setState({
+						type: 'connected',
+						info,
+						renewed: false,
+						resumed: true,
+						sameNetwork: this.sameNetwork,
+					});
 					return;
 				}
-				this.agentHost = info.host;
-				this.adopt(session);
-				this.setState({ type: 'connected', info, renewed: true, sameNetwork: session.sameNetwork });
-				this.remotes.restore(session);
-				this.offerEgress(session);
-				this.reverseProxies.restore(session, (message) =>
-					this._onDidFailConnection.fire({ id: 'reverse-proxy', message }),
-				);
+				this.renewed(outcome.value.session, outcome.value.info);
 				return;
-			}
 			case 'refused':
+				// A refusal that needs a human (a revoked token): the held streams cannot go on either.
+				this.current?.end(outcome.error);
 				this.setState({ type: 'failed', error: outcome.error });
 				return;
 			case 'exhausted': // VS Code's schedule never gives up
@@ -415,7 +461,28 @@ export class StreamForwarder extends Disposable implements Forwarder {
 				return;
 		}
 	}
+
+	private renewed(session: StreamSession, info: ServerInfo): void {
+		if (this.isDisposed) {
+			session.close();
+			return;
+		}
+		this.agentHost = info.host;
+		this.lastInfo = info;
+		this.adopt(session);
+		this.setState({ type: 'connected', info, renewed: true, sameNetwork: session.sameNetwork });
+		this.remotes.restore(session);
+		this.offerEgress(session);
+		this.reverseProxies.restore(session, (message) =>
+			this._onDidFailConnection.fire({ id: 'reverse-proxy', message }),
+		);
+	}
 }
+
+/** How a reconnection attempt succeeded: the same session on a new socket, or a new session. */
+type Reconnected =
+	| { readonly type: 'resumed' }
+	| { readonly type: 'renewed'; readonly session: StreamSession; readonly info: ServerInfo };
 
 /** A stream the agent opened: a reverse forward's connection, or (reverse proxy mode) one to carry out. */
 function incoming(

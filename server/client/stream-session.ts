@@ -1,4 +1,6 @@
 import { BerthError, errorMessage } from '../../protocol/errors';
+import { randomUUID } from 'node:crypto';
+import { RECONNECTION_GRACE_MS } from '../../protocol/constants';
 import { Disposable, Emitter } from '../../protocol/lifecycle';
 import { Mux } from '../../protocol/mux';
 import { createMuxArgs, ResetCode, type OpenTarget } from '../../protocol/mux-frames';
@@ -6,7 +8,6 @@ import type { MuxStream } from '../../protocol/mux-stream';
 import type { AgentClientInfo, AgentEvents, AgentMethods, ServerInfo } from '../../protocol/rpc';
 import { RpcEndpoint } from '../../protocol/rpc-endpoint';
 import { Session } from '../../protocol/session';
-import type { Timers } from '../../protocol/timers';
 import { ConnectionType } from '../../protocol/wire';
 import type { ClientRpc } from './agent-connection';
 import { dial, type AgentEndpoint } from './dial';
@@ -18,22 +19,38 @@ export type IncomingStreamHandler = (stream: MuxStream, target: OpenTarget) => v
 
 /**
  * The client's end of a stream session: one connection to the agent carrying every forwarded
- * connection as a stream, and Management RPC on its own lane. The session ends with its socket
- * (its streams close); the owner opens a new one.
+ * connection as a stream, and Management RPC on its own lane. The session outlives its socket:
+ * when the socket drops (`onDidLoseConnection`) its streams wait, their local sockets open and
+ * paused once their credit is spent, until the owner `resume`s it on a new socket with the same
+ * reconnection token within the agent's grace time; both sides then replay what the other
+ * missed. It ends (`onDidClose`, every stream reset with the reason) when the agent ends it, the
+ * owner closes it, or it cannot be resumed.
  */
 export class StreamSession extends Disposable {
 	private readonly _onDidClose = this._register(new Emitter<{ readonly error?: BerthError }>());
-	/** The session is over: its socket dropped, the agent stopped, or `close()` was called. */
+	/** The session is over: the agent ended it, it failed, or `close()` was called. */
 	readonly onDidClose = this._onDidClose.event;
+	private readonly _onDidLoseConnection = this._register(new Emitter<{ readonly reason: string }>());
+	/** The socket dropped (closed, silent for the timeout, or broken): the owner should `resume`. */
+	readonly onDidLoseConnection = this._onDidLoseConnection.event;
 
 	readonly rpc: ClientRpc;
 	private readonly session: Session;
 	private readonly mux: Mux;
 	private closeError: BerthError | undefined;
 	private services: SessionApi | undefined;
+	/** How long the agent holds this session after a drop (from its serverInfo). */
+	private graceMs = RECONNECTION_GRACE_MS;
+	/** When the socket dropped (timers' clock); undefined while attached. */
+	private detachedAt: number | undefined;
 
-	private constructor(timers: Timers, onIncoming: IncomingStreamHandler | undefined) {
+	private constructor(
+		private readonly endpoint: AgentEndpoint,
+		private readonly reconnectionToken: string,
+		onIncoming: IncomingStreamHandler | undefined,
+	) {
 		super();
+		const timers = endpoint.timers;
 		this.session = this._register(new Session({ timers }));
 		this.mux = this._register(
 			new Mux({
@@ -54,14 +71,12 @@ export class StreamSession extends Disposable {
 			}),
 		);
 		this._register(
-			this.session.onDidLoseTransport((e) =>
-				this.close(
-					new BerthError(
-						'BERTH_ERR_CLOSED',
-						`the connection to the agent was lost (${e.reason}${e.error ? `: ${e.error.message}` : ''})`,
-					),
-				),
-			),
+			this.session.onDidLoseTransport((e) => {
+				this.detachedAt = timers.now();
+				this._onDidLoseConnection.fire({
+					reason: `the connection to the agent was lost (${e.reason}${e.error ? `: ${e.error.message}` : ''})`,
+				});
+			}),
 		);
 		this._register(
 			this.session.onDidReceiveDisconnect(() =>
@@ -79,15 +94,18 @@ export class StreamSession extends Disposable {
 		endpoint: AgentEndpoint,
 		onIncoming?: IncomingStreamHandler,
 	): Promise<{ session: StreamSession; info: ServerInfo }> {
+		const reconnectionToken = randomUUID();
 		const { transport, leftover } = await dial(endpoint, {
 			connectionType: ConnectionType.Mux,
 			args: createMuxArgs(endpoint.sessionName),
+			reconnectionToken,
 		});
-		const session = new StreamSession(endpoint.timers, onIncoming);
+		const session = new StreamSession(endpoint, reconnectionToken, onIncoming);
 		session.session.attach(transport, leftover);
 		transport.resume();
 		try {
 			const info = await greetAgent(session.rpc, endpoint.clientName);
+			session.graceMs = info.reconnectionGraceMs;
 			const own = endpoint.own ?? session._register(new OwnForwards());
 			session.services = session._register(
 				new SessionApi(session.rpc, own, agentNetworkOf(info, endpoint.address.display)),
@@ -96,6 +114,60 @@ export class StreamSession extends Disposable {
 		} catch (error) {
 			session.close(new BerthError('BERTH_ERR_CLOSED', errorMessage(error)));
 			throw error;
+		}
+	}
+
+	/** Whether a socket is attached now (false between a drop and `resume`). */
+	get isConnected(): boolean {
+		return this.session.isAttached;
+	}
+
+	/** Whether the agent still holds this session after a drop (its grace has not run out). */
+	get mayResume(): boolean {
+		return (
+			!this.isDisposed &&
+			(this.detachedAt === undefined || this.endpoint.timers.now() - this.detachedAt < this.graceMs)
+		);
+	}
+
+	/** The agent's grace time for this session, in ms. */
+	get reconnectionGraceMs(): number {
+		return this.graceMs;
+	}
+
+	/**
+	 * Attaches the session to a new socket with its reconnection token; both sides then replay
+	 * what the other has not acknowledged. Streams go on where they were.
+	 * @throws BerthError as `dial` does; a refusal the `stale-session.ts` way means the agent no
+	 *   longer holds the session (end it, and open a new one).
+	 */
+	async resume(): Promise<void> {
+		if (this.isDisposed) {
+			throw new BerthError('BERTH_ERR_CLOSED', 'the stream session is closed');
+		}
+		const { transport, leftover } = await dial(this.endpoint, {
+			connectionType: ConnectionType.Mux,
+			args: createMuxArgs(this.endpoint.sessionName),
+			reconnectionToken: this.reconnectionToken,
+			reconnection: true,
+		});
+		if (this.isDisposed) {
+			transport.dispose();
+			throw new BerthError('BERTH_ERR_CLOSED', 'the stream session is closed');
+		}
+		this.detachedAt = undefined;
+		this.session.attach(transport, leftover);
+		transport.resume();
+	}
+
+	/**
+	 * Ends a session that cannot be resumed: every stream is reset with `error`'s message (what
+	 * each local connection is told), and `onDidClose` fires with it.
+	 */
+	end(error: BerthError): void {
+		if (!this.isDisposed) {
+			this.mux.end(error.message);
+			this.close(error);
 		}
 	}
 

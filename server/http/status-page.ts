@@ -9,6 +9,8 @@ export interface AgentStatus {
 	readonly sessionsWaiting: number;
 	readonly tunnelsOpen: number;
 	readonly streamSessions: number;
+	/** Stream sessions whose client dropped, held within their grace time for it to resume them. */
+	readonly streamSessionsWaiting: number;
 	readonly streamsOpen: number;
 	/** Signed-in users connected now (user tokens), each with its session's name when it gave one. */
 	readonly users?: readonly string[];
@@ -25,6 +27,10 @@ export function renderStatusPage(status: AgentStatus): string {
 		['Sessions connected', String(status.sessionsConnected)],
 		['Sessions waiting for their client', String(status.sessionsWaiting)],
 		['Stream sessions', String(status.streamSessions)],
+		[
+			'Stream sessions reconnecting (their clients dropped; streams held)',
+			String(status.streamSessionsWaiting),
+		],
 		['Streams open', String(status.streamsOpen)],
 		['Tunnel connections open', String(status.tunnelsOpen)],
 		...(status.users !== undefined

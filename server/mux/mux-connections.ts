@@ -1,4 +1,4 @@
-import { BerthError, HandshakeReason, assertNever, errorMessage } from '../../protocol/errors';
+import { BerthError, assertNever, errorMessage } from '../../protocol/errors';
 import { isObject, isString } from '../../protocol/guards';
 import { formatHostPort } from '../../protocol/host-port';
 import { Disposable, DisposableStore, Emitter, type IDisposable } from '../../protocol/lifecycle';
@@ -8,7 +8,6 @@ import { MUX_VERSION, parseMuxArgs, ResetCode, type OpenTarget } from '../../pro
 import type { MuxStream } from '../../protocol/mux-stream';
 import type { AgentEvents, AgentMethods } from '../../protocol/rpc';
 import { RpcEndpoint } from '../../protocol/rpc-endpoint';
-import { Session } from '../../protocol/session';
 import type { Timers } from '../../protocol/timers';
 import { ConnectionType } from '../../protocol/wire';
 import type { TargetPolicy } from '../shared/target-policy';
@@ -33,6 +32,8 @@ import type { ConnectorTokens } from '../connector-tokens';
 import type { Upstream } from '../shared/upstream';
 import { ReverseProxies } from '../forward/reverse-proxies';
 import { connectorTokenOf, type Principal } from '../handshake/connection-types';
+import { ResumableSessions } from '../sessions/resumable-sessions';
+import { ResumableAgentSession } from '../sessions/resumable-agent-session';
 import { StreamPairBridge } from '../shared/stream-pair-bridge';
 
 export interface MuxConnectionsOptions {
@@ -49,6 +50,12 @@ export interface MuxConnectionsOptions {
 	readonly upstream?: Upstream;
 	/** Autonomy mode (`berth server -r -a`): providers declare connector tokens that reach them only. */
 	readonly autonomy?: boolean;
+	/** How long a session whose socket dropped waits for its client, its streams and listeners held. */
+	readonly graceMs: number;
+	/** The wait once another client of the same holder connected. */
+	readonly shortGraceMs: number;
+	/** Sessions waiting for their client at once (default MAX_WAITING_SESSIONS). */
+	readonly maxWaiting?: number;
 	/** Registers the agent's methods for a session, given its description for the client list; disposed with it. */
 	readonly serve: (rpc: AgentRpc, forwards: RemoteForwards, session: ClientSession) => IDisposable;
 }
@@ -56,8 +63,11 @@ export interface MuxConnectionsOptions {
 /**
  * Berth's stream sessions (connection type 32): one connection carries every forwarded TCP
  * connection of a client as a stream, plus RPC, instead of VS Code's socket-and-handshake per
- * connection. A session ends with its socket: its streams close and its reverse listeners go
- * (the client opens a new session and re-adds them).
+ * connection. A session outlives its socket for the grace time, as Management's does: its
+ * streams, their targets, its reverse listeners and UDP associations stay; streams wait (their
+ * sources paused once their credit is spent) until the client resumes the session with its
+ * reconnection token, and both sides replay what the other missed. Past the grace the session
+ * ends: its streams reset and its listeners close.
  */
 export class MuxConnections extends Disposable implements ConnectionTypeHandler {
 	readonly id = ConnectionType.Mux;
@@ -68,26 +78,36 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 	private readonly _onDidChangeCounts = this._register(new Emitter<void>());
 	/** A stream session started or ended. */
 	readonly onDidChangeCounts = this._onDidChangeCounts.event;
-	private readonly sessions = new Set<AgentMuxSession>();
-	private nextNumber = 1;
+	private readonly sessions: ResumableSessions<AgentMuxSession>;
 
-	constructor(private readonly options: MuxConnectionsOptions) {
+	constructor(options: MuxConnectionsOptions) {
 		super();
 		this._register({ dispose: () => this.shutdown('the agent stopped') });
+		this.sessions = this._register(
+			new ResumableSessions({
+				log: options.log,
+				kind: 'streams',
+				...(options.maxWaiting !== undefined ? { maxWaiting: options.maxWaiting } : {}),
+				create: (number, token, request) => new AgentMuxSession(number, token, request, options),
+			}),
+		);
+		this._register(this.sessions.onDidChangeCounts(() => this._onDidChangeCounts.fire()));
 	}
 
-	get counts(): { sessions: number; streams: number } {
+	/** Sessions with a socket, sessions waiting for their client, and the streams of both. */
+	get counts(): { sessions: number; waiting: number; streams: number } {
 		let streams = 0;
-		for (const session of this.sessions) {
+		for (const session of this.sessions.values()) {
 			streams += session.streamCount;
 		}
-		return { sessions: this.sessions.size, streams };
+		const { connected, waiting } = this.sessions.counts;
+		return { sessions: connected, waiting, streams };
 	}
 
 	/** Connectors' sessions now, by connector-token id. */
 	connectorSessions(): Map<string, number> {
 		const counts = new Map<string, number>();
-		for (const session of this.sessions) {
+		for (const session of this.sessions.values()) {
 			const tokenId = session.connectorTokenId;
 			if (tokenId !== undefined) {
 				counts.set(tokenId, (counts.get(tokenId) ?? 0) + 1);
@@ -104,32 +124,27 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 				),
 			);
 		}
-		if (request.isReconnection) {
-			// Streams do not survive a dropped socket yet: a client opens a new session instead.
-			return Promise.resolve(reply.refuse(HandshakeReason.UnknownReconnectionTokenNeverSeen));
-		}
-		reply.ok();
-		const number = this.nextNumber++;
-		const session = new AgentMuxSession(number, request, this.options);
-		this.sessions.add(session);
-		session.onEnd = () => {
-			this.sessions.delete(session);
-			this._onDidChangeCounts.fire();
-		};
-		this._onDidChangeCounts.fire();
-		return Promise.resolve({ type: 'accepted', detail: `streams#${number}` });
+		return Promise.resolve(this.sessions.accept(request, reply));
 	}
 
-	/** Sends an event to every stream session. */
+	/**
+	 * Sends an event to every stream session, waiting ones too: a resumed session gets it in
+	 * order with everything else it missed.
+	 */
 	broadcast<K extends keyof AgentEvents & string>(event: K, data: AgentEvents[K]): void {
-		for (const session of this.sessions) {
+		for (const session of this.sessions.values()) {
 			session.emit(event, data);
 		}
 	}
 
+	/** Another client of the same holder passed the handshake: see ResumableSessions.shortenGraces. */
+	shortenGraces(principal: Principal): void {
+		this.sessions.shortenGraces(principal);
+	}
+
 	/** Tells every client the agent is stopping, then closes every session. */
 	shutdown(reason: string): void {
-		for (const session of [...this.sessions]) {
+		for (const session of [...this.sessions.values()]) {
 			session.shutdown(reason);
 		}
 	}
@@ -167,25 +182,20 @@ const CONNECTOR_REFUSED_METHODS = [
 ] as const;
 
 /** One stream session on the agent. */
-class AgentMuxSession extends Disposable {
+class AgentMuxSession extends ResumableAgentSession {
 	/** Aborted when the session ends: connects to targets still under way give up at once. */
 	private readonly connects = createConnectCanceller();
-	onEnd: (() => void) | undefined;
-	private readonly session: Session;
 	private readonly mux: Mux;
 	private readonly rpc: AgentRpc;
-	private readonly log: Logger;
-	private principal: Principal = { role: 'owner' };
 
 	constructor(
 		number: number,
+		token: string,
 		request: ConnectionRequest,
 		private readonly options: MuxConnectionsOptions,
 	) {
-		super();
-		this.log = options.log.fork(`streams#${number}`);
+		super(number, token, request.principal, options.log.fork(`streams#${number}`), options);
 		this._register({ dispose: () => this.connects.abort() });
-		this.session = this._register(new Session({ timers: options.timers, limits: options.limits }));
 		this.mux = this._register(
 			new Mux({
 				channel: this.session,
@@ -224,27 +234,11 @@ class AgentMuxSession extends Disposable {
 			}),
 		);
 		this.rpc.handle('addReverseProxy', (params) => reverseProxies.add(params));
-		this.principal = request.principal;
 		const connectorToken = connectorTokenOf(request.principal);
 		if (connectorToken !== undefined) {
 			this.restrictToConnector(connectorToken);
 		}
 		this._register(this.rpc.onDidReceiveInvalid((what) => this.log.warn('dropped an RPC message', { what })));
-		this._register(
-			this.session.onDidLoseTransport((e) => {
-				this.log.info('session ended with its connection', { reason: e.reason, error: e.error?.message });
-				this.dispose();
-			}),
-		);
-		this._register(this.session.onDidReceiveDisconnect(() => this.dispose()));
-		this._register(
-			this.session.onDidFail((error) => {
-				this.log.warn('session failed', { error: error.message });
-				this.dispose();
-			}),
-		);
-		this.session.attach(request.transport, request.leftover);
-		request.transport.resume();
 	}
 
 	get streamCount(): number {
@@ -311,16 +305,15 @@ class AgentMuxSession extends Disposable {
 			id: `streams#${number}`,
 			kind: 'streams',
 			since: Date.now(),
-			address: () => request.remoteAddress,
-			isConnected: () => !this.isDisposed,
+			address: () => this.address,
+			isConnected: () => this.isConnected,
 			forwards: () => forwards.list(),
 			streams: () => this.mux.streamCount,
 			principal: request.principal,
 			...(sessionName !== undefined ? { sessionName } : {}),
 			disconnect: () => {
 				this.log.info('disconnected by another client (disconnectClient)');
-				this.session.sendDisconnect();
-				this.dispose();
+				this.end();
 			},
 			cut: (reason) => {
 				this.log.info('session cut', { reason });
@@ -345,15 +338,7 @@ class AgentMuxSession extends Disposable {
 
 	shutdown(reason: string): void {
 		this.rpc.emit('shutdown', { reason });
-		this.session.sendDisconnect();
-		this.dispose();
-	}
-
-	override dispose(): void {
-		if (!this.isDisposed) {
-			super.dispose();
-			this.onEnd?.();
-		}
+		this.end();
 	}
 
 	/**
@@ -372,8 +357,7 @@ class AgentMuxSession extends Disposable {
 				tokens.onDidRemove((id) => {
 					if (id === tokenId) {
 						this.log.info('its connector token was removed: ending the session');
-						this.session.sendDisconnect();
-						this.dispose();
+						this.end();
 					}
 				}),
 			);

@@ -27,7 +27,7 @@ const MAX_PREAUTH_CONTROL_BYTES = 16 * 1024;
 /** The bounds before this issue, which the review's attacks used. */
 const OLD_MAX_CONTROL_BYTES = 1024 * 1024;
 const OLD_WS_MAX_PAYLOAD = 4 * 1024 * 1024 + HEADER_BYTES;
-/** management-sessions.ts MAX_WAITING_MANAGEMENT_SESSIONS. */
+/** server/sessions/resumable-sessions.ts MAX_WAITING_SESSIONS. */
 const MAX_WAITING_SESSIONS = 256;
 /** auth-throttle.ts AUTH_FAILURE_BURST. */
 const AUTH_FAILURE_BURST = 10;

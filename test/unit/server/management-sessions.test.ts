@@ -7,10 +7,8 @@ import type {
 	Principal,
 } from '../../../server/handshake/connection-types';
 import { createNullLogger } from '../../../server/shared/log';
-import {
-	ManagementSessions,
-	MAX_WAITING_MANAGEMENT_SESSIONS,
-} from '../../../server/management/management-sessions';
+import { ManagementSessions } from '../../../server/management/management-sessions';
+import { MAX_WAITING_SESSIONS } from '../../../server/sessions/resumable-sessions';
 import { ManualTimers } from '../../helpers/manual-timers';
 import { createTransportPair } from '../../helpers/memory-transport';
 
@@ -169,9 +167,9 @@ describe('ManagementSessions', () => {
 
 	it('bounds the waiting sessions by default however many clients drop', async () => {
 		const { sessions, connect } = setup();
-		for (let i = 0; i < MAX_WAITING_MANAGEMENT_SESSIONS + 50; i++) {
+		for (let i = 0; i < MAX_WAITING_SESSIONS + 50; i++) {
 			(await connect(`t${i}`, false)).clientSide.close();
 		}
-		assert.deepEqual(sessions.counts, { connected: 0, waiting: MAX_WAITING_MANAGEMENT_SESSIONS });
+		assert.deepEqual(sessions.counts, { connected: 0, waiting: MAX_WAITING_SESSIONS });
 	});
 });
