@@ -55,7 +55,7 @@ export class ConnectionProxies extends Disposable {
 		return [...(this.forwarder?.listProxies() ?? []), ...shared];
 	}
 
-	/** Stream sessions of this connection's own, besides the link's and the forwarder's. */
+	/** Stream sessions of this connection's own, besides the forwarder's. */
 	get extraSessions(): number {
 		return this.shared.size;
 	}

@@ -1,18 +1,18 @@
 /**
- * The extension's one door to Berth's client library (server/client): every AgentLink, Forwarder,
- * dial and URL parse goes through this file, so the Forwarder implementation and the agent's
- * port detection are wired in one place (connection-proxies.ts works on the forwarders made here).
+ * The extension's one door to Berth's client library (server/client): every Forwarder, dial and
+ * URL parse goes through this file, so the Forwarder implementation and the agent's port
+ * detection are wired in one place (connection-proxies.ts works on the forwarders made here,
+ * agent-reports.ts on the session of the one made here).
  */
 
 import { hostname } from 'node:os';
-import { BerthError, errorMessage } from '../../protocol/errors';
-import { Disposable, DisposableStore, Emitter, type Event, type IDisposable } from '../../protocol/lifecycle';
+import { BerthError } from '../../protocol/errors';
+import { Disposable, Emitter, type Event } from '../../protocol/lifecycle';
 import { formatHostPort } from '../../protocol/host-port';
 import type { AddForwardParams, AgentClientInfo, ForwardInfo, ListeningPort } from '../../protocol/rpc';
 import { defaultSessionName } from '../../protocol/session-name';
 import { ConnectionType } from '../../protocol/wire';
 import {
-	AgentLink,
 	StreamForwarder,
 	TunnelForwarder,
 	createNodeTimers,
@@ -25,13 +25,14 @@ import {
 	type LinkState,
 	type OwnForwards,
 	type ProxyInfo,
+	type StreamSession,
 	type TlsTrust,
 } from '../../server/client/index';
 import { tokenProblemOf, type TokenProblem } from '../error-text';
 import type { ExtensionLogger } from '../logger';
+import { AgentReports } from './agent-reports';
 import { statusWithTunnel, type AgentTunnel } from './agent-tunnel';
 import { ConnectionProxies } from './connection-proxies';
-import { applyPortsChanged } from './listening-ports';
 
 /** Whom a connection talks to: a Berth agent (verified), or a VS Code server (`--peer vscode`). */
 export type PeerKind = 'berth' | 'vscode';
@@ -136,10 +137,11 @@ async function createForwarder(endpoint: AgentEndpoint): Promise<Forwarder> {
 }
 
 /**
- * One connected agent: its link (a Berth agent's Management session, reconnecting with backoff),
- * its forwards with live counters, and the ports it reports as listening. A VS Code server
- * (`peer: vscode`) has no Berth RPC: it is checked once with a handshake and then only forwarded
- * through.
+ * One connected agent: its forwarder, with live counters, and for a Berth agent what the agent
+ * reports over the forwarder's one stream session (status, listening ports, clients). That
+ * session carries the forwards and the RPC both, and the forwarder renews it with backoff: one
+ * session and one reconnection loop per agent. A VS Code server (`peer: vscode`) has no Berth
+ * RPC: it is checked once with a handshake and then only forwarded through.
  */
 export class Connection extends Disposable {
 	private readonly _onDidChangeStatus = this._register(new Emitter<ConnectionStatus>());
@@ -160,40 +162,30 @@ export class Connection extends Disposable {
 	private readonly proxyPorts: ConnectionProxies;
 	/** The email of the user this window is signed in as (a user token's claim); undefined for a connection token. */
 	readonly user: string | undefined;
-	/** Clients the agent reports, this window's own sessions included. */
-	private agentClients = 0;
-
-	/** The link's status; the connection's is this one through the tunnel's (statusWithTunnel). */
-	private linkStatus: ConnectionStatus;
-	/** The link's `sameNetwork` when it was last connected (it cannot change while it is down). */
-	private onThisLoopback = false;
-	private ports: ListeningPort[] | undefined;
-	private portEvents: IDisposable | undefined;
-	private watchedSession: unknown;
+	/** A Berth agent's forwarder: its session is this window's only one with the agent (proxy ports aside). */
+	private readonly streams: StreamForwarder | undefined;
+	/** What a Berth agent reports over that session; undefined for a VS Code server. */
+	private readonly reports: AgentReports | undefined;
 
 	private constructor(
 		readonly target: AgentTarget,
-		private readonly link: AgentLink | undefined,
 		private readonly forwarder: Forwarder,
-		private readonly log: ExtensionLogger,
+		log: ExtensionLogger,
 		endpoint: AgentEndpoint,
 		private readonly tunnel: AgentTunnel | undefined,
 	) {
 		super();
 		if (tunnel) {
-			// Registered first: the link and the forwarder stop before the tunnel under them closes.
+			// Registered first: the forwarder stops before the tunnel under it closes.
 			this._register(tunnel);
 			this._register(tunnel.onDidChangeState(() => this._onDidChangeStatus.fire(this.status)));
 		}
 		this.user = signedInUser(target.token);
 		this._register(forwarder);
 		this.onDidChangeForward = forwarder.onDidChange;
+		this.streams = forwarder instanceof StreamForwarder ? forwarder : undefined;
 		this.proxyPorts = this._register(
-			new ConnectionProxies(
-				forwarder instanceof StreamForwarder ? forwarder : undefined,
-				() => StreamForwarder.start(endpoint),
-				log,
-			),
+			new ConnectionProxies(this.streams, () => StreamForwarder.start(endpoint), log),
 		);
 		this.onDidChangeProxy = this.proxyPorts.onDidChange;
 		this._register(
@@ -203,15 +195,11 @@ export class Connection extends Disposable {
 				this._onDidFailConnection.fire({ forward, message: failure.message });
 			}),
 		);
-		const state = link?.state;
-		this.linkStatus = state ? toStatus(state) : { type: 'connected' };
-		this.agentClients = state?.type === 'connected' ? state.info.clients : 0;
-		this.onThisLoopback = state?.type === 'connected' && state.sameNetwork;
-		if (link) {
-			this._register(link);
-			this._register(link.onDidChangeState((s) => this.onLinkState(s)));
-			this._register({ dispose: () => this.portEvents?.dispose() });
-			this.watchPorts();
+		if (this.streams) {
+			const reports = (this.reports = this._register(new AgentReports(this.streams, log)));
+			this._register(this.streams.onDidChangeState(() => this._onDidChangeStatus.fire(this.status)));
+			this._register(reports.onDidChangePorts((ports) => this._onDidChangePorts.fire(ports)));
+			this._register(reports.onDidChangeClients(() => this._onDidChangeClients.fire(this.otherClients)));
 		}
 	}
 
@@ -263,31 +251,29 @@ export class Connection extends Disposable {
 			const { transport } = await dial(endpoint, { connectionType: ConnectionType.Management });
 			transport.dispose();
 			log.warn(`${address.display} is a VS Code server: it cannot sign, so its identity is not verified`);
-			return new Connection(target, undefined, await createForwarder(endpoint), log, endpoint, tunnel);
 		}
-		const link = await AgentLink.open(endpoint);
+		const forwarder = await createForwarder(endpoint);
 		try {
-			return new Connection(target, link, await createForwarder(endpoint), log, endpoint, tunnel);
+			return new Connection(target, forwarder, log, endpoint, tunnel);
 		} catch (error) {
-			link.dispose();
+			forwarder.dispose();
 			throw error;
 		}
 	}
 
+	/** The forwarder's session's status (a VS Code server's is always connected), through the tunnel's (statusWithTunnel). */
 	get status(): ConnectionStatus {
-		return statusWithTunnel(this.linkStatus, this.tunnel?.state);
+		const state = this.streams?.state;
+		return statusWithTunnel(state ? toStatus(state) : { type: 'connected' }, this.tunnel?.state);
 	}
 
 	/**
 	 * The agent's clients other than this window: it counts every session, and this window holds
-	 * the link's, (for a Berth agent) the stream forwarder's and one per shared-network port.
+	 * (for a Berth agent) the forwarder's and one per shared-network port.
 	 */
 	get otherClients(): number {
-		const own =
-			(this.link ? 1 : 0) +
-			(this.forwarder instanceof StreamForwarder ? 1 : 0) +
-			this.proxyPorts.extraSessions;
-		return Math.max(0, this.agentClients - own);
+		const own = (this.streams ? 1 : 0) + this.proxyPorts.extraSessions;
+		return Math.max(0, (this.reports?.clients ?? 0) - own);
 	}
 
 	get forwards(): ForwardInfo[] {
@@ -296,7 +282,7 @@ export class Connection extends Disposable {
 
 	/** Ports listening on the agent's host; undefined until known, or when the agent cannot tell. */
 	get listeningPorts(): readonly ListeningPort[] | undefined {
-		return this.ports;
+		return this.reports?.ports;
 	}
 
 	/** @throws BerthError BERTH_ERR_LISTEN when the local port cannot be opened. */
@@ -344,7 +330,7 @@ export class Connection extends Disposable {
 
 	/**
 	 * Who is connected to the agent (`listClients`), checked; this window's sessions included.
-	 * @throws BerthError BERTH_ERR_CLOSED while the link is down, BERTH_ERR_RPC_UNKNOWN_METHOD from an older agent.
+	 * @throws BerthError BERTH_ERR_CLOSED while the session is down, BERTH_ERR_RPC_UNKNOWN_METHOD from an older agent.
 	 */
 	async listClients(): Promise<AgentClientInfo[]> {
 		return this.currentSession().listClients();
@@ -357,11 +343,11 @@ export class Connection extends Disposable {
 
 	/** Whether the agent shares this window's loopback (this machine's agent, or another on this host). */
 	get sameNetwork(): boolean {
-		return this.target.isLocal || this.onThisLoopback;
+		return this.target.isLocal || (this.streams?.sameNetwork ?? false);
 	}
 
-	private currentSession(): NonNullable<AgentLink['session']> {
-		const session = this.link?.session;
+	private currentSession(): StreamSession {
+		const session = this.streams?.session;
 		if (!session) {
 			throw new BerthError(
 				'BERTH_ERR_CLOSED',
@@ -369,79 +355,6 @@ export class Connection extends Disposable {
 			);
 		}
 		return session;
-	}
-
-	private onLinkState(state: LinkState): void {
-		this.linkStatus = toStatus(state);
-		this._onDidChangeStatus.fire(this.status);
-		if (state.type === 'connected') {
-			this.onThisLoopback = state.sameNetwork;
-			this.setClients(state.info.clients);
-			this.watchPorts();
-		}
-	}
-
-	private setClients(clients: number): void {
-		if (clients !== this.agentClients && !this.isDisposed) {
-			this.agentClients = clients;
-			this._onDidChangeClients.fire(this.otherClients);
-		}
-	}
-
-	/**
-	 * Asks the agent's current session for its listening ports and follows `portsChanged` (both
-	 * without this window's own listeners: the client library leaves them out). An agent that does
-	 * not serve `listeningPorts` yet answers "unknown method": then there are simply no detected ports.
-	 */
-	private watchPorts(): void {
-		const session = this.link?.session;
-		if (!session || session === this.watchedSession) {
-			return;
-		}
-		this.watchedSession = session;
-		this.portEvents?.dispose();
-		const events = new DisposableStore();
-		this.portEvents = events;
-		events.add(
-			session.rpc.onDidReceiveEvent((event) => {
-				if (event.event === 'clientsChanged') {
-					const clients = (event.data as { clients?: unknown } | undefined)?.clients;
-					if (typeof clients === 'number' && Number.isInteger(clients) && clients >= 0) {
-						this.setClients(clients);
-					}
-				}
-			}),
-		);
-		events.add(
-			session.api.onDidChangePorts((change) => {
-				if (this.ports !== undefined) {
-					this.setPorts(applyPortsChanged(this.ports, change));
-				}
-			}),
-		);
-		session.api.listeningPorts().then(
-			(ports) => {
-				if (!this.isDisposed && session === this.watchedSession) {
-					this.setPorts(applyPortsChanged([], { added: ports, removed: [] }));
-				}
-			},
-			(error: unknown) => {
-				if (error instanceof BerthError && error.code === 'BERTH_ERR_RPC_UNKNOWN_METHOD') {
-					this.log.debug('the agent does not report listening ports (no listeningPorts method)');
-				} else if (!this.isDisposed) {
-					this.log.warn(`listing the agent's ports failed: ${errorMessage(error)}`);
-				}
-				this.setPorts(undefined);
-			},
-		);
-	}
-
-	private setPorts(ports: ListeningPort[] | undefined): void {
-		if (this.isDisposed) {
-			return;
-		}
-		this.ports = ports;
-		this._onDidChangePorts.fire(ports);
 	}
 }
 

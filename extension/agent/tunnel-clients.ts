@@ -1,8 +1,8 @@
 /**
  * Who is using my tunnel: the local agent's `listClients` answer (checked by the client library)
- * without this window's own sessions, grouped so that one VS Code window (a Management session
- * and a stream session, both named in `hello`) is one client. Pure, so it is unit-tested; the quick pick in
- * extension/commands/tunnel-clients.ts shows the result.
+ * without this window's own sessions, grouped so that one VS Code window (its stream session and
+ * one per shared-network port, all named in `hello`) is one client. Pure, so it is unit-tested;
+ * the quick pick in extension/commands/tunnel-clients.ts shows the result.
  */
 
 import { formatHostPort } from '../../protocol/host-port';

@@ -32,7 +32,10 @@ export type ClientRpc = RpcEndpoint<Record<string, never>, AgentMethods, Record<
  * drops, the client reconnects with the same reconnection token on VS Code's schedule while the
  * agent's grace time lasts; requests made meanwhile are queued and delivered once. An `error`
  * answer from the agent (for example an unknown token after the agent restarted) is permanent:
- * the state becomes `failed` and the connection is disposed.
+ * the state becomes `failed` and the connection is disposed. Berth's own clients (the CLI, the
+ * extension) hold a stream session instead (StreamForwarder), which carries the same RPC; this is
+ * the client of the agent's VS Code-compatible Management sessions, which the integration tests
+ * drive as VS Code would.
  */
 export class AgentConnection extends Disposable {
 	private readonly _onDidChangeState = this._register(new Emitter<ConnectionState>());

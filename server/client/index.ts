@@ -16,7 +16,6 @@ export {
 	type DynamicForwardSpec,
 } from './forward-spec';
 export { LocalForward, type TunnelOpener } from './local-forward';
-export { AgentLink } from './agent-link';
 export type { LinkState } from './link-state';
 export { type Forwarder, type ForwardFailure } from './forwarder';
 export { TunnelForwarder } from './tunnel-forwarder';

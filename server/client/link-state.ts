@@ -2,9 +2,9 @@ import type { BerthError } from '../../protocol/errors';
 import type { ServerInfo } from '../../protocol/rpc';
 
 /**
- * Where a link to an agent stands (an AgentLink, or a StreamForwarder's stream session): up, on
- * its way back (the wait before the next attempt, and why the last one failed), or failed for
- * good (a refusal that needs a human). `sameNetwork`: the agent shares this client's loopback
+ * Where a link to an agent stands (a StreamForwarder's stream session): up, on its way back (the
+ * wait before the next attempt, and why the last one failed), or failed for good (a refusal that
+ * needs a human). `sameNetwork`: the agent shares this client's loopback
  * (its `serverInfo.network` equals this client's), so this client's own listeners are among its
  * listening ports, and a forward to one of its loopback ports could reach this client's listeners.
  */

@@ -54,8 +54,8 @@ export interface RetryRun<T> extends IDisposable {
 /**
  * Tries `attempt` again and again, waiting what `schedule` says before each try, until one
  * succeeds, one fails permanently, the schedule gives up, or the run is disposed. The one loop
- * behind every reconnection: a Management session re-attaching, and a link or stream session
- * being renewed.
+ * behind every reconnection: a Management session re-attaching, and a stream session being
+ * renewed.
  */
 export function retry<T>(options: RetryOptions<T>): RetryRun<T> {
 	let cancelled = false;

@@ -39,7 +39,7 @@ const DEFAULT_REMOTE_BIND = '127.0.0.1';
 /** Times a reverse forward on any port is asked for again when the agent's pick would loop. */
 const MAX_REMOTE_PORT_PICKS = 3;
 
-/** Where the forwarder's link to the agent stands (the same states as an AgentLink's). */
+/** Where the forwarder's link to the agent stands. */
 export type ForwarderState = LinkState;
 
 /**

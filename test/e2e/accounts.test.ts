@@ -38,7 +38,7 @@ const REVOKED_SHOWN_WITHIN_MS = 5_000;
  * the client library's schedule (0, 5, 5, 10 … s) would try again within it.
  */
 const NO_RETRY_WINDOW_MS = 8_000;
-/** Refusals that follow the cut itself (the session's reconnect and the stream session's), seen this soon. */
+/** Refusals that follow the cut itself (the stream session's first renewal), seen this soon. */
 const CUT_REFUSALS_WITHIN_MS = 3_000;
 
 /** Calls the agent's HTTP API with the owner's connection token; the JSON answer and the status. */
@@ -138,9 +138,11 @@ describe('issue 10 in VS Code: user tokens (real VS Code web workbench)', { time
 			await row.waitFor({ timeout: UI_TIMEOUT_MS });
 			assert.equal(await (await fetch(`http://${await localAddressOf(row)}/`)).text(), GREETING);
 			const status = await api(agent, 'GET', '/api/status');
-			const sessions = status.json['sessions'] as { user?: string; session_name?: string }[];
-			assert.ok(
-				sessions.some((s) => s.user === EMAIL && s.session_name === `alice-${hostname()}`),
+			const sessions = status.json['sessions'] as { kind?: string; user?: string; session_name?: string }[];
+			// One session per window: the stream session carries the forward and the panel's RPC both.
+			assert.deepEqual(
+				sessions.filter((s) => s.user === EMAIL).map((s) => [s.kind, s.session_name]),
+				[['streams', `alice-${hostname()}`]],
 				JSON.stringify(sessions),
 			);
 

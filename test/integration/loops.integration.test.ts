@@ -162,8 +162,8 @@ describe('forwarding loops', () => {
 	it('keeps a forward’s listener out of other sessions’ ports on this host, so auto-forwarding cannot chain', async () => {
 		const own = new OwnForwards();
 		const forwarder = await StreamForwarder.start({ ...endpointOf(agent), own });
-		// Another client of the agent, as an extension window's Management session is; its own
-		// forwards are none, so what it sees is what the agent lists.
+		// Another client of the agent (a Management session, as VS Code's own); its own forwards
+		// are none, so what it sees is what the agent lists.
 		const { connection: watcher } = await AgentConnection.connect(endpointOf(agent));
 		const services: Awaited<ReturnType<typeof serve>>[] = [];
 		const added: ListeningPort[] = [];

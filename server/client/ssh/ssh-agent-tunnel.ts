@@ -37,10 +37,10 @@ export type SshTunnelState =
  * The agent on an ssh host, reached through ssh: `open` installs and starts the agent when it is
  * not running (or not this build's), and forwards a local port to it through the system's ssh
  * (keys, config, ProxyJump, known_hosts all apply). `address` and `token` are then what any
- * Berth client connects with (`StreamForwarder.start`, `AgentLink`). When the ssh connection
- * drops, the tunnel reconnects on VS Code's schedule (0, 5, 5, 10 … 30 s) to the same local
- * port, and the host finds the same agent (or starts it again with the same token), so the
- * client's own reconnection finds it. The agent is never exposed on the host's network.
+ * Berth client connects with (`StreamForwarder.start`). When the ssh connection drops, the
+ * tunnel reconnects on VS Code's schedule (0, 5, 5, 10 … 30 s) to the same local port, and the
+ * host finds the same agent (or starts it again with the same token), so the client's own
+ * reconnection finds it. The agent is never exposed on the host's network.
  * Disposing the tunnel ends the ssh connection; the agent stays up for other clients.
  */
 export class SshAgentTunnel extends Disposable {

@@ -37,8 +37,10 @@ describe('groupTunnelClients', () => {
 	it('leaves out this window, and makes one client of a named peer’s sessions', () => {
 		const groups = groupTunnelClients(
 			[
-				client({ id: 'self', kind: 'management', isSelf: true, name: OWN }),
-				client({ id: 'own-streams', name: OWN }),
+				// This window: the session that asks, and a shared-network port's.
+				client({ id: 'self', isSelf: true, name: OWN }),
+				client({ id: 'own-shared-port', name: OWN }),
+				// A peer of an older version (a Management session beside its stream session).
 				client({ id: 'a1', kind: 'management', name: 'alice', address: '10.0.0.5:1', since: 2 * MINUTE }),
 				client({
 					id: 'a2',
