@@ -28,7 +28,8 @@ export interface FaultConnectionContext {
 	readonly onDidClose: (connection: FaultConnection) => void;
 }
 
-type Side = 'client' | 'target';
+/** The proxy's two sockets of a connection: the one from the client, the one to the target. */
+export type FaultSide = 'client' | 'target';
 
 /**
  * One accepted connection through the fault proxy: the client's socket, the socket the proxy
@@ -54,7 +55,7 @@ export class FaultConnection implements IDisposable, PipeOwner {
 	private clientClosed = false;
 	private targetClosed = false;
 	/** A side that was reset while its outgoing direction was silenced: the reset is owed to the other side. */
-	private lostReset: Side | undefined;
+	private lostReset: FaultSide | undefined;
 	private wasCut = false;
 
 	constructor(
@@ -82,6 +83,11 @@ export class FaultConnection implements IDisposable, PipeOwner {
 	/** Whether a fault cut this connection (cut, cutAfterBytes, or the proxy's). */
 	get isCut(): boolean {
 		return this.wasCut;
+	}
+
+	/** Whether the proxy's socket on `side` has closed (a close the other side may not have heard of). */
+	hasClosed(side: FaultSide): boolean {
+		return side === 'client' ? this.clientClosed : this.targetClosed;
 	}
 
 	/** Bytes passed in `direction`. */
@@ -255,7 +261,7 @@ export class FaultConnection implements IDisposable, PipeOwner {
 		this.pipes?.toClient.sever();
 	}
 
-	private onSocketClose(side: Side, hadError: boolean): void {
+	private onSocketClose(side: FaultSide, hadError: boolean): void {
 		if (side === 'client') {
 			this.clientClosed = true;
 		} else {
@@ -278,7 +284,7 @@ export class FaultConnection implements IDisposable, PipeOwner {
 		}
 	}
 
-	private resetOtherThan(side: Side): void {
+	private resetOtherThan(side: FaultSide): void {
 		const other = side === 'client' ? this.target : this.client;
 		if (other) {
 			reset(other);

@@ -6,7 +6,7 @@ import { checkByteCount, FaultConnection, type ByteBudget } from './fault-connec
 import type { FaultDirection } from './fault-pipe';
 
 export type { FaultDirection } from './fault-pipe';
-export type { FaultConnection } from './fault-connection';
+export type { FaultConnection, FaultSide } from './fault-connection';
 
 /**
  * A TCP proxy that breaks the path on command, for the tests of streams that survive network

@@ -266,6 +266,33 @@ describe('FaultProxy', () => {
 		assert.equal((await receivedAtLeast(client, 4, 'the client to receive again')).toString(), 'down');
 	});
 
+	it('a reset sent into a black hole is lost while it lasts, then reaches the other end', async () => {
+		const { proxy, targets } = await rig();
+		const { client, target } = await pair(proxy, targets);
+		const connection = proxy.connections[0]!;
+		proxy.blackhole(true);
+		client.socket.resetAndDestroy();
+		await waitFor(() => connection.hasClosed('client'), "the proxy to see the client's reset");
+		// Had the reset passed, the target's bytes would meet a closed socket, not the proxy's reader.
+		target.socket.write('probe');
+		await waitFor(() => proxy.dropped('toClient') === 5, 'the proxy to drop the probe');
+		assert.ok(!target.isClosed, 'the target heard of the reset through the hole');
+		proxy.blackhole(false);
+		assert.equal(await within(target.closedWith, SETTLE_MS, 'the target to close'), 'ECONNRESET');
+	});
+
+	it('bytes for an end that is gone are answered with a reset, as its host would', async () => {
+		const { proxy, targets } = await rig();
+		const { client, target } = await pair(proxy, targets);
+		const connection = proxy.connections[0]!;
+		proxy.cutDirection('toTarget');
+		client.socket.resetAndDestroy();
+		await waitFor(() => connection.hasClosed('client'), "the proxy to see the client's reset");
+		assert.ok(!target.isClosed, 'the reset passed a cut direction');
+		target.socket.write('anyone there?');
+		assert.equal(await within(target.closedWith, SETTLE_MS, 'the target to close'), 'ECONNRESET');
+	});
+
 	it('delay(ms) adds at least the delay each way, and a chunk delayed before a change is not overtaken', async () => {
 		const { proxy } = await rig(echo);
 		const client = await dial(proxy);
