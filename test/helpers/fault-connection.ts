@@ -1,21 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import type { IDisposable } from '../../protocol/lifecycle';
-import { BerthError } from '../../protocol/errors';
 import { checkTimerDelay, type Timers } from '../../protocol/timers';
+import { allowanceOf, checkByteCount, removeAll, spendFrom, type ByteBudget } from './byte-budget';
 import { FaultPipe, type FaultDirection, type PipeOwner } from './fault-pipe';
-
-/**
- * A count of bytes after which a connection is cut: `cutAfterBytes`. It counts one direction, or
- * both together when `direction` is undefined.
- */
-export interface ByteBudget {
-	remaining: number;
-	readonly direction: FaultDirection | undefined;
-	/** The budget ran out in `crossing`, which has just been cut. */
-	readonly onSpent: (crossing: FaultConnection) => void;
-	/** The budget will never run out (its connection or proxy is gone). */
-	readonly onAbandoned: () => void;
-}
 
 /** What a connection gets from the proxy that accepted it. */
 export interface FaultConnectionContext {
@@ -50,7 +37,7 @@ export class FaultConnection implements IDisposable, PipeOwner {
 	private pipes: Record<FaultDirection, FaultPipe> | undefined;
 	private readonly budgets: ByteBudget[] = [];
 	private silenced = false;
-	private severedDirections = new Set<FaultDirection>();
+	private readonly severedDirections = new Set<FaultDirection>();
 	private delayMs = 0;
 	private clientClosed = false;
 	private targetClosed = false;
@@ -215,22 +202,12 @@ export class FaultConnection implements IDisposable, PipeOwner {
 
 	/** For FaultPipe. */
 	allowance(direction: FaultDirection, length: number): number {
-		let allowed = length;
-		for (const budget of this.budgetsFor(direction)) {
-			allowed = Math.min(allowed, budget.remaining);
-		}
-		return allowed;
+		return allowanceOf(this.allBudgets(), direction, length);
 	}
 
 	/** For FaultPipe. */
 	spend(direction: FaultDirection, bytes: number): (() => void) | undefined {
-		const spent: ByteBudget[] = [];
-		for (const budget of this.budgetsFor(direction)) {
-			budget.remaining -= bytes;
-			if (budget.remaining <= 0) {
-				spent.push(budget);
-			}
-		}
+		const spent = spendFrom(this.allBudgets(), direction, bytes);
 		if (spent.length === 0) {
 			return undefined;
 		}
@@ -250,10 +227,8 @@ export class FaultConnection implements IDisposable, PipeOwner {
 		this.resetOtherThan(direction === 'toTarget' ? 'target' : 'client');
 	}
 
-	private budgetsFor(direction: FaultDirection): ByteBudget[] {
-		return [...this.budgets, ...this.context.sharedBudgets].filter(
-			(b) => b.direction === undefined || b.direction === direction,
-		);
+	private allBudgets(): ByteBudget[] {
+		return [...this.budgets, ...this.context.sharedBudgets];
 	}
 
 	private stopCarrying(): void {
@@ -292,17 +267,6 @@ export class FaultConnection implements IDisposable, PipeOwner {
 	}
 }
 
-/**
- * Checks a byte count for `cutAfterBytes`.
- * @throws BerthError BERTH_ERR_USAGE when `bytes` is not a whole number from 0.
- */
-export function checkByteCount(bytes: number): number {
-	if (!Number.isSafeInteger(bytes) || bytes < 0) {
-		throw new BerthError('BERTH_ERR_USAGE', `cutAfterBytes counts whole bytes from 0, not ${bytes}`);
-	}
-	return bytes;
-}
-
 /** Closes `socket` with a reset (RST: the peer sees ECONNRESET), or plainly if it never connected. */
 function reset(socket: Socket): void {
 	if (socket.destroyed) {
@@ -312,14 +276,5 @@ function reset(socket: Socket): void {
 		socket.destroy();
 	} else {
 		socket.resetAndDestroy();
-	}
-}
-
-function removeAll<T>(list: T[], items: readonly T[]): void {
-	for (const item of items) {
-		const at = list.indexOf(item);
-		if (at >= 0) {
-			list.splice(at, 1);
-		}
 	}
 }

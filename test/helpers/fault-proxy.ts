@@ -2,7 +2,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { IDisposable } from '../../protocol/lifecycle';
 import { checkTimerDelay, type Timers } from '../../protocol/timers';
 import { createNodeTimers } from '../../server/shared/transport/node-timers';
-import { checkByteCount, FaultConnection, type ByteBudget } from './fault-connection';
+import { checkByteCount, type ByteBudget } from './byte-budget';
+import { FaultConnection } from './fault-connection';
 import type { FaultDirection } from './fault-pipe';
 
 export type { FaultDirection } from './fault-pipe';
@@ -28,6 +29,12 @@ export type { FaultConnection, FaultSide } from './fault-connection';
  * The faults act on the connections open now; `blackhole`, `delay`, `refuse` and `pauseAccepting`
  * are also states that new connections get while they are on. The same faults exist per
  * connection (FaultConnection, from `connections` or `nextConnection()`).
+ *
+ * Where it differs from a real path, because the proxy ends TCP on each side: during a black
+ * hole the proxy's kernel still acknowledges what a sender writes, so the sender's socket keeps
+ * taking bytes (on a real dead path its send buffer would fill); the only sign of the hole is the
+ * peer's silence, which is what a keepalive must notice. A refused connection is reset after
+ * its TCP handshake, so the client sees ECONNRESET, not ECONNREFUSED.
  *
  * Why a proxy of our own: the kernel's tools (iptables, tc netem) need root, and a process that
  * sits on the path sees exactly what a test needs to wait on: bytes carried and dropped per
