@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { SocksClient } from 'socks';
 import type { AgentProcess } from './agent-process';
 import { waitFor } from './wait';
 
@@ -48,4 +49,30 @@ export async function loggedConnections(agent: AgentProcess, total: number): Pro
 		() => agent.stderr.filter((l) => l.includes('proxied through a provider')).length >= total || undefined,
 		`the agent to log ${total} proxied connections`,
 	);
+}
+
+/**
+ * How long a SOCKS5 CONNECT through a test proxy may take: generous, since suites open 1,000 at
+ * once on a shared two-core machine; a proxy that stalls still fails the test.
+ */
+const SOCKS_CONNECT_TIMEOUT_MS = 60_000;
+
+/** A SOCKS5 CONNECT to host:port through the proxy on 127.0.0.1:proxyPort (the `socks` package: a real client). */
+export function socksConnect(
+	proxyPort: number,
+	host: string,
+	port: number,
+	credentials?: { readonly userId: string; readonly password?: string },
+): Promise<Socket> {
+	return SocksClient.createConnection({
+		proxy: {
+			host: '127.0.0.1',
+			port: proxyPort,
+			type: 5,
+			...(credentials ? { userId: credentials.userId, password: credentials.password ?? '' } : {}),
+		},
+		command: 'connect',
+		destination: { host, port },
+		timeout: SOCKS_CONNECT_TIMEOUT_MS,
+	}).then((info) => info.socket);
 }

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { createServer, connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SocksClient } from 'socks';
 import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } from '../helpers/agent-process';
 import { BulkMode, bulkOver, startBulkTarget } from '../helpers/bulk';
 import { serve } from '../helpers/net';
-import { curl, startWeb, type CurlResult } from '../helpers/proxy-clients';
+import { curl, startWeb, type CurlResult, socksConnect } from '../helpers/proxy-clients';
 import { udpAssociate } from '../helpers/proxy-modes';
 import { waitFor, within } from '../helpers/wait';
 
@@ -24,26 +24,6 @@ async function startProxy(
 	const cli = spawnCli([...args, '-u', agent.url, '--token-file', tokenFile], { env });
 	const line = await cli.waitForStdout(/^Proxy \(SOCKS5 and HTTP\) on 127\.0\.0\.1:(\d+),/, 15_000);
 	return { cli, port: Number(line[1]) };
-}
-
-function socksConnect(
-	proxyPort: number,
-	host: string,
-	port: number,
-	userId?: string,
-	password?: string,
-): Promise<Socket> {
-	return SocksClient.createConnection({
-		proxy: {
-			host: '127.0.0.1',
-			port: proxyPort,
-			type: 5,
-			...(userId !== undefined ? { userId, password: password ?? '' } : {}),
-		},
-		command: 'connect',
-		destination: { host, port },
-		timeout: 10_000,
-	}).then((info) => info.socket);
 }
 
 /** Sends raw bytes to the proxy and collects what it answers until it closes the connection. */
@@ -154,8 +134,8 @@ describe('forward-mode proxy (berth forward -D) with real clients', () => {
 		after(() => silent.close());
 		// Before the connect: the proxy's idle clock starts once it is established, never earlier.
 		const started = Date.now();
-		const labelled = await socksConnect(proxy.port, '127.0.0.1', silent.port, 'app-foo-idle-1s');
-		const plain = await socksConnect(proxy.port, '127.0.0.1', silent.port, 'app');
+		const labelled = await socksConnect(proxy.port, '127.0.0.1', silent.port, { userId: 'app-foo-idle-1s' });
+		const plain = await socksConnect(proxy.port, '127.0.0.1', silent.port, { userId: 'app' });
 		await within(new Promise((resolve) => labelled.once('close', resolve)), 5_000, 'the idle close');
 		const elapsed = Date.now() - started;
 		assert.ok(elapsed >= 1_000, `closed after ${elapsed} ms, before its 1 s`);
@@ -166,7 +146,7 @@ describe('forward-mode proxy (berth forward -D) with real clients', () => {
 	it('closes a busy connection at its ttl (app-ttl-1s) however much it moves', async () => {
 		const echo = await serve((socket) => socket.pipe(socket));
 		after(() => echo.close());
-		const socket = await socksConnect(proxy.port, '127.0.0.1', echo.port, 'app-ttl-1s');
+		const socket = await socksConnect(proxy.port, '127.0.0.1', echo.port, { userId: 'app-ttl-1s' });
 		socket.on('data', () => undefined);
 		socket.on('error', () => undefined);
 		const started = Date.now();

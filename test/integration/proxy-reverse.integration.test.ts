@@ -3,11 +3,10 @@ import { writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SocksClient } from 'socks';
 import { spawnCli, startAgent, tempDir, type AgentProcess, type CliProcess } from '../helpers/agent-process';
 import { BulkMode, bulkOver, startBulkTarget } from '../helpers/bulk';
 import { listenerSockets } from '../helpers/proc';
-import { curl, startWeb, providerLines, loggedConnections } from '../helpers/proxy-clients';
+import { curl, startWeb, providerLines, loggedConnections, socksConnect } from '../helpers/proxy-clients';
 import { waitFor } from '../helpers/wait';
 
 /** `berth server -r --socks-port 0` at debug level (its log says which provider carried what). */
@@ -27,15 +26,6 @@ async function startProvider(agent: AgentProcess, name: string): Promise<CliProc
 	const cli = spawnCli(['provider', '--name', name, '-u', agent.url, '--token-file', tokenFile]);
 	await cli.waitForStdout(/^Providing egress/, 15_000);
 	return cli;
-}
-
-function socksConnect(proxyPort: number, port: number, userId?: string): Promise<Socket> {
-	return SocksClient.createConnection({
-		proxy: { host: '127.0.0.1', port: proxyPort, type: 5, ...(userId ? { userId, password: '' } : {}) },
-		command: 'connect',
-		destination: { host: '127.0.0.1', port },
-		timeout: 20_000,
-	}).then((info) => info.socket);
 }
 
 describe('reverse-mode proxy (berth server -r, berth client -r / berth provider)', () => {
@@ -97,7 +87,7 @@ describe('reverse-mode proxy (berth server -r, berth client -r / berth provider)
 		// Nine long transfers, three per provider (round robin); one provider dies mid-way.
 		const sockets: Socket[] = [];
 		for (let i = 0; i < 9; i++) {
-			sockets.push(await socksConnect(proxyPort, bulk.port));
+			sockets.push(await socksConnect(proxyPort, '127.0.0.1', bulk.port));
 		}
 		// The agent's log lines reach this process a little after the connections are up.
 		await waitFor(
@@ -163,8 +153,18 @@ describe('reverse-mode proxy (berth server -r, berth client -r / berth provider)
 		const bytes = 1024 * 1024 * 1024;
 		const bulk = await startBulkTarget(bytes);
 		after(() => bulk.close());
-		const down = await bulkOver(await socksConnect(proxyPort, bulk.port), BulkMode.Download, 1, bytes);
-		const up = await bulkOver(await socksConnect(proxyPort, bulk.port), BulkMode.Upload, 2, bytes);
+		const down = await bulkOver(
+			await socksConnect(proxyPort, '127.0.0.1', bulk.port),
+			BulkMode.Download,
+			1,
+			bytes,
+		);
+		const up = await bulkOver(
+			await socksConnect(proxyPort, '127.0.0.1', bulk.port),
+			BulkMode.Upload,
+			2,
+			bytes,
+		);
 		assert.deepEqual([down, up], ['exact', 'exact']);
 	});
 

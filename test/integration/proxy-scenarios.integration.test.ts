@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { SocksClient } from 'socks';
 import { BulkMode, bulkOver, startBulkTarget } from '../helpers/bulk';
 import { readAll, serve } from '../helpers/net';
-import { curl, startWeb } from '../helpers/proxy-clients';
+import { curl, startWeb, socksConnect } from '../helpers/proxy-clients';
 import {
 	PROXY_MODES,
 	rawSocksConnect,
@@ -34,15 +34,6 @@ const STALLED_IN_FLIGHT_BOUND_BYTES = 32 * 1024 * 1024;
 const SOURCE_BYTES = 4 * STALLED_IN_FLIGHT_BOUND_BYTES;
 /** A period that is no power of two, so a lost or doubled chunk changes the hash. */
 const PATTERN = randomBytes(1024 * 1024 + 7);
-
-function socksConnect(proxyPort: number, host: string, port: number): Promise<Socket> {
-	return SocksClient.createConnection({
-		proxy: { host: '127.0.0.1', port: proxyPort, type: 5 },
-		command: 'connect',
-		destination: { host, port },
-		timeout: 20_000,
-	}).then((info) => info.socket);
-}
 
 /** The first `bytes` of PATTERN repeated, as SHA-256. */
 function patternHash(bytes: number): string {
