@@ -17,7 +17,6 @@ import type { RemoteForwards } from './forward/remote-forwards';
 import type { ProviderPool } from './forward/provider-pool';
 import type { ConnectorTokens } from './connector-tokens';
 import type { Upstream } from './shared/upstream';
-import type { Principal } from './handshake/connection-types';
 
 /** What the agent's connection types need, resolved from its configuration. */
 export interface AgentSessionsConfig {
@@ -117,12 +116,6 @@ export class AgentSessions extends Disposable {
 	/** Clients connected now: Management and stream sessions with a socket (not those waiting for their client). */
 	get clients(): number {
 		return this.management.counts.connected + this.streams.counts.sessions;
-	}
-
-	/** Another client of a holder passed the handshake: the holder's waiting sessions wait the short grace. */
-	shortenGraces(principal: Principal): void {
-		this.management.shortenGraces(principal);
-		this.streams.shortenGraces(principal);
 	}
 
 	/** Tells every client the agent is stopping, and closes what cannot wait. */

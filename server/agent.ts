@@ -412,7 +412,7 @@ export class Agent extends Disposable {
 				user = principal.role === 'user' ? principal.user.email : undefined;
 				// An authenticated client no longer counts against the bound on handshakes in progress.
 				this.pending.settle(tcp);
-				this.sessions.shortenGraces(principal);
+				this.sessions.management.shortenGraces(principal);
 			},
 			...(this.config.connectorTokens ? { connectorTokens: this.config.connectorTokens } : {}),
 			...(this.config.bearer ? { bearer: this.config.bearer } : {}),

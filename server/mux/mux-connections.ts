@@ -87,6 +87,9 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 			new ResumableSessions({
 				log: options.log,
 				kind: 'streams',
+				// A new session of the same holder (a new window, a restarted CLI) makes a waiting one
+				// unlikely to come back; a sibling's resume says nothing of that.
+				shortenOnNewSession: true,
 				...(options.maxWaiting !== undefined ? { maxWaiting: options.maxWaiting } : {}),
 				create: (number, token, request) => new AgentMuxSession(number, token, request, options),
 			}),
@@ -135,11 +138,6 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 		for (const session of this.sessions.values()) {
 			session.emit(event, data);
 		}
-	}
-
-	/** Another client of the same holder passed the handshake: see ResumableSessions.shortenGraces. */
-	shortenGraces(principal: Principal): void {
-		this.sessions.shortenGraces(principal);
 	}
 
 	/** Tells every client the agent is stopping, then closes every session. */

@@ -41,6 +41,12 @@ export interface ResumableSessionsOptions<S extends ResumableSession> {
 	/** `session` or `streams`: how the log names this kind's sessions. */
 	readonly kind: string;
 	readonly maxWaiting?: number;
+	/**
+	 * A new session (not a resumed one) shortens the waits of its holder's other sessions of this
+	 * kind. Management leaves it to the agent, which shortens on every authenticated connection as
+	 * VS Code does.
+	 */
+	readonly shortenOnNewSession?: boolean;
 	/** A new session (the handshake has answered ok), not yet attached. */
 	readonly create: (number: number, token: string, request: ConnectionRequest) => S;
 }
@@ -93,6 +99,9 @@ export class ResumableSessions<S extends ResumableSession> extends Disposable {
 				return reply.refuse(HandshakeReason.DuplicateReconnectionToken);
 			}
 			reply.ok();
+			if (this.options.shortenOnNewSession) {
+				this.shortenGraces(request.principal);
+			}
 			const session = this.create(token, request);
 			session.attach(request);
 			return { type: 'accepted', detail: `${this.options.kind}#${session.number}` };
