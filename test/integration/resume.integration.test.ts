@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { BulkMode, bulkConnection, startBulkTarget } from '../helpers/bulk';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { startAgent, startForward, type AgentProcess } from '../helpers/agent-process';
 import { freePort, startEchoServer } from '../helpers/net';
+import { socksConnect } from '../helpers/proxy-clients';
+import { startUdpEcho, udpAssociate } from '../helpers/proxy-modes';
+import { SocksClient } from 'socks';
 import { waitFor, within } from '../helpers/wait';
 
 /**
@@ -103,4 +107,160 @@ describe('streams survive network drops', () => {
 			`uncut ${uncut.mibPerSecond.toFixed(0)} MiB/s; across ${CUTS} cuts ${cut.mibPerSecond.toFixed(0)} MiB/s (${(cut.mibPerSecond / uncut.mibPerSecond).toFixed(2)}x)`,
 		);
 	});
+
+	it(`-R: 1 GiB upload through the agent's port arrives byte-exact across ${CUTS} cuts`, async (t) => {
+		const { proxy, cli, ports } = await rig(t, (target) => ['-R', `0:127.0.0.1:${target}`]);
+		const agentPort = ports[0]!;
+		const uncut = await timedTransfer(agentPort, BulkMode.Upload, 3, GIB);
+		assert.equal(uncut.outcome, 'exact');
+		let finished = false;
+		const transfer = timedTransfer(agentPort, BulkMode.Upload, 4, GIB).finally(() => (finished = true));
+		const cuts = await cutRepeatedly(proxy, CUTS, () => finished);
+		const cut = await transfer;
+		assert.equal(cut.outcome, 'exact', 'the transfer across the cuts arrived byte-exact');
+		assert.equal(cuts, CUTS, 'every cut fell inside the transfer');
+		assert.ok(!cli.stderr.some((l) => /connections were lost/.test(l)), 'no session was lost');
+		t.diagnostic(
+			`uncut ${uncut.mibPerSecond.toFixed(0)} MiB/s; across ${CUTS} cuts ${cut.mibPerSecond.toFixed(0)} MiB/s (${(cut.mibPerSecond / uncut.mibPerSecond).toFixed(2)}x)`,
+		);
+	});
+
+	it('an interactive stream survives a 30 s black hole (found by KeepAlive, not TCP) and goes on', async (t) => {
+		const echo = await startEchoServer();
+		t.after(() => echo.close());
+		const { agent, proxy, cli, ports } = await rig(t, () => ['-L', `0:127.0.0.1:${echo.port}`]);
+		const socket = await dial(ports[0]!);
+		t.after(() => socket.destroy());
+		for (let i = 0; i < 100; i++) {
+			assert.equal(await pingPong(socket, i), i);
+		}
+		const holeStarted = Date.now();
+		proxy.blackhole(true);
+		// Sent into the hole: it must arrive once the session is back, not be lost with the socket.
+		const answered = pingPong(socket, 200);
+		// Both ends find the silent path by KeepAlive (20 s without a byte), well before TCP would.
+		await cli.waitForStderr(/connection to the agent lost; reconnecting \(connections held/, 40_000);
+		await agent.waitForLog(/connection lost; waiting for the client to reconnect.*timeout/, 40_000);
+		await waitFor(
+			() => Date.now() - holeStarted >= BLACK_HOLE_MS || undefined,
+			'the hole to last 30 s',
+			60_000,
+		);
+		proxy.blackhole(false);
+		assert.equal(await within(answered, 60_000, 'the byte sent into the hole'), 200);
+		for (let i = 0; i < 100; i++) {
+			assert.equal(await pingPong(socket, i), i);
+		}
+		assert.ok(!cli.stderr.some((l) => /connections were lost/.test(l)), 'no session was lost');
+	});
+
+	it('a SOCKS5 stream and a UDP association survive a cut', async (t) => {
+		const echo = await startEchoServer();
+		t.after(() => echo.close());
+		const udpEcho = await startUdpEcho('127.0.0.1');
+		t.after(() => udpEcho.close());
+		const { proxy, cli } = await rig(t, () => ['-D', '0']);
+		const line = await cli.waitForStdout(/^Proxy \(SOCKS5 and HTTP\) on 127\.0\.0\.1:(\d+),/, 15_000);
+		const proxyPort = Number(line[1]);
+		const socket = await socksConnect(proxyPort, '127.0.0.1', echo.port);
+		t.after(() => socket.destroy());
+		const udp = await udpClient(proxyPort, udpEcho.port);
+		t.after(() => udp.close());
+		assert.equal(await pingPong(socket, 1), 1);
+		assert.equal(await udp.echo('before'), 'echo:before');
+		const connections = proxy.accepted;
+		proxy.cut();
+		await waitFor(() => proxy.accepted > connections || undefined, 'the client to come back', 30_000);
+		assert.equal(await pingPong(socket, 2), 2, 'the SOCKS5 stream goes on');
+		assert.equal(await udp.echo('after'), 'echo:after', 'the UDP association goes on');
+		assert.ok(!cli.stderr.some((l) => /connections were lost/.test(l)), 'no session was lost');
+	});
+
+	it('after an agent restart, held connections reset with the reason, and new ones work', async (t) => {
+		const echo = await startEchoServer();
+		t.after(() => echo.close());
+		const port = await freePort();
+		const token = 'resume-restart-token-0123';
+		const first = await startAgent({ token, args: ['--port', String(port)] });
+		const proxy = await FaultProxy.start({ targetPort: port });
+		t.after(() => proxy.dispose());
+		const { cli, ports } = await startForward(through(first, proxy), ['-L', `0:127.0.0.1:${echo.port}`]);
+		t.after(() => cli.stop());
+		const socket = await dial(ports[0]!);
+		assert.equal(await pingPong(socket, 1), 1);
+		const reset = new Promise<string>((resolve) =>
+			socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? '')),
+		);
+		// Killed: no goodbye, so the client tries to resume a session the new agent never saw.
+		await first.stop('SIGKILL');
+		const second = await startAgent({ token, args: ['--port', String(port)] });
+		t.after(() => second.stop());
+		await cli.waitForStderr(/the agent restarted; connections were lost/, 30_000);
+		assert.equal(await within(reset, 10_000, 'the held connection to reset'), 'ECONNRESET');
+		await cli.waitForStderr(/connected to the agent again; forwards restored/, 30_000);
+		const fresh = await dial(ports[0]!);
+		t.after(() => fresh.destroy());
+		assert.equal(await pingPong(fresh, 7), 7);
+	});
+
+	it('past the grace time the session is gone: connections reset with the reason, and a new session serves', async (t) => {
+		const echo = await startEchoServer();
+		t.after(() => echo.close());
+		const { agent, proxy, cli, ports } = await rig(t, () => ['-L', `0:127.0.0.1:${echo.port}`], [
+			'--reconnection-grace-time',
+			'1',
+		]);
+		const socket = await dial(ports[0]!);
+		assert.equal(await pingPong(socket, 1), 1);
+		const reset = new Promise<string>((resolve) =>
+			socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? '')),
+		);
+		proxy.refuse(true);
+		proxy.cut();
+		await agent.waitForLog(/did not come back within the grace time/, 30_000);
+		proxy.refuse(false);
+		await cli.waitForStderr(/connections were lost/, 60_000);
+		assert.equal(await within(reset, 10_000, 'the held connection to reset'), 'ECONNRESET');
+		await cli.waitForStderr(/connected to the agent again; forwards restored/, 60_000);
+		const fresh = await dial(ports[0]!);
+		t.after(() => fresh.destroy());
+		assert.equal(await pingPong(fresh, 9), 9);
+	});
 });
+
+/** How often a datagram whose echo has not come is sent again. */
+const UDP_RESEND_MS = 200;
+/** How long the black hole lasts: longer than the session's 20 s timeout, as a dead NAT entry. */
+const BLACK_HOLE_MS = 30_000;
+
+/** A UDP association through a SOCKS5 proxy, and one echo through it at a time. */
+async function udpClient(proxyPort: number, echoPort: number) {
+	const { control, relay } = await udpAssociate(proxyPort);
+	const target = createSocket('udp4');
+	await new Promise<void>((resolve) => target.bind(0, '127.0.0.1', resolve));
+	const replies: string[] = [];
+	target.on('message', (message) => replies.push(String(SocksClient.parseUDPFrame(message).data)));
+	return {
+		/** Sends `text` until its echo comes back (a datagram may be lost, as UDP's may). */
+		async echo(text: string): Promise<string> {
+			const frame = SocksClient.createUDPFrame({
+				remoteHost: { host: '127.0.0.1', port: echoPort },
+				data: Buffer.from(text),
+			});
+			// Sent again every 200 ms until its echo is back.
+			return waitFor(
+				() => {
+					target.send(frame, relay.port, relay.host);
+					return replies.find((r) => r === `echo:${text}`);
+				},
+				`the echo of ${text}`,
+				30_000,
+				UDP_RESEND_MS,
+			);
+		},
+		close(): void {
+			target.close();
+			control.destroy();
+		},
+	};
+}
