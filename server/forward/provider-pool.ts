@@ -19,6 +19,8 @@ interface Provider {
 	readonly name: string;
 	readonly mux: Mux;
 	readonly session: string;
+	/** Whether its session has a socket now (a provider whose network dropped is waited for, not used first). */
+	readonly isConnected: () => boolean;
 }
 
 /** Which providers may carry a connection: any, the one named `via`, and (autonomy) only `session`'s. */
@@ -76,9 +78,9 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 	 * session ended).
 	 * @throws BerthError BERTH_ERR_USAGE for a name that is not `[A-Za-z0-9._]{1,64}`.
 	 */
-	add(raw: unknown, mux: Mux, session: string): IDisposable {
+	add(raw: unknown, mux: Mux, session: string, isConnected: () => boolean = () => true): IDisposable {
 		const name = parseProviderName(raw) ?? session;
-		const provider: Provider = { name, mux, session };
+		const provider: Provider = { name, mux, session, isConnected };
 		this.providers.push(provider);
 		this.log.info('a provider joined', { name, session, providers: this.providers.length });
 		for (const waiter of [...this.waiters]) {
@@ -145,9 +147,15 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 		return openAnswered(stream);
 	}
 
-	/** The next provider in turn among those `choice` allows. */
+	/**
+	 * The next provider in turn among those `choice` allows, connected ones first: a provider whose
+	 * session waits to be resumed gets a connection only when no other can take it (the stream then
+	 * waits in its session, and goes on when the provider is back).
+	 */
 	private pick(choice: ProviderChoice): Provider | undefined {
-		const candidates = this.providers.filter((p) => fits(p, choice));
+		const allowed = this.providers.filter((p) => fits(p, choice));
+		const connected = allowed.filter((p) => p.isConnected());
+		const candidates = connected.length > 0 ? connected : allowed;
 		if (candidates.length === 0) {
 			return undefined;
 		}

@@ -83,6 +83,30 @@ describe('ProviderPool', () => {
 		assert.deepEqual(a.opened[0], TARGET, 'the provider is asked for the target itself');
 	});
 
+	it('passes over a provider whose session waits to be resumed, and uses it when it is the only one', async () => {
+		const { pool } = setup();
+		const a = provider();
+		const b = provider();
+		let aConnected = false;
+		pool.add({ name: 'a' }, a.mux, 's1', () => aConnected);
+		pool.add({ name: 'b' }, b.mux, 's2');
+		for (let i = 0; i < 3; i++) {
+			assert.equal((await pool.openTarget(TARGET, {})).ok, true);
+		}
+		assert.equal(a.opened.length, 0, 'the waiting provider got nothing while another could take it');
+		assert.equal(b.opened.length, 3);
+		assert.equal((await pool.openTarget(TARGET, { via: 'a' })).ok, true);
+		assert.equal(
+			a.opened.length,
+			1,
+			'named by via, it still gets its connection (which waits in its session)',
+		);
+		aConnected = true;
+		await pool.openTarget(TARGET, {});
+		await pool.openTarget(TARGET, {});
+		assert.equal(a.opened.length, 2, 'back in turn once it is connected');
+	});
+
 	it('sends a connection with `via` to the provider of that name only', async () => {
 		const { pool } = setup();
 		const a = provider();
