@@ -1,6 +1,6 @@
 import { BerthError } from '../../protocol/errors';
 import { isObject, isString } from '../../protocol/guards';
-import { Disposable, type IDisposable } from '../../protocol/lifecycle';
+import { Disposable, type Event, type IDisposable } from '../../protocol/lifecycle';
 import type { Mux } from '../../protocol/mux';
 import { ResetCode, type OpenTarget } from '../../protocol/mux-frames';
 import type { Timers } from '../../protocol/timers';
@@ -19,9 +19,22 @@ interface Provider {
 	readonly name: string;
 	readonly mux: Mux;
 	readonly session: string;
-	/** Whether its session has a socket now (a provider whose network dropped is waited for, not used first). */
+	/** Whether its session has a socket now. */
 	readonly isConnected: () => boolean;
 }
+
+/** A provider's session as the pool follows it: one whose network dropped waits to be resumed. */
+export interface ProviderConnection {
+	readonly isConnected: boolean;
+	/** The session gained or lost its socket. */
+	readonly onDidChangeConnection: Event<void>;
+}
+
+/** A provider that is always connected (tests, and sessions that cannot wait for their client). */
+const ALWAYS_CONNECTED: ProviderConnection = {
+	isConnected: true,
+	onDidChangeConnection: () => ({ dispose() {} }),
+};
 
 /** Which providers may carry a connection: any, the one named `via`, and (autonomy) only `session`'s. */
 export interface ProviderChoice {
@@ -68,9 +81,9 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 		return this.providers.length;
 	}
 
-	/** The providers connected now, in turn order. */
+	/** The providers connected now, in turn order (not those whose session waits to be resumed). */
 	list(): { name: string; session: string }[] {
-		return this.providers.map((p) => ({ name: p.name, session: p.session }));
+		return this.providers.filter((p) => p.isConnected()).map((p) => ({ name: p.name, session: p.session }));
 	}
 
 	/**
@@ -78,19 +91,22 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 	 * session ended).
 	 * @throws BerthError BERTH_ERR_USAGE for a name that is not `[A-Za-z0-9._]{1,64}`.
 	 */
-	add(raw: unknown, mux: Mux, session: string, isConnected: () => boolean = () => true): IDisposable {
+	add(
+		raw: unknown,
+		mux: Mux,
+		session: string,
+		connection: ProviderConnection = ALWAYS_CONNECTED,
+	): IDisposable {
 		const name = parseProviderName(raw) ?? session;
-		const provider: Provider = { name, mux, session, isConnected };
+		const provider: Provider = { name, mux, session, isConnected: () => connection.isConnected };
 		this.providers.push(provider);
 		this.log.info('a provider joined', { name, session, providers: this.providers.length });
-		for (const waiter of [...this.waiters]) {
-			if (fits(provider, waiter.choice)) {
-				this.waiters.delete(waiter);
-				waiter.resolve(provider);
-			}
-		}
+		this.serveWaiters(provider);
+		// A provider whose session was resumed takes the connections that waited meanwhile.
+		const followed = connection.onDidChangeConnection(() => this.serveWaiters(provider));
 		return {
 			dispose: () => {
+				followed.dispose();
 				const index = this.providers.indexOf(provider);
 				if (index >= 0) {
 					this.providers.splice(index, 1);
@@ -147,15 +163,27 @@ export class ProviderPool extends Disposable implements ProxyRoute {
 		return openAnswered(stream);
 	}
 
+	/** Hands a connected provider the connections waiting for one it fits. */
+	private serveWaiters(provider: Provider): void {
+		if (!provider.isConnected()) {
+			return;
+		}
+		for (const waiter of [...this.waiters]) {
+			if (fits(provider, waiter.choice)) {
+				this.waiters.delete(waiter);
+				waiter.resolve(provider);
+			}
+		}
+	}
+
 	/**
-	 * The next provider in turn among those `choice` allows, connected ones first: a provider whose
-	 * session waits to be resumed gets a connection only when no other can take it (the stream then
-	 * waits in its session, and goes on when the provider is back).
+	 * The next connected provider in turn among those `choice` allows. A provider whose session
+	 * waits to be resumed keeps the streams it has, but gets no new connection until it is back:
+	 * it may never be (a provider that died looks the same), and a connection waits for the first
+	 * provider that can take it.
 	 */
 	private pick(choice: ProviderChoice): Provider | undefined {
-		const allowed = this.providers.filter((p) => fits(p, choice));
-		const connected = allowed.filter((p) => p.isConnected());
-		const candidates = connected.length > 0 ? connected : allowed;
+		const candidates = this.providers.filter((p) => p.isConnected() && fits(p, choice));
 		if (candidates.length === 0) {
 			return undefined;
 		}

@@ -276,7 +276,7 @@ class AgentMuxSession extends ResumableAgentSession {
 			}
 			provision?.dispose();
 			const store = new DisposableStore();
-			store.add(providers.add(params, this.mux, session, () => this.isConnected));
+			store.add(providers.add(params, this.mux, session, this));
 			provision = store;
 			const tokens = this.options.connectorTokens;
 			if (declared.length > 0 && tokens) {

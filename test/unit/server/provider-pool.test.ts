@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BerthError } from '../../../protocol/errors';
+import { Emitter } from '../../../protocol/lifecycle';
 import { Mux } from '../../../protocol/mux';
 import { ResetCode, type OpenTarget } from '../../../protocol/mux-frames';
 import { PROVIDER_WAIT_MS, ProviderPool } from '../../../server/forward/provider-pool';
@@ -83,28 +84,33 @@ describe('ProviderPool', () => {
 		assert.deepEqual(a.opened[0], TARGET, 'the provider is asked for the target itself');
 	});
 
-	it('passes over a provider whose session waits to be resumed, and uses it when it is the only one', async () => {
+	it('gives a provider whose session waits to be resumed no new connection until it is back', async () => {
 		const { pool } = setup();
 		const a = provider();
 		const b = provider();
-		let aConnected = false;
-		pool.add({ name: 'a' }, a.mux, 's1', () => aConnected);
+		const changed = new Emitter<void>();
+		const aSession = { isConnected: false, onDidChangeConnection: changed.event };
+		pool.add({ name: 'a' }, a.mux, 's1', aSession);
 		pool.add({ name: 'b' }, b.mux, 's2');
 		for (let i = 0; i < 3; i++) {
 			assert.equal((await pool.openTarget(TARGET, {})).ok, true);
 		}
-		assert.equal(a.opened.length, 0, 'the waiting provider got nothing while another could take it');
+		assert.equal(a.opened.length, 0, 'the waiting provider got nothing');
 		assert.equal(b.opened.length, 3);
-		assert.equal((await pool.openTarget(TARGET, { via: 'a' })).ok, true);
-		assert.equal(
-			a.opened.length,
-			1,
-			'named by via, it still gets its connection (which waits in its session)',
+		assert.deepEqual(
+			pool.list().map((p) => p.name),
+			['b'],
+			'the status lists connected providers only',
 		);
-		aConnected = true;
-		await pool.openTarget(TARGET, {});
-		await pool.openTarget(TARGET, {});
-		assert.equal(a.opened.length, 2, 'back in turn once it is connected');
+		const viaA = track(pool.openTarget(TARGET, { via: 'a' }));
+		await settle();
+		assert.equal(viaA(), undefined, 'a connection for it waits');
+		assert.equal(a.opened.length, 0);
+		aSession.isConnected = true;
+		changed.fire();
+		await settle();
+		assert.equal(viaA()?.ok, true, 'and goes through once it is back');
+		assert.equal(a.opened.length, 1);
 	});
 
 	it('sends a connection with `via` to the provider of that name only', async () => {
