@@ -31,7 +31,7 @@ import type { ProviderPool } from '../forward/provider-pool';
 import type { ConnectorTokens } from '../connector-tokens';
 import type { Upstream } from '../shared/upstream';
 import { ReverseProxies } from '../forward/reverse-proxies';
-import { connectorTokenOf, type Principal } from '../handshake/connection-types';
+import { connectorTokenOf } from '../handshake/connection-types';
 import { ResumableSessions } from '../sessions/resumable-sessions';
 import { ResumableAgentSession } from '../sessions/resumable-agent-session';
 import { StreamPairBridge } from '../shared/stream-pair-bridge';
