@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
 	ACK_DELAY_MS,
@@ -146,6 +146,48 @@ function pumpRoundRobin(sources: readonly End[]): void {
 	}
 }
 
+/** A seeded generator of floats in [0, 1) (mulberry32), so a failing run can be told by its seed. */
+function seededRandom(seed: number): () => number {
+	let state = seed >>> 0;
+	return () => {
+		state = (state + 0x6d2b79f5) >>> 0;
+		let t = state;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+	};
+}
+
+/**
+ * Makes a socket die once `budget` more bytes have crossed it, either way: the write that crosses
+ * the point arrives cut short (inside a message, usually), later writes vanish, and both ends see
+ * the close on the next turn, as after a real drop.
+ */
+function dieAfter(wires: readonly [MemoryTransport, MemoryTransport], budget: number): void {
+	let left = budget;
+	let dead = false;
+	for (const wire of wires) {
+		const write = wire.write.bind(wire);
+		wire.write = (chunks) => {
+			if (dead) {
+				return true;
+			}
+			const kept: Uint8Array[] = [];
+			for (const chunk of chunks) {
+				if (chunk.byteLength > left) {
+					kept.push(chunk.subarray(0, left));
+					dead = true;
+					queueMicrotask(() => wire.close());
+					break;
+				}
+				kept.push(chunk);
+				left -= chunk.byteLength;
+			}
+			return write(kept);
+		};
+	}
+}
+
 /** Client and agent Muxes over Sessions over a memory socket that the test cuts and replaces. */
 function resumablePair(options: { agentBudgetBytes?: number } = {}) {
 	const timers = new ManualTimers();
@@ -176,8 +218,11 @@ function resumablePair(options: { agentBudgetBytes?: number } = {}) {
 	});
 	let wires: readonly [MemoryTransport, MemoryTransport] | undefined;
 	/** A new socket for both ends; what waited in it is read on the next turn. */
-	const attach = (): readonly [MemoryTransport, MemoryTransport] => {
+	const attach = (
+		prepare?: (wires: readonly [MemoryTransport, MemoryTransport]) => void,
+	): readonly [MemoryTransport, MemoryTransport] => {
 		const [c, a] = createTransportPair();
+		prepare?.([c, a]);
 		clientSession.attach(c);
 		agentSession.attach(a);
 		wires = [c, a];
@@ -351,5 +396,79 @@ describe('Mux over a Session that loses its socket', () => {
 		await settle(() => far!.datagrams.length === 2);
 		assert.deepEqual(far!.datagrams, ['before', 'after'], 'none of those sent while detached arrived');
 		assert.deepEqual(failures, []);
+	});
+
+	it('replays both ways across many cuts at random points, with traffic both ways: byte-exact', async () => {
+		const seed = randomInt(2 ** 31);
+		const random = seededRandom(seed);
+		const at = `(seed ${seed})`;
+		const total = 2 * 1024 * 1024;
+		const maxCuts = 20;
+		const { clientSession, agentSession, client, agent, handlers, failures, rpc, attach, cut, settle } =
+			resumablePair();
+		cut(); // every socket from here on dies at a random point
+		const ends: End[] = [];
+		// Client-opened streams carry patterns i (up) and 64 + i (down); agent-opened ones 128 + j and 192 + j.
+		handlers.agent = (stream, target) => {
+			stream.accept();
+			const i = indexOf(target);
+			const end = new End(stream, 64 + i, total, i);
+			ends.push(end);
+			end.pump();
+		};
+		handlers.client = (stream, target) => {
+			stream.accept();
+			const j = target.kind === 'reverse' ? Number(target.forward) : -1;
+			const end = new End(stream, 192 + j, total, 128 + j);
+			ends.push(end);
+			end.pump();
+		};
+		for (let i = 0; i < 4; i++) {
+			const end = new End(client.open({ kind: 'tcp', host: 'h', port: i + 1 }), i, total, 64 + i);
+			ends.push(end);
+			end.pump();
+		}
+		for (let j = 0; j < 2; j++) {
+			const end = new End(agent.open({ kind: 'reverse', forward: String(j) }), 128 + j, total, 192 + j);
+			ends.push(end);
+			end.pump();
+		}
+		let rpcs = 0;
+		const sendRpcs = (): void => {
+			rpcs++;
+			client.sendRpc(Buffer.from(`c${rpcs}`));
+			agent.sendRpc(Buffer.from(`a${rpcs}`));
+		};
+		const finished = (): boolean => ends.length === 12 && ends.every((e) => e.done && e.ended);
+
+		let cuts = 0;
+		for (let cycle = 0; cycle < 100 && !finished(); cycle++) {
+			// Half the cuts fall within the first messages (often the replay itself), half anywhere.
+			const budget = random() < 0.5 ? Math.floor(random() * 4096) : Math.floor(random() * 4 * 1024 * 1024);
+			attach(cuts < maxCuts ? (wires) => dieAfter(wires, budget) : undefined);
+			sendRpcs();
+			await settle(() => finished() || !clientSession.isAttached || !agentSession.isAttached, 500);
+			if (!clientSession.isAttached) {
+				cuts++;
+				sendRpcs(); // while detached
+				await settle(() => false, 2);
+			}
+		}
+		assert.deepEqual(failures, [], at);
+		assert.ok(cuts >= 5, `the transfer crossed ${cuts} cuts ${at}`);
+		assert.ok(finished(), `every stream finished both ways ${at}`);
+		for (const end of ends) {
+			assert.equal(
+				end.mismatchAt,
+				undefined,
+				`pattern ${end.receiveIndex}: bytes differ from ${end.mismatchAt} ${at}`,
+			);
+			assert.equal(end.received, total, `pattern ${end.receiveIndex}: every byte once ${at}`);
+		}
+		const numbers = (prefix: string): number[] =>
+			rpc.filter((r) => r.startsWith(prefix)).map((r) => Number(r.slice(prefix.length)));
+		const sent = Array.from({ length: rpcs }, (_, i) => i + 1);
+		assert.deepEqual(numbers('agent got c'), sent, `the client's RPC messages, in order, once each ${at}`);
+		assert.deepEqual(numbers('client got a'), sent, `the agent's RPC messages, in order, once each ${at}`);
 	});
 });
