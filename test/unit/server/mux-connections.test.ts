@@ -112,12 +112,21 @@ function setup() {
 			return replies.at(-1)!;
 		};
 		const drop = (): void => wire?.close();
+		/** The path goes silent (a dead NAT entry): the agent sees no close, the client gives the socket up. */
+		const blackHole = (): void => {
+			if (wire) {
+				wire.hold();
+				wire.peer?.hold();
+				wire.peer = undefined; // closing this end no longer tells the agent's
+				session.detach();
+			}
+		};
 		const dispose = (): void => {
 			rpc.dispose();
 			mux.dispose();
 			session.dispose();
 		};
-		return { session, mux, rpc, events, failures, connect, drop, dispose };
+		return { session, mux, rpc, events, failures, connect, drop, blackHole, dispose };
 	};
 	return { timers, connections, client };
 }
@@ -223,5 +232,33 @@ describe('MuxConnections across a dropped socket', () => {
 		assert.equal(connections.counts.waiting, 1);
 		timers.advance(1);
 		assert.equal(connections.counts.waiting, 0, "the owner's new session did");
+	});
+
+	it('lets the client take its session over while the agent still thinks the old socket alive (a silent path)', async (t) => {
+		const target = await echoTarget();
+		const { connections, client } = setup();
+		const near = client('t1');
+		t.after(async () => {
+			near.dispose();
+			connections.dispose();
+			await target.close();
+		});
+		await near.connect(false);
+		const stream = near.mux.open({ kind: 'tcp', host: '127.0.0.1', port: target.port });
+		const echo = collect(stream);
+		stream.write(Buffer.from('one '));
+		await waitFor(() => echo.bytes().length === 4, 'the first echo');
+		near.blackHole(); // the client's KeepAlive found the path dead; the agent has not noticed yet
+		stream.write(Buffer.from('two'));
+		assert.deepEqual(
+			connections.counts,
+			{ sessions: 1, waiting: 0, streams: 1 },
+			'the agent still holds a socket',
+		);
+		assert.equal(await near.connect(true), 'ok');
+		assert.deepEqual(connections.counts, { sessions: 1, waiting: 0, streams: 1 });
+		await waitFor(() => echo.bytes().length === 7, 'the echo on the new socket');
+		assert.equal(echo.bytes().toString(), 'one two');
+		assert.deepEqual(near.failures, []);
 	});
 });

@@ -198,6 +198,17 @@ describe('ResumableSessions', () => {
 		assert.deepEqual(table.counts, { connected: 1, waiting: 0 });
 	});
 
+	it('lets its holder take over a session whose old socket still looks connected (the agent had not noticed the drop)', () => {
+		const { table, created, connect, session } = setup();
+		connect('t1', false);
+		const { request, reply } = connect('t1', true);
+		assert.equal(reply, 'ok');
+		assert.equal(session('t1').attached.at(-1), request);
+		assert.equal(created.length, 1);
+		assert.deepEqual(table.counts, { connected: 1, waiting: 0 });
+		assert.equal(connect('t1', true, ALICE).reply, HandshakeReason.Unauthorized, 'not another holder');
+	});
+
 	it('ends the session that has waited longest once more than maxWaiting wait, and says so', () => {
 		const { table, connect, session, warnings } = setup({ maxWaiting: 2 });
 		for (const t of ['t1', 't2', 't3', 't4']) {
