@@ -253,7 +253,9 @@ describe('Mux over a Session that loses its socket', () => {
 		const warmUp = 64 * 1024;
 		const total = 512 * 1024;
 		// A budget that lets every stream's window grow to 1 MiB: 128 MiB of credit, four times the
-		// replay bound, so writes that went to the replay queue while detached would fail the session.
+		// replay bound, so writes that went to the replay queue while detached would fail the session
+		// (as in the review's probe) but for the Mux's unacknowledged high-water mark, which would
+		// still let 8 MiB in: the test asks that none go in at all.
 		const { clientSession, client, handlers, failures, attach, cut, settle } = resumablePair({
 			agentBudgetBytes: 160 * 1024 * 1024,
 		});
@@ -344,7 +346,7 @@ describe('Mux over a Session that loses its socket', () => {
 		ending.pump(); // its last bytes and an End
 		client.sendRpc(Buffer.from('from the client'));
 		agent.sendRpc(Buffer.from('from the agent'));
-		await settle(() => false, 3);
+		await settle(() => false, 3); // a few turns, in which nothing may arrive
 		assert.equal(stalled.stream.credit, 0, 'no Window arrived while detached');
 		assert.equal(far.has(2), false, 'no Open arrived while detached');
 		assert.equal(far.get(1)!.ended, false, 'no End arrived while detached');
