@@ -43,11 +43,12 @@ export class MemoryTransport extends Disposable implements Transport {
 		if (this.closed) {
 			return false;
 		}
-		for (const chunk of chunks) {
-			const copy = chunk.slice();
-			this.written.push(copy);
-			this.peer?.deliver(copy);
-		}
+		const copies = chunks.map((chunk) => chunk.slice());
+		this.written.push(...copies);
+		// One write's bytes arrive together, as a socket's do: were they delivered chunk by chunk, the
+		// peer could answer (synchronously, in memory) between a message's header and its body, and
+		// its answer would land in the middle of the message.
+		this.peer?.deliver(copies);
 		return true;
 	}
 
@@ -89,8 +90,8 @@ export class MemoryTransport extends Disposable implements Transport {
 		super.dispose();
 	}
 
-	private deliver(chunk: Uint8Array): void {
-		this.inbox.push(chunk);
+	private deliver(chunks: readonly Uint8Array[]): void {
+		this.inbox.push(...chunks);
 		this.flush();
 	}
 
