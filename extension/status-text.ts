@@ -6,6 +6,7 @@
  */
 
 import type { LocalAgentState } from './agent/local-agent';
+import { describePastOutages, describeReconnectingBriefly } from './agent/outage-text';
 import { describeTunnelReach } from './agent/tunnel-reach';
 import type { AgentConnectionState } from './ports/ports-model';
 
@@ -177,15 +178,14 @@ function agentLine(agent: RemoteAgentStatus): string {
 	const forwards = agent.forwards > 0 ? `, ${plural(agent.forwards, 'forward')}` : '';
 	const name = `- \`${agent.id}\`${agent.user ? ` (signed in as ${agent.user})` : ''}`;
 	switch (agent.state.type) {
-		case 'connected':
-			return `${name}: connected${forwards} · ${disconnect}`;
+		case 'connected': {
+			const drops = agent.state.drops ? `, ${describePastOutages(agent.state.drops)}` : '';
+			return `${name}: connected${drops}${forwards} · ${disconnect}`;
+		}
 		case 'connecting':
 			return `${name}: connecting…`;
 		case 'reconnecting':
-			return (
-				`${name}: connection lost, trying again in ${Math.round(agent.state.delayMs / 1000)} s ` +
-				`(attempt ${agent.state.attempt})${forwards} · ${reconnect} · ${disconnect}`
-			);
+			return `${name}: ${describeReconnectingBriefly(agent.state)}${forwards} · ${reconnect} · ${disconnect}`;
 		case 'failed':
 			if (agent.state.tokenProblem) {
 				const signIn = `[Sign In](command:${commandLink('berth.signIn', agent.id)})`;

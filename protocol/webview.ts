@@ -62,8 +62,12 @@ export type PortRowKind = 'local' | 'remote' | 'proxy' | 'detected';
 /** Whether a forward runs: `failed` means its listener is gone (it could not listen, or stopped). */
 export type ForwardRowState = 'active' | 'failed';
 
-/** Why a forward row needs the user's eye, most serious first. */
-export type RowProblemKind = 'forwardFailed' | 'agentOffline' | 'noListener' | 'connectionFailed';
+/**
+ * Why a forward row needs the user's eye, most serious first. `reconnecting`: the link to the
+ * agent dropped and the agent holds the session, so the row's connections wait and go on.
+ */
+export type RowProblemKind =
+	'forwardFailed' | 'agentOffline' | 'reconnecting' | 'noListener' | 'connectionFailed';
 
 /** What is wrong with a forward, in the user's words, with the agent's own reason where it gave one. */
 export interface RowProblem {

@@ -48,7 +48,7 @@ export function formatOrigin(row: PortRow): string {
 
 /** How a row's state looks: the icon, its colour (tone) and the State column's words. */
 export interface StateLook {
-	readonly icon: 'circle-filled' | 'circle-outline' | 'warning' | 'error';
+	readonly icon: 'circle-filled' | 'circle-outline' | 'refresh' | 'warning' | 'error';
 	readonly tone: 'ok' | 'muted' | 'warning' | 'error';
 	readonly text: string;
 }
@@ -63,6 +63,9 @@ export function formatState(row: PortRow): StateLook {
 			return { icon: 'error', tone: 'error', text: 'Failed' };
 		case 'agentOffline':
 			return { icon: 'circle-outline', tone: 'warning', text: 'Agent Offline' };
+		case 'reconnecting':
+			// Not a failure: the connections wait for the agent and go on.
+			return { icon: 'refresh', tone: 'muted', text: 'Reconnecting' };
 		case 'noListener':
 			return { icon: 'warning', tone: 'warning', text: 'No Listener' };
 		case 'connectionFailed':

@@ -3,7 +3,14 @@ import { Disposable, DisposableStore, Emitter } from '../../protocol/lifecycle';
 import type { ExtensionLogger } from '../logger';
 import { OwnForwards } from '../../server/client/index';
 import type { AgentTunnel } from './agent-tunnel';
-import { Connection, type AgentTarget, type ConnectionFailure, type WindowIdentity } from './connection';
+import {
+	Connection,
+	type AgentTarget,
+	type ConnectionFailure,
+	type SessionLoss,
+	type WindowIdentity,
+} from './connection';
+import { describePastOutages, describeReconnectingBriefly } from './outage-text';
 
 /** What changed: `status` (connection up or down), `forwards` (proxies included), `ports` or the set of agents. */
 export interface ConnectionRegistryChange {
@@ -24,6 +31,11 @@ export class ConnectionRegistry extends Disposable {
 	);
 	/** A forwarded connection failed on some agent (the forward goes on). */
 	readonly onDidFailConnection = this._onDidFailConnection.event;
+	private readonly _onDidLoseSession = this._register(
+		new Emitter<SessionLoss & { readonly agentId: string }>(),
+	);
+	/** An agent's link came back on a new session, and connections were lost with the old one. */
+	readonly onDidLoseSession = this._onDidLoseSession.event;
 
 	private readonly connections = new Map<string, { connection: Connection; listeners: DisposableStore }>();
 	/** Agents being connected, so the panel can say so. */
@@ -105,16 +117,16 @@ export class ConnectionRegistry extends Disposable {
 			),
 		);
 		listeners.add(
+			connection.onDidLoseSession((loss) => this._onDidLoseSession.fire({ ...loss, agentId: target.id })),
+		);
+		listeners.add(
 			connection.onDidChangeStatus((status) => {
 				switch (status.type) {
 					case 'connected':
-						log.info('connected');
+						log.info(status.drops ? `connected: ${describePastOutages(status.drops)}` : 'connected');
 						break;
 					case 'reconnecting':
-						log.warn(
-							`connection lost; reconnecting in ${Math.round(status.delayMs / 1000)} s (attempt ${status.attempt})` +
-								(status.lastError ? `: ${status.lastError}` : ''),
-						);
+						log.warn(describeReconnectingBriefly(status) + (status.lastError ? `: ${status.lastError}` : ''));
 						break;
 					case 'failed':
 						log.error(`connection failed: ${status.message}`);

@@ -33,6 +33,7 @@ import type { ExtensionLogger } from '../logger';
 import { AgentReports } from './agent-reports';
 import { statusWithTunnel, type AgentTunnel } from './agent-tunnel';
 import { ConnectionProxies } from './connection-proxies';
+import { LinkOutages, type OutageSummary, type ReconnectingStatus } from './link-outages';
 
 /** Whom a connection talks to: a Berth agent (verified), or a VS Code server (`--peer vscode`). */
 export type PeerKind = 'berth' | 'vscode';
@@ -74,13 +75,14 @@ export interface AgentTarget {
 
 /** Where a connection stands. */
 export type ConnectionStatus =
-	| { readonly type: 'connected'; readonly host?: string; readonly version?: string }
 	| {
-			readonly type: 'reconnecting';
-			readonly attempt: number;
-			readonly delayMs: number;
-			readonly lastError?: string;
+			readonly type: 'connected';
+			readonly host?: string;
+			readonly version?: string;
+			/** The link's drops since connecting, once there was one. */
+			readonly drops?: OutageSummary;
 	  }
+	| ReconnectingStatus
 	| {
 			readonly type: 'failed';
 			readonly message: string;
@@ -92,6 +94,14 @@ export type ConnectionStatus =
 export interface ConnectionFailure {
 	readonly forward: ForwardInfo | undefined;
 	readonly message: string;
+}
+
+/**
+ * A drop the session did not survive: the agent no longer held it, so the connections open then
+ * were reset; `reason` is what they were told ("the agent restarted; connections were lost").
+ */
+export interface SessionLoss {
+	readonly reason: string;
 }
 
 /** A local forward to open: listen on bind:localPort here, reach host:port from the agent. */
@@ -157,6 +167,12 @@ export class Connection extends Disposable {
 	private readonly _onDidFailConnection = this._register(new Emitter<ConnectionFailure>());
 	/** A forwarded connection failed (nothing listening at the target, …); the forward goes on. */
 	readonly onDidFailConnection = this._onDidFailConnection.event;
+	private readonly _onDidLoseSession = this._register(new Emitter<SessionLoss>());
+	/**
+	 * The link came back on a new session after connections were lost with the old one (once per
+	 * drop; a drop that resumed never fires it).
+	 */
+	readonly onDidLoseSession = this._onDidLoseSession.event;
 	/** A proxy port was added or stopped, or its counters moved. */
 	readonly onDidChangeProxy: Event<ProxyInfo>;
 	private readonly proxyPorts: ConnectionProxies;
@@ -166,6 +182,8 @@ export class Connection extends Disposable {
 	private readonly streams: StreamForwarder | undefined;
 	/** What a Berth agent reports over that session; undefined for a VS Code server. */
 	private readonly reports: AgentReports | undefined;
+	/** The link's drops (a Berth agent's; a VS Code server's Tunnel connections have no session to drop). */
+	private readonly outages: LinkOutages;
 
 	private constructor(
 		readonly target: AgentTarget,
@@ -188,16 +206,20 @@ export class Connection extends Disposable {
 			new ConnectionProxies(this.streams, () => StreamForwarder.start(endpoint), log),
 		);
 		this.onDidChangeProxy = this.proxyPorts.onDidChange;
+		this.outages = new LinkOutages(() => endpoint.timers.now());
 		this._register(
 			forwarder.onDidFailConnection((failure) => {
 				const forward = forwarder.list().find((f) => f.id === failure.id);
 				log.warn(`${forward ? describeForward(forward) : 'a forward'}: ${failure.message}`);
-				this._onDidFailConnection.fire({ forward, message: failure.message });
+				// A failure during a drop is the drop's doing, not the target's: said once, if the session was lost.
+				if (!this.outages.attribute(failure.message)) {
+					this._onDidFailConnection.fire({ forward, message: failure.message });
+				}
 			}),
 		);
 		if (this.streams) {
 			const reports = (this.reports = this._register(new AgentReports(this.streams, log)));
-			this._register(this.streams.onDidChangeState(() => this._onDidChangeStatus.fire(this.status)));
+			this._register(this.streams.onDidChangeState((state) => this.onLinkState(state)));
 			this._register(reports.onDidChangePorts((ports) => this._onDidChangePorts.fire(ports)));
 			this._register(reports.onDidChangeClients(() => this._onDidChangeClients.fire(this.otherClients)));
 		}
@@ -264,7 +286,19 @@ export class Connection extends Disposable {
 	/** The forwarder's session's status (a VS Code server's is always connected), through the tunnel's (statusWithTunnel). */
 	get status(): ConnectionStatus {
 		const state = this.streams?.state;
-		return statusWithTunnel(state ? toStatus(state) : { type: 'connected' }, this.tunnel?.state);
+		return statusWithTunnel(
+			state ? toStatus(state, this.outages) : { type: 'connected' },
+			this.tunnel?.state,
+		);
+	}
+
+	/** Counts the drops, and tells once of one whose session was lost with connections open. */
+	private onLinkState(state: LinkState): void {
+		const ended = this.outages.observe(state);
+		this._onDidChangeStatus.fire(this.status);
+		if (ended?.end === 'lost' && ended.failure !== undefined) {
+			this._onDidLoseSession.fire({ reason: ended.failure });
+		}
 	}
 
 	/**
@@ -358,17 +392,28 @@ export class Connection extends Disposable {
 	}
 }
 
-function toStatus(state: LinkState): ConnectionStatus {
+function toStatus(state: LinkState, outages: LinkOutages): ConnectionStatus {
 	switch (state.type) {
-		case 'connected':
-			return { type: 'connected', host: state.info.host, version: state.info.version };
-		case 'reconnecting':
+		case 'connected': {
+			const drops = outages.summary;
+			return {
+				type: 'connected',
+				host: state.info.host,
+				version: state.info.version,
+				...(drops ? { drops } : {}),
+			};
+		}
+		case 'reconnecting': {
+			const outageMs = outages.outageMs;
 			return {
 				type: 'reconnecting',
 				attempt: state.attempt,
 				delayMs: state.delayMs,
 				...(state.lastError !== undefined ? { lastError: state.lastError } : {}),
+				...(state.resuming !== undefined ? { resuming: state.resuming } : {}),
+				...(outageMs !== undefined ? { outageMs } : {}),
 			};
+		}
 		case 'failed': {
 			const tokenProblem = tokenProblemOf(state.error);
 			return { type: 'failed', message: state.error.message, ...(tokenProblem ? { tokenProblem } : {}) };

@@ -3,6 +3,7 @@ import { Disposable, Emitter } from '../../protocol/lifecycle';
 import type { ForwardInfo } from '../../protocol/rpc';
 import type { PortOrigin } from '../../protocol/webview';
 import type { ConnectionRegistry, ConnectionRegistryChange } from '../agent/connection-registry';
+import { describeLostSession } from '../agent/outage-text';
 import { describeForwardFailure } from '../error-text';
 import type { ExtensionLogger } from '../logger';
 import { resolvePortAttributes, type PortAttributes } from '../port-attributes';
@@ -53,7 +54,10 @@ export interface ForwardingHost {
 	externalUri(url: string): Promise<string>;
 	/** Tells the user an auto-forwarded port is ready (the host shows at most one such note per 5 s). */
 	notifyAutoForwarded(note: AutoForwardNote): void;
-	/** Tells the user a forward's connection failed: once per forward. */
+	/**
+	 * Tells the user a forward's connection failed (once per forward), or that a drop lost an
+	 * agent's session and its connections (once per drop).
+	 */
 	notifyConnectionFailed(message: string): void;
 	openBrowser(url: string): void;
 }
@@ -78,7 +82,8 @@ export interface ReverseForwardTarget extends ForwardTarget {
  * Opens and closes forwards on the connected agents, and remembers what the panel shows about
  * them: origin (user or auto), labels, protocols, and the user's forwards (both ways) to restore
  * after a reload. Auto-forwarding is AutoForwarder's. The user is told, once per forward, when a
- * connection through it fails.
+ * connection through it fails, and once per drop when a drop lost an agent's session with its
+ * connections (a drop that resumed tells nothing: its connections go on).
  */
 export class Forwarding extends Disposable {
 	private readonly _onDidChange = this._register(new Emitter<void>());
@@ -107,6 +112,14 @@ export class Forwarding extends Disposable {
 						describeForwardFailure(message, target, forward.direction === 'local' ? 'agent' : 'here'),
 					);
 				}
+			}),
+		);
+		this._register(
+			connections.onDidLoseSession(({ agentId, reason }) => {
+				const agent = connections.get(agentId)?.target.isLocal
+					? "this machine's agent"
+					: `the agent at ${agentId}`;
+				host.notifyConnectionFailed(describeLostSession(agent, reason));
 			}),
 		);
 	}

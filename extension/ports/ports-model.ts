@@ -17,6 +17,7 @@ import type {
 	PortsViewState,
 	RemoteForwardRow,
 } from '../../protocol/webview';
+import type { OutageSummary, ReconnectingStatus } from '../agent/link-outages';
 import { isForwardableHost, listeningPortKey } from '../agent/listening-ports';
 import type { TokenProblem } from '../error-text';
 import { formatHostPort } from './forward-input';
@@ -27,13 +28,14 @@ import { describeAgentState, forwardProblem } from './row-problem';
 /** Where a connection stands, as the model needs it (connections.ts's ConnectionStatus fits). */
 export type AgentConnectionState =
 	| { readonly type: 'connecting' }
-	| { readonly type: 'connected'; readonly host?: string; readonly version?: string }
 	| {
-			readonly type: 'reconnecting';
-			readonly attempt: number;
-			readonly delayMs: number;
-			readonly lastError?: string;
+			readonly type: 'connected';
+			readonly host?: string;
+			readonly version?: string;
+			/** The link's drops since connecting, once there was one. */
+			readonly drops?: OutageSummary;
 	  }
+	| ReconnectingStatus
 	| { readonly type: 'failed'; readonly message: string; readonly tokenProblem?: TokenProblem };
 
 /** One agent and what it carries. */

@@ -15,6 +15,8 @@ import { RATE_IDLE_MS, TrafficRates } from './traffic-rates';
 
 /** How often at most the panel's state is recomputed and announced. */
 const UPDATE_INTERVAL_MS = 250;
+/** How often an agent's line counts up how long it has been reconnecting. */
+const OUTAGE_TICK_MS = 1_000;
 
 /**
  * A forward's first failed connection (once per forward): what the notifier needs for its toast,
@@ -41,7 +43,8 @@ export interface PortsPresenterHost {
 
 /**
  * Computes the panel's state from the connections and forwarding, and announces it at most every
- * 250 ms however fast the events come (counters move every second per busy forward). It measures
+ * 250 ms however fast the events come (counters move every second per busy forward), and once a
+ * second while an agent is reconnecting (its line counts the outage). It measures
  * traffic rates, resolves each local forward's usable address, and tells once per forward when
  * its first connection failed (`onDidFailFirstConnection`: area C's notifier shows the toast).
  */
@@ -98,6 +101,10 @@ export class PortsPresenter extends Disposable {
 		const state = this.build(agents);
 		this._onDidChange.fire(state);
 		this.tellFirstFailures(agents, state);
+		// "Reconnecting for 12 s" counts up while no event comes.
+		if (agents.some((a) => a.state.type === 'reconnecting' && a.state.outageMs !== undefined)) {
+			this.schedule(OUTAGE_TICK_MS);
+		}
 		// Rates fall to 0 only if someone looks again once the traffic has stopped.
 		if (state.rows.some((r) => r.kind !== 'detected' && r.rateIn + r.rateOut > 0)) {
 			this.schedule(RATE_IDLE_MS + UPDATE_INTERVAL_MS);

@@ -5,6 +5,7 @@
 
 import type { ForwardInfo } from '../../protocol/rpc';
 import type { RowProblem } from '../../protocol/webview';
+import { describePastOutages, describeReconnecting } from '../agent/outage-text';
 import { describeTokenProblem } from '../error-text';
 import type { AgentConnectionState, AgentInput } from './ports-model';
 
@@ -25,12 +26,12 @@ export function describeAgentState(state: AgentConnectionState, peer: 'berth' | 
 			if (peer === 'vscode') {
 				return 'Connected to a VS Code server (its identity cannot be verified)';
 			}
-			return `Connected${state.host ? ` to ${state.host}` : ''}${state.version ? ` (Berth ${state.version})` : ''}`;
-		case 'reconnecting':
 			return (
-				`Connection lost; reconnecting in ${Math.round(state.delayMs / 1000)} s (attempt ${state.attempt})` +
-				(state.lastError ? `: ${state.lastError}` : '')
+				`Connected${state.host ? ` to ${state.host}` : ''}${state.version ? ` (Berth ${state.version})` : ''}` +
+				(state.drops ? `; ${describePastOutages(state.drops)}` : '')
 			);
+		case 'reconnecting':
+			return describeReconnecting(state);
 		case 'failed':
 			return state.tokenProblem ? describeTokenProblem(state.tokenProblem) : `Disconnected: ${state.message}`;
 	}
@@ -70,13 +71,16 @@ export function forwardProblem(
 
 /**
  * The agent is away (reconnecting, or disconnected for good): what a forward's or a proxy's row
- * says. A proxy row has no other problem to show: a failed connection is its client's target, not
- * the proxy (its last failure stays in the tooltip).
+ * says. While the agent holds the session the row is `reconnecting`, not offline: its connections
+ * wait and go on. A proxy row has no other problem to show: a failed connection is its client's
+ * target, not the proxy (its last failure stays in the tooltip).
  */
 export function offlineProblem(agent: Pick<AgentInput, 'isLocal' | 'url' | 'state'>): RowProblem | undefined {
 	switch (agent.state.type) {
 		case 'reconnecting':
-			return { kind: 'agentOffline', message: `Waiting for ${agentName(agent)} to reconnect` };
+			return agent.state.resuming
+				? { kind: 'reconnecting', message: `Reconnecting to ${agentName(agent)}; connections are held` }
+				: { kind: 'agentOffline', message: `Waiting for ${agentName(agent)} to reconnect` };
 		case 'failed':
 			return { kind: 'agentOffline', message: `Not connected to ${agentName(agent)}` };
 		default:

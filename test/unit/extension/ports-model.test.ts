@@ -313,6 +313,52 @@ describe('buildPortsViewState', () => {
 		assert.deepEqual(state.rows, []);
 	});
 
+	it('keeps the rows of an agent that holds the session, marked reconnecting, and counts the outage', () => {
+		const forwards = [forward('a', 3000, { counters: { open: 1, total: 1, bytesIn: 5, bytesOut: 6 } })];
+		const proxies = [proxy('s1', 'forward', 1080)];
+		const before = buildPortsViewState(input([agent({ forwards, proxies })]));
+		const away = buildPortsViewState(
+			input([
+				agent({
+					state: { type: 'reconnecting', attempt: 2, delayMs: 5000, resuming: true, outageMs: 12_000 },
+					forwards,
+					proxies,
+				}),
+			]),
+		);
+		assert.deepEqual(
+			away.rows.map((r) => r.key),
+			before.rows.map((r) => r.key),
+			'the same rows',
+		);
+		const problem = { kind: 'reconnecting', message: 'Reconnecting to remote:8765; connections are held' };
+		assert.deepEqual(
+			away.rows.map((r) => (r.kind === 'detected' ? undefined : r.problem)),
+			[problem, problem],
+		);
+		assert.equal(away.agents[0]!.status, 'reconnecting');
+		assert.equal(away.agents[0]!.detail, 'Reconnecting for 12 s; connections are held (attempt 2 in 5 s)');
+		const back = buildPortsViewState(
+			input([
+				agent({
+					state: {
+						type: 'connected',
+						host: 'remote',
+						version: '0.1.0',
+						drops: { drops: 1, last: { end: 'resumed', durationMs: 14_000 } },
+					},
+					forwards,
+					proxies,
+				}),
+			]),
+		);
+		assert.deepEqual(back.rows, before.rows, 'the same rows again, as they were');
+		assert.equal(
+			back.agents[0]!.detail,
+			'Connected to remote (Berth 0.1.0); resumed after 14 s, no connection lost',
+		);
+	});
+
 	it('names the signed-in user of an agent, and marks one whose token was refused for good', () => {
 		const state = buildPortsViewState(
 			input([

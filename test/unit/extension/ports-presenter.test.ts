@@ -5,6 +5,7 @@ import type {
 	ConnectionRegistryChange,
 } from '../../../extension/agent/connection-registry';
 import type { Forwarding } from '../../../extension/ports/forwarding';
+import type { AgentConnectionState } from '../../../extension/ports/ports-model';
 import { PortsPresenter, type FirstConnectionFailure } from '../../../extension/ports/ports-presenter';
 import { Emitter } from '../../../protocol/lifecycle';
 import type { ForwardInfo } from '../../../protocol/rpc';
@@ -19,9 +20,13 @@ function setup() {
 	const changed = new Emitter<void>();
 	let forwards: ForwardInfo[] = [];
 	let proxies: ProxyInfo[] = [];
+	/** A function: the status as a Connection computes it when asked (an outage's length counts up). */
+	let status: () => AgentConnectionState = () => ({ type: 'connected', host: 'vm' });
 	const connection = {
 		target: { id: 'ws://vm:8765', url: 'ws://vm:8765', isLocal: false, peer: 'berth' },
-		status: { type: 'connected', host: 'vm' },
+		get status() {
+			return status();
+		},
 		get forwards() {
 			return forwards;
 		},
@@ -63,7 +68,11 @@ function setup() {
 		proxies = next;
 		registry.fire({ agentId: 'ws://vm:8765', kind: 'forwards' });
 	};
-	return { timers, presenter, states, failures, resolved, set, setProxies };
+	const setStatus = (next: () => AgentConnectionState): void => {
+		status = next;
+		registry.fire({ agentId: 'ws://vm:8765', kind: 'status' });
+	};
+	return { timers, presenter, states, failures, resolved, set, setProxies, setStatus };
 }
 
 function forward(counters: Partial<ForwardInfo['counters']> = {}): ForwardInfo {
@@ -97,6 +106,36 @@ describe('PortsPresenter', () => {
 		assert.deepEqual(resolved, ['f1'], 'resolved once');
 		presenter.dispose();
 		assert.equal(timers.pending, 0);
+	});
+
+	it('counts an outage up once a second while the agent reconnects, and stops once it is back', () => {
+		const { timers, states, setStatus, presenter } = setup();
+		const since = timers.now();
+		setStatus(() => ({
+			type: 'reconnecting',
+			attempt: 2,
+			delayMs: 5_000,
+			resuming: true,
+			outageMs: timers.now() - since,
+		}));
+		timers.advance(250);
+		const details = () => states.map((s) => s.agents[0]!.detail);
+		assert.deepEqual(details(), ['Reconnecting; connections are held (attempt 2 in 5 s)']);
+		timers.advance(1_000);
+		timers.advance(1_000);
+		assert.deepEqual(details().slice(1), [
+			'Reconnecting for 1 s; connections are held (attempt 2 in 5 s)',
+			'Reconnecting for 2 s; connections are held (attempt 2 in 5 s)',
+		]);
+		setStatus(() => ({
+			type: 'connected',
+			host: 'vm',
+			drops: { drops: 1, last: { end: 'resumed', durationMs: 2_500 } },
+		}));
+		timers.advance(1_000);
+		assert.equal(details().at(-1), 'Connected to vm; resumed after 3 s, no connection lost');
+		assert.equal(timers.pending, 0, 'no more ticks once it is back');
+		presenter.dispose();
 	});
 
 	it("tells once when a forward's first connection failed, in the row's words", () => {

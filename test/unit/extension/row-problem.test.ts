@@ -21,6 +21,23 @@ describe('forwardProblem', () => {
 			),
 			{ kind: 'agentOffline', message: 'Waiting for h:1 to reconnect' },
 		);
+		assert.deepEqual(
+			forwardProblem(
+				{ ...connected, state: { type: 'reconnecting', attempt: 1, delayMs: 0, resuming: true } },
+				failedOnce,
+				false,
+			),
+			{ kind: 'reconnecting', message: 'Reconnecting to h:1; connections are held' },
+			'an agent that holds the session: the connections wait, nothing failed',
+		);
+		assert.deepEqual(
+			forwardProblem(
+				{ ...connected, state: { type: 'reconnecting', attempt: 2, delayMs: 5000, resuming: false } },
+				active,
+				false,
+			),
+			{ kind: 'agentOffline', message: 'Waiting for h:1 to reconnect' },
+		);
 		assert.deepEqual(forwardProblem({ ...connected, isLocal: true }, active, false), {
 			kind: 'noListener',
 			message: 'Nothing is listening on 3000 on this machine',
@@ -55,6 +72,28 @@ describe('describeAgentState', () => {
 		assert.equal(
 			describeAgentState({ type: 'failed', message: 'auth mismatch' }, 'berth'),
 			'Disconnected: auth mismatch',
+		);
+	});
+
+	it('counts an outage while the agent holds the session, and says how the last one ended', () => {
+		assert.equal(
+			describeAgentState(
+				{ type: 'reconnecting', attempt: 1, delayMs: 0, resuming: true, outageMs: 2_000 },
+				'berth',
+			),
+			'Reconnecting for 2 s; connections are held (attempt 1)',
+		);
+		assert.equal(
+			describeAgentState(
+				{
+					type: 'connected',
+					host: 'vm',
+					version: '1.2.3',
+					drops: { drops: 2, last: { end: 'resumed', durationMs: 3_000 } },
+				},
+				'berth',
+			),
+			'Connected to vm (Berth 1.2.3); resumed after 3 s, no connection lost (2 drops)',
 		);
 	});
 

@@ -124,6 +124,29 @@ describe('the remote agents status item', () => {
 		assert.equal(commandLink('berth.reconnect', 'ws://b:2'), 'berth.reconnect?%5B%22ws%3A%2F%2Fb%3A2%22%5D');
 	});
 
+	it('says whether a reconnecting agent holds the connections, and how the last drop ended', () => {
+		const status = describeRemoteAgents([
+			{
+				id: 'ws://a:1',
+				state: { type: 'reconnecting', attempt: 2, delayMs: 5000, resuming: true, outageMs: 7000 },
+				forwards: 1,
+			},
+			{
+				id: 'ws://b:2',
+				state: { type: 'connected', drops: { drops: 1, last: { end: 'resumed', durationMs: 2000 } } },
+				forwards: 0,
+			},
+		]);
+		const tooltip = status!.tooltip.join('\n');
+		assert.match(
+			tooltip,
+			/^- `ws:\/\/a:1`: reconnecting \(connections held\), trying again in 5 s \(attempt 2\), 1 forward · /m,
+		);
+		assert.match(tooltip, /^- `ws:\/\/b:2`: connected, resumed after 2 s, no connection lost · /m);
+		assert.equal(status!.text, '$(sync~spin) Berth: reconnecting', 'reconnecting, not disconnected');
+		assert.equal(status!.severity, 'warning');
+	});
+
 	it('names the user signed in at each agent', () => {
 		const status = describeRemoteAgents([
 			{ id: 'wss://a:1', state: { type: 'connected' }, forwards: 1, user: 'alice@example.com' },

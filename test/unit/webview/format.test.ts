@@ -59,6 +59,7 @@ describe('table formatting', () => {
 				localRow({ problem: { kind: 'connectionFailed', message: 'x' } }),
 				localRow({ state: 'failed', problem: { kind: 'forwardFailed', message: 'x' } }),
 				remoteRow({ problem: { kind: 'agentOffline', message: 'x' } }),
+				localRow({ problem: { kind: 'reconnecting', message: 'x' } }),
 				detectedRow(),
 			].map(look),
 			[
@@ -67,6 +68,7 @@ describe('table formatting', () => {
 				'warning warning Connection Failed',
 				'error error Failed',
 				'circle-outline warning Agent Offline',
+				'refresh muted Reconnecting',
 				'circle-outline muted Not Forwarded',
 			],
 		);
