@@ -284,6 +284,19 @@ export class Connection extends Disposable {
 	}
 
 	/** The forwarder's session's status (a VS Code server's is always connected), through the tunnel's (statusWithTunnel). */
+	/**
+	 * Reconnect: while the agent holds this window's session, the next attempt to resume it starts
+	 * now, and its connections go on; false when there is nothing held to resume (connect anew).
+	 */
+	resumeNow(): boolean {
+		const state = this.streams?.state;
+		if (state?.type !== 'reconnecting' || !state.resuming || this.tunnel) {
+			return false;
+		}
+		this.streams!.reconnectNow();
+		return true;
+	}
+
 	get status(): ConnectionStatus {
 		const state = this.streams?.state;
 		return statusWithTunnel(

@@ -290,6 +290,9 @@ export function registerConnectCommands(services: Services): vscode.Disposable[]
 			const connection = agentId ? services.connections.get(agentId) : undefined;
 			if (agentId === LOCAL_AGENT_ID) {
 				await vscode.commands.executeCommand('berth.turnOnTunnelAccess');
+			} else if (connection?.resumeNow()) {
+				// Held by the agent: resumed now, its connections kept (a new connection would drop them).
+				services.log.info(`${agentId}: trying to resume the session now`);
 			} else if (connection?.target.ssh) {
 				// Its tunnel is the connection's own: a new one, through ssh again.
 				await vscode.commands.executeCommand('berth.connectSsh', connection.target.ssh.host);

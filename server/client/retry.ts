@@ -49,6 +49,8 @@ export interface RetryOptions<T> {
 /** A retry loop in progress: disposing it ends the current wait and the loop. */
 export interface RetryRun<T> extends IDisposable {
 	readonly outcome: Promise<RetryOutcome<T>>;
+	/** Ends the current wait: the next attempt starts at once (a user's "reconnect now"). */
+	tryNow(): void;
 }
 
 /**
@@ -100,6 +102,7 @@ export function retry<T>(options: RetryOptions<T>): RetryRun<T> {
 	};
 	return {
 		outcome: loop(),
+		tryNow: () => wake?.(),
 		dispose: () => {
 			cancelled = true;
 			wake?.();

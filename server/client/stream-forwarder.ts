@@ -168,6 +168,14 @@ export class StreamForwarder extends Disposable implements Forwarder {
 		return this.currentState;
 	}
 
+	/**
+	 * While reconnecting: the next attempt starts now instead of after its wait. A held session
+	 * is resumed (its connections go on), where closing and connecting again would lose them.
+	 */
+	reconnectNow(): void {
+		this.renewal?.tryNow();
+	}
+
 	/** The current session (for RPC such as `listeningPorts`), when connected. */
 	get session(): StreamSession | undefined {
 		return this.current;

@@ -46,6 +46,20 @@ function scripted(timers: ManualTimers, overrides: Partial<RetryOptions<string>>
 describe('retry', () => {
 	const leaks = ensureNoLeaks();
 
+	it('tryNow ends the current wait: the next attempt starts at once, and the loop goes on', async () => {
+		const timers = leaks.timers();
+		const { run, attempts, waits } = scripted(timers);
+		await advance(timers, 0);
+		attempts[0]!.reject(new BerthError('BERTH_ERR_CONNECT', 'connect ECONNREFUSED'));
+		await nextTurn();
+		assert.equal(waits[1]!.delayMs, 5_000);
+		run.tryNow();
+		await nextTurn();
+		assert.equal(attempts.length, 2, 'the second attempt started without waiting 5 s');
+		attempts[1]!.resolve('session');
+		assert.deepEqual(await run.outcome, { type: 'succeeded', value: 'session' });
+	});
+
 	it('waits what the schedule says before each attempt, reporting why the last one failed', async () => {
 		const timers = leaks.timers();
 		const { run, attempts, waits } = scripted(timers);
