@@ -31,6 +31,11 @@ export interface RemoteForwardsOptions {
 	readonly onChange: (info: ForwardInfo) => void;
 	/** Resolves bind names (tests answer with a table); the system's resolver when not given. */
 	readonly lookup?: BindLookup;
+	/**
+	 * The port is taken: frees it when a session of the same holder that waits to be resumed holds
+	 * it (that client most likely crashed and started again). True when it freed one.
+	 */
+	readonly reclaim?: (port: number) => boolean;
 }
 
 interface RemoteForward {
@@ -80,7 +85,12 @@ export class RemoteForwards extends Disposable {
 			allowRemoteBind: this.options.allowRemoteBind,
 			lookup: this.options.lookup ?? systemBindLookup,
 		});
-		const server = await listenOn(bindHost, address, params.bindPort);
+		const server = await listenOn(bindHost, address, params.bindPort).catch((error: unknown) => {
+			if (params.bindPort !== 0 && isAddressInUse(error) && this.options.reclaim?.(params.bindPort)) {
+				return listenOn(bindHost, address, params.bindPort);
+			}
+			throw error;
+		});
 		if (this.isDisposed || this.forwards.has(id)) {
 			// The session ended, or a twin request won, while this one resolved and listened.
 			server.close();
@@ -163,6 +173,12 @@ export class RemoteForwards extends Disposable {
 			...(state === 'failed' && lastError ? { error: lastError } : {}),
 		};
 	}
+}
+
+function isAddressInUse(error: unknown): boolean {
+	return (
+		error instanceof BerthError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE'
+	);
 }
 
 /** A listener on `address` (what `host` resolved to), paused on connect for the stream bridge. */

@@ -31,7 +31,7 @@ import type { ProviderPool } from '../forward/provider-pool';
 import type { ConnectorTokens } from '../connector-tokens';
 import type { Upstream } from '../shared/upstream';
 import { ReverseProxies } from '../forward/reverse-proxies';
-import { connectorTokenOf } from '../handshake/connection-types';
+import { connectorTokenOf, samePrincipal, type Principal } from '../handshake/connection-types';
 import { ResumableSessions } from '../sessions/resumable-sessions';
 import { ResumableAgentSession } from '../sessions/resumable-agent-session';
 import { StreamPairBridge } from '../shared/stream-pair-bridge';
@@ -91,7 +91,10 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 				// unlikely to come back; a sibling's resume says nothing of that.
 				shortenOnNewSession: true,
 				...(options.maxWaiting !== undefined ? { maxWaiting: options.maxWaiting } : {}),
-				create: (number, token, request) => new AgentMuxSession(number, token, request, options),
+				create: (number, token, request) =>
+					new AgentMuxSession(number, token, request, options, (port) =>
+						this.reclaim(request.principal, port),
+					),
 			}),
 		);
 		this._register(this.sessions.onDidChangeCounts(() => this._onDidChangeCounts.fire()));
@@ -128,6 +131,21 @@ export class MuxConnections extends Disposable implements ConnectionTypeHandler 
 			);
 		}
 		return Promise.resolve(this.sessions.accept(request, reply));
+	}
+
+	/**
+	 * A session asks for a port that a waiting session of the same holder listens on: that client
+	 * crashed or lost its network and started again, and will not resume the old session. It ends
+	 * (its streams reset), so the port is free. Another holder's session is never ended.
+	 */
+	private reclaim(principal: Principal, port: number): boolean {
+		for (const session of this.sessions.values()) {
+			if (!session.isConnected && samePrincipal(session.principal, principal) && session.listensOn(port)) {
+				session.endForPort(port);
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/**
@@ -186,11 +204,14 @@ class AgentMuxSession extends ResumableAgentSession {
 	private readonly mux: Mux;
 	private readonly rpc: AgentRpc;
 
+	private readonly forwards: RemoteForwards;
+
 	constructor(
 		number: number,
 		token: string,
 		request: ConnectionRequest,
 		private readonly options: MuxConnectionsOptions,
+		reclaim: (port: number) => boolean,
 	) {
 		super(number, token, request.principal, options.log.fork(`streams#${number}`), options);
 		this._register({ dispose: () => this.connects.abort() });
@@ -212,15 +233,16 @@ class AgentMuxSession extends ResumableAgentSession {
 				timers: options.timers,
 			}),
 		);
-		const forwards = this._register(
+		const forwards = (this.forwards = this._register(
 			new RemoteForwards({
 				mux: this.mux,
 				allowRemoteBind: options.allowRemoteBind,
 				log: this.log,
 				timers: options.timers,
 				onChange: (info) => this.rpc.emit('forwardChanged', info),
+				reclaim,
 			}),
-		);
+		));
 		this._register(options.serve(this.rpc, forwards, this.describe(number, request, forwards)));
 		this.serveProvideEgress(`streams#${number}`);
 		const reverseProxies = this._register(
@@ -241,6 +263,19 @@ class AgentMuxSession extends ResumableAgentSession {
 
 	get streamCount(): number {
 		return this.mux.streamCount;
+	}
+
+	/** Whether one of its reverse forwards listens on `port`. */
+	listensOn(port: number): boolean {
+		return this.forwards.list().some((f) => f.bindPort === port);
+	}
+
+	/** Ends this waiting session because a new session of its holder needs its port. */
+	endForPort(port: number): void {
+		this.log.info('a new session of the same client asks for its port: ending this waiting session', {
+			port,
+		});
+		this.dispose();
 	}
 
 	/** The connector token this session proved, when it is a connector's. */

@@ -264,3 +264,24 @@ async function udpClient(proxyPort: number, echoPort: number) {
 		},
 	};
 }
+
+describe('a client that crashed and started again', () => {
+	it('gets its -R port back from its own waiting session at once, not after the grace time', async (t) => {
+		const echo = await startEchoServer();
+		t.after(() => echo.close());
+		const agent = await startAgent();
+		t.after(() => agent.stop());
+		const port = await freePort();
+		const first = await startForward(agent, ['-R', `${port}:127.0.0.1:${echo.port}`]);
+		// Killed: no goodbye, so the agent holds its session (and its listener) for the grace time.
+		await first.cli.stop('SIGKILL');
+		await agent.waitForLog(/connection lost; waiting for the client to reconnect/);
+		const second = await startForward(agent, ['-R', `${port}:127.0.0.1:${echo.port}`]);
+		t.after(() => second.cli.stop());
+		assert.equal(second.ports[0], port);
+		await agent.waitForLog(/asks for its port: ending this waiting session/);
+		const socket = await dial(port);
+		t.after(() => socket.destroy());
+		assert.equal(await pingPong(socket, 5), 5);
+	});
+});
