@@ -130,7 +130,7 @@ function openRaw(options: OpenTransportOptions, query: URLSearchParams): Promise
 			const rest = head.subarray(end + 4);
 			resolve({ transport: new TcpTransport(socket), initial: rest.byteLength > 0 ? [rest] : [] });
 		};
-		const onError = (error: Error): void => fail(connectFailure(error, address));
+		const onError = (error: Error): void => fail(connectFailure(error, address, options.reconnection));
 		const onClose = (): void =>
 			fail(
 				new BerthError(
@@ -192,18 +192,21 @@ function openWebSocket(options: OpenTransportOptions, query: URLSearchParams): P
 				),
 			);
 		});
-		ws.once('error', (error) => fail(connectFailure(error, address)));
+		ws.once('error', (error) => fail(connectFailure(error, address, options.reconnection)));
 	});
 }
 
-/** The error for a socket that failed: a TLS failure in words, else what Node said. */
-function connectFailure(error: Error, address: AgentAddress): BerthError {
+/**
+ * The error for a socket that failed: a TLS failure in words, else what Node said. A
+ * reconnection's reset gets no TLS hint: that address took this client's plain connection before.
+ */
+function connectFailure(error: Error, address: AgentAddress, reconnection: boolean): BerthError {
 	return (
 		tlsFailure(error, address.display) ??
 		new BerthError(
 			'BERTH_ERR_CONNECT',
 			`cannot reach ${address.display}: ${error.message}` +
-				((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? plainHint(address) : ''),
+				((error as NodeJS.ErrnoException).code === 'ECONNRESET' && !reconnection ? plainHint(address) : ''),
 			undefined,
 			{ cause: error },
 		)
