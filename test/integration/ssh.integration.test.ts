@@ -183,7 +183,10 @@ describe('berth ssh', () => {
 			signal(master, 'SIGKILL');
 			await cli.waitForStderr(/the ssh connection to berth-test was lost; reconnecting/, SSH_WAIT_MS);
 			await cli.waitForStderr(/the ssh connection to berth-test is back/, SSH_WAIT_MS);
-			await cli.waitForStderr(/connected to the agent again; forwards restored/, SSH_WAIT_MS);
+			await cli.waitForStderr(
+				/connected to the agent again; session resumed, no connection lost/,
+				SSH_WAIT_MS,
+			);
 			assert.equal(await echoThrough(port, 'after'), 'after');
 			assert.equal(agentState(w, commit).pid, pid, 'the agent was replaced');
 			assert.ok(isAlive(pid));
