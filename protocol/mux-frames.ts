@@ -11,7 +11,7 @@
  *     KIND         STREAM  BODY
  *     0 Rpc        0       one JSON RPC message (protocol/rpc.ts)
  *     1 Open       new     JSON OpenTarget (a union on `kind`): where the stream goes
- *     2 OpenOk     id      empty: the target was reached
+ *     2 OpenOk     id      empty: the target was reached (not sent when the Open said `openOk: false`)
  *     3 Data       id      bytes, at most the credit the reader granted
  *     4 End        id      empty: the sender will send no more (TCP FIN); the other way stays open
  *     5 Reset      id      u8 ResetCode, then a UTF-8 reason: the stream is over both ways
@@ -58,10 +58,22 @@ export const FRAME_HEADER_BYTES = 5;
  *   frames, each a SOCKS5 UDP datagram (protocol/socks5.ts) naming its destination or source.
  * `via` (tcp, udp; from a proxy client's `via` label) names the provider a connector's stream
  * should leave from, in relay mode; elsewhere it is ignored.
+ *
+ * `openOk: false` (tcp, reverse): the opener bridged its socket at once and waits for nothing, so
+ * the accepting side sends no OpenOk: one frame, one write and one wake-up of each process less
+ * per connection (a port forward's; a proxy must wait for OpenOk before it answers its client). A
+ * refusal still comes as a Reset. A peer that does not know the field sends OpenOk anyway, which
+ * the opener ignores.
  */
 export type OpenTarget =
-	| { readonly kind: 'tcp'; readonly host: string; readonly port: number; readonly via?: string }
-	| { readonly kind: 'reverse'; readonly forward: string; readonly from?: string }
+	| {
+			readonly kind: 'tcp';
+			readonly host: string;
+			readonly port: number;
+			readonly via?: string;
+			readonly openOk?: false;
+	  }
+	| { readonly kind: 'reverse'; readonly forward: string; readonly from?: string; readonly openOk?: false }
 	| { readonly kind: 'udp'; readonly via?: string };
 
 /**
@@ -188,7 +200,7 @@ export function parseOpenTarget(body: Uint8Array): OpenTarget | undefined {
 			const host = value['host'];
 			const port = value['port'];
 			return isString(host) && host.length > 0 && host.length <= MAX_HOST_CHARS && isPort(port)
-				? { kind: 'tcp', host, port, ...viaOf(value) }
+				? { kind: 'tcp', host, port, ...viaOf(value), ...openOkOf(value) }
 				: undefined;
 		}
 		case 'udp':
@@ -200,7 +212,7 @@ export function parseOpenTarget(body: Uint8Array): OpenTarget | undefined {
 				return undefined;
 			}
 			const withFrom = isString(from) && from.length <= MAX_FORWARD_ID_CHARS;
-			return { kind: 'reverse', forward, ...(withFrom ? { from } : {}) };
+			return { kind: 'reverse', forward, ...(withFrom ? { from } : {}), ...openOkOf(value) };
 		}
 		default:
 			return undefined;
@@ -211,6 +223,11 @@ export function parseOpenTarget(body: Uint8Array): OpenTarget | undefined {
 function viaOf(value: Record<string, unknown>): { via?: string } {
 	const via = value['via'];
 	return isString(via) && via.length > 0 && via.length <= MAX_FORWARD_ID_CHARS ? { via } : {};
+}
+
+/** `openOk: false` when the Open asked for no OpenOk; absent (send one) for anything else. */
+function openOkOf(value: Record<string, unknown>): { openOk?: false } {
+	return value['openOk'] === false ? { openOk: false } : {};
 }
 
 /** A Reset's body; an unknown code (from a newer peer) reads as `Error`. */

@@ -86,6 +86,8 @@ export class MuxStream {
 	scheduled = false;
 	/** `write` returned false; onDrain is owed once there is room again. */
 	sourcePaused = false;
+	/** For the side that received the Open: `accept()` sends OpenOk (unless the opener wants none). */
+	sendsOpenOk = true;
 
 	constructor(
 		private readonly owner: StreamOwner,
@@ -152,7 +154,7 @@ export class MuxStream {
 		this.owner.resetStream(this, { code, reason }, true);
 	}
 
-	/** For the side that received the Open: the target is reached. */
+	/** For the side that received the Open: the target is reached (OpenOk, if the opener wants one). */
 	accept(): void {
 		this.owner.acceptStream(this);
 	}

@@ -153,6 +153,7 @@ export class Mux extends Disposable implements StreamOwner {
 	/**
 	 * Opens a stream to `target`. Data may be written at once (within the initial credit): it is
 	 * held by the other side until the target is reached, saving a round trip per connection.
+	 * With `openOk: false` in the target no OpenOk comes back (onOpened is never called).
 	 */
 	open(target: OpenTarget): MuxStream {
 		if (this.isDisposed) {
@@ -257,7 +258,7 @@ export class Mux extends Disposable implements StreamOwner {
 	}
 
 	acceptStream(stream: MuxStream): void {
-		if (!stream.closed) {
+		if (!stream.closed && stream.sendsOpenOk) {
 			this.send(encodeFrame(FrameKind.OpenOk, stream.id));
 		}
 	}
@@ -548,6 +549,7 @@ export class Mux extends Disposable implements StreamOwner {
 			return;
 		}
 		const stream = new MuxStream(this, id);
+		stream.sendsOpenOk = target.kind === 'udp' || target.openOk !== false;
 		this.streams.set(id, stream);
 		this.options.onOpen(stream, target);
 	}

@@ -168,7 +168,9 @@ export class LocalForwards extends Disposable {
 		}
 		let stream: MuxStream;
 		try {
-			stream = session.open({ kind: 'tcp', host: entry.spec.host, port: entry.spec.port });
+			// The bridge starts at once: the first bytes follow the Open, and nothing here waits for
+			// OpenOk (a refusal comes as a Reset, which resets the local connection).
+			stream = session.open({ kind: 'tcp', host: entry.spec.host, port: entry.spec.port, openOk: false });
 		} catch (error) {
 			socket.destroy();
 			this.connectionClosed(entry.id, entry.stats, errorMessage(error));

@@ -154,7 +154,8 @@ export class RemoteForwards extends Disposable {
 		const from = formatHostPort(socket.remoteAddress, socket.remotePort);
 		let stream;
 		try {
-			stream = this.options.mux.open({ kind: 'reverse', forward: forward.info.id, from });
+			// Bridged at once, as -L does: no OpenOk wanted (a refusal comes as a Reset).
+			stream = this.options.mux.open({ kind: 'reverse', forward: forward.info.id, from, openOk: false });
 		} catch (error) {
 			forward.stats.failed(errorMessage(error));
 			socket.destroy();

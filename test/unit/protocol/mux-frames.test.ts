@@ -38,6 +38,11 @@ describe('Mux frames, byte for byte', () => {
 			frame: encodeOpen(2, { kind: 'reverse', forward: 'f1', from: '127.0.0.1:5' }),
 			bytes: '01' + '00000002' + utf8('{"kind":"reverse","forward":"f1","from":"127.0.0.1:5"}'),
 		},
+		{
+			name: 'Open tcp that wants no OpenOk',
+			frame: encodeOpen(3, { kind: 'tcp', host: 'db', port: 5432, openOk: false }),
+			bytes: '01' + '00000003' + utf8('{"kind":"tcp","host":"db","port":5432,"openOk":false}'),
+		},
 		{ name: 'OpenOk', frame: encodeFrame(FrameKind.OpenOk, 7), bytes: '02' + '00000007' },
 		{ name: 'Data header', frame: encodeFrameHeader(FrameKind.Data, 0x01020304), bytes: '03' + '01020304' },
 		{ name: 'End', frame: encodeFrame(FrameKind.End, 9), bytes: '04' + '00000009' },
@@ -85,6 +90,22 @@ describe('parseOpenTarget', () => {
 		{ input: { kind: 'tcp', host: 'db', port: 1, via: '' }, target: { kind: 'tcp', host: 'db', port: 1 } },
 		{ input: { kind: 'udp', via: 7 }, target: { kind: 'udp' } },
 		{ input: { kind: 'reverse', forward: 'x', via: 'eu' }, target: { kind: 'reverse', forward: 'x' } },
+		// `openOk: false` (a port forward's stream: no OpenOk wanted) is kept for tcp and reverse;
+		// any other value, and the field on a udp target, is dropped (OpenOk is then sent).
+		{
+			input: { kind: 'tcp', host: 'db', port: 1, openOk: false },
+			target: { kind: 'tcp', host: 'db', port: 1, openOk: false },
+		},
+		{
+			input: { kind: 'reverse', forward: 'x', openOk: false },
+			target: { kind: 'reverse', forward: 'x', openOk: false },
+		},
+		{
+			input: { kind: 'tcp', host: 'db', port: 1, openOk: true },
+			target: { kind: 'tcp', host: 'db', port: 1 },
+		},
+		{ input: { kind: 'tcp', host: 'db', port: 1, openOk: 0 }, target: { kind: 'tcp', host: 'db', port: 1 } },
+		{ input: { kind: 'udp', openOk: false }, target: { kind: 'udp' } },
 	];
 	for (const row of good) {
 		it(`reads ${JSON.stringify(row.input)}`, () => {

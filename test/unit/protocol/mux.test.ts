@@ -9,7 +9,7 @@ import {
 } from '../../../protocol/constants';
 import { Mux } from '../../../protocol/mux';
 import { channelPair } from '../../helpers/channel-pair';
-import { ResetCode, type OpenTarget, type StreamReset } from '../../../protocol/mux-frames';
+import { FrameKind, ResetCode, type OpenTarget, type StreamReset } from '../../../protocol/mux-frames';
 import type { MuxStream, StreamHandler } from '../../../protocol/mux-stream';
 
 /** A handler that collects what it gets; `hold: true` reports everything as still buffered (a stalled reader). */
@@ -78,6 +78,32 @@ describe('Mux', () => {
 		assert.equal(farSide.text(), 'hello world', 'data written before the accept is held, not lost');
 		assert.equal(nearSide.text(), 'pong');
 		assert.equal(nearSide.state.opened, true);
+	});
+
+	it('sends no OpenOk for a stream opened with openOk: false, and still carries a refusal as a Reset', () => {
+		const { client, incoming, agentEnd } = setup();
+		const stream = client.open({ kind: 'tcp', host: 'db', port: 5432, openOk: false });
+		const near = collector(stream);
+		stream.write(Buffer.from('early'));
+		const far = incoming[0]!.stream;
+		const farSide = collector(far);
+		far.accept();
+		far.write(Buffer.from('reply'));
+		assert.equal(farSide.text(), 'early');
+		assert.equal(near.text(), 'reply');
+		assert.equal(near.state.opened, false, 'no OpenOk came');
+		const kinds = agentEnd.sent.map((message) => message[0]);
+		assert.deepEqual(kinds, [FrameKind.Data], 'the accepting side sent the reply and nothing before it');
+
+		const refused = client.open({ kind: 'tcp', host: 'db', port: 1, openOk: false });
+		const refusedSide = collector(refused);
+		refused.write(Buffer.from('early bytes of a refused connection'));
+		incoming[1]!.stream.reset(ResetCode.Refused, 'connect ECONNREFUSED 127.0.0.1:1');
+		assert.deepEqual(refusedSide.state.reset, {
+			code: ResetCode.Refused,
+			reason: 'connect ECONNREFUSED 127.0.0.1:1',
+		});
+		assert.equal(refusedSide.text(), '');
 	});
 
 	it('half-closes: after End one way, the other way still carries the late reply', () => {
