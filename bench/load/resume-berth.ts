@@ -61,6 +61,8 @@ export async function runBerth(
 			const resume = await cutAndEcho(proxies.cut, socket);
 			const rtt = await roundTrips(socket, ROUND_TRIPS_BETWEEN_CUTS);
 			const fresh = await newSession(endpoint, run.echoPort);
+			// The agent has ended that session (it closed its socket) before the next cut.
+			await Promise.all(proxies.fresh.connections.map((connection) => connection.closed));
 			if (i >= 0) {
 				samples.resume.push(resume);
 				samples.rtt.push(...rtt);
