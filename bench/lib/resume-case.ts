@@ -142,14 +142,16 @@ function figureRow(collected: Collected, path: PathDef, figure: Figure): string[
 		path.id !== 'ssh' && figure.metric === 'resume'
 			? ratio(at('p50'), get(collected, path.id, 'fresh.p50'))
 			: DASH;
+	// Berth's figures are a few thousandths of ssh's: two decimals would show 0.00 or 0.01.
+	const digits = 3;
 	return [
 		path.label,
 		figure.label,
 		cell(at('min'), 0),
 		cell(at('p50'), 0),
 		cell(at('p99'), 0),
-		ratio(at('p50'), peer('p50')),
-		ratio(at('p99'), peer('p99')),
+		ratio(at('p50'), peer('p50'), digits),
+		ratio(at('p99'), peer('p99'), digits),
 		perSession,
 	];
 }
@@ -168,7 +170,7 @@ function resumeTable(collected: Collected, paths: readonly PathDef[], settings: 
 			'p99',
 			'median / new ssh -L',
 			'p99 / new ssh -L',
-			'median / new session',
+			'median / new session to serverInfo',
 		],
 		rows,
 		textColumns: 2,
