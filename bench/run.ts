@@ -340,7 +340,7 @@ async function measureOnce(
 	const label = `${def.id}${variant === undefined ? '' : `-${variant}`}-r${rep}-${path.id}`;
 	let relay: Relay | undefined;
 	try {
-		relay = await path.start(ctx, target, label);
+		relay = await (def.start ? def.start(ctx, path, target, label) : path.start(ctx, target, label));
 		values = await def.measure(env, relay, path, variant);
 		const broken = relay.failure();
 		if (broken !== undefined) {

@@ -3,7 +3,7 @@
  * a metric's spread over the repetitions, and judging a goal on medians.
  */
 import type { CaseId, Settings } from './options';
-import type { PathDef, PathId, Relay } from './paths';
+import type { PathContext, PathDef, PathId, Relay } from './paths';
 import { DASH, type GoalResult, type Table } from './report';
 import type { IperfServer, LoadServer } from './services';
 import { spread, type Spread } from './stats';
@@ -42,6 +42,11 @@ export interface CaseDef {
 	 */
 	readonly proxy?: boolean;
 	applies(path: PathDef): boolean;
+	/**
+	 * Starts `path` the way this case needs it (e.g. with a proxy of the case's own between its
+	 * processes); without it, the path's own `start`. The Relay is what `measure` gets.
+	 */
+	start?(ctx: PathContext, path: PathDef, target: number, runLabel: string): Promise<Relay>;
 	measure(env: CaseEnv, relay: Relay, path: PathDef, variant?: string): Promise<Record<string, number>>;
 	/** A short line for the progress log (values as measure returned them, before prefixing). */
 	describe(values: Record<string, number>, variant?: string): string;

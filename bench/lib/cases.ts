@@ -1,8 +1,9 @@
 /**
- * The five cases of issue 3, issue 7's parallel streams (parallel-case.ts) and issue 9's proxy
- * cases (proxy-cases.ts). Each measures one started path (a Relay) and returns named values
- * for that repetition; `report` turns every repetition of every path into a table and judges the
- * issue's goals on medians, against ssh -L with the default cipher in the same run.
+ * The five cases of issue 3, issue 7's parallel streams (parallel-case.ts), issue 9's proxy
+ * cases (proxy-cases.ts) and issue 13's resume case (resume-case.ts). Each measures one started
+ * path (a Relay) and returns named values for that repetition; `report` turns every repetition of
+ * every path into a table and judges the issue's goals on medians, against ssh -L with the default
+ * cipher in the same run.
  */
 import { get, judge, PEER, type CaseDef } from './case-def';
 import type { CaseId } from './options';
@@ -11,6 +12,7 @@ import { PATHS, type PathId } from './paths';
 import { idleReport, measureIdle } from './idle-case';
 import { cpuTimes } from './procs';
 import { PROXY_CASES } from './proxy-cases';
+import { resume } from './resume-case';
 import { throughputRows, timeRows, type Peer } from './peer-rows';
 import { cell, DASH, fixed, ratio, type GoalResult } from './report';
 import { runIperf, runLoadClient } from './services';
@@ -252,6 +254,7 @@ export const CASES: Readonly<Record<CaseId, CaseDef>> = {
 	cpu,
 	parallel,
 	...PROXY_CASES,
+	resume,
 };
 
 export function pathLabel(id: PathId): string {

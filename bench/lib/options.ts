@@ -11,6 +11,7 @@ export const CASE_IDS = [
 	'proxy-throughput',
 	'proxy-setup',
 	'proxy-idle',
+	'resume',
 ] as const;
 export type CaseId = (typeof CASE_IDS)[number];
 
@@ -23,7 +24,8 @@ export const USAGE = `npm run bench -- [options]
 
 Compares, in one run and interleaved, direct loopback, ssh -L (default cipher and aes128-gcm) and
 Berth (raw TCP and WebSocket frames) on 127.0.0.1; the proxy cases compare ssh -D with Berth's
-forward -D and reverse mode (server -r + provider). A full run takes ~25 minutes (more on a busy
+forward -D and reverse mode (server -r + provider); the resume case times a -L session cut and
+resumed against a new session and a new ssh -L. A full run takes ~25 minutes (more on a busy
 machine) and writes bench/RESULTS.md, and the raw values under bench/out/.
 
 Options:
@@ -38,6 +40,8 @@ Options:
   --stream-seconds S     parallel case: how long the N connections are measured (default 5; 2
                          with --quick)
   --direction D          parallel case: download (target to client, the default) or upload
+  --cuts N               resume case: timed cuts, new sessions and new ssh -L per measurement
+                         (default 200; 50 with --quick), after a warm-up of a tenth as many
   --profile              run Berth's processes with node --cpu-prof; profiles and a summary of
                          each go under bench/out/profiles-<time>/
   --berth-log-level L    --log-level for Berth's processes (default warn: no line per connection)
@@ -68,6 +72,10 @@ export interface Settings {
 	/** Parallel case: how long the connections are measured, in seconds. */
 	readonly streamSeconds: number;
 	readonly direction: 'download' | 'upload';
+	/** Resume case: timed cuts (and new sessions, and new ssh connections) per measurement. */
+	readonly cuts: number;
+	/** Resume case: untimed ones before them. */
+	readonly cutsWarmup: number;
 	readonly profile: boolean;
 	readonly berthLogLevel: string;
 	readonly writeResults: boolean;
@@ -101,6 +109,9 @@ function positive(flag: string, value: string | undefined, fallback: number): nu
 	}
 	return n;
 }
+
+/** The resume case warms up with one untimed cut per this many timed ones. */
+const CUTS_PER_WARMUP_CUT = 10;
 
 const DEFAULT_STREAMS: readonly number[] = [64, 256, 1_000];
 
@@ -137,6 +148,7 @@ export function parseSettings(argv: readonly string[]): Settings | undefined {
 			streams: { type: 'string' },
 			'stream-seconds': { type: 'string' },
 			direction: { type: 'string' },
+			cuts: { type: 'string' },
 			profile: { type: 'boolean' },
 			'berth-log-level': { type: 'string' },
 			'write-results': { type: 'boolean' },
@@ -160,6 +172,7 @@ export function parseSettings(argv: readonly string[]): Settings | undefined {
 		CASE_IDS,
 	);
 	const paths = list('--paths', values.paths, PATH_IDS);
+	const cuts = positive('--cuts', values.cuts, quick ? 50 : 200);
 	const settings: Settings = {
 		quick,
 		cases,
@@ -176,6 +189,8 @@ export function parseSettings(argv: readonly string[]): Settings | undefined {
 		streams: positives('--streams', values.streams, DEFAULT_STREAMS),
 		streamSeconds: positive('--stream-seconds', values['stream-seconds'], quick ? 2 : 5),
 		direction: direction(values.direction),
+		cuts,
+		cutsWarmup: Math.ceil(cuts / CUTS_PER_WARMUP_CUT),
 		profile: values.profile === true,
 		berthLogLevel: values['berth-log-level'] ?? 'warn',
 		writeResults: values['write-results'] === true,
@@ -193,6 +208,7 @@ export function parseSettings(argv: readonly string[]): Settings | undefined {
 			values.connections === undefined &&
 			values.streams === undefined &&
 			values['stream-seconds'] === undefined &&
-			values.direction === undefined,
+			values.direction === undefined &&
+			values.cuts === undefined,
 	};
 }

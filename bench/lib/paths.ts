@@ -323,6 +323,34 @@ export function startBerth(
 	});
 }
 
+/** What the client reaches the agent through, started once the agent listens (see startBerthVia). */
+export type BerthVia = (agent: {
+	readonly url: string;
+	/** The agent's connection token (mode 0600). */
+	readonly tokenFile: string;
+}) => Promise<{ readonly proc: Proc; readonly url: string }>;
+
+/**
+ * `startBerth`, with the forward dialling the agent through what `via` starts (the resume case's
+ * cutting proxy); `via`'s process is stopped after the forward and before the agent.
+ */
+export function startBerthVia(
+	ctx: BerthContext,
+	target: number,
+	transport: 'tcp' | 'websocket',
+	runLabel: string,
+	via: BerthVia,
+): Promise<Relay> {
+	return startBerthPair(ctx, runLabel, {
+		serverArgs: [],
+		via,
+		clientName: 'berth forward',
+		clientArgs: ['forward', '-L', `0:127.0.0.1:${target}`, '--transport', transport],
+		clientReady: /^Forwarding 127\.0\.0\.1:(\d+) -> /,
+		portFrom: 'client',
+	});
+}
+
 /** `berth server` and `berth forward -D 0` (a SOCKS5 + HTTP proxy) over raw TCP. */
 function startBerthProxy(ctx: BerthContext, runLabel: string): Promise<Relay> {
 	return startBerthPair(ctx, runLabel, {
@@ -386,6 +414,8 @@ interface BerthPairSpec {
 	readonly serverArgs: readonly string[];
 	/** A later stdout line of the server to wait for (group 1: the port, with portFrom 'server'). */
 	readonly serverReady?: RegExp;
+	/** Started between them: the client dials the URL it gives instead of the agent's. */
+	readonly via?: BerthVia;
 	readonly clientName: string;
 	/** The subcommand and its flags; -u, --token-file and --log-level are added. */
 	readonly clientArgs: readonly string[];
@@ -401,7 +431,11 @@ async function startBerthPair(ctx: BerthContext, runLabel: string, spec: BerthPa
 	const procs: Proc[] = [server];
 	try {
 		const serverReady = spec.serverReady && (await server.waitForLine(spec.serverReady, 20_000));
-		const client = startBerthClient(run, spec.clientName, spec.clientArgs, url, run.tokenFile);
+		const middle = spec.via && (await spec.via({ url, tokenFile: run.tokenFile }));
+		if (middle) {
+			procs.unshift(middle.proc);
+		}
+		const client = startBerthClient(run, spec.clientName, spec.clientArgs, middle?.url ?? url, run.tokenFile);
 		procs.unshift(client);
 		const clientReady = await client.waitForLine(spec.clientReady, 20_000);
 		const port = Number((spec.portFrom === 'client' ? clientReady : serverReady)?.[1]);
@@ -529,7 +563,8 @@ async function stopAll(procs: readonly Proc[]): Promise<void> {
 	}
 }
 
-function relayOf(port: number, procs: readonly Proc[], sides: readonly Side[]): Relay {
+/** A Relay of started processes (stopped in this order; the first that exits is its failure). */
+export function relayOf(port: number, procs: readonly Proc[], sides: readonly Side[]): Relay {
 	return {
 		port,
 		sides,

@@ -13,60 +13,17 @@
  * Each mode takes one more, optional argument, TARGET: then PORT is a SOCKS5 proxy, and every
  * connection first asks it for 127.0.0.1:TARGET (socks5.ts); a connection's time includes that.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
+import { echoOnce, ONE, openSocket } from './echo-socket';
+import { microseconds, summarize } from './samples';
 import { socksConnect } from './socks5';
 
 /** Opens one connection that leads to the echo server, ready for data. */
 type Dial = () => Promise<Socket>;
 
-const ONE = Buffer.from([0x2a]);
-const CONNECT_TIMEOUT_MS = 30_000;
-
 function print(value: unknown): void {
 	process.stdout.write(JSON.stringify(value) + '\n');
-}
-
-function microseconds(from: bigint, to: bigint): number {
-	return Number(to - from) / 1000;
-}
-
-/** Percentiles of sorted samples (nearest rank). */
-function summarize(samples: Float64Array): Record<string, number> {
-	const sorted = Float64Array.from(samples).sort();
-	const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-	let sum = 0;
-	for (const v of sorted) {
-		sum += v;
-	}
-	return {
-		count: sorted.length,
-		p50: at(0.5),
-		p90: at(0.9),
-		p99: at(0.99),
-		min: sorted[0]!,
-		max: sorted[sorted.length - 1]!,
-		mean: sum / sorted.length,
-	};
-}
-
-function openSocket(port: number): Promise<Socket> {
-	return new Promise((resolve, reject) => {
-		const socket = connect({ host: '127.0.0.1', port, noDelay: true });
-		const timer = setTimeout(() => {
-			socket.destroy();
-			reject(new Error(`connect to 127.0.0.1:${port}: no answer within ${CONNECT_TIMEOUT_MS} ms`));
-		}, CONNECT_TIMEOUT_MS);
-		socket.once('connect', () => {
-			clearTimeout(timer);
-			socket.removeAllListeners('error');
-			resolve(socket);
-		});
-		socket.once('error', (error) => {
-			clearTimeout(timer);
-			reject(error);
-		});
-	});
 }
 
 /** Connections to `port`, or through the SOCKS5 proxy on `port` to `socksTarget`. */
@@ -84,38 +41,6 @@ function dialer(port: number, socksTarget: number | undefined): Dial {
 		}
 		return socket;
 	};
-}
-
-/** Writes one byte and resolves when one byte comes back; rejects if the connection ends first. */
-function echoOnce(socket: Socket, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const cleanup = (): void => {
-			clearTimeout(timer);
-			socket.off('data', onData);
-			socket.off('error', onError);
-			socket.off('close', onClose);
-		};
-		const onData = (): void => {
-			cleanup();
-			resolve();
-		};
-		const onError = (error: Error): void => {
-			cleanup();
-			reject(error);
-		};
-		const onClose = (): void => {
-			cleanup();
-			reject(new Error('the connection closed before the echo came back'));
-		};
-		const timer = setTimeout(() => {
-			cleanup();
-			reject(new Error(`no echo within ${timeoutMs} ms`));
-		}, timeoutMs);
-		socket.on('data', onData);
-		socket.once('error', onError);
-		socket.once('close', onClose);
-		socket.write(ONE);
-	});
 }
 
 async function pingpong(dial: Dial, warmup: number, count: number): Promise<void> {

@@ -67,6 +67,10 @@ export function retry<T>(options: RetryOptions<T>): RetryRun<T> {
 			const timer = options.timers.timeout(resolve, ms);
 			wake = () => (timer.dispose(), resolve());
 		});
+	// The first attempt after a drop (VS Code's wait of 0) goes once the code that started the loop
+	// has run (a microtask): a 0 ms timer fires in the event loop's next timer phase, 1 ms or more
+	// later in Node, which was a tenth of a resume on loopback. Later waits of 0 stay timers, so a
+	// schedule of zeros cannot spin without letting I/O in.
 	const loop = async (): Promise<RetryOutcome<T>> => {
 		let lastError = options.firstError;
 		for (let attempt = 1; ; attempt++) {
@@ -76,7 +80,7 @@ export function retry<T>(options: RetryOptions<T>): RetryRun<T> {
 			}
 			options.onWait({ attempt, delayMs, ...(lastError !== undefined ? { lastError } : {}) });
 			if (!cancelled) {
-				await sleep(delayMs);
+				await (delayMs === 0 && attempt === 1 ? Promise.resolve() : sleep(delayMs));
 				wake = undefined;
 			}
 			if (cancelled) {

@@ -79,6 +79,31 @@ describe('retry', () => {
 		assert.equal(waits.length, 2);
 	});
 
+	it('makes the first attempt once the caller has run, with no timer (a 0 ms timer waits 1 ms or more)', async () => {
+		const timers = leaks.timers();
+		const { run, attempts } = scripted(timers);
+		assert.equal(attempts.length, 0, 'not inside the call that started the loop');
+		await Promise.resolve();
+		assert.equal(attempts.length, 1, 'attempted without the clock moving');
+		assert.equal(timers.pending, 0, 'no timer was set for it');
+		attempts[0]!.resolve('session resumed');
+		assert.deepEqual(await run.outcome, { type: 'succeeded', value: 'session resumed' });
+	});
+
+	it('waits on a timer for a later wait of 0, so a schedule of zeros lets I/O in between attempts', async () => {
+		const timers = leaks.timers();
+		const { run, attempts } = scripted(timers, { schedule: () => 0 });
+		await Promise.resolve();
+		attempts[0]!.reject(new Error('down'));
+		await nextTurn();
+		assert.equal(attempts.length, 1);
+		assert.equal(timers.pending, 1, 'the second attempt waits for its timer');
+		await advance(timers, 0);
+		assert.equal(attempts.length, 2);
+		attempts[1]!.resolve('session resumed');
+		assert.deepEqual(await run.outcome, { type: 'succeeded', value: 'session resumed' });
+	});
+
 	it('stops at a permanent failure, with that error', async () => {
 		const timers = leaks.timers();
 		const { run, attempts, waits } = scripted(timers);
