@@ -25,7 +25,7 @@ export const USAGE = `npm run bench -- [options]
 Compares, in one run and interleaved, direct loopback, ssh -L (default cipher and aes128-gcm) and
 Berth (raw TCP and WebSocket frames) on 127.0.0.1; the proxy cases compare ssh -D with Berth's
 forward -D and reverse mode (server -r + provider); the resume case times a -L session cut and
-resumed against a new session and a new ssh -L. A full run takes ~25 minutes (more on a busy
+resumed against a new session and a new ssh -L. A full run takes ~30 minutes (more on a busy
 machine) and writes bench/RESULTS.md, and the raw values under bench/out/.
 
 Options:
