@@ -127,16 +127,8 @@ export class Secrets {
 
 /** A stored ssh host's token back, checked; undefined when there is none or it cannot be read. */
 export function parseSshAgentToken(text: string | undefined): SshAgentToken | undefined {
-	if (text === undefined) {
-		return undefined;
-	}
-	let value: unknown;
-	try {
-		value = JSON.parse(text);
-	} catch {
-		return undefined;
-	}
-	if (!isObject(value)) {
+	const value = text === undefined ? undefined : parseStoredObject(text);
+	if (!value) {
 		return undefined;
 	}
 	const { commit, token } = value;
@@ -171,13 +163,8 @@ export function parseLoginDetails(text: string | undefined): Omit<AgentLogin, 't
 	if (text === undefined) {
 		return {};
 	}
-	let value: unknown;
-	try {
-		value = JSON.parse(text);
-	} catch {
-		return undefined;
-	}
-	if (!isObject(value)) {
+	const value = parseStoredObject(text);
+	if (!value) {
 		return undefined;
 	}
 	const { k, n } = value;
@@ -188,4 +175,14 @@ export function parseLoginDetails(text: string | undefined): Omit<AgentLogin, 't
 		...(k !== undefined ? { agentKey: k } : {}),
 		...(n !== undefined && n !== '' ? { sessionPrefix: n } : {}),
 	};
+}
+
+/** A stored JSON object, or undefined when the text is not one (a store written by something else). */
+function parseStoredObject(text: string): Record<string, unknown> | undefined {
+	try {
+		const value: unknown = JSON.parse(text);
+		return isObject(value) ? value : undefined;
+	} catch {
+		return undefined;
+	}
 }
