@@ -5,7 +5,7 @@
 // checking is not esbuild's job: `npm run typecheck`.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { inlineSqliteWasm } from './scripts/inline-sqlite-wasm.mjs';
 
 const watch = process.argv.includes('--watch');
@@ -86,6 +86,18 @@ const common = {
 	plugins: [problemMatcher],
 };
 
+/** `berth` is dist/server.js run as a program (`npx berth`, the package's bin): it must be executable. */
+const executable = {
+	name: 'executable',
+	setup(build) {
+		build.onEnd((result) => {
+			if (result.errors.length === 0) {
+				chmodSync(build.initialOptions.outfile, 0o755);
+			}
+		});
+	},
+};
+
 const contexts = await Promise.all([
 	esbuild.context({
 		...common,
@@ -110,7 +122,7 @@ const contexts = await Promise.all([
 		external: ['utf-8-validate'],
 		alias: wsMaskAlias,
 		// The token database's SQLite is WebAssembly, carried inside the bundle.
-		plugins: [problemMatcher, inlineSqliteWasm],
+		plugins: [problemMatcher, inlineSqliteWasm, executable],
 	}),
 	// ssh's askpass helper (extension/askpass/askpass-main.ts): ssh runs it, not VS Code, so it is a
 	// program of its own, with no vscode in it (a `vscode` import fails this build).

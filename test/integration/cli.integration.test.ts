@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import {
 	copyFileSync,
 	existsSync,
@@ -122,6 +123,16 @@ describe('berth --help', () => {
 			assert.equal(short.stdout, help.stdout);
 		});
 	}
+
+	it('runs as a program, as `npx berth` and the package bin run it (executable, with its shebang)', async () => {
+		const run = await new Promise<{ code: number | null; stdout: string }>((resolve) =>
+			execFile(SERVER_JS, ['--help'], (error, stdout) =>
+				resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout }),
+			),
+		);
+		assert.equal(run.code, 0, 'dist/server.js is executable');
+		assert.match(run.stdout, /^berth: /);
+	});
 
 	it('`--help` names the commands and documents every exit code', async () => {
 		const help = await runCli(['--help']);
