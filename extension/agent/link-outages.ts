@@ -6,7 +6,7 @@
  * agent no longer held. Pure apart from the clock it is given, so it is unit-tested.
  */
 
-import type { LinkState } from '../../server/client/index';
+import { UNREACHABLE_WHILE_RECONNECTING, type LinkState } from '../../server/client/index';
 
 /** How an outage ended: the same session came back, or a new one replaced it (its connections lost). */
 export type OutageEnd = 'resumed' | 'lost';
@@ -49,6 +49,8 @@ export interface ReconnectingStatus {
 export class LinkOutages {
 	private startedAt: number | undefined;
 	private failure: string | undefined;
+	/** A connection made during the outage gave up waiting: the reason only when there is no other. */
+	private gaveUp: string | undefined;
 	private drops = 0;
 	private last: PastOutage | undefined;
 
@@ -65,19 +67,20 @@ export class LinkOutages {
 				if (this.startedAt === undefined) {
 					return undefined;
 				}
+				const failure = this.failure ?? this.gaveUp;
 				const ended: PastOutage = {
 					end: state.renewed ? 'lost' : 'resumed',
 					durationMs: Math.max(0, this.now() - this.startedAt),
-					...(this.failure !== undefined ? { failure: this.failure } : {}),
+					...(failure !== undefined ? { failure } : {}),
 				};
-				this.startedAt = this.failure = undefined;
+				this.startedAt = this.failure = this.gaveUp = undefined;
 				this.drops++;
 				this.last = { end: ended.end, durationMs: ended.durationMs };
 				return ended;
 			}
 			case 'failed':
 				// Not an outage any more: a refusal that needs a human, said in its own words.
-				this.startedAt = this.failure = undefined;
+				this.startedAt = this.failure = this.gaveUp = undefined;
 				return undefined;
 		}
 	}
@@ -85,13 +88,19 @@ export class LinkOutages {
 	/**
 	 * A forwarded connection failed with `reason`: true when that happened during an outage, so
 	 * it is the drop's doing (the session's streams reset, a connection that waited too long), not
-	 * its target's; the first such reason is kept for the outage's end.
+	 * its target's; the first such reason is kept for the outage's end. A connection that gave up
+	 * waiting (UNREACHABLE_WHILE_RECONNECTING) says nothing of why the session was lost: it is kept
+	 * only for an outage that has no other reason.
 	 */
 	attribute(reason: string): boolean {
 		if (this.startedAt === undefined) {
 			return false;
 		}
-		this.failure ??= reason;
+		if (reason === UNREACHABLE_WHILE_RECONNECTING) {
+			this.gaveUp ??= reason;
+		} else {
+			this.failure ??= reason;
+		}
 		return true;
 	}
 

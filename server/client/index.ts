@@ -16,7 +16,7 @@ export {
 	type DynamicForwardSpec,
 } from './forward-spec';
 export { LocalForward, type TunnelOpener } from './local-forward';
-export type { LinkState } from './link-state';
+export { type LinkState, UNREACHABLE_WHILE_RECONNECTING } from './link-state';
 export { type Forwarder, type ForwardFailure } from './forwarder';
 export { TunnelForwarder } from './tunnel-forwarder';
 export { StreamForwarder, type ForwarderState } from './stream-forwarder';

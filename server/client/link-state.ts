@@ -2,6 +2,13 @@ import type { BerthError } from '../../protocol/errors';
 import type { ServerInfo } from '../../protocol/rpc';
 
 /**
+ * Why a connection made while the link is down was given up (it waited, or there was no session
+ * to open it on). It says nothing about the session itself, so a client that reports a lost
+ * session gives the reason its streams were reset with, not this.
+ */
+export const UNREACHABLE_WHILE_RECONNECTING = 'the agent is unreachable (still reconnecting)';
+
+/**
  * Where a link to an agent stands (a StreamForwarder's stream session): up, on its way back (the
  * wait before the next attempt, and why the last one failed), or failed for good (a refusal that
  * needs a human). `sameNetwork`: the agent shares this client's loopback

@@ -12,6 +12,7 @@ import type { LocalForwardSpec } from './forward-spec';
 import type { ForwardFailure } from './forwarder';
 import { listenLocal, type LocalListener } from './local-listener';
 import type { StreamSession } from './stream-session';
+import { UNREACHABLE_WHILE_RECONNECTING } from './link-state';
 import type { OwnForwardReservation } from './own-forwards';
 
 /** How long a local connection accepted while the agent is unreachable waits for it. */
@@ -186,7 +187,7 @@ export class LocalForwards extends Disposable {
 			timer: this.options.timers.timeout(() => {
 				this.held.delete(hold);
 				socket.destroy();
-				this.connectionClosed(entry.id, entry.stats, 'the agent is unreachable (still reconnecting)');
+				this.connectionClosed(entry.id, entry.stats, UNREACHABLE_WHILE_RECONNECTING);
 			}, HOLD_WHILE_RECONNECTING_MS),
 		};
 		this.held.add(hold);

@@ -5,6 +5,7 @@ import type { Timers } from '../../protocol/timers';
 import { openAnswered } from '../shared/proxy/await-open';
 import type { ProxyOpenResult, ProxyRequest, ProxyRoute } from '../shared/proxy/proxy-route';
 import type { StreamSession } from './stream-session';
+import { UNREACHABLE_WHILE_RECONNECTING } from './link-state';
 
 /** How long a proxied connection made while the agent is unreachable waits for it (as -L's do). */
 export const PROXY_HOLD_WHILE_RECONNECTING_MS = 10_000;
@@ -32,7 +33,7 @@ export class SessionProxyRoute implements ProxyRoute {
 			return {
 				ok: false,
 				code: ResetCode.Unreachable,
-				reason: 'the agent is unreachable (still reconnecting)',
+				reason: UNREACHABLE_WHILE_RECONNECTING,
 			};
 		}
 		// `via` matters only to an agent relaying for a connector: it picks the provider.

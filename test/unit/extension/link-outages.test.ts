@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LinkOutages } from '../../../extension/agent/link-outages';
 import type { ServerInfo } from '../../../protocol/rpc';
-import type { LinkState } from '../../../server/client/index';
+import { UNREACHABLE_WHILE_RECONNECTING, type LinkState } from '../../../server/client/index';
 import { BerthError } from '../../../protocol/errors';
 
 const info = { host: 'vm', version: '1.0.0', clients: 1 } as unknown as ServerInfo;
@@ -70,6 +70,23 @@ describe('LinkOutages', () => {
 		assert.equal(outages.attribute('connect ECONNREFUSED 127.0.0.1:5432'), false, 'the outage is over');
 		outages.observe(reconnecting(1));
 		assert.deepEqual(outages.observe(RESUMED), { end: 'resumed', durationMs: 0 }, 'a new outage, no reason');
+	});
+
+	it("gives the reset's reason for a lost session, not a connection that gave up waiting before it", () => {
+		const { outages } = setup();
+		outages.observe(reconnecting(1, false));
+		assert.equal(outages.attribute(UNREACHABLE_WHILE_RECONNECTING), true, 'a new connection waited 10 s');
+		assert.equal(outages.attribute('the agent restarted; connections were lost'), true);
+		assert.equal(outages.observe(RENEWED)?.failure, 'the agent restarted; connections were lost');
+		outages.observe(reconnecting(1, false));
+		outages.attribute(UNREACHABLE_WHILE_RECONNECTING);
+		assert.equal(
+			outages.observe(RENEWED)?.failure,
+			UNREACHABLE_WHILE_RECONNECTING,
+			'with no other reason, the one there is',
+		);
+		outages.observe(reconnecting(1));
+		assert.equal(outages.observe(RESUMED)?.failure, undefined, 'each outage starts without one');
 	});
 
 	it('ends an outage without counting it when the link fails for good', () => {
