@@ -12,6 +12,8 @@ export interface AgentTunnel extends IDisposable {
 	readonly token: string;
 	readonly state: SshTunnelState;
 	readonly onDidChangeState: Event<SshTunnelState>;
+	/** While reconnecting: the next attempt starts now; false when there is none to hurry. */
+	reconnectNow(): boolean;
 }
 
 /** `tunnel`, ending `owned` too when it ends (its askpass ticket, its listener's declaration). */
@@ -30,6 +32,7 @@ export function tunnelOwning(
 			return tunnel.state;
 		},
 		onDidChangeState: tunnel.onDidChangeState,
+		reconnectNow: () => tunnel.reconnectNow(),
 		dispose: () => {
 			tunnel.dispose();
 			for (const item of owned) {

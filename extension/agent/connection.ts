@@ -68,7 +68,8 @@ export interface AgentTarget {
 	readonly tls?: TlsTrust;
 	/**
 	 * An agent on an ssh host (Connect to Host via SSH...): the host as the user named it. Such a
-	 * connection goes through an AgentTunnel of its own; reconnecting by hand opens a new one.
+	 * connection goes through an AgentTunnel of its own; Reconnect hurries the tunnel's next ssh
+	 * attempt and resumes the session through it (a tunnel that failed for good is opened anew).
 	 */
 	readonly ssh?: { readonly host: string };
 }
@@ -196,7 +197,15 @@ export class Connection extends Disposable {
 		if (tunnel) {
 			// Registered first: the forwarder stops before the tunnel under it closes.
 			this._register(tunnel);
-			this._register(tunnel.onDidChangeState(() => this._onDidChangeStatus.fire(this.status)));
+			this._register(
+				tunnel.onDidChangeState((state) => {
+					// The way to the agent is back: the session resumes now, not at its next scheduled try.
+					if (state.type === 'connected') {
+						this.streams?.reconnectNow();
+					}
+					this._onDidChangeStatus.fire(this.status);
+				}),
+			);
 		}
 		this.user = signedInUser(target.token);
 		this._register(forwarder);
@@ -286,13 +295,16 @@ export class Connection extends Disposable {
 	/** The forwarder's session's status (a VS Code server's is always connected), through the tunnel's (statusWithTunnel). */
 	/**
 	 * Reconnect: while the agent holds this window's session, the next attempt to resume it starts
-	 * now, and its connections go on; false when there is nothing held to resume (connect anew).
+	 * now, and its connections go on; through ssh, the tunnel's next attempt starts now too, and the
+	 * session resumes once it is back. False when there is nothing held to resume (connect anew),
+	 * or the tunnel failed for good.
 	 */
 	resumeNow(): boolean {
 		const state = this.streams?.state;
-		if (state?.type !== 'reconnecting' || !state.resuming || this.tunnel) {
+		if (state?.type !== 'reconnecting' || !state.resuming || this.tunnel?.state.type === 'failed') {
 			return false;
 		}
+		this.tunnel?.reconnectNow();
 		this.streams!.reconnectNow();
 		return true;
 	}

@@ -294,7 +294,7 @@ export function registerConnectCommands(services: Services): vscode.Disposable[]
 				// Held by the agent: resumed now, its connections kept (a new connection would drop them).
 				services.log.info(`${agentId}: trying to resume the session now`);
 			} else if (connection?.target.ssh) {
-				// Its tunnel is the connection's own: a new one, through ssh again.
+				// Nothing held to resume, or its tunnel failed for good: a new one, through ssh again.
 				await vscode.commands.executeCommand('berth.connectSsh', connection.target.ssh.host);
 			} else if (connection?.status.type === 'failed' && connection.status.tokenProblem) {
 				// The agent will refuse this token again: only a new one helps.

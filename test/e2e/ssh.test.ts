@@ -168,7 +168,8 @@ describe(
 				assert.equal(await (await fetch(`http://${address}/`)).text(), GREETING);
 
 				// A drop: the ssh connection is killed while the config is away, so the tunnel cannot come
-				// back at once; the panel says "reconnecting", then the same agent is back and so is the forward.
+				// back at once; the panel says "reconnecting", then the same agent is back, its session
+				// resumed, and so is the forward.
 				const [master] = tunnelMasters(world.configFile);
 				assert.ok(master !== undefined, 'no ssh -M of the extension');
 				const [agentPid] = agentPids(world.remoteDir);
@@ -180,7 +181,14 @@ describe(
 				} finally {
 					renameSync(`${world.configFile}.away`, world.configFile);
 				}
+				// Reconnect, while the agent holds the session: ssh again now, and the same session resumes
+				// through the new tunnel (before, Reconnect opened a new connection and lost the old one's).
+				await agentLine.hover();
+				await agentLine.getByRole('button', { name: /^Reconnect/ }).click();
 				await agentIs('connected').waitFor({ timeout: SSH_WAIT_MS });
+				await agentLine
+					.filter({ hasText: /resumed (after \d+ s|in under a second), no connection lost/ })
+					.waitFor({ timeout: UI_TIMEOUT_MS });
 				await waitFor(
 					async () => (await (await fetch(`http://${address}/`)).text()) === GREETING,
 					'the forward to carry bytes again',

@@ -126,6 +126,15 @@ export class SshAgentTunnel extends Disposable {
 		return this.current.reused;
 	}
 
+	/**
+	 * While reconnecting: the next ssh attempt starts now instead of after its wait (a user's
+	 * Reconnect); false when there is nothing to hurry (connected, or failed for good).
+	 */
+	reconnectNow(): boolean {
+		this.renewal?.tryNow();
+		return this.renewal !== undefined;
+	}
+
 	/** The process id of the ssh connection now up (tests end it to cut the connection). */
 	get sshPid(): number | undefined {
 		return this.current.ssh.pid;

@@ -52,6 +52,10 @@ describe('tunnelOwning', () => {
 				return state;
 			},
 			onDidChangeState: changes.event,
+			reconnectNow: () => {
+				ended.push('hurried');
+				return true;
+			},
 			dispose: () => ended.push('tunnel'),
 		};
 		const owned = tunnelOwning(tunnel, { dispose: () => ended.push('ticket') }, undefined);
@@ -62,8 +66,9 @@ describe('tunnelOwning', () => {
 		owned.onDidChangeState((s) => seen.push(s.type));
 		changes.fire(state);
 		assert.deepEqual(seen, ['reconnecting']);
+		assert.equal(owned.reconnectNow(), true);
 		owned.dispose();
-		assert.deepEqual(ended, ['tunnel', 'ticket']);
+		assert.deepEqual(ended, ['hurried', 'tunnel', 'ticket']);
 		changes.dispose();
 	});
 });
