@@ -5,7 +5,7 @@
 // checking is not esbuild's job: `npm run typecheck`.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { inlineSqliteWasm } from './scripts/inline-sqlite-wasm.mjs';
 
 const watch = process.argv.includes('--watch');
@@ -86,6 +86,36 @@ const common = {
 	plugins: [problemMatcher],
 };
 
+/**
+ * Node bundles stay pure ASCII, comments included (esbuild escapes strings itself, but keeps some
+ * comments as written). Node reads a CommonJS file into one V8 string, kept for as long as the
+ * code runs, and a single character past Latin-1 makes that whole string two bytes per character:
+ * one '…' in a comment put 3.2 MB instead of 1.6 into every agent's and forward's heap, over V8's
+ * 8 MB threshold for incremental marking, and under load V8 then ran a mark-compact every
+ * 100-250 ms (80 per 2 GB through -L, ~1.5x the CPU per GB; bench/README.md "CPU per GB").
+ */
+const asciiOutput = {
+	name: 'ascii-output',
+	setup(build) {
+		build.onEnd((result) => {
+			const file = build.initialOptions.outfile;
+			if (result.errors.length > 0 || !existsSync(file)) {
+				return;
+			}
+			// Without the u flag the pattern matches UTF-16 code units, so a character past the BMP
+			// becomes its two escaped surrogates, which is the same text in a string or a comment.
+			const text = readFileSync(file, 'utf8');
+			const ascii = text.replace(
+				/[^\x00-\x7f]/g,
+				(c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+			);
+			if (ascii !== text) {
+				writeFileSync(file, ascii);
+			}
+		});
+	},
+};
+
 /** `berth` is dist/server.js run as a program (`npx berth`, the package's bin): it must be executable. */
 const executable = {
 	name: 'executable',
@@ -108,7 +138,7 @@ const contexts = await Promise.all([
 		target: 'node20',
 		external: ['vscode', 'utf-8-validate'],
 		alias: wsMaskAlias,
-		plugins: [problemMatcher, clientOnly],
+		plugins: [problemMatcher, clientOnly, asciiOutput],
 	}),
 	esbuild.context({
 		...common,
@@ -122,7 +152,7 @@ const contexts = await Promise.all([
 		external: ['utf-8-validate'],
 		alias: wsMaskAlias,
 		// The token database's SQLite is WebAssembly, carried inside the bundle.
-		plugins: [problemMatcher, inlineSqliteWasm, executable],
+		plugins: [problemMatcher, inlineSqliteWasm, asciiOutput, executable],
 	}),
 	// ssh's askpass helper (extension/askpass/askpass-main.ts): ssh runs it, not VS Code, so it is a
 	// program of its own, with no vscode in it (a `vscode` import fails this build).
@@ -133,6 +163,7 @@ const contexts = await Promise.all([
 		platform: 'node',
 		format: 'cjs',
 		target: 'node20',
+		plugins: [problemMatcher, asciiOutput],
 	}),
 	esbuild.context({
 		...common,
