@@ -157,6 +157,22 @@ describe(
 				await waitFor(() => proxy.refused >= 1, 'the extension to try again and be refused', UI_TIMEOUT_MS);
 				await rig.wb.screenshot('reconnecting');
 
+				// The outage count ticks every second without rebuilding the line: a keyboard user's focus
+				// on its Reconnect button stays there (UX review: buttons rebuilt every second).
+				const reconnect = line.getByRole('button', { name: /^Reconnect to / });
+				await reconnect.focus();
+				const counted = (await line.textContent()) ?? '';
+				await waitFor(
+					async () => ((await line.textContent()) ?? '') !== counted,
+					'the outage count to tick',
+					UI_TIMEOUT_MS,
+				);
+				assert.equal(
+					await reconnect.evaluate((button) => button === button.ownerDocument.activeElement),
+					true,
+					'the Reconnect button kept the focus while the line was updated',
+				);
+
 				// The path is back: the same session resumes at the next attempt.
 				proxy.refuse(false);
 				await line.and(withStatus(page, 'connected')).waitFor({ timeout: UI_TIMEOUT_MS });
