@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { HandshakeReason } from '../../../protocol/errors';
 import { DEFAULT_MESSAGE_LIMITS } from '../../../protocol/message-reader';
 import { Mux } from '../../../protocol/mux';
@@ -131,6 +131,19 @@ function setup() {
 	return { timers, connections, client };
 }
 
+/** An echo target, the agent's MuxConnections and one client ('t1'), all ended after the test. */
+async function withTarget(t: TestContext) {
+	const target = await echoTarget();
+	const rig = setup();
+	const near = rig.client('t1');
+	t.after(async () => {
+		near.dispose();
+		rig.connections.dispose();
+		await target.close();
+	});
+	return { ...rig, target, near };
+}
+
 /** What a stream receives, as one buffer. */
 function collect(stream: MuxStream): { bytes: () => Buffer; reset: () => string | undefined } {
 	const got: Buffer[] = [];
@@ -149,14 +162,7 @@ function collect(stream: MuxStream): { bytes: () => Buffer; reset: () => string 
 
 describe('MuxConnections across a dropped socket', () => {
 	it('holds a dropped session with its target sockets, and goes on byte-exact when the client resumes', async (t) => {
-		const target = await echoTarget();
-		const { connections, client } = setup();
-		const near = client('t1');
-		t.after(async () => {
-			near.dispose();
-			connections.dispose();
-			await target.close();
-		});
+		const { target, connections, near } = await withTarget(t);
 		assert.equal(await near.connect(false), 'ok');
 		const stream = near.mux.open({ kind: 'tcp', host: '127.0.0.1', port: target.port });
 		const echo = collect(stream);
@@ -185,14 +191,7 @@ describe('MuxConnections across a dropped socket', () => {
 	});
 
 	it('ends a session whose client did not come back within the grace: its targets close, its token is refused', async (t) => {
-		const target = await echoTarget();
-		const { timers, connections, client } = setup();
-		const near = client('t1');
-		t.after(async () => {
-			near.dispose();
-			connections.dispose();
-			await target.close();
-		});
+		const { target, timers, connections, near } = await withTarget(t);
 		await near.connect(false);
 		const echo = collect(near.mux.open({ kind: 'tcp', host: '127.0.0.1', port: target.port }));
 		await waitFor(() => target.open() === 1, 'the target connection');
@@ -235,14 +234,7 @@ describe('MuxConnections across a dropped socket', () => {
 	});
 
 	it('lets the client take its session over while the agent still thinks the old socket alive (a silent path)', async (t) => {
-		const target = await echoTarget();
-		const { connections, client } = setup();
-		const near = client('t1');
-		t.after(async () => {
-			near.dispose();
-			connections.dispose();
-			await target.close();
-		});
+		const { target, connections, near } = await withTarget(t);
 		await near.connect(false);
 		const stream = near.mux.open({ kind: 'tcp', host: '127.0.0.1', port: target.port });
 		const echo = collect(stream);
